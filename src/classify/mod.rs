@@ -1,0 +1,343 @@
+//! Classification: severity, compliance controls and a human-readable *why* for every item.
+//!
+//! Rules are data. The defaults live in `assets/taxonomy.toml` (embedded); a user file
+//! (`--taxonomy FILE`, or `taxonomy.toml` in the config dir) adds rules, replaces rules with the
+//! same `id`, disables rules by id, changes the per-kind defaults and extends the secret names.
+
+mod predicate;
+mod secret;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use globset::GlobSet;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::model::{Change, DriftItem, DriftReport, Kind, Severity};
+pub use predicate::Predicate;
+pub use secret::{SecretMatcher, SecretSpec};
+
+/// The embedded default taxonomy.
+pub const DEFAULT_TAXONOMY: &str = include_str!("../../assets/taxonomy.toml");
+
+/// A taxonomy problem, naming the file.
+#[derive(Debug, thiserror::Error)]
+#[error("taxonomy {origin}: {message}")]
+pub struct TaxonomyError {
+    /// The file (or "built-in defaults").
+    pub origin: String,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+/// A taxonomy file as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaxonomyFile {
+    /// Per-kind default severities and the controls every drift touches.
+    #[serde(default)]
+    pub defaults: Option<DefaultsSpec>,
+    /// Secret names and value markers.
+    #[serde(default)]
+    pub secrets: Option<SecretSpec>,
+    /// Rule ids to switch off.
+    #[serde(default)]
+    pub disable: Vec<String>,
+    /// The rules.
+    #[serde(default)]
+    pub rules: Vec<RuleSpec>,
+}
+
+/// The `[defaults]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefaultsSpec {
+    /// Severity of modified items no rule matched.
+    pub modified: Option<Severity>,
+    /// Severity of deleted items no rule matched.
+    pub deleted: Option<Severity>,
+    /// Severity of unmanaged items no rule matched.
+    pub unmanaged: Option<Severity>,
+    /// Controls every drift touches (configuration baseline deviation).
+    pub controls: Option<Vec<String>>,
+}
+
+/// Which changes a rule looks at.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// Fires when any change matches.
+    #[default]
+    Any,
+    /// Fires only when every change matches (e.g. tags-only drift).
+    All,
+}
+
+/// One `[[rules]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Unique id; a user rule with the same id replaces the default.
+    pub id: String,
+    /// Severity when the rule fires.
+    pub severity: Severity,
+    /// Resource-type globs (Terraform and CloudFormation names); empty = any type.
+    #[serde(default)]
+    pub types: Vec<String>,
+    /// Kinds the rule applies to; default: modified.
+    #[serde(default)]
+    pub kinds: Vec<Kind>,
+    /// Attribute-path globs over `a.b.c` (list indices left out); empty = any attribute, or the
+    /// whole resource for deleted/unmanaged items.
+    #[serde(default)]
+    pub attributes: Vec<String>,
+    /// `any` (default) or `all` changes must match.
+    #[serde(default)]
+    pub scope: Scope,
+    /// The value predicate; default `changed`.
+    #[serde(default)]
+    pub when: Predicate,
+    /// Values the predicate compares with.
+    #[serde(default)]
+    pub values: Vec<Value>,
+    /// Compliance controls this rule adds.
+    #[serde(default)]
+    pub controls: Vec<String>,
+    /// The explanation; `{attr}` is replaced by the attribute, `{value}` by the matched value,
+    /// `{type}` by the resource type.
+    pub why: String,
+}
+
+#[derive(Debug, Clone)]
+struct Rule {
+    spec: RuleSpec,
+    types: GlobSet,
+    attributes: GlobSet,
+}
+
+/// Compiled taxonomy: rules plus secret names.
+#[derive(Debug, Clone)]
+pub struct Taxonomy {
+    rules: Vec<Rule>,
+    default_modified: Severity,
+    default_deleted: Severity,
+    default_unmanaged: Severity,
+    base_controls: Vec<String>,
+    secrets: SecretMatcher,
+    /// Files merged into the defaults, in order.
+    pub sources: Vec<PathBuf>,
+}
+
+impl Taxonomy {
+    /// The built-in defaults alone.
+    pub fn defaults() -> Result<Self, TaxonomyError> {
+        let file = parse_file(DEFAULT_TAXONOMY, "built-in defaults")?;
+        Self::compile(file, Vec::new(), "built-in defaults")
+    }
+
+    /// The defaults overlaid with user files, in order (later wins).
+    pub fn with_overrides(files: &[PathBuf]) -> Result<Self, TaxonomyError> {
+        let mut merged = parse_file(DEFAULT_TAXONOMY, "built-in defaults")?;
+        for path in files {
+            let origin = path.display().to_string();
+            let text = std::fs::read_to_string(path).map_err(|e| TaxonomyError {
+                origin: origin.clone(),
+                message: format!("cannot read: {e}"),
+            })?;
+            let user = parse_file(&text, &origin)?;
+            merge(&mut merged, user);
+            // Compile after each file so a bad glob names the file that brought it.
+            Self::compile(merged.clone(), Vec::new(), &origin)?;
+        }
+        Self::compile(merged, files.to_vec(), "merged taxonomy")
+    }
+
+    fn compile(file: TaxonomyFile, sources: Vec<PathBuf>, origin: &str) -> Result<Self, TaxonomyError> {
+        let err = |message: String| TaxonomyError {
+            origin: origin.to_string(),
+            message,
+        };
+        let disabled: HashSet<&str> = file.disable.iter().map(String::as_str).collect();
+        let mut rules = Vec::new();
+        for spec in file.rules {
+            if disabled.contains(spec.id.as_str()) {
+                continue;
+            }
+            let types =
+                secret::glob_set(&spec.types, "type").map_err(|m| err(format!("rule {}: {m}", spec.id)))?;
+            let attributes = secret::glob_set(&spec.attributes, "attribute")
+                .map_err(|m| err(format!("rule {}: {m}", spec.id)))?;
+            spec.when
+                .validate(&spec.values)
+                .map_err(|m| err(format!("rule {}: {m}", spec.id)))?;
+            rules.push(Rule {
+                spec,
+                types,
+                attributes,
+            });
+        }
+        let d = file.defaults.unwrap_or_default();
+        let secrets = SecretMatcher::new(&file.secrets.unwrap_or_default()).map_err(err)?;
+        Ok(Taxonomy {
+            rules,
+            default_modified: d.modified.unwrap_or(Severity::Medium),
+            default_deleted: d.deleted.unwrap_or(Severity::High),
+            default_unmanaged: d.unmanaged.unwrap_or(Severity::Medium),
+            base_controls: d.controls.unwrap_or_default(),
+            secrets,
+            sources,
+        })
+    }
+
+    /// The secret-name matcher loaders mask with.
+    pub fn secrets(&self) -> &SecretMatcher {
+        &self.secrets
+    }
+
+    /// Classifies every item of a report.
+    pub fn classify_report(&self, report: &mut DriftReport) {
+        for item in &mut report.items {
+            self.classify(item);
+        }
+    }
+
+    /// Sets severity, controls and why on one item.
+    pub fn classify(&self, item: &mut DriftItem) {
+        let mut severity: Option<Severity> = None;
+        let mut controls: Vec<String> = self.base_controls.clone();
+        let mut why: Vec<String> = Vec::new();
+        for rule in &self.rules {
+            let Some(reasons) = Self::fire(rule, item) else {
+                continue;
+            };
+            severity = Some(severity.map_or(rule.spec.severity, |s| s.max(rule.spec.severity)));
+            for c in &rule.spec.controls {
+                if !controls.contains(c) {
+                    controls.push(c.clone());
+                }
+            }
+            for r in reasons {
+                if !why.contains(&r) {
+                    why.push(r);
+                }
+            }
+        }
+        item.severity = severity.unwrap_or(match item.kind {
+            Kind::Modified => self.default_modified,
+            Kind::Deleted => self.default_deleted,
+            Kind::Unmanaged => self.default_unmanaged,
+        });
+        if why.is_empty() {
+            why.push(format!(
+                "no rule matched: default severity for {} drift of {}",
+                item.kind, item.resource_type
+            ));
+        }
+        item.controls = controls;
+        item.why = why;
+    }
+
+    /// The rule's reasons when it fires on the item.
+    fn fire(rule: &Rule, item: &DriftItem) -> Option<Vec<String>> {
+        let spec = &rule.spec;
+        let kind_ok = if spec.kinds.is_empty() {
+            item.kind == Kind::Modified
+        } else {
+            spec.kinds.contains(&item.kind)
+        };
+        if !kind_ok || !(spec.types.is_empty() || rule.types.is_match(&item.resource_type)) {
+            return None;
+        }
+        let fill = |attr: &str, value: &str| {
+            spec.why
+                .replace("{attr}", attr)
+                .replace("{value}", value)
+                .replace("{type}", &item.resource_type)
+        };
+        // Whole-resource rules (deleted / unmanaged, or no attribute globs and no changes).
+        if spec.attributes.is_empty() && (item.kind != Kind::Modified || item.changes.is_empty()) {
+            return spec.when.whole_resource().then(|| vec![fill("", "")]);
+        }
+        let matches = |c: &Change| -> Option<String> {
+            let key = c.path.match_key();
+            if !spec.attributes.is_empty() && !rule.attributes.is_match(&key) {
+                return None;
+            }
+            spec.when
+                .test(c, &spec.values)
+                .map(|v| fill(&c.path.to_string(), &v))
+        };
+        let hits: Vec<String> = item.changes.iter().filter_map(matches).collect();
+        match spec.scope {
+            Scope::Any if !hits.is_empty() => Some(hits),
+            Scope::All if !item.changes.is_empty() && hits.len() == item.changes.len() => {
+                Some(vec![fill(&item.changed_attributes().join(", "), "")])
+            }
+            _ => None,
+        }
+    }
+}
+
+fn parse_file(text: &str, origin: &str) -> Result<TaxonomyFile, TaxonomyError> {
+    toml::from_str(text).map_err(|e| TaxonomyError {
+        origin: origin.to_string(),
+        message: format!("{e}\nFix the file, or remove it to use the built-in defaults."),
+    })
+}
+
+fn merge(base: &mut TaxonomyFile, user: TaxonomyFile) {
+    if let Some(d) = user.defaults {
+        let b = base.defaults.get_or_insert_with(DefaultsSpec::default);
+        b.modified = d.modified.or(b.modified);
+        b.deleted = d.deleted.or(b.deleted);
+        b.unmanaged = d.unmanaged.or(b.unmanaged);
+        if d.controls.is_some() {
+            b.controls = d.controls;
+        }
+    }
+    if let Some(s) = user.secrets {
+        if s.replace {
+            base.secrets = Some(s);
+        } else {
+            let b = base.secrets.get_or_insert_with(SecretSpec::default);
+            b.keys.extend(s.keys);
+            b.exclude.extend(s.exclude);
+            b.value_markers.extend(s.value_markers);
+        }
+    }
+    base.disable.extend(user.disable);
+    for r in user.rules {
+        if let Some(slot) = base.rules.iter_mut().find(|b| b.id == r.id) {
+            *slot = r;
+        } else {
+            base.rules.push(r);
+        }
+    }
+}
+
+/// The user taxonomy in the config dir, when there is one.
+pub fn user_taxonomy_path() -> Option<PathBuf> {
+    let p = crate::config::config_dir()?.join("taxonomy.toml");
+    p.exists().then_some(p)
+}
+
+/// Loads the taxonomy a command should use: defaults, then the config-dir file, then
+/// `explicit`. A broken config-dir file is reported on `warn` and skipped; a broken explicit
+/// file is an error, because the user asked for it.
+pub fn load(explicit: Option<&Path>, warn: &mut dyn FnMut(String)) -> Result<Taxonomy, TaxonomyError> {
+    let mut files = Vec::new();
+    if let Some(p) = user_taxonomy_path() {
+        match Taxonomy::with_overrides(std::slice::from_ref(&p)) {
+            Ok(_) => files.push(p),
+            Err(e) => warn(format!("{e}\nUsing the built-in taxonomy instead.")),
+        }
+    }
+    if let Some(p) = explicit {
+        files.push(p.to_path_buf());
+    }
+    Taxonomy::with_overrides(&files)
+}
+
+#[cfg(test)]
+mod tests;

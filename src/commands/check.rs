@@ -1,0 +1,26 @@
+//! `driftdeck check`: the CI gate, exit codes mirroring `terraform plan -detailed-exitcode`.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use crate::classify::Taxonomy;
+use crate::model::{Severity, Status};
+use crate::output;
+
+/// 0 when nothing at or above `threshold` is drifted (approved items are ignored), 2 otherwise.
+pub fn run(paths: &[String], threshold: Severity, taxonomy: &Taxonomy) -> anyhow::Result<ExitCode> {
+    let report = super::load(paths, taxonomy)?;
+    let failing = report
+        .items
+        .iter()
+        .filter(|i| i.severity >= threshold && i.status != Status::Approved)
+        .count();
+    let mut out = std::io::stdout().lock();
+    out.write_all(output::check_summary(&report, threshold, 15).as_bytes())?;
+    out.flush()?;
+    Ok(if failing == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(super::exit::DRIFT)
+    })
+}

@@ -1,0 +1,23 @@
+//! `driftdeck list`.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use crate::classify::Taxonomy;
+use crate::cli::OutputFormat;
+use crate::output;
+
+/// Prints the items of the reports as a table or as the JSON contract.
+pub fn run(paths: &[String], format: OutputFormat, taxonomy: &Taxonomy) -> anyhow::Result<ExitCode> {
+    let report = super::load(paths, taxonomy)?;
+    let mut out = std::io::stdout().lock();
+    match format {
+        OutputFormat::Table => out.write_all(output::list_table(&report).as_bytes())?,
+        OutputFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &output::list_json(&report))?;
+            out.write_all(b"\n")?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,245 @@
+//! driftctl scan JSON (`driftctl scan --output json://FILE`, v0.10 – v0.40).
+//!
+//! `unmanaged` → unmanaged, `missing` (before v0.10 `deleted`) → deleted, `differences`
+//! (deep mode, ≤ v0.39) → modified, with `from` = state value (desired) and `to` = cloud value
+//! (live). Managed resources without differences are in sync. driftctl carries no sensitivity
+//! marks, so the taxonomy's secret names decide what is masked.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::detect::{Envelope, typed};
+use super::{IngestError, Loaded, arn_parts, identity_of, item_id, masked_change};
+use crate::classify::SecretMatcher;
+use crate::model::compare::semantic_eq;
+use crate::model::mask::mask_value;
+use crate::model::{AttrPath, DriftItem, Format, Kind, NotDrift, ReportMeta, Severity, Status, Step};
+
+const F: Format = Format::Driftctl;
+
+#[derive(Deserialize, Clone)]
+struct Resource {
+    id: String,
+    #[serde(rename = "type")]
+    ty: String,
+    #[serde(default)]
+    human_readable_attributes: Option<BTreeMap<String, Value>>,
+    #[serde(default)]
+    source: Option<Source>,
+}
+
+#[derive(Deserialize, Clone)]
+struct Source {
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    internal_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Difference {
+    res: Resource,
+    #[serde(default)]
+    changelog: Option<Vec<ChangeEntry>>,
+}
+
+#[derive(Deserialize)]
+struct ChangeEntry {
+    #[serde(default)]
+    path: Option<Vec<Value>>,
+    #[serde(default)]
+    from: Option<Value>,
+    #[serde(default)]
+    to: Option<Value>,
+    #[serde(default)]
+    computed: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct Alert {
+    #[serde(default)]
+    message: Option<String>,
+}
+
+fn address(r: &Resource) -> String {
+    match &r.source {
+        Some(Source {
+            namespace,
+            internal_name: Some(name),
+        }) if !name.is_empty() => match namespace.as_deref() {
+            Some(ns) if ns.starts_with("module.") => format!("{ns}.{}.{name}", r.ty),
+            _ => format!("{}.{name}", r.ty),
+        },
+        _ => format!("{}.{}", r.ty, r.id),
+    }
+}
+
+fn path_of(steps: &[Value]) -> AttrPath {
+    AttrPath(
+        steps
+            .iter()
+            .map(|s| match s {
+                Value::String(k) => k
+                    .parse::<usize>()
+                    .map_or_else(|_| Step::Key(k.clone()), Step::Index),
+                Value::Number(n) => Step::Index(n.as_u64().unwrap_or_default() as usize),
+                other => Step::Key(other.to_string()),
+            })
+            .collect(),
+    )
+}
+
+fn list(path: &str, env: &Envelope<'_>, key: &str) -> Result<Vec<Resource>, IngestError> {
+    match env.get(key) {
+        Some(r) => typed::<Option<Vec<Resource>>>(path, F, key, r).map(Option::unwrap_or_default),
+        None => Ok(Vec::new()),
+    }
+}
+
+fn base_item(path: &str, r: &Resource, kind: Kind) -> DriftItem {
+    let address = address(r);
+    let mut identity = BTreeMap::new();
+    identity.insert("id".to_string(), r.id.clone());
+    let attrs = r
+        .human_readable_attributes
+        .as_ref()
+        .map(|m| Value::Object(m.clone().into_iter().collect()));
+    identity_of(attrs.as_ref(), &mut identity);
+    let arn = identity
+        .get("arn")
+        .cloned()
+        .or_else(|| r.id.starts_with("arn:").then(|| r.id.clone()));
+    let (region, account) = arn.as_deref().map_or((None, None), arn_parts);
+    DriftItem {
+        id: item_id(F, &address, &r.id),
+        address,
+        resource_type: r.ty.clone(),
+        source: path.to_string(),
+        report_index: 0,
+        format: Some(F),
+        kind,
+        severity: Severity::default(),
+        controls: Vec::new(),
+        why: Vec::new(),
+        changes: Vec::new(),
+        status: Status::Open,
+        identity,
+        live_attributes: None,
+        config: None,
+        planned_actions: Vec::new(),
+        planned_replace_paths: Vec::new(),
+        relevant: None,
+        region,
+        account,
+        approval_expires: None,
+    }
+}
+
+/// Loads a driftctl scan.
+pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> Result<Loaded, IngestError> {
+    let managed = list(path, env, "managed")?;
+    let unmanaged = list(path, env, "unmanaged")?;
+    let mut missing = list(path, env, "missing")?;
+    missing.extend(list(path, env, "deleted")?);
+    let differences: Vec<Difference> = match env.get("differences") {
+        Some(r) => typed::<Option<Vec<Difference>>>(path, F, "differences", r)?.unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let tool_version: Option<String> = env
+        .get("provider_version")
+        .map(|r| typed(path, F, "provider_version", r))
+        .transpose()?;
+    let provider: Option<String> = env
+        .get("provider_name")
+        .map(|r| typed(path, F, "provider_name", r))
+        .transpose()?;
+    let timestamp: Option<String> = env.get("date").map(|r| typed(path, F, "date", r)).transpose()?;
+    let mut warnings = Vec::new();
+    if let Some(r) = env.get("alerts") {
+        let alerts: BTreeMap<String, Option<Vec<Alert>>> = typed(path, F, "alerts", r)?;
+        for (kind, list) in alerts {
+            for a in list.unwrap_or_default() {
+                let msg = a.message.unwrap_or_default();
+                warnings.push(if kind.is_empty() {
+                    msg
+                } else {
+                    format!("{kind}: {msg}")
+                });
+            }
+        }
+    }
+
+    let mut items = Vec::new();
+    let mut changed: HashSet<(String, String)> = HashSet::new();
+    for d in &differences {
+        let mut item = base_item(path, &d.res, Kind::Modified);
+        for (n, c) in d.changelog.iter().flatten().enumerate() {
+            let p = path_of(c.path.as_deref().unwrap_or_default());
+            let p = if p.is_empty() {
+                AttrPath::keys([format!("change{n}")])
+            } else {
+                p
+            };
+            let from = c.from.as_ref().filter(|v| !v.is_null());
+            let to = c.to.as_ref().filter(|v| !v.is_null());
+            if semantic_eq(from.unwrap_or(&Value::Null), to.unwrap_or(&Value::Null)) {
+                continue;
+            }
+            let mut change = masked_change(&item.address, p, from, to, None, secrets);
+            change.computed = c.computed.unwrap_or(false);
+            item.changes.push(change);
+        }
+        if item.changes.is_empty() {
+            continue;
+        }
+        changed.insert((d.res.ty.clone(), d.res.id.clone()));
+        items.push(item);
+    }
+    for (list, kind) in [(&unmanaged, Kind::Unmanaged), (&missing, Kind::Deleted)] {
+        for r in list {
+            let mut item = base_item(path, r, kind);
+            let attrs = r.human_readable_attributes.clone().unwrap_or_default();
+            let mut live_obj = serde_json::Map::new();
+            live_obj.insert("id".to_string(), Value::String(r.id.clone()));
+            for (k, v) in attrs {
+                let p = AttrPath::keys([k.clone()]);
+                let c = if kind == Kind::Unmanaged {
+                    masked_change(&item.address, p.clone(), None, Some(&v), None, secrets)
+                } else {
+                    masked_change(&item.address, p.clone(), Some(&v), None, None, secrets)
+                };
+                live_obj.insert(k, mask_value(&v, None, &p, secrets).value);
+                item.changes.push(c);
+            }
+            if kind == Kind::Unmanaged {
+                item.live_attributes = Some(Value::Object(live_obj));
+            }
+            items.push(item);
+        }
+    }
+    let in_sync = managed
+        .iter()
+        .filter(|r| !changed.contains(&(r.ty.clone(), r.id.clone())))
+        .count();
+
+    Ok(Loaded {
+        meta: ReportMeta {
+            path: path.to_string(),
+            format: F,
+            tool_version: tool_version.map(|v| match &provider {
+                Some(p) => format!("{p} provider {v}"),
+                None => v,
+            }),
+            timestamp,
+            sha256: String::new(),
+            warnings,
+        },
+        items,
+        not_drift: NotDrift {
+            in_sync,
+            ..NotDrift::default()
+        },
+    })
+}

@@ -1,0 +1,309 @@
+//! Loading drift reports: reads bytes from files or stdin, detects the format from the content
+//! (never the file name), parses it into the [`model`](crate::model), masks secrets, and merges
+//! several reports into one [`DriftReport`].
+
+mod cloudformation;
+mod detect;
+mod driftctl;
+mod terraform;
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::Path;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::classify::{SecretMatcher, Taxonomy};
+use crate::model::mask::{fingerprint, mask_at, mask_value};
+use crate::model::{AttrPath, Change, DriftReport, Format, MASK, NotDrift, ReportMeta};
+pub use detect::detect_format;
+
+/// The formats driftdeck reads, for error messages.
+pub const SUPPORTED: &str = "Terraform/OpenTofu plan JSON (`terraform show -json PLAN`), driftctl scan JSON \
+(`driftctl scan --output json://FILE`), CloudFormation drift JSON (`aws cloudformation \
+describe-stack-resource-drifts`)";
+
+/// Why a report could not be loaded. Every variant names the report.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The file could not be read.
+    #[error("{path}: cannot read the report: {source}")]
+    Io {
+        /// The report path.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Nothing in the file.
+    #[error("{path}: the report is empty. Expected one of: {SUPPORTED}.")]
+    Empty {
+        /// The report path.
+        path: String,
+    },
+    /// Not JSON, or truncated, or too deeply nested.
+    #[error(
+        "{path}: not valid JSON at line {line}, column {column}: {message}. Expected one of: {SUPPORTED}."
+    )]
+    Json {
+        /// The report path.
+        path: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What the parser said.
+        message: String,
+    },
+    /// JSON, but not a shape we know.
+    #[error("{path}: not a drift report driftdeck knows: {found}. Supported: {SUPPORTED}.")]
+    UnknownShape {
+        /// The report path.
+        path: String,
+        /// What was found instead.
+        found: String,
+    },
+    /// A Terraform plan with a major format version we do not know.
+    #[error(
+        "{path}: Terraform plan format_version {version} is not supported: driftdeck reads 0.x and 1.x. \
+Produce the plan with Terraform 0.12 – 1.x or OpenTofu, or upgrade driftdeck."
+    )]
+    UnsupportedVersion {
+        /// The report path.
+        path: String,
+        /// The version found.
+        version: String,
+    },
+    /// A known format with a field of the wrong shape.
+    #[error("{path}: invalid {format} report: {context}: {message}")]
+    Invalid {
+        /// The report path.
+        path: String,
+        /// The detected format.
+        format: Format,
+        /// Which part (e.g. `resource_drift[3]`).
+        context: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl IngestError {
+    pub(crate) fn json(path: &str, e: &serde_json::Error) -> Self {
+        let message = e.to_string();
+        // serde_json appends " at line L column C"; we print those separately.
+        let message = message
+            .rsplit_once(" at line ")
+            .map_or(message.as_str(), |(m, _)| m)
+            .to_string();
+        IngestError::Json {
+            path: path.to_string(),
+            line: e.line(),
+            column: e.column(),
+            message,
+        }
+    }
+}
+
+/// One report's bytes with the name to report it under.
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// Path as given, or `-` for stdin.
+    pub path: String,
+    /// The raw bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl Input {
+    /// Reads a report from a path, or from stdin when the path is `-`.
+    pub fn read(path: &str) -> Result<Self, IngestError> {
+        let mut bytes = Vec::new();
+        let io = |source| IngestError::Io {
+            path: path.to_string(),
+            source,
+        };
+        if path == "-" {
+            std::io::stdin().lock().read_to_end(&mut bytes).map_err(io)?;
+        } else {
+            let p = Path::new(path);
+            if p.is_dir() {
+                return Err(io(std::io::Error::other(
+                    "it is a directory; pass the report file itself",
+                )));
+            }
+            bytes = std::fs::read(p).map_err(io)?;
+        }
+        Ok(Input {
+            path: path.to_string(),
+            bytes,
+        })
+    }
+}
+
+/// What one loader returns.
+pub(crate) struct Loaded {
+    pub meta: ReportMeta,
+    pub items: Vec<crate::model::DriftItem>,
+    pub not_drift: NotDrift,
+}
+
+/// Loads one report (already read) into a report of its own, classified.
+pub fn load_one(input: &Input, taxonomy: &Taxonomy) -> Result<DriftReport, IngestError> {
+    load_inputs(std::slice::from_ref(input), taxonomy)
+}
+
+/// Reads and loads every path (`-` = stdin), merged and classified.
+pub fn load_paths<S: AsRef<str>>(paths: &[S], taxonomy: &Taxonomy) -> Result<DriftReport, IngestError> {
+    let inputs = paths
+        .iter()
+        .map(|p| Input::read(p.as_ref()))
+        .collect::<Result<Vec<_>, _>>()?;
+    load_inputs(&inputs, taxonomy)
+}
+
+/// Loads several reports, merged and classified. Item ids stay unique across reports.
+pub fn load_inputs(inputs: &[Input], taxonomy: &Taxonomy) -> Result<DriftReport, IngestError> {
+    let mut report = DriftReport::default();
+    let mut seen_ids: HashMap<String, usize> = HashMap::new();
+    for (index, input) in inputs.iter().enumerate() {
+        let loaded = parse(input, taxonomy.secrets())?;
+        report.not_drift.add(loaded.not_drift);
+        report.reports.push(loaded.meta);
+        for mut item in loaded.items {
+            item.report_index = index;
+            let n = seen_ids.entry(item.id.clone()).or_insert(0);
+            *n += 1;
+            if *n > 1 {
+                item.id = format!("{}-{}", item.id, n);
+            }
+            taxonomy.classify(&mut item);
+            report.items.push(item);
+        }
+    }
+    Ok(report)
+}
+
+/// Parses one report without classifying it.
+pub(crate) fn parse(input: &Input, secrets: &SecretMatcher) -> Result<Loaded, IngestError> {
+    let path = input.path.as_str();
+    if input.bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(IngestError::Empty {
+            path: path.to_string(),
+        });
+    }
+    let sha256 = hex::encode(Sha256::digest(&input.bytes));
+    let envelope = detect::Envelope::parse(path, &input.bytes)?;
+    let format = envelope.format(path)?;
+    let mut loaded = match format {
+        Format::TerraformPlan => terraform::load(path, &envelope, secrets)?,
+        Format::Driftctl => driftctl::load(path, &envelope, secrets)?,
+        Format::Cloudformation => cloudformation::load(path, &envelope, secrets)?,
+    };
+    loaded.meta.sha256 = sha256;
+    for item in &mut loaded.items {
+        item.format = Some(format);
+        item.source = path.to_string();
+    }
+    Ok(loaded)
+}
+
+/// A stable item id from the format and the address (plus a discriminator such as a deposed key).
+pub(crate) fn item_id(format: Format, address: &str, extra: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(format.as_str().as_bytes());
+    h.update(b"\0");
+    h.update(address.as_bytes());
+    h.update(b"\0");
+    h.update(extra.as_bytes());
+    hex::encode(&h.finalize()[..6])
+}
+
+/// Builds a [`Change`] from plaintext values, masking with the Terraform mask tree (if any) and
+/// the secret names. Plaintext is dropped here; only a fingerprint of a secret live value stays.
+pub(crate) fn masked_change(
+    address: &str,
+    path: AttrPath,
+    desired: Option<&Value>,
+    live: Option<&Value>,
+    mask_root: Option<&Value>,
+    secrets: &SecretMatcher,
+) -> Change {
+    let mask = mask_root.and_then(|m| mask_at(m, &path));
+    let d = desired.map(|v| mask_value(v, mask, &path, secrets));
+    let l = live.map(|v| mask_value(v, mask, &path, secrets));
+    let sensitive = d.as_ref().is_some_and(|m| m.any) || l.as_ref().is_some_and(|m| m.any);
+    let live_fingerprint = if sensitive {
+        live.map(|v| fingerprint(address, &path, v))
+    } else {
+        None
+    };
+    Change {
+        path,
+        desired: d.map(|m| m.value),
+        live: l.map(|m| m.value),
+        sensitive,
+        live_fingerprint,
+        computed: false,
+    }
+}
+
+/// Non-sensitive identifying attributes kept for attribution.
+pub(crate) const IDENTITY_KEYS: &[&str] = &[
+    "id",
+    "arn",
+    "name",
+    "bucket",
+    "role",
+    "user",
+    "group",
+    "identifier",
+    "function_name",
+    "security_group_id",
+    "key_id",
+    "zone_id",
+    "listener_arn",
+    "load_balancer_arn",
+    "policy_arn",
+    "cluster_identifier",
+    "cluster_name",
+    "instance_id",
+    "log_group_name",
+    "region",
+    "owner_id",
+    "account_id",
+    "type",
+    "fqdn",
+    "records",
+];
+
+/// Collects identity attributes (top-level scalars, never masked ones) from an object.
+pub(crate) fn identity_of(obj: Option<&Value>, into: &mut std::collections::BTreeMap<String, String>) {
+    let Some(Value::Object(o)) = obj else { return };
+    for key in IDENTITY_KEYS {
+        if into.contains_key(*key) {
+            continue;
+        }
+        match o.get(*key) {
+            Some(Value::String(s)) if !s.is_empty() && s != MASK => {
+                into.insert((*key).to_string(), s.clone());
+            }
+            Some(Value::Number(n)) => {
+                into.insert((*key).to_string(), n.to_string());
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Region and account from an ARN (`arn:aws:svc:region:account:…`).
+pub(crate) fn arn_parts(arn: &str) -> (Option<String>, Option<String>) {
+    let mut it = arn.splitn(6, ':');
+    if it.next() != Some("arn") {
+        return (None, None);
+    }
+    let _partition = it.next();
+    let _service = it.next();
+    let region = it.next().filter(|s| !s.is_empty()).map(str::to_string);
+    let account = it.next().filter(|s| !s.is_empty()).map(str::to_string);
+    (region, account)
+}

@@ -1,0 +1,480 @@
+//! Terraform / OpenTofu plan JSON (`terraform show -json PLAN`).
+//!
+//! Drift is `resource_drift`: `before` is what Terraform last applied (desired), `after` is
+//! live; `delete` means deleted outside Terraform. `resource_changes` are planned config changes,
+//! never drift; they are kept per drifted address as what a revert would do. `configuration`
+//! tells per attribute whether the source holds a literal or an expression (adoption needs it).
+//! Plaintext secrets in `variables`, `prior_state`, `planned_values` and `configuration` are
+//! never read into the model.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::Deserialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use super::detect::{Envelope, typed};
+use super::{IngestError, Loaded, arn_parts, identity_of, item_id, masked_change};
+use crate::classify::SecretMatcher;
+use crate::model::compare::{RawDiff, diff_values, is_absent};
+use crate::model::mask::{mask_at, union_mask};
+use crate::model::{
+    AttrPath, ConfigExpr, ConfigInfo, DriftItem, Format, Kind, NotDrift, ReportMeta, Severity, Status, Step,
+};
+
+const F: Format = Format::TerraformPlan;
+
+#[derive(Deserialize)]
+struct RawChange<'a> {
+    address: String,
+    #[serde(default)]
+    module_address: Option<String>,
+    #[serde(default)]
+    mode: Option<String>,
+    #[serde(rename = "type")]
+    ty: String,
+    #[serde(default)]
+    deposed: Option<String>,
+    #[serde(default)]
+    previous_address: Option<String>,
+    #[serde(borrow)]
+    change: RawBody<'a>,
+}
+
+#[derive(Deserialize)]
+struct RawBody<'a> {
+    #[serde(default)]
+    actions: Vec<String>,
+    #[serde(borrow, default)]
+    before: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    after: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    before_sensitive: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    after_sensitive: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    after_unknown: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct PlannedChange {
+    address: String,
+    #[serde(default)]
+    deposed: Option<String>,
+    change: PlannedBody,
+}
+
+#[derive(Deserialize)]
+struct PlannedBody {
+    #[serde(default)]
+    actions: Vec<String>,
+    #[serde(default)]
+    replace_paths: Option<Vec<Vec<Value>>>,
+}
+
+#[derive(Deserialize, Default)]
+struct ConfigModule {
+    #[serde(default)]
+    resources: Vec<ConfigResource>,
+    #[serde(default)]
+    module_calls: BTreeMap<String, ModuleCall>,
+}
+
+#[derive(Deserialize)]
+struct ConfigResource {
+    address: String,
+    #[serde(default)]
+    mode: Option<String>,
+    #[serde(default)]
+    expressions: BTreeMap<String, Value>,
+    #[serde(default)]
+    count_expression: Option<Value>,
+    #[serde(default)]
+    for_each_expression: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct ModuleCall {
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    module: ConfigModule,
+}
+
+#[derive(Deserialize, Default)]
+struct Configuration {
+    #[serde(default)]
+    root_module: ConfigModule,
+}
+
+#[derive(Deserialize)]
+struct RelevantAttribute {
+    #[serde(default)]
+    resource: String,
+}
+
+fn parse_raw(path: &str, context: &str, raw: Option<&RawValue>) -> Result<Value, IngestError> {
+    match raw {
+        None => Ok(Value::Null),
+        Some(r) => typed(path, F, context, r),
+    }
+}
+
+/// Splits a Terraform address into its dot-separated parts, brackets and quotes respected:
+/// `module.app["e.u"].aws_x.y[0]` → `module`, `app["e.u"]`, `aws_x`, `y[0]`.
+pub(crate) fn address_parts(address: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut depth, mut in_str, mut escaped, mut start) = (0usize, false, false, 0usize);
+    for (i, c) in address.char_indices() {
+        if in_str {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_str = true,
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            '.' if depth == 0 => {
+                parts.push(&address[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&address[start..]);
+    parts
+}
+
+/// Module-call names along a module address: `module.app["eu"].module.db` → `["app", "db"]`.
+pub(crate) fn module_names(module_address: &str) -> Vec<String> {
+    let parts = address_parts(module_address);
+    let mut out = Vec::new();
+    let mut it = parts.iter();
+    while let Some(p) = it.next() {
+        if *p == "module" {
+            if let Some(name) = it.next() {
+                out.push(name.split('[').next().unwrap_or(name).to_string());
+            }
+        }
+    }
+    out
+}
+
+fn expr_kind(v: &Value) -> ConfigExpr {
+    match v {
+        Value::Object(o) if o.contains_key("constant_value") => ConfigExpr::Literal,
+        Value::Object(o) if o.contains_key("references") => ConfigExpr::Reference {
+            references: o
+                .get("references")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(|r| r.as_str().map(str::to_string)).collect())
+                .unwrap_or_default(),
+        },
+        Value::Object(o) if o.is_empty() => ConfigExpr::Computed,
+        _ => ConfigExpr::Block,
+    }
+}
+
+/// Index of config resources: (module names, `type.name`) → facts.
+fn index_configuration(config: &Configuration) -> HashMap<(Vec<String>, String), ConfigInfo> {
+    fn walk(
+        m: &ConfigModule,
+        names: &mut Vec<String>,
+        sources: &mut Vec<String>,
+        out: &mut HashMap<(Vec<String>, String), ConfigInfo>,
+    ) {
+        for r in &m.resources {
+            if r.mode.as_deref().is_some_and(|mode| mode != "managed") {
+                continue;
+            }
+            let info = ConfigInfo {
+                attributes: r
+                    .expressions
+                    .iter()
+                    .map(|(k, v)| (k.clone(), expr_kind(v)))
+                    .collect(),
+                repetition: if r.count_expression.is_some() {
+                    Some("count".to_string())
+                } else if r.for_each_expression.is_some() {
+                    Some("for_each".to_string())
+                } else {
+                    None
+                },
+                module_path: names.clone(),
+                module_sources: sources.clone(),
+            };
+            out.insert((names.clone(), r.address.clone()), info);
+        }
+        for (name, call) in &m.module_calls {
+            names.push(name.clone());
+            sources.push(call.source.clone().unwrap_or_default());
+            walk(&call.module, names, sources, out);
+            names.pop();
+            sources.pop();
+        }
+    }
+    let mut out = HashMap::new();
+    walk(&config.root_module, &mut Vec::new(), &mut Vec::new(), &mut out);
+    out
+}
+
+/// Drops `tags_all.X` changes that only repeat a `tags.X` change: `tags_all` adds provider
+/// `default_tags`, so only its own differences are news.
+fn dedupe_tags_all(diffs: &mut Vec<RawDiff>) {
+    let tags: Vec<(Vec<Step>, Option<Value>, Option<Value>)> = diffs
+        .iter()
+        .filter(|d| d.path.top() == Some("tags"))
+        .map(|d| (d.path.0[1..].to_vec(), d.desired.clone(), d.live.clone()))
+        .collect();
+    diffs.retain(|d| {
+        if d.path.top() != Some("tags_all") {
+            return true;
+        }
+        let rest = &d.path.0[1..];
+        !tags
+            .iter()
+            .any(|(p, de, li)| p.as_slice() == rest && de == &d.desired && li == &d.live)
+    });
+}
+
+/// Loads a Terraform plan.
+pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> Result<Loaded, IngestError> {
+    let format_version: Option<String> = env
+        .get("format_version")
+        .map(|r| typed(path, F, "format_version", r))
+        .transpose()?;
+    let mut warnings = Vec::new();
+    match &format_version {
+        Some(v) => {
+            let major = v.split('.').next().unwrap_or_default();
+            if major != "0" && major != "1" {
+                return Err(IngestError::UnsupportedVersion {
+                    path: path.to_string(),
+                    version: v.clone(),
+                });
+            }
+        }
+        None => warnings.push("no format_version: read as a 1.x plan".to_string()),
+    }
+    let tool_version: Option<String> = env
+        .get("terraform_version")
+        .map(|r| typed(path, F, "terraform_version", r))
+        .transpose()?;
+    let timestamp: Option<String> = env
+        .get("timestamp")
+        .map(|r| typed(path, F, "timestamp", r))
+        .transpose()?;
+    if env.get("errored").is_some_and(|r| r.get() == "true") {
+        warnings.push("the plan errored: drift may be incomplete".to_string());
+    }
+
+    let drift: Vec<RawChange<'_>> = match env.get("resource_drift") {
+        Some(r) => typed(path, F, "resource_drift", r)?,
+        None => Vec::new(),
+    };
+    let planned: Vec<PlannedChange> = match env.get("resource_changes") {
+        Some(r) => typed(path, F, "resource_changes", r)?,
+        None => Vec::new(),
+    };
+    let config_index = match env.get("configuration") {
+        Some(r) if !drift.is_empty() => {
+            let c: Configuration = typed(path, F, "configuration", r)?;
+            index_configuration(&c)
+        }
+        _ => HashMap::new(),
+    };
+    let relevant: Option<HashSet<String>> = match env.get("relevant_attributes") {
+        Some(r) => {
+            let v: Vec<RelevantAttribute> = typed(path, F, "relevant_attributes", r)?;
+            (!v.is_empty()).then(|| v.into_iter().map(|a| a.resource).collect())
+        }
+        None => None,
+    };
+    let planned_by_address: HashMap<(&str, Option<&str>), &PlannedChange> = planned
+        .iter()
+        .map(|p| ((p.address.as_str(), p.deposed.as_deref()), p))
+        .collect();
+
+    let mut items = Vec::with_capacity(drift.len());
+    let mut not_drift = NotDrift::default();
+    let mut drifted: HashSet<&str> = HashSet::new();
+    for (n, rc) in drift.iter().enumerate() {
+        if rc.mode.as_deref().is_some_and(|m| m != "managed") || rc.deposed.is_some() {
+            continue;
+        }
+        let actions = &rc.change.actions;
+        let kind = if actions.iter().any(|a| a == "delete") {
+            Kind::Deleted
+        } else if actions.iter().any(|a| a == "update") {
+            Kind::Modified
+        } else {
+            // `no-op` = moved only; `create`/`read`/`forget` are not drift.
+            continue;
+        };
+        let ctx = |what: &str| format!("resource_drift[{n}] ({}) {what}", rc.address);
+        let before = parse_raw(path, &ctx("change.before"), rc.change.before)?;
+        let after = parse_raw(path, &ctx("change.after"), rc.change.after)?;
+        let bs = parse_raw(path, &ctx("change.before_sensitive"), rc.change.before_sensitive)?;
+        let as_ = parse_raw(path, &ctx("change.after_sensitive"), rc.change.after_sensitive)?;
+        let mask = union_mask(Some(&bs), Some(&as_));
+        let unknown = parse_raw(path, &ctx("change.after_unknown"), rc.change.after_unknown)?;
+
+        let mut changes = Vec::new();
+        match kind {
+            Kind::Modified => {
+                let mut diffs = Vec::new();
+                diff_values(&AttrPath::root(), &before, &after, &mut diffs);
+                dedupe_tags_all(&mut diffs);
+                for d in diffs {
+                    let live_unknown = mask_at(&unknown, &d.path) == Some(&Value::Bool(true));
+                    let mut c = masked_change(
+                        &rc.address,
+                        d.path,
+                        d.desired.as_ref(),
+                        d.live.as_ref(),
+                        Some(&mask),
+                        secrets,
+                    );
+                    if live_unknown && c.live.is_none() {
+                        c.live = Some(Value::String("(known after apply)".to_string()));
+                    }
+                    changes.push(c);
+                }
+                if changes.is_empty() {
+                    // Only reordering or re-serialisation: not drift.
+                    not_drift.in_sync += 1;
+                    continue;
+                }
+            }
+            Kind::Deleted | Kind::Unmanaged => {
+                if let Value::Object(o) = &before {
+                    for (k, v) in o {
+                        if is_absent(v) {
+                            continue;
+                        }
+                        let p = AttrPath(vec![Step::Key(k.clone())]);
+                        changes.push(masked_change(&rc.address, p, Some(v), None, Some(&mask), secrets));
+                    }
+                }
+            }
+        }
+
+        let mut identity = BTreeMap::new();
+        identity_of(
+            if after.is_null() {
+                Some(&before)
+            } else {
+                Some(&after)
+            },
+            &mut identity,
+        );
+        identity_of(Some(&before), &mut identity);
+        identity.retain(|k, _| {
+            let p = AttrPath(vec![Step::Key(k.clone())]);
+            mask_at(&mask, &p) != Some(&Value::Bool(true)) && !secrets.is_secret_key(k)
+        });
+        let (arn_region, account) = identity.get("arn").map_or((None, None), |a| arn_parts(a));
+        let region = identity.get("region").cloned().or(arn_region);
+
+        let module_path = rc.module_address.as_deref().map(module_names).unwrap_or_default();
+        let rel_address = address_parts(&rc.address)
+            .iter()
+            .rev()
+            .take(2)
+            .rev()
+            .map(|p| p.split('[').next().unwrap_or(p))
+            .collect::<Vec<_>>()
+            .join(".");
+        let config = config_index.get(&(module_path, rel_address)).cloned();
+        let planned = planned_by_address.get(&(rc.address.as_str(), None));
+        drifted.insert(rc.address.as_str());
+
+        let mut item = DriftItem {
+            id: item_id(F, &rc.address, ""),
+            address: rc.address.clone(),
+            resource_type: rc.ty.clone(),
+            source: path.to_string(),
+            report_index: 0,
+            format: Some(F),
+            kind,
+            severity: Severity::default(),
+            controls: Vec::new(),
+            why: Vec::new(),
+            changes,
+            status: Status::Open,
+            identity,
+            live_attributes: None,
+            config,
+            planned_actions: planned.map(|p| p.change.actions.clone()).unwrap_or_default(),
+            planned_replace_paths: planned
+                .and_then(|p| p.change.replace_paths.as_ref())
+                .map(|ps| ps.iter().map(|p| json_path(p)).collect())
+                .unwrap_or_default(),
+            relevant: relevant
+                .as_ref()
+                .map(|r| r.contains(&rc.address) || r.contains("")),
+            region,
+            account,
+            approval_expires: None,
+        };
+        if let Some(prev) = &rc.previous_address {
+            item.why.push(format!("moved from {prev}"));
+        }
+        items.push(item);
+    }
+    not_drift.in_sync += planned
+        .iter()
+        .filter(|p| p.deposed.is_none() && p.change.actions.iter().all(|a| a == "no-op"))
+        .filter(|p| !drifted.contains(p.address.as_str()))
+        .count();
+
+    Ok(Loaded {
+        meta: ReportMeta {
+            path: path.to_string(),
+            format: F,
+            tool_version,
+            timestamp,
+            sha256: String::new(),
+            warnings,
+        },
+        items,
+        not_drift,
+    })
+}
+
+/// A Terraform path (`["ingress", 0, "cidr_blocks"]`) as an [`AttrPath`].
+pub(crate) fn json_path(steps: &[Value]) -> AttrPath {
+    AttrPath(
+        steps
+            .iter()
+            .map(|s| match s {
+                Value::Number(n) => Step::Index(n.as_u64().unwrap_or_default() as usize),
+                Value::String(k) => Step::Key(k.clone()),
+                other => Step::Key(other.to_string()),
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn address_parts_respect_brackets_and_quotes() {
+        assert_eq!(
+            address_parts(r#"module.app["e.u"].aws_rds_cluster.main[0]"#),
+            vec!["module", r#"app["e.u"]"#, "aws_rds_cluster", "main[0]"]
+        );
+        assert_eq!(
+            module_names(r#"module.app["eu"].module.db[1]"#),
+            vec!["app", "db"]
+        );
+    }
+}

@@ -1,0 +1,405 @@
+//! The one in-memory model every format is loaded into: a merged [`DriftReport`] of
+//! [`DriftItem`]s, each a resource whose live state differs from what the IaC says.
+//!
+//! Values that are sensitive never enter this model in plaintext: ingest replaces them
+//! with [`MASK`] and keeps only a salted fingerprint (see [`Change::live_fingerprint`]).
+
+pub mod compare;
+pub mod mask;
+mod path;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use path::{AttrPath, Step};
+
+/// What is shown wherever a sensitive value would be.
+pub const MASK: &str = "(sensitive)";
+
+/// The input formats driftdeck reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// `terraform show -json` / `tofu show -json` of a plan.
+    TerraformPlan,
+    /// `driftctl scan --output json://…`.
+    Driftctl,
+    /// `aws cloudformation describe-stack-resource-drifts`.
+    Cloudformation,
+}
+
+impl Format {
+    /// The stable name used in JSON output and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::TerraformPlan => "terraform-plan",
+            Format::Driftctl => "driftctl",
+            Format::Cloudformation => "cloudformation",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How the live resource differs from the IaC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Exists in both, with different attributes.
+    Modified,
+    /// Managed by the IaC but gone from the cloud.
+    Deleted,
+    /// Exists in the cloud, managed by no IaC.
+    Unmanaged,
+}
+
+impl Kind {
+    /// Lower-case name, as used in filters and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Modified => "modified",
+            Kind::Deleted => "deleted",
+            Kind::Unmanaged => "unmanaged",
+        }
+    }
+
+    /// Parses the lower-case name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "modified" => Some(Kind::Modified),
+            "deleted" => Some(Kind::Deleted),
+            "unmanaged" => Some(Kind::Unmanaged),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Security sensitivity of a drifted item, ordered from least to most severe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Noise such as tags.
+    #[default]
+    Low,
+    /// Operational drift.
+    Medium,
+    /// Security-relevant drift.
+    High,
+    /// Exposure or privilege escalation: act now.
+    Critical,
+}
+
+impl Severity {
+    /// All severities, most severe first.
+    pub const ALL_DESC: [Severity; 4] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+    ];
+
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// Parses a lower-case (or any-case) name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "low" => Some(Severity::Low),
+            "medium" | "med" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            "critical" | "crit" => Some(Severity::Critical),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Triage status of an item. Every item starts `Open`; approvals change it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Nobody has decided yet.
+    #[default]
+    Open,
+    /// Approved as temporary divergence until the expiry (RFC 3339).
+    Approved,
+    /// An approval existed but its expiry has passed.
+    ApprovalExpired,
+    /// Approved, but the live value has drifted again since.
+    ChangedSinceApproval,
+}
+
+impl Status {
+    /// Kebab-case name, as used in filters and JSON.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::Approved => "approved",
+            Status::ApprovalExpired => "approval-expired",
+            Status::ChangedSinceApproval => "changed-since-approval",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One attribute that differs between desired and live.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    /// Where in the resource: keys and list indices.
+    pub path: AttrPath,
+    /// What the IaC says (`None` = absent or null). [`MASK`] when sensitive.
+    pub desired: Option<Value>,
+    /// What the cloud has (`None` = absent or null). [`MASK`] when sensitive.
+    pub live: Option<Value>,
+    /// True when either side is secret; the values above are then masks.
+    pub sensitive: bool,
+    /// Salted SHA-256 fingerprint of the live plaintext when sensitive, so an approval can tell
+    /// whether a secret changed again without storing it. Never shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_fingerprint: Option<String>,
+    /// The attribute is computed by the provider (driftctl `computed`): often read-back noise.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub computed: bool,
+}
+
+impl Change {
+    /// A change with plain (non-sensitive) values.
+    pub fn plain(path: AttrPath, desired: Option<Value>, live: Option<Value>) -> Self {
+        Change {
+            path,
+            desired,
+            live,
+            sensitive: false,
+            live_fingerprint: None,
+            computed: false,
+        }
+    }
+}
+
+/// How the IaC configuration sets one attribute (Terraform plan `configuration`). Adoption needs
+/// it: only literals can be overwritten in place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum ConfigExpr {
+    /// A literal value written in the source.
+    Literal,
+    /// An expression with references (`var.x`, `local.y`, `aws_x.y.id`, …), most specific first.
+    Reference {
+        /// The references, as Terraform lists them.
+        references: Vec<String>,
+    },
+    /// A computed expression without references, e.g. a function call.
+    Computed,
+    /// A nested block (e.g. `ingress`), or several.
+    Block,
+}
+
+/// What the IaC configuration says about a Terraform resource, when the plan carries it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConfigInfo {
+    /// Per top-level attribute name: how it is set. Attributes not set in config are absent.
+    pub attributes: BTreeMap<String, ConfigExpr>,
+    /// `count` or `for_each` when the resource repeats.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repetition: Option<String>,
+    /// Module-call path from the root, e.g. `["app"]` for `module.app["eu"]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub module_path: Vec<String>,
+    /// Module sources along the path as written in the calls (`./modules/app`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub module_sources: Vec<String>,
+}
+
+/// A drifted resource.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DriftItem {
+    /// Stable id: the same input gives the same id.
+    pub id: String,
+    /// IaC address: Terraform address, or `<stack>/<LogicalResourceId>` for CloudFormation.
+    pub address: String,
+    /// Resource type as the source names it (`aws_security_group`, `AWS::EC2::SecurityGroup`).
+    pub resource_type: String,
+    /// Path of the report it came from (`-` for stdin).
+    pub source: String,
+    /// Which report (index into [`DriftReport::reports`]).
+    #[serde(skip)]
+    pub report_index: usize,
+    /// Format of the report it came from.
+    #[serde(skip)]
+    pub format: Option<Format>,
+    /// Modified, deleted or unmanaged.
+    pub kind: Kind,
+    /// Classification result.
+    pub severity: Severity,
+    /// Compliance controls the item touches.
+    pub controls: Vec<String>,
+    /// Which rules fired, in words.
+    pub why: Vec<String>,
+    /// Attribute-level differences (empty for wholly deleted/unmanaged items).
+    pub changes: Vec<Change>,
+    /// Triage status.
+    pub status: Status,
+    /// Identifying, non-sensitive attributes for attribution (`id`, `arn`, `name`, `bucket`, …).
+    #[serde(skip)]
+    pub identity: BTreeMap<String, String>,
+    /// Live attributes of an unmanaged resource (masked), used to write an import skeleton.
+    #[serde(skip)]
+    pub live_attributes: Option<Value>,
+    /// Terraform configuration facts, when the plan had them.
+    #[serde(skip)]
+    pub config: Option<ConfigInfo>,
+    /// Actions Terraform plans for this address (`resource_changes`): what a revert would do.
+    #[serde(skip)]
+    pub planned_actions: Vec<String>,
+    /// Paths that force replacement if the plan is applied (`replace_paths`).
+    #[serde(skip)]
+    pub planned_replace_paths: Vec<AttrPath>,
+    /// Whether Terraform says this drift feeds a planned change (`relevant_attributes`);
+    /// `None` when the plan does not say.
+    #[serde(skip)]
+    pub relevant: Option<bool>,
+    /// Region the resource lives in, when known (from an ARN or the report).
+    #[serde(skip)]
+    pub region: Option<String>,
+    /// Account id, when known.
+    #[serde(skip)]
+    pub account: Option<String>,
+    /// Approval expiry when status is approved (RFC 3339).
+    #[serde(skip)]
+    pub approval_expires: Option<String>,
+}
+
+impl DriftItem {
+    /// Attribute paths changed, as display strings.
+    pub fn changed_attributes(&self) -> Vec<String> {
+        let mut seen: Vec<String> = Vec::new();
+        for c in &self.changes {
+            let s = c.path.to_string();
+            if !seen.contains(&s) {
+                seen.push(s);
+            }
+        }
+        seen
+    }
+
+    /// A one-line summary of what changed, for tables and list rows.
+    pub fn summary(&self) -> String {
+        match self.kind {
+            Kind::Deleted => "deleted outside IaC".to_string(),
+            Kind::Unmanaged => "not managed by IaC".to_string(),
+            Kind::Modified => {
+                let attrs = self.changed_attributes();
+                if attrs.is_empty() {
+                    "modified".to_string()
+                } else {
+                    attrs.join(", ")
+                }
+            }
+        }
+    }
+}
+
+/// Facts about one loaded report.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReportMeta {
+    /// Path as given (`-` for stdin).
+    pub path: String,
+    /// Detected format.
+    pub format: Format,
+    /// Version of the tool that wrote it, when it says.
+    pub tool_version: Option<String>,
+    /// When the report was produced (RFC 3339), when it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
+    /// SHA-256 of the report bytes, hex.
+    #[serde(skip)]
+    pub sha256: String,
+    /// Warnings the tool put in the report (driftctl alerts) or we found while loading.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// Counts of resources the reports say are not drifted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotDrift {
+    /// Checked and equal.
+    pub in_sync: usize,
+    /// Not checked (CloudFormation `NOT_CHECKED`).
+    pub not_checked: usize,
+    /// Drift status unknown (CloudFormation `UNKNOWN`).
+    #[serde(default)]
+    pub unknown: usize,
+    /// Type not supported by drift detection (CloudFormation `UNSUPPORTED`).
+    #[serde(default)]
+    pub unsupported: usize,
+}
+
+impl NotDrift {
+    /// Adds another report's counts.
+    pub fn add(&mut self, other: NotDrift) {
+        self.in_sync += other.in_sync;
+        self.not_checked += other.not_checked;
+        self.unknown += other.unknown;
+        self.unsupported += other.unsupported;
+    }
+}
+
+/// Everything loaded in one invocation: several reports merged.
+#[derive(Debug, Clone, Default)]
+pub struct DriftReport {
+    /// The reports, in the order given.
+    pub reports: Vec<ReportMeta>,
+    /// Every drifted item of every report.
+    pub items: Vec<DriftItem>,
+    /// Resources the reports say are fine.
+    pub not_drift: NotDrift,
+}
+
+impl DriftReport {
+    /// Counts per severity, most severe first.
+    pub fn by_severity(&self) -> BTreeMap<Severity, usize> {
+        let mut m: BTreeMap<Severity, usize> = Severity::ALL_DESC.iter().map(|s| (*s, 0)).collect();
+        for it in &self.items {
+            *m.entry(it.severity).or_default() += 1;
+        }
+        m
+    }
+
+    /// Finds an item by address (exact), or by id.
+    pub fn find(&self, address_or_id: &str) -> Option<&DriftItem> {
+        self.items
+            .iter()
+            .find(|i| i.address == address_or_id)
+            .or_else(|| self.items.iter().find(|i| i.id == address_or_id))
+    }
+}

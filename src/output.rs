@@ -1,0 +1,232 @@
+//! Plain-text and JSON renderings of a loaded report for the CLI (`list`, `check`). The JSON
+//! shape is a contract other tools rely on; it is documented in the README.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::model::{DriftItem, DriftReport, Format, Kind, NotDrift, Severity, Status};
+use crate::text::{pad, sanitize};
+
+/// `reports[]` entry of the JSON contract.
+#[derive(Debug, Serialize)]
+pub struct ReportJson<'a> {
+    /// Path as given.
+    pub path: &'a str,
+    /// Detected format.
+    pub format: Format,
+    /// Tool version, when the report says.
+    pub tool_version: Option<&'a str>,
+    /// Report time, when the report says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<&'a str>,
+    /// Loader warnings.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub warnings: &'a [String],
+}
+
+/// `summary` of the JSON contract.
+#[derive(Debug, Serialize)]
+pub struct SummaryJson {
+    /// Drifted items.
+    pub total: usize,
+    /// Counts per severity (all four keys always present).
+    pub by_severity: BTreeMap<&'static str, usize>,
+    /// Counts per kind (all three keys always present).
+    pub by_kind: BTreeMap<&'static str, usize>,
+    /// Counts per status.
+    pub by_status: BTreeMap<&'static str, usize>,
+    /// Resources the reports say are not drifted.
+    pub not_drift: NotDrift,
+}
+
+/// The whole `list --format json` document.
+#[derive(Debug, Serialize)]
+pub struct ListJson<'a> {
+    /// Loaded reports.
+    pub reports: Vec<ReportJson<'a>>,
+    /// Items, most severe first.
+    pub items: Vec<&'a DriftItem>,
+    /// Counts.
+    pub summary: SummaryJson,
+}
+
+/// Items sorted for output: most severe first, then by address.
+pub fn sorted_items(report: &DriftReport) -> Vec<&DriftItem> {
+    let mut items: Vec<&DriftItem> = report.items.iter().collect();
+    items.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.address.cmp(&b.address))
+    });
+    items
+}
+
+/// Counts for the summary.
+pub fn summary(report: &DriftReport) -> SummaryJson {
+    let mut by_severity: BTreeMap<&'static str, usize> =
+        Severity::ALL_DESC.iter().map(|s| (s.as_str(), 0)).collect();
+    let mut by_kind: BTreeMap<&'static str, usize> = [Kind::Modified, Kind::Deleted, Kind::Unmanaged]
+        .iter()
+        .map(|k| (k.as_str(), 0))
+        .collect();
+    let mut by_status: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for it in &report.items {
+        *by_severity.entry(it.severity.as_str()).or_default() += 1;
+        *by_kind.entry(it.kind.as_str()).or_default() += 1;
+        *by_status.entry(it.status.as_str()).or_default() += 1;
+    }
+    SummaryJson {
+        total: report.items.len(),
+        by_severity,
+        by_kind,
+        by_status,
+        not_drift: report.not_drift,
+    }
+}
+
+/// The `list --format json` document.
+pub fn list_json(report: &DriftReport) -> ListJson<'_> {
+    ListJson {
+        reports: report
+            .reports
+            .iter()
+            .map(|r| ReportJson {
+                path: &r.path,
+                format: r.format,
+                tool_version: r.tool_version.as_deref(),
+                timestamp: r.timestamp.as_deref(),
+                warnings: &r.warnings,
+            })
+            .collect(),
+        items: sorted_items(report),
+        summary: summary(report),
+    }
+}
+
+fn severity_label(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "CRITICAL",
+        Severity::High => "HIGH",
+        Severity::Medium => "MEDIUM",
+        Severity::Low => "LOW",
+    }
+}
+
+fn status_suffix(it: &DriftItem) -> String {
+    match (&it.status, &it.approval_expires) {
+        (Status::Open, _) => String::new(),
+        (Status::Approved, Some(exp)) => format!("  [approved until {exp}]"),
+        (s, _) => format!("  [{s}]"),
+    }
+}
+
+/// The readable table of `list`: one line per item.
+pub fn list_table(report: &DriftReport) -> String {
+    let items = sorted_items(report);
+    let mut out = String::new();
+    if items.is_empty() {
+        out.push_str("No drift found.\n");
+    } else {
+        let addr_w = items
+            .iter()
+            .map(|i| crate::text::width(&sanitize(&i.address)))
+            .max()
+            .unwrap_or(7)
+            .clamp(7, 72);
+        let _ = writeln!(
+            out,
+            "{}  {}  {}  CHANGED",
+            pad("SEVERITY", 8),
+            pad("KIND", 9),
+            pad("ADDRESS", addr_w)
+        );
+        for it in &items {
+            let changed = it.summary();
+            let _ = writeln!(
+                out,
+                "{}  {}  {}  {}{}",
+                pad(severity_label(it.severity), 8),
+                pad(it.kind.as_str(), 9),
+                pad(&sanitize(&it.address), addr_w),
+                sanitize(&changed),
+                status_suffix(it),
+            );
+        }
+    }
+    out.push('\n');
+    out.push_str(&summary_line(report));
+    out
+}
+
+/// `12 drifted (2 critical, 4 high, 3 medium, 3 low); 40 in sync, 1 not checked` plus warnings.
+pub fn summary_line(report: &DriftReport) -> String {
+    let s = summary(report);
+    let mut line = format!(
+        "{} drifted ({} critical, {} high, {} medium, {} low)",
+        s.total,
+        s.by_severity["critical"],
+        s.by_severity["high"],
+        s.by_severity["medium"],
+        s.by_severity["low"]
+    );
+    let nd = s.not_drift;
+    let _ = write!(line, "; {} in sync", nd.in_sync);
+    for (n, what) in [
+        (nd.not_checked, "not checked"),
+        (nd.unknown, "unknown"),
+        (nd.unsupported, "unsupported"),
+    ] {
+        if n > 0 {
+            let _ = write!(line, ", {n} {what}");
+        }
+    }
+    let _ = writeln!(line, " — from {} report(s)", report.reports.len());
+    for r in &report.reports {
+        for w in &r.warnings {
+            let _ = writeln!(line, "warning: {}: {}", sanitize(&r.path), sanitize(w));
+        }
+    }
+    line
+}
+
+/// The one-screen summary `check` prints: the items at or above the threshold, most severe
+/// first (at most `limit`), with their reasons.
+pub fn check_summary(report: &DriftReport, threshold: Severity, limit: usize) -> String {
+    let failing: Vec<&DriftItem> = sorted_items(report)
+        .into_iter()
+        .filter(|i| i.severity >= threshold && i.status != Status::Approved)
+        .collect();
+    let mut out = String::new();
+    if failing.is_empty() {
+        let _ = writeln!(out, "OK: no drift at or above {threshold}.");
+    } else {
+        let _ = writeln!(out, "DRIFT: {} item(s) at or above {threshold}:", failing.len());
+        for it in failing.iter().take(limit) {
+            let why = it
+                .why
+                .first()
+                .map(|w| sanitize(w).into_owned())
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {} {} {} — {}{}",
+                pad(severity_label(it.severity), 8),
+                pad(it.kind.as_str(), 9),
+                sanitize(&it.address),
+                why,
+                status_suffix(it)
+            );
+        }
+        if failing.len() > limit {
+            let _ = writeln!(
+                out,
+                "  … and {} more (driftdeck list for all)",
+                failing.len() - limit
+            );
+        }
+    }
+    out.push_str(&summary_line(report));
+    out
+}

@@ -1,0 +1,77 @@
+//! Text that came from outside (reports, CloudTrail) made safe for a terminal, and
+//! display-width helpers that count graphemes' columns, never bytes.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use unicode_width::UnicodeWidthStr;
+
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
+/// Replaces control characters, escape sequences and bidi overrides with visible escapes
+/// (`\u{1b}`), so no string from a report can move the cursor, recolour or reorder the screen.
+pub fn sanitize(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if is_unsafe(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Like [`sanitize`] but keeps newlines and tabs (tabs become spaces): for multi-line values.
+pub fn sanitize_multiline(s: &str) -> String {
+    s.split('\n')
+        .map(|line| sanitize(&line.replace('\t', "    ")).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Display width in terminal columns.
+pub fn width(s: &str) -> usize {
+    UnicodeWidthStr::width(s)
+}
+
+/// Pads (or leaves) `s` to `w` columns.
+pub fn pad(s: &str, w: usize) -> String {
+    let n = width(s);
+    if n >= w {
+        s.to_string()
+    } else {
+        format!("{s}{}", " ".repeat(w - n))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_never_pass() {
+        let evil = "web\u{1b}[2J\u{1b}]0;pwned\u{7}\u{202e}txt.exe\u{9b}31m";
+        let clean = sanitize(evil);
+        assert!(!clean.chars().any(char::is_control), "{clean}");
+        assert!(clean.contains("\\u{1b}[2J"));
+        assert!(clean.contains("\\u{202e}"));
+        assert_eq!(sanitize("plain"), "plain");
+    }
+
+    #[test]
+    fn width_counts_columns() {
+        assert_eq!(width("日本"), 4);
+        assert_eq!(pad("ab", 4), "ab  ");
+    }
+}
