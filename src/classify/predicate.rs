@@ -16,6 +16,9 @@ pub enum Predicate {
     /// The live side contains one of `values` (anywhere inside, JSON documents included) more
     /// often than the desired side: e.g. `0.0.0.0/0` added to a rule.
     AddedValue,
+    /// Like `added_value`, but a leaf counts when it *contains* one of `values` (case-insensitive):
+    /// e.g. `policy/AdministratorAccess` inside an attachment id.
+    AddedSubstring,
     /// The live value is one of `values` and the desired value is not: e.g. `false`.
     LiveIn,
     /// The attribute is gone from the live side.
@@ -49,19 +52,28 @@ fn value_is_one_of(v: &Value, values: &[Value]) -> Option<String> {
         })
 }
 
-fn count_leaves(v: &Value, needle: &Value, n: &mut usize) {
+fn leaf_matches(v: &Value, needle: &Value, substring: bool) -> bool {
+    if substring {
+        match (scalar_text(v), scalar_text(needle)) {
+            (Some(hay), Some(n)) => hay.contains(&n),
+            _ => false,
+        }
+    } else {
+        value_is_one_of(v, std::slice::from_ref(needle)).is_some()
+    }
+}
+
+fn count_leaves(v: &Value, needle: &Value, substring: bool, n: &mut usize) {
     match v {
-        Value::Array(a) => a.iter().for_each(|x| count_leaves(x, needle, n)),
-        Value::Object(o) => o.values().for_each(|x| count_leaves(x, needle, n)),
-        Value::String(s) => {
+        Value::Array(a) => a.iter().for_each(|x| count_leaves(x, needle, substring, n)),
+        Value::Object(o) => o.values().for_each(|x| count_leaves(x, needle, substring, n)),
+        Value::String(s) if embedded_json(s).is_some() => {
             if let Some(doc) = embedded_json(s) {
-                count_leaves(&doc, needle, n);
-            } else if value_is_one_of(v, std::slice::from_ref(needle)).is_some() {
-                *n += 1;
+                count_leaves(&doc, needle, substring, n);
             }
         }
         other => {
-            if value_is_one_of(other, std::slice::from_ref(needle)).is_some() {
+            if leaf_matches(other, needle, substring) {
                 *n += 1;
             }
         }
@@ -128,7 +140,7 @@ impl Predicate {
     /// Checks `values` fit the predicate when the taxonomy loads.
     pub fn validate(self, values: &[Value]) -> Result<(), String> {
         match self {
-            Predicate::AddedValue | Predicate::LiveIn if values.is_empty() => {
+            Predicate::AddedValue | Predicate::AddedSubstring | Predicate::LiveIn if values.is_empty() => {
                 Err(format!("predicate {self:?} needs `values`"))
             }
             _ => Ok(()),
@@ -155,10 +167,11 @@ impl Predicate {
                 let hit = value_is_one_of(live, values)?;
                 value_is_one_of(desired, values).is_none().then_some(hit)
             }
-            Predicate::AddedValue => values.iter().find_map(|needle| {
+            Predicate::AddedValue | Predicate::AddedSubstring => values.iter().find_map(|needle| {
+                let substring = self == Predicate::AddedSubstring;
                 let (mut l, mut d) = (0, 0);
-                count_leaves(live, needle, &mut l);
-                count_leaves(desired, needle, &mut d);
+                count_leaves(live, needle, substring, &mut l);
+                count_leaves(desired, needle, substring, &mut d);
                 (l > d).then(|| scalar_text(needle).unwrap_or_default())
             }),
             Predicate::Decreased => {

@@ -203,6 +203,18 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
             let attrs = r.human_readable_attributes.clone().unwrap_or_default();
             let mut live_obj = serde_json::Map::new();
             live_obj.insert("id".to_string(), Value::String(r.id.clone()));
+            if kind == Kind::Unmanaged && !attrs.contains_key("id") {
+                let id = Value::String(r.id.clone());
+                let c = masked_change(
+                    &item.address,
+                    AttrPath::keys(["id"]),
+                    None,
+                    Some(&id),
+                    None,
+                    secrets,
+                );
+                item.changes.push(c);
+            }
             for (k, v) in attrs {
                 let p = AttrPath::keys([k.clone()]);
                 let c = if kind == Kind::Unmanaged {

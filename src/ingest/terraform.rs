@@ -349,6 +349,7 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
                 if changes.is_empty() {
                     // Only reordering or re-serialisation: not drift.
                     not_drift.in_sync += 1;
+                    drifted.insert(rc.address.as_str());
                     continue;
                 }
             }

@@ -185,7 +185,7 @@ pub struct Change {
     pub sensitive: bool,
     /// Salted SHA-256 fingerprint of the live plaintext when sensitive, so an approval can tell
     /// whether a secret changed again without storing it. Never shown.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip)]
     pub live_fingerprint: Option<String>,
     /// The attribute is computed by the provider (driftctl `computed`): often read-back noise.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

@@ -265,8 +265,9 @@ DEPLOY_STATEMENTS = [
      "Action": ["lambda:UpdateFunctionCode", "lambda:GetFunction"],
      "Resource": f"arn:aws:lambda:{EU}:{ACCOUNT}:function:platform-ingest"},
 ]
-DEPLOY_POLICY_TF = json.dumps({"Version": "2012-10-17", "Statement": DEPLOY_STATEMENTS},
-                              sort_keys=True, separators=(",", ":"))
+# what the terraform-ci apply sent (the provider's normalised jsonencode form)
+DEPLOY_POLICY_TF = ('{"Version":"2012-10-17","Statement":'
+                    + json.dumps(DEPLOY_STATEMENTS, sort_keys=True, separators=(",", ":")) + "}")
 # identical to the live `policy` in reports/terraform-plan.json
 DEPLOY_POLICY_BOB = """{
   "Version": "2012-10-17",
