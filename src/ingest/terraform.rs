@@ -425,7 +425,8 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
             approval_expires: None,
         };
         if let Some(prev) = &rc.previous_address {
-            item.why.push(format!("moved from {prev}"));
+            // A `moved` block renamed it; attribution and adoption may need the old name.
+            item.identity.insert("previous_address".to_string(), prev.clone());
         }
         items.push(item);
     }
