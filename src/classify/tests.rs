@@ -1,32 +1,19 @@
 use serde_json::json;
 
 use super::*;
-use crate::model::{AttrPath, Change, DriftItem, Format, Status};
+use crate::model::{AttrPath, Change, DriftItem, Format};
 
 fn item(ty: &str, kind: Kind, changes: Vec<Change>) -> DriftItem {
-    DriftItem {
-        id: "x".into(),
-        address: format!("{ty}.t"),
-        resource_type: ty.into(),
-        source: "t.json".into(),
-        report_index: 0,
-        format: Some(Format::TerraformPlan),
+    let mut it = DriftItem::new(
+        "x".into(),
+        format!("{ty}.t"),
+        ty.into(),
+        "t.json",
+        Format::TerraformPlan,
         kind,
-        severity: Severity::Low,
-        controls: vec![],
-        why: vec![],
-        changes,
-        status: Status::Open,
-        identity: std::collections::BTreeMap::default(),
-        live_attributes: None,
-        config: None,
-        planned_actions: vec![],
-        planned_replace_paths: vec![],
-        relevant: None,
-        region: None,
-        account: None,
-        approval_expires: None,
-    }
+    );
+    it.changes = changes;
+    it
 }
 
 fn ch(path: &[&str], d: serde_json::Value, l: serde_json::Value) -> Change {

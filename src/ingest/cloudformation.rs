@@ -13,11 +13,11 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::detect::{Envelope, typed};
+use super::detect::Envelope;
 use super::{IngestError, Loaded, arn_parts, item_id, masked_change};
 use crate::classify::SecretMatcher;
 use crate::model::compare::{diff_values, is_absent, semantic_eq, value_at};
-use crate::model::{AttrPath, DriftItem, Format, Kind, NotDrift, ReportMeta, Severity, Status, Step};
+use crate::model::{AttrPath, DriftItem, Format, Kind, NotDrift, ReportMeta, Step};
 
 const F: Format = Format::Cloudformation;
 
@@ -109,10 +109,7 @@ fn parse_time(s: &str) -> Option<OffsetDateTime> {
 
 /// Loads CloudFormation drift.
 pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> Result<Loaded, IngestError> {
-    let drifts: Vec<ResourceDrift> = match env.get("StackResourceDrifts") {
-        Some(r) => typed(path, F, "StackResourceDrifts", r)?,
-        None => Vec::new(),
-    };
+    let drifts: Vec<ResourceDrift> = env.member(path, F, "StackResourceDrifts")?.unwrap_or_default();
     let mut items = Vec::new();
     let mut not_drift = NotDrift::default();
     let mut latest: Option<OffsetDateTime> = None;
@@ -245,29 +242,19 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
         identity.insert("stack_id".to_string(), d.stack_id.clone());
         identity.insert("logical_id".to_string(), d.logical_resource_id.clone());
         let (region, account) = arn_parts(&d.stack_id);
-        items.push(DriftItem {
-            id: item_id(F, &address, ""),
+        let mut item = DriftItem::new(
+            item_id(F, &address, ""),
             address,
-            resource_type: d.resource_type.clone(),
-            source: path.to_string(),
-            report_index: 0,
-            format: Some(F),
+            d.resource_type.clone(),
+            path,
+            F,
             kind,
-            severity: Severity::default(),
-            controls: Vec::new(),
-            why: Vec::new(),
-            changes,
-            status: Status::Open,
-            identity,
-            live_attributes: None,
-            config: None,
-            planned_actions: Vec::new(),
-            planned_replace_paths: Vec::new(),
-            relevant: None,
-            region,
-            account,
-            approval_expires: None,
-        });
+        );
+        item.changes = changes;
+        item.identity = identity;
+        item.region = region;
+        item.account = account;
+        items.push(item);
     }
     let timestamp = latest.and_then(|t| t.format(&Rfc3339).ok());
     Ok(Loaded {

@@ -112,6 +112,16 @@ impl<'a> Envelope<'a> {
             .filter(|v| v.get() != "null")
     }
 
+    /// A known member parsed into `T`; `None` when absent or null; an error names the member.
+    pub(crate) fn member<T: serde::Deserialize<'a>>(
+        &self,
+        path: &str,
+        format: Format,
+        key: &str,
+    ) -> Result<Option<T>, IngestError> {
+        self.get(key).map(|r| typed(path, format, key, r)).transpose()
+    }
+
     fn has(&self, key: &str) -> bool {
         self.members.iter().any(|(k, _)| *k == key)
     }

@@ -10,12 +10,12 @@ use std::collections::{BTreeMap, HashSet};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::detect::{Envelope, typed};
+use super::detect::Envelope;
 use super::{IngestError, Loaded, arn_parts, identity_of, item_id, masked_change};
 use crate::classify::SecretMatcher;
 use crate::model::compare::semantic_eq;
 use crate::model::mask::mask_value;
-use crate::model::{AttrPath, DriftItem, Format, Kind, NotDrift, ReportMeta, Severity, Status, Step};
+use crate::model::{AttrPath, DriftItem, Format, Kind, NotDrift, ReportMeta, Step};
 
 const F: Format = Format::Driftctl;
 
@@ -92,10 +92,7 @@ fn path_of(steps: &[Value]) -> AttrPath {
 }
 
 fn list(path: &str, env: &Envelope<'_>, key: &str) -> Result<Vec<Resource>, IngestError> {
-    match env.get(key) {
-        Some(r) => typed::<Option<Vec<Resource>>>(path, F, key, r).map(Option::unwrap_or_default),
-        None => Ok(Vec::new()),
-    }
+    Ok(env.member(path, F, key)?.unwrap_or_default())
 }
 
 fn base_item(path: &str, r: &Resource, kind: Kind) -> DriftItem {
@@ -112,29 +109,11 @@ fn base_item(path: &str, r: &Resource, kind: Kind) -> DriftItem {
         .cloned()
         .or_else(|| r.id.starts_with("arn:").then(|| r.id.clone()));
     let (region, account) = arn.as_deref().map_or((None, None), arn_parts);
-    DriftItem {
-        id: item_id(F, &address, &r.id),
-        address,
-        resource_type: r.ty.clone(),
-        source: path.to_string(),
-        report_index: 0,
-        format: Some(F),
-        kind,
-        severity: Severity::default(),
-        controls: Vec::new(),
-        why: Vec::new(),
-        changes: Vec::new(),
-        status: Status::Open,
-        identity,
-        live_attributes: None,
-        config: None,
-        planned_actions: Vec::new(),
-        planned_replace_paths: Vec::new(),
-        relevant: None,
-        region,
-        account,
-        approval_expires: None,
-    }
+    let mut item = DriftItem::new(item_id(F, &address, &r.id), address, r.ty.clone(), path, F, kind);
+    item.identity = identity;
+    item.region = region;
+    item.account = account;
+    item
 }
 
 /// Loads a driftctl scan.
@@ -143,22 +122,12 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
     let unmanaged = list(path, env, "unmanaged")?;
     let mut missing = list(path, env, "missing")?;
     missing.extend(list(path, env, "deleted")?);
-    let differences: Vec<Difference> = match env.get("differences") {
-        Some(r) => typed::<Option<Vec<Difference>>>(path, F, "differences", r)?.unwrap_or_default(),
-        None => Vec::new(),
-    };
-    let tool_version: Option<String> = env
-        .get("provider_version")
-        .map(|r| typed(path, F, "provider_version", r))
-        .transpose()?;
-    let provider: Option<String> = env
-        .get("provider_name")
-        .map(|r| typed(path, F, "provider_name", r))
-        .transpose()?;
-    let timestamp: Option<String> = env.get("date").map(|r| typed(path, F, "date", r)).transpose()?;
+    let differences: Vec<Difference> = env.member(path, F, "differences")?.unwrap_or_default();
+    let tool_version: Option<String> = env.member(path, F, "provider_version")?;
+    let provider: Option<String> = env.member(path, F, "provider_name")?;
+    let timestamp: Option<String> = env.member(path, F, "date")?;
     let mut warnings = Vec::new();
-    if let Some(r) = env.get("alerts") {
-        let alerts: BTreeMap<String, Option<Vec<Alert>>> = typed(path, F, "alerts", r)?;
+    if let Some(alerts) = env.member::<BTreeMap<String, Option<Vec<Alert>>>>(path, F, "alerts")? {
         for (kind, list) in alerts {
             for a in list.unwrap_or_default() {
                 let msg = a.message.unwrap_or_default();

@@ -18,9 +18,7 @@ use super::{IngestError, Loaded, arn_parts, identity_of, item_id, masked_change}
 use crate::classify::SecretMatcher;
 use crate::model::compare::{RawDiff, diff_values, is_absent};
 use crate::model::mask::{mask_at, union_mask};
-use crate::model::{
-    AttrPath, ConfigExpr, ConfigInfo, DriftItem, Format, Kind, NotDrift, ReportMeta, Severity, Status, Step,
-};
+use crate::model::{AttrPath, ConfigExpr, ConfigInfo, DriftItem, Format, Kind, NotDrift, ReportMeta, Step};
 
 const F: Format = Format::TerraformPlan;
 
@@ -245,10 +243,7 @@ fn dedupe_tags_all(diffs: &mut Vec<RawDiff>) {
 
 /// Loads a Terraform plan.
 pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> Result<Loaded, IngestError> {
-    let format_version: Option<String> = env
-        .get("format_version")
-        .map(|r| typed(path, F, "format_version", r))
-        .transpose()?;
+    let format_version: Option<String> = env.member(path, F, "format_version")?;
     let mut warnings = Vec::new();
     match &format_version {
         Some(v) => {
@@ -262,26 +257,14 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
         }
         None => warnings.push("no format_version: read as a 1.x plan".to_string()),
     }
-    let tool_version: Option<String> = env
-        .get("terraform_version")
-        .map(|r| typed(path, F, "terraform_version", r))
-        .transpose()?;
-    let timestamp: Option<String> = env
-        .get("timestamp")
-        .map(|r| typed(path, F, "timestamp", r))
-        .transpose()?;
+    let tool_version: Option<String> = env.member(path, F, "terraform_version")?;
+    let timestamp: Option<String> = env.member(path, F, "timestamp")?;
     if env.get("errored").is_some_and(|r| r.get() == "true") {
         warnings.push("the plan errored: drift may be incomplete".to_string());
     }
 
-    let drift: Vec<RawChange<'_>> = match env.get("resource_drift") {
-        Some(r) => typed(path, F, "resource_drift", r)?,
-        None => Vec::new(),
-    };
-    let planned: Vec<PlannedChange> = match env.get("resource_changes") {
-        Some(r) => typed(path, F, "resource_changes", r)?,
-        None => Vec::new(),
-    };
+    let drift: Vec<RawChange<'_>> = env.member(path, F, "resource_drift")?.unwrap_or_default();
+    let planned: Vec<PlannedChange> = env.member(path, F, "resource_changes")?.unwrap_or_default();
     let config_index = match env.get("configuration") {
         Some(r) if !drift.is_empty() => {
             let c: Configuration = typed(path, F, "configuration", r)?;
@@ -289,13 +272,10 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
         }
         _ => HashMap::new(),
     };
-    let relevant: Option<HashSet<String>> = match env.get("relevant_attributes") {
-        Some(r) => {
-            let v: Vec<RelevantAttribute> = typed(path, F, "relevant_attributes", r)?;
-            (!v.is_empty()).then(|| v.into_iter().map(|a| a.resource).collect())
-        }
-        None => None,
-    };
+    let relevant: Option<HashSet<String>> = env
+        .member::<Vec<RelevantAttribute>>(path, F, "relevant_attributes")?
+        .filter(|v| !v.is_empty())
+        .map(|v| v.into_iter().map(|a| a.resource).collect());
     let planned_by_address: HashMap<(&str, Option<&str>), &PlannedChange> = planned
         .iter()
         .map(|p| ((p.address.as_str(), p.deposed.as_deref()), p))
@@ -396,34 +376,27 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
         let planned = planned_by_address.get(&(rc.address.as_str(), None));
         drifted.insert(rc.address.as_str());
 
-        let mut item = DriftItem {
-            id: item_id(F, &rc.address, ""),
-            address: rc.address.clone(),
-            resource_type: rc.ty.clone(),
-            source: path.to_string(),
-            report_index: 0,
-            format: Some(F),
+        let mut item = DriftItem::new(
+            item_id(F, &rc.address, ""),
+            rc.address.clone(),
+            rc.ty.clone(),
+            path,
+            F,
             kind,
-            severity: Severity::default(),
-            controls: Vec::new(),
-            why: Vec::new(),
-            changes,
-            status: Status::Open,
-            identity,
-            live_attributes: None,
-            config,
-            planned_actions: planned.map(|p| p.change.actions.clone()).unwrap_or_default(),
-            planned_replace_paths: planned
-                .and_then(|p| p.change.replace_paths.as_ref())
-                .map(|ps| ps.iter().map(|p| json_path(p)).collect())
-                .unwrap_or_default(),
-            relevant: relevant
-                .as_ref()
-                .map(|r| r.contains(&rc.address) || r.contains("")),
-            region,
-            account,
-            approval_expires: None,
-        };
+        );
+        item.changes = changes;
+        item.identity = identity;
+        item.config = config;
+        item.planned_actions = planned.map(|p| p.change.actions.clone()).unwrap_or_default();
+        item.planned_replace_paths = planned
+            .and_then(|p| p.change.replace_paths.as_ref())
+            .map(|ps| ps.iter().map(|p| json_path(p)).collect())
+            .unwrap_or_default();
+        item.relevant = relevant
+            .as_ref()
+            .map(|r| r.contains(&rc.address) || r.contains(""));
+        item.region = region;
+        item.account = account;
         if let Some(prev) = &rc.previous_address {
             // A `moved` block renamed it; attribution and adoption may need the old name.
             item.identity.insert("previous_address".to_string(), prev.clone());

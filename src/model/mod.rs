@@ -300,6 +300,40 @@ pub struct DriftItem {
 }
 
 impl DriftItem {
+    /// A new, unclassified, open item with no changes yet; loaders fill in the rest.
+    pub fn new(
+        id: String,
+        address: String,
+        resource_type: String,
+        source: &str,
+        format: Format,
+        kind: Kind,
+    ) -> Self {
+        DriftItem {
+            id,
+            address,
+            resource_type,
+            source: source.to_string(),
+            report_index: 0,
+            format: Some(format),
+            kind,
+            severity: Severity::default(),
+            controls: Vec::new(),
+            why: Vec::new(),
+            changes: Vec::new(),
+            status: Status::Open,
+            identity: BTreeMap::new(),
+            live_attributes: None,
+            config: None,
+            planned_actions: Vec::new(),
+            planned_replace_paths: Vec::new(),
+            relevant: None,
+            region: None,
+            account: None,
+            approval_expires: None,
+        }
+    }
+
     /// Attribute paths changed, as display strings.
     pub fn changed_attributes(&self) -> Vec<String> {
         let mut seen: Vec<String> = Vec::new();
