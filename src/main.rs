@@ -19,9 +19,26 @@ fn main() -> ExitCode {
             }
             eprintln!(
                 "driftdeck: error: {}",
-                driftdeck::text::sanitize(&format!("{e:#}"))
+                driftdeck::text::sanitize(&error_chain(&e))
             );
             ExitCode::from(commands::exit::ERROR)
         }
     }
+}
+
+/// The error and its causes, joined with `: `, skipping a cause whose text the message already
+/// carries (library errors such as `IngestError::Io` embed their source in their own message).
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }

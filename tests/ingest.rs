@@ -605,6 +605,16 @@ fn cli_errors_name_the_file_and_position() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.toml"));
+    // A missing report names the file and says the OS error once, not twice.
+    let out = bin()
+        .arg("list")
+        .arg(dir.path().join("gone.json"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("gone.json"), "{err}");
+    assert_eq!(err.matches("os error").count(), 1, "{err}");
     let out = bin().arg("--version").output().expect("runs");
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("driftdeck "));
 }
