@@ -238,8 +238,10 @@ fn is_ident(k: &str) -> bool {
         && c.all(|x| x.is_ascii_alphanumeric() || x == '_' || x == '-')
 }
 
+/// A map key or attribute name as written: bare when a plain identifier (no `-`, which reads
+/// as subtraction inside an object), quoted otherwise.
 fn key_text(k: &str) -> String {
-    if is_ident(k) { k.to_string() } else { quote(k) }
+    if is_ident(k) && !k.contains('-') { k.to_string() } else { quote(k) }
 }
 
 /// An HCL string literal (template sequences escaped so they stay literal).
@@ -401,7 +403,12 @@ impl Ctx<'_> {
         let target = if sensitive {
             "the new secret (never in code: use TF_VAR_… or a secret store)".to_string()
         } else {
-            live.map_or_else(|| "null".to_string(), |v| render(v, ""))
+            let full = live.map_or_else(|| "null".to_string(), |v| render(v, ""));
+            if full.chars().count() > 120 {
+                format!("the live value (shown in the diff view; {} characters)", full.chars().count())
+            } else {
+                full
+            }
         };
         let depth = self.module_dirs.len() - 1;
         let mut parts = Vec::new();
@@ -876,7 +883,7 @@ fn adopt_unmanaged(item: &DriftItem, iac_dir: &Path) -> (Vec<FileEdit>, Vec<Adop
     let mut notes = Vec::new();
     let mut body = String::new();
     match &item.live_attributes {
-        Some(Value::Object(o)) => {
+        Some(Value::Object(o)) if !o.is_empty() => {
             let keys: Vec<&String> = o
                 .keys()
                 .filter(|k| !COMPUTED.contains(&k.as_str()) && !crate::model::compare::is_absent(&o[*k]))
@@ -1026,6 +1033,11 @@ pub fn adopt(item: &DriftItem, iac_dir: &Path) -> Result<(Vec<FileEdit>, Vec<Ado
                     let msg = ctx.explain(&[], change.live.as_ref(), change.sensitive);
                     ctx.note(&label, NoteKind::NotLiteral, msg);
                 }
+                None if config.is_some_and(|c| !c.attributes.is_empty()) => ctx.note(
+                    &label,
+                    NoteKind::Info,
+                    "not set in the configuration (computed by the provider or a default): nothing to adopt".into(),
+                ),
                 _ => ctx.in_body(&block.body, bspan.end - 1, &change.path.0, change, &label),
             }
         }
