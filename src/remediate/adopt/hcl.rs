@@ -802,15 +802,22 @@ impl Ctx<'_> {
                 self.note(attr, NoteKind::Info, format!("a `{k}` block that is not live any more is removed"));
             }
         }
-        if let Some(last) = blocks.last().and_then(|b| b.span()) {
-            let ind = indent_at(self.text, last.start);
-            let pos = line_end(self.text, last.end);
-            let text: String = unmatched_live
-                .iter()
-                .map(|o| format!("\n{}", render_block(k, o, &ind, &order)))
-                .collect();
-            if !text.is_empty() {
-                self.edits.push((pos..pos, text));
+        // New blocks go after the last block that stays, or where the first removed one was.
+        let kept = blocks.iter().enumerate().rev().find(|(i, _)| used_blocks[*i]).and_then(|(_, b)| b.span());
+        let anchor = kept.clone().or_else(|| blocks.first().and_then(|b| b.span()));
+        if let Some(a) = anchor {
+            let ind = indent_at(self.text, a.start);
+            let rendered: Vec<String> = unmatched_live.iter().map(|o| render_block(k, o, &ind, &order)).collect();
+            if !rendered.is_empty() {
+                if kept.is_some() {
+                    let pos = line_end(self.text, a.end);
+                    let text: String = rendered.iter().map(|b| format!("\n{b}")).collect();
+                    self.edits.push((pos..pos, text));
+                } else {
+                    let pos = line_start(self.text, a.start);
+                    let text: String = rendered.iter().map(|b| format!("{b}\n")).collect();
+                    self.edits.push((pos..pos, text));
+                }
             }
         }
     }
@@ -888,10 +895,16 @@ fn adopt_unmanaged(item: &DriftItem, iac_dir: &Path) -> (Vec<FileEdit>, Vec<Adop
                 .keys()
                 .filter(|k| !COMPUTED.contains(&k.as_str()) && !crate::model::compare::is_absent(&o[*k]))
                 .collect();
-            let width = keys.iter().map(|k| key_text(k).len()).max().unwrap_or(0);
+            let secret = |v: &Value| v.as_str() == Some(MASK) || v.to_string().contains(MASK);
+            let width = keys
+                .iter()
+                .filter(|k| !secret(&o[**k]))
+                .map(|k| key_text(k).len())
+                .max()
+                .unwrap_or(0);
             for k in keys {
                 let v = &o[k];
-                if v.as_str() == Some(MASK) || v.to_string().contains(MASK) {
+                if secret(v) {
                     let _ = writeln!(body, "  # {k}: sensitive in live, not written; set it from a secret store");
                     notes.push(AdoptNote {
                         attribute: k.clone(),
