@@ -61,7 +61,10 @@ fn ch(path: &[&str], desired: Option<Value>, live: Option<Value>) -> Change {
 
 fn config(attrs: &[(&str, ConfigExpr)]) -> ConfigInfo {
     ConfigInfo {
-        attributes: attrs.iter().map(|(k, v)| ((*k).to_string(), v.clone())).collect::<BTreeMap<_, _>>(),
+        attributes: attrs
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), v.clone()))
+            .collect::<BTreeMap<_, _>>(),
         ..ConfigInfo::default()
     }
 }
@@ -69,7 +72,9 @@ fn config(attrs: &[(&str, ConfigExpr)]) -> ConfigInfo {
 /// The `-`/`+` lines of a unified diff (headers excluded).
 fn changed_lines(diff: &str) -> Vec<String> {
     diff.lines()
-        .filter(|l| (l.starts_with('-') || l.starts_with('+')) && !l.starts_with("---") && !l.starts_with("+++"))
+        .filter(|l| {
+            (l.starts_with('-') || l.starts_with('+')) && !l.starts_with("---") && !l.starts_with("+++")
+        })
         .map(str::to_string)
         .collect()
 }
@@ -86,12 +91,20 @@ fn adopt_changes_only_the_drifted_literals_and_keeps_formatting() {
         "aws_instance",
         Kind::Modified,
         vec![
-            ch(&["instance_type"], Some(json!("t3.micro")), Some(json!("t3.large"))),
+            ch(
+                &["instance_type"],
+                Some(json!("t3.micro")),
+                Some(json!("t3.large")),
+            ),
             ch(&["tags", "Env"], Some(json!("prod")), Some(json!("staging"))),
             ch(&["tags", "cost-center"], None, Some(json!("CC-1"))),
             ch(&["monitoring"], Some(json!(true)), None),
             Change::plain(
-                AttrPath(vec![Step::Key("root_block_device".into()), Step::Index(0), Step::Key("volume_size".into())]),
+                AttrPath(vec![
+                    Step::Key("root_block_device".into()),
+                    Step::Index(0),
+                    Step::Key("volume_size".into()),
+                ]),
                 Some(json!(20)),
                 Some(json!(50)),
             ),
@@ -116,16 +129,26 @@ fn adopt_changes_only_the_drifted_literals_and_keeps_formatting() {
     );
     let after = &p.edits[0].after;
     assert_parses(after);
-    assert!(after.contains("resource \"aws_instance\"   \"odd\" {\n  ami           =    \"ami-123\"   # pinned AMI"));
+    assert!(
+        after.contains(
+            "resource \"aws_instance\"   \"odd\" {\n  ami           =    \"ami-123\"   # pinned AMI"
+        )
+    );
     assert!(after.contains("# team owns this"));
     // Nothing written without `write`.
     let on_disk = std::fs::read_to_string(tmp.path().join("main.tf")).expect("read");
     assert!(on_disk.contains("t3.micro"));
     let written = adopt::write(&p, tmp.path()).expect("write");
     assert_eq!(written.len(), 1);
-    assert_eq!(&std::fs::read_to_string(tmp.path().join("main.tf")).expect("read"), after);
+    assert_eq!(
+        &std::fs::read_to_string(tmp.path().join("main.tf")).expect("read"),
+        after
+    );
     // A second write of the same preview is stale: the file changed since.
-    assert!(matches!(adopt::write(&p, tmp.path()), Err(adopt::AdoptError::Stale(_))));
+    assert!(matches!(
+        adopt::write(&p, tmp.path()),
+        Err(adopt::AdoptError::Stale(_))
+    ));
 }
 
 #[test]
@@ -136,15 +159,33 @@ fn adopt_reports_variables_locals_and_functions_instead_of_overwriting() {
         "aws_db_instance",
         Kind::Modified,
         vec![
-            ch(&["instance_class"], Some(json!("db.r6g.large")), Some(json!("db.r6g.xlarge"))),
+            ch(
+                &["instance_class"],
+                Some(json!("db.r6g.large")),
+                Some(json!("db.r6g.xlarge")),
+            ),
             ch(&["backup_retention_period"], Some(json!(7)), Some(json!(1))),
-            ch(&["parameter_group_name"], Some(json!("pg-x")), Some(json!("pg-y"))),
+            ch(
+                &["parameter_group_name"],
+                Some(json!("pg-x")),
+                Some(json!("pg-y")),
+            ),
         ],
     );
     // With the plan's configuration facts.
     it.config = Some(config(&[
-        ("instance_class", ConfigExpr::Reference { references: vec!["var.db_class".into()] }),
-        ("backup_retention_period", ConfigExpr::Reference { references: vec!["local.backup_days".into()] }),
+        (
+            "instance_class",
+            ConfigExpr::Reference {
+                references: vec!["var.db_class".into()],
+            },
+        ),
+        (
+            "backup_retention_period",
+            ConfigExpr::Reference {
+                references: vec!["local.backup_days".into()],
+            },
+        ),
         ("parameter_group_name", ConfigExpr::Computed),
         ("password", ConfigExpr::Literal),
     ]));
@@ -152,17 +193,34 @@ fn adopt_reports_variables_locals_and_functions_instead_of_overwriting() {
     assert!(p.edits.is_empty(), "{}", p.diff);
     let text: Vec<String> = p.notes.iter().map(ToString::to_string).collect();
     let joined = text.join("\n");
-    assert!(joined.contains("var.db_class is set in terraform.tfvars:1"), "{joined}");
-    assert!(joined.contains("the default in variables.tf:3 is not the value in use"), "{joined}");
-    assert!(joined.contains("local.backup_days is defined in locals.tf:2"), "{joined}");
+    assert!(
+        joined.contains("var.db_class is set in terraform.tfvars:1"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("the default in variables.tf:3 is not the value in use"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("local.backup_days is defined in locals.tf:2"),
+        "{joined}"
+    );
     assert!(joined.contains("computed expression"), "{joined}");
-    assert_eq!(p.notes.iter().filter(|n| n.kind == NoteKind::NotLiteral).count(), 3);
+    assert_eq!(
+        p.notes.iter().filter(|n| n.kind == NoteKind::NotLiteral).count(),
+        3
+    );
 
     // Without configuration facts (driftctl), the source itself shows the expression.
     it.config = None;
     let p = adopt::preview(&it, tmp.path()).expect("preview");
     assert!(p.edits.is_empty(), "{}", p.diff);
-    let joined = p.notes.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
+    let joined = p
+        .notes
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
     assert!(joined.contains("set by `var.db_class`"), "{joined}");
     assert!(joined.contains("set by `format(\"pg-%s\", \"x\")`"), "{joined}");
 }
@@ -170,13 +228,21 @@ fn adopt_reports_variables_locals_and_functions_instead_of_overwriting() {
 #[test]
 fn adopt_never_writes_a_sensitive_live_value() {
     let tmp = fixture_tree();
-    let mut c = ch(&["password"], Some(json!("(sensitive)")), Some(json!("(sensitive)")));
+    let mut c = ch(
+        &["password"],
+        Some(json!("(sensitive)")),
+        Some(json!("(sensitive)")),
+    );
     c.sensitive = true;
     let it = item("aws_db_instance.db", "aws_db_instance", Kind::Modified, vec![c]);
     let p = adopt::preview(&it, tmp.path()).expect("preview");
     let after = &p.edits[0].after;
     assert_parses(after);
-    assert!(after.contains("password                = var.db_password"), "{}", p.diff);
+    assert!(
+        after.contains("password                = var.db_password"),
+        "{}",
+        p.diff
+    );
     assert!(after.contains("variable \"db_password\" {") && after.contains("sensitive   = true"));
     assert!(!after.contains("(sensitive)"));
     assert!(p.notes.iter().any(|n| n.kind == NoteKind::Sensitive));
@@ -189,12 +255,30 @@ fn adopt_explains_count_and_for_each_instances() {
         "aws_instance.counted[1]",
         "aws_instance",
         Kind::Modified,
-        vec![ch(&["instance_type"], Some(json!("t3.small")), Some(json!("t3.medium")))],
+        vec![ch(
+            &["instance_type"],
+            Some(json!("t3.small")),
+            Some(json!("t3.medium")),
+        )],
     );
     let p = adopt::preview(&it, tmp.path()).expect("preview");
-    let rep = p.notes.iter().find(|n| n.kind == NoteKind::Repetition).expect("repetition note");
-    assert!(rep.message.contains("instance [1]") && rep.message.contains("count = 2"), "{}", rep.message);
-    assert_eq!(changed_lines(&p.diff), vec!["-  instance_type = \"t3.small\"", "+  instance_type = \"t3.medium\""]);
+    let rep = p
+        .notes
+        .iter()
+        .find(|n| n.kind == NoteKind::Repetition)
+        .expect("repetition note");
+    assert!(
+        rep.message.contains("instance [1]") && rep.message.contains("count = 2"),
+        "{}",
+        rep.message
+    );
+    assert_eq!(
+        changed_lines(&p.diff),
+        vec![
+            "-  instance_type = \"t3.small\"",
+            "+  instance_type = \"t3.medium\""
+        ]
+    );
 
     let it = item(
         "aws_s3_bucket.each[\"a\"]",
@@ -204,8 +288,16 @@ fn adopt_explains_count_and_for_each_instances() {
     );
     let p = adopt::preview(&it, tmp.path()).expect("preview");
     assert!(p.edits.is_empty());
-    let joined = p.notes.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
-    assert!(joined.contains("for_each = toset([\"a\", \"b\"])") && joined.contains("each.key"), "{joined}");
+    let joined = p
+        .notes
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        joined.contains("for_each = toset([\"a\", \"b\"])") && joined.contains("each.key"),
+        "{joined}"
+    );
 }
 
 #[test]
@@ -216,7 +308,11 @@ fn adopt_follows_modules_through_the_manifest_or_the_local_source() {
         "aws_sqs_queue",
         Kind::Modified,
         vec![
-            ch(&["message_retention_seconds"], Some(json!(345_600)), Some(json!(86_400))),
+            ch(
+                &["message_retention_seconds"],
+                Some(json!(345_600)),
+                Some(json!(86_400)),
+            ),
             ch(&["delay_seconds"], Some(json!(1)), Some(json!(5))),
         ],
     );
@@ -229,8 +325,16 @@ fn adopt_follows_modules_through_the_manifest_or_the_local_source() {
             "+  message_retention_seconds = 86400 # 4 days",
         ]
     );
-    let joined = with_manifest.notes.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
-    assert!(joined.contains("module \"app\"` in main.tf:") && joined.contains("size = var.app_size"), "{joined}");
+    let joined = with_manifest
+        .notes
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        joined.contains("module \"app\"` in main.tf:") && joined.contains("size = var.app_size"),
+        "{joined}"
+    );
     std::fs::remove_dir_all(tmp.path().join(".terraform")).expect("rm");
     let without = adopt::preview(&it, tmp.path()).expect("preview without modules.json");
     assert_eq!(without.diff, with_manifest.diff);
@@ -249,8 +353,14 @@ fn adopt_adds_and_removes_nested_blocks() {
         Kind::Modified,
         vec![ch(
             &["ingress"],
-            Some(json!([rule("https", 443, "10.0.0.0/8"), rule("http", 80, "10.0.0.0/8")])),
-            Some(json!([rule("ssh", 22, "0.0.0.0/0"), rule("https", 443, "10.0.0.0/8")])),
+            Some(json!([
+                rule("https", 443, "10.0.0.0/8"),
+                rule("http", 80, "10.0.0.0/8")
+            ])),
+            Some(json!([
+                rule("ssh", 22, "0.0.0.0/0"),
+                rule("https", 443, "10.0.0.0/8")
+            ])),
         )],
     );
     let p = adopt::preview(&it, tmp.path()).expect("preview");
@@ -269,18 +379,29 @@ fn adopt_unmanaged_writes_an_import_block_in_a_new_file_only() {
     let mut it = item("aws_iam_user.ghost", "aws_iam_user", Kind::Unmanaged, vec![]);
     it.format = Some(Format::Driftctl);
     it.identity.insert("id".into(), "ghost-user".into());
-    it.live_attributes = Some(json!({"name": "ghost-user", "path": "/", "arn": "arn:aws:iam::1:user/ghost-user",
-                                    "tags": {"k": "v"}, "password": "(sensitive)"}));
+    it.live_attributes = Some(
+        json!({"name": "ghost-user", "path": "/", "arn": "arn:aws:iam::1:user/ghost-user",
+                                    "tags": {"k": "v"}, "password": "(sensitive)"}),
+    );
     let p = adopt::preview(&it, tmp.path()).expect("preview");
     assert_eq!(p.edits.len(), 1);
     let e = &p.edits[0];
     assert!(e.new_file && e.path == Path::new("driftdeck_import_aws_iam_user_ghost_user.tf"));
     assert_parses(&e.after);
-    assert!(e.after.contains("import {\n  to = aws_iam_user.ghost_user\n  id = \"ghost-user\"\n}"), "{}", e.after);
+    assert!(
+        e.after
+            .contains("import {\n  to = aws_iam_user.ghost_user\n  id = \"ghost-user\"\n}"),
+        "{}",
+        e.after
+    );
     assert!(e.after.contains("  name = \"ghost-user\"") && !e.after.contains("arn:aws"));
     assert!(!e.after.contains("(sensitive)") && e.after.contains("# password: sensitive"));
     adopt::write(&p, tmp.path()).expect("write");
-    assert!(tmp.path().join("driftdeck_import_aws_iam_user_ghost_user.tf").is_file());
+    assert!(
+        tmp.path()
+            .join("driftdeck_import_aws_iam_user_ghost_user.tf")
+            .is_file()
+    );
 }
 
 #[test]
@@ -297,13 +418,18 @@ fn adopt_refuses_paths_outside_the_iac_dir() {
         notes: vec![],
         diff: String::new(),
     };
-    assert!(matches!(adopt::write(&p, tmp.path()), Err(adopt::AdoptError::OutsideIacDir(_))));
+    assert!(matches!(
+        adopt::write(&p, tmp.path()),
+        Err(adopt::AdoptError::OutsideIacDir(_))
+    ));
     assert!(!tmp.path().parent().expect("parent").join("escape.tf").exists());
 }
 
 fn run(args: &[&str], envs: &[(&str, &str)]) -> (i32, String, String) {
     let mut c = Command::new(BIN);
-    c.args(args).env("DRIFTDECK_ACTOR", "tester@example.com").env_remove("DRIFTDECK_IAC_DIR");
+    c.args(args)
+        .env("DRIFTDECK_ACTOR", "tester@example.com")
+        .env_remove("DRIFTDECK_IAC_DIR");
     for (k, v) in envs {
         c.env(k, v);
     }
@@ -320,17 +446,56 @@ const DEMO_TF: &str = "assets/demo/reports/terraform-plan.json";
 #[test]
 fn demo_shows_adoption_diffs_without_writing() {
     let before = std::fs::read_to_string("assets/demo/iac/main.tf").expect("read");
-    let (code, out, err) = run(&["adopt", DEMO_TF, "aws_lambda_function.ingest", "--iac-dir", "assets/demo/iac"], &[]);
+    let (code, out, err) = run(
+        &[
+            "adopt",
+            DEMO_TF,
+            "aws_lambda_function.ingest",
+            "--iac-dir",
+            "assets/demo/iac",
+        ],
+        &[],
+    );
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("-  memory_size = 512\n+  memory_size = 1024"), "{out}");
-    assert!(out.contains("TF_VAR_ingest_api_token") && !out.contains("DEMO-CANARY"), "{out}");
-    let (code, out, _) = run(&["adopt", DEMO_TF, "aws_security_group.web", "--iac-dir", "assets/demo/iac"], &[]);
+    assert!(
+        out.contains("-  memory_size = 512\n+  memory_size = 1024"),
+        "{out}"
+    );
+    assert!(
+        out.contains("TF_VAR_ingest_api_token") && !out.contains("DEMO-CANARY"),
+        "{out}"
+    );
+    let (code, out, _) = run(
+        &[
+            "adopt",
+            DEMO_TF,
+            "aws_security_group.web",
+            "--iac-dir",
+            "assets/demo/iac",
+        ],
+        &[],
+    );
     assert_eq!(code, 0);
-    assert!(out.contains("+    from_port   = 22") && out.contains("+    cidr_blocks = [\"0.0.0.0/0\"]"), "{out}");
-    let (code, out, _) = run(&["adopt", DEMO_TF, "aws_instance.web[0]", "--iac-dir", "assets/demo/iac"], &[]);
+    assert!(
+        out.contains("+    from_port   = 22") && out.contains("+    cidr_blocks = [\"0.0.0.0/0\"]"),
+        "{out}"
+    );
+    let (code, out, _) = run(
+        &[
+            "adopt",
+            DEMO_TF,
+            "aws_instance.web[0]",
+            "--iac-dir",
+            "assets/demo/iac",
+        ],
+        &[],
+    );
     assert_eq!(code, 0);
     assert!(out.contains("terraform.tfvars:8"), "{out}");
-    assert_eq!(std::fs::read_to_string("assets/demo/iac/main.tf").expect("read"), before);
+    assert_eq!(
+        std::fs::read_to_string("assets/demo/iac/main.tf").expect("read"),
+        before
+    );
 }
 
 // ---------------------------------------------------------------------------------- journal
@@ -347,13 +512,26 @@ fn sample_report() -> DriftReport {
         "aws_security_group.web",
         "aws_security_group",
         Kind::Modified,
-        vec![ch(&["ingress"], Some(json!([{"from_port": 443}])), Some(json!([{"from_port": 22}])))],
+        vec![ch(
+            &["ingress"],
+            Some(json!([{"from_port": 443}])),
+            Some(json!([{"from_port": 22}])),
+        )],
     );
     crit.severity = Severity::Critical;
-    let mut secret = Change::plain(AttrPath::keys(["password"]), Some(json!("(sensitive)")), Some(json!("(sensitive)")));
+    let mut secret = Change::plain(
+        AttrPath::keys(["password"]),
+        Some(json!("(sensitive)")),
+        Some(json!("(sensitive)")),
+    );
     secret.sensitive = true;
     secret.live_fingerprint = Some("sha256:aaaa".into());
-    let mut db = item("aws_db_instance.db", "aws_db_instance", Kind::Modified, vec![secret]);
+    let mut db = item(
+        "aws_db_instance.db",
+        "aws_db_instance",
+        Kind::Modified,
+        vec![secret],
+    );
     db.severity = Severity::High;
     DriftReport {
         reports: vec![ReportMeta {
@@ -370,7 +548,13 @@ fn sample_report() -> DriftReport {
 }
 
 fn decision(report: &DriftReport, n: usize) -> Decision {
-    let mut d = Decision::new(&report.items[0], "ab", None, DecisionKind::Approve, json!({"n": n}));
+    let mut d = Decision::new(
+        &report.items[0],
+        "ab",
+        None,
+        DecisionKind::Approve,
+        json!({"n": n}),
+    );
     d.reason = Some(format!("reason {n}"));
     d
 }
@@ -382,7 +566,11 @@ fn write_journal(path: &Path, n: usize) -> Vec<String> {
     for i in 0..n {
         j.append(&decision(&report, i), &a).expect("append");
     }
-    std::fs::read_to_string(path).expect("read").lines().map(str::to_string).collect()
+    std::fs::read_to_string(path)
+        .expect("read")
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]
@@ -414,7 +602,10 @@ fn journal_chain_detects_edited_deleted_and_reordered_entries() {
     assert_eq!((b.line, b.seq), (4, Some(5)));
 
     // Re-hashing an edited entry still breaks the next entry's prev_hash.
-    let mut forged: Vec<Value> = lines.iter().map(|l| serde_json::from_str(l).expect("json")).collect();
+    let mut forged: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
     forged[1]["reason"] = json!("forged");
     let mut e: driftdeck::decide::JournalEntry = serde_json::from_value(forged[1].clone()).expect("entry");
     e.hash = e.compute_hash().expect("hash");
@@ -430,7 +621,10 @@ fn torn_last_line_is_reported_kept_aside_and_the_chain_continues() {
     let tmp = tempfile::tempdir().expect("tmp");
     let path = tmp.path().join("j.jsonl");
     write_journal(&path, 3);
-    let mut f = std::fs::OpenOptions::new().append(true).open(&path).expect("open");
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .expect("open");
     f.write_all(b"{\"seq\":4,\"time\":\"2026-").expect("write");
     drop(f);
     assert_eq!(verify(&path).expect("verify").torn_tail_line, Some(4));
@@ -445,7 +639,10 @@ fn torn_last_line_is_reported_kept_aside_and_the_chain_continues() {
     assert!(torn.starts_with("{\"seq\":4"));
     let report_model = sample_report();
     let e = j
-        .append(&decision(&report_model, 9), &actor::resolve(Some("t"), Path::new("."), false))
+        .append(
+            &decision(&report_model, 9),
+            &actor::resolve(Some("t"), Path::new("."), false),
+        )
         .expect("append");
     assert_eq!(e.seq, 4);
     let v = verify(&path).expect("verify");
@@ -456,7 +653,9 @@ fn torn_last_line_is_reported_kept_aside_and_the_chain_continues() {
 #[test]
 #[ignore = "helper: appends until killed; run by journal_survives_sigkill_during_a_burst_of_appends"]
 fn journal_append_burst_child() {
-    let Some(path) = std::env::var_os("DRIFTDECK_TEST_JOURNAL") else { return };
+    let Some(path) = std::env::var_os("DRIFTDECK_TEST_JOURNAL") else {
+        return;
+    };
     let report = sample_report();
     let (mut j, _) = Journal::open(Path::new(&path), false).expect("open");
     let a = actor::resolve(Some("child"), Path::new("."), false);
@@ -473,7 +672,13 @@ fn journal_survives_sigkill_during_a_burst_of_appends() {
     let tmp = tempfile::tempdir().expect("tmp");
     let path = tmp.path().join("journal.jsonl");
     let mut child = Command::new(std::env::current_exe().expect("exe"))
-        .args(["--ignored", "--exact", "journal_append_burst_child", "--nocapture", "--test-threads=1"])
+        .args([
+            "--ignored",
+            "--exact",
+            "journal_append_burst_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("DRIFTDECK_TEST_JOURNAL", &path)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -496,7 +701,10 @@ fn journal_survives_sigkill_during_a_burst_of_appends() {
     assert_eq!(confirmed.len(), 40);
     let entries = Journal::read_all(&path).expect("read");
     for (seq, hash) in &confirmed {
-        let e = entries.iter().find(|e| e.seq == *seq).expect("confirmed entry present");
+        let e = entries
+            .iter()
+            .find(|e| e.seq == *seq)
+            .expect("confirmed entry present");
         assert_eq!(&e.hash, hash);
     }
     let v = verify(&path).expect("verify");
@@ -505,7 +713,11 @@ fn journal_survives_sigkill_during_a_burst_of_appends() {
     // Reopening (what the next start does) reports any torn tail and continues the chain.
     let (mut j, _) = Journal::open(&path, false).expect("reopen");
     let report = sample_report();
-    j.append(&decision(&report, 999), &actor::resolve(Some("t"), Path::new("."), false)).expect("append");
+    j.append(
+        &decision(&report, 999),
+        &actor::resolve(Some("t"), Path::new("."), false),
+    )
+    .expect("append");
     assert!(verify(&path).expect("verify").broken.is_none());
 }
 
@@ -538,12 +750,16 @@ fn approval_expiry_and_redrift_resurface_the_item() {
     assert_eq!(again.items[2].status, Status::ChangedSinceApproval);
     // Another attribute drifted besides the approved one.
     let mut more = sample_report();
-    more.items[0].changes.push(ch(&["instance_type"], Some(json!("a")), Some(json!("b"))));
+    more.items[0]
+        .changes
+        .push(ch(&["instance_type"], Some(json!("a")), Some(json!("b"))));
     all.apply(&mut more, now);
     assert_eq!(more.items[0].status, Status::ChangedSinceApproval);
     // The file is stable and readable; the secret's fingerprint is stored, not a value.
     let text = all.to_toml().expect("toml");
-    assert!(text.contains("address = \"aws_db_instance.db\"") && text.contains("fingerprint = \"sha256:aaaa\""));
+    assert!(
+        text.contains("address = \"aws_db_instance.db\"") && text.contains("fingerprint = \"sha256:aaaa\"")
+    );
     assert!(text.find("aws_db_instance.db").expect("db") < text.find("aws_instance.web[1]").expect("web"));
     let tmp = tempfile::tempdir().expect("tmp");
     let p = tmp.path().join("approvals.toml");
@@ -570,18 +786,42 @@ fn check_exit_codes_honour_approvals() {
         (0, "aws_iam_role_policy.deploy"),
         (0, "module.app[\"eu\"].aws_s3_bucket_public_access_block.data"),
         (0, "aws_cloudtrail.main"),
-        (1, "aws_iam_user_policy_attachment.backdoor-admin-arn:aws:iam::aws:policy/AdministratorAccess"),
+        (
+            1,
+            "aws_iam_user_policy_attachment.backdoor-admin-arn:aws:iam::aws:policy/AdministratorAccess",
+        ),
         (1, "aws_security_group_rule.sgrule-950722393"),
         (2, "payments-prod/PaymentsDbSecurityGroup"),
         (2, "payments-prod/ReceiptsBucket"),
     ];
     // Critical needs a reason.
-    let (code, _, err) = run(&["approve", reports[0], critical[0].1, "--expires", "72h", "--iac-dir", dir], &[]);
+    let (code, _, err) = run(
+        &[
+            "approve",
+            reports[0],
+            critical[0].1,
+            "--expires",
+            "72h",
+            "--iac-dir",
+            dir,
+        ],
+        &[],
+    );
     assert_eq!(code, 1);
     assert!(err.contains("a written reason is required"), "{err}");
     for (r, a) in critical {
         let (code, out, err) = run(
-            &["approve", reports[r], a, "--reason", "INC-4817 containment", "--expires", "72h", "--iac-dir", dir],
+            &[
+                "approve",
+                reports[r],
+                a,
+                "--reason",
+                "INC-4817 containment",
+                "--expires",
+                "72h",
+                "--iac-dir",
+                dir,
+            ],
             &[],
         );
         assert_eq!(code, 0, "{out}{err}");
@@ -590,11 +830,19 @@ fn check_exit_codes_honour_approvals() {
     let mut list = vec!["list", "--format", "json", "--iac-dir", dir];
     list.extend(reports);
     let (_, out, _) = run(&list, &[]);
-    assert_eq!(out.matches("\"status\": \"approved\"").count() + out.matches("\"status\":\"approved\"").count(), 8);
+    assert_eq!(
+        out.matches("\"status\": \"approved\"").count() + out.matches("\"status\":\"approved\"").count(),
+        8
+    );
     let (code, out, _) = run(&["approvals", "list", "--iac-dir", dir], &[]);
     assert_eq!(code, 0);
     assert_eq!(out.lines().filter(|l| l.starts_with("active")).count(), 8);
-    assert!(verify(&tmp.path().join(".driftdeck/journal.jsonl")).expect("verify").broken.is_none());
+    assert!(
+        verify(&tmp.path().join(".driftdeck/journal.jsonl"))
+            .expect("verify")
+            .broken
+            .is_none()
+    );
 }
 
 #[test]
@@ -606,18 +854,45 @@ fn tiers_reason_batch_and_typed_confirmation() {
         expires: "72h".into(),
         ..ApproveInput::default()
     };
-    assert!(matches!(d.approve(&report, &report.items[1], &input), Err(DecideError::ReasonRequired { .. })));
+    assert!(matches!(
+        d.approve(&report, &report.items[1], &input),
+        Err(DecideError::ReasonRequired { .. })
+    ));
     let batch = [&report.items[0], &report.items[1]];
-    assert!(matches!(d.approve_batch(&report, &batch, &input), Err(DecideError::NotBatchable { .. })));
-    assert_eq!(d.approve_batch(&report, &[&report.items[0]], &input).expect("low batch").len(), 1);
-    let plan = d.revert_plan(&[&report.items[1]], driftdeck::remediate::revert::Tool::Terraform).expect("plan");
+    assert!(matches!(
+        d.approve_batch(&report, &batch, &input),
+        Err(DecideError::NotBatchable { .. })
+    ));
+    assert_eq!(
+        d.approve_batch(&report, &[&report.items[0]], &input)
+            .expect("low batch")
+            .len(),
+        1
+    );
+    let plan = d
+        .revert_plan(&[&report.items[1]], driftdeck::remediate::revert::Tool::Terraform)
+        .expect("plan");
     let why = DecisionInput {
         reason: Some("close port".into()),
         ..DecisionInput::default()
     };
-    let r = d.revert_record(&report, &[&report.items[1]], &plan, &why, &["wrong".into()], false);
+    let r = d.revert_record(
+        &report,
+        &[&report.items[1]],
+        &plan,
+        &why,
+        &["wrong".into()],
+        false,
+    );
     assert!(matches!(r, Err(DecideError::ConfirmationRequired { .. })));
-    let ok = d.revert_record(&report, &[&report.items[1]], &plan, &why, &["aws_security_group.web".into()], false);
+    let ok = d.revert_record(
+        &report,
+        &[&report.items[1]],
+        &plan,
+        &why,
+        &["aws_security_group.web".into()],
+        false,
+    );
     assert_eq!(ok.expect("recorded").len(), 1);
 }
 
@@ -631,8 +906,13 @@ fn undo_withdraws_the_last_decision_with_a_compensating_entry() {
         ..ApproveInput::default()
     };
     let approved = d.approve(&report, &report.items[0], &input).expect("approve");
-    assert_eq!(d.last_decision(&report.items[0]).expect("last").map(|e| e.seq), Some(approved.seq));
-    let w = d.undo_last(&report, None, &DecisionInput::default()).expect("undo");
+    assert_eq!(
+        d.last_decision(&report.items[0]).expect("last").map(|e| e.seq),
+        Some(approved.seq)
+    );
+    let w = d
+        .undo_last(&report, None, &DecisionInput::default())
+        .expect("undo");
     assert_eq!(w.decision, DecisionKind::Withdraw);
     assert_eq!(w.params["withdraws"], json!(approved.seq));
     assert!(d.last_decision(&report.items[0]).expect("last").is_none());
@@ -640,7 +920,10 @@ fn undo_withdraws_the_last_decision_with_a_compensating_entry() {
     assert!(all.approvals.is_empty());
     all.apply(&mut report, OffsetDateTime::now_utc());
     assert_eq!(report.items[0].status, Status::Open);
-    assert!(matches!(d.undo_last(&report, None, &DecisionInput::default()), Err(DecideError::NothingToUndo(_))));
+    assert!(matches!(
+        d.undo_last(&report, None, &DecisionInput::default()),
+        Err(DecideError::NothingToUndo(_))
+    ));
     let v = verify(&tmp.path().join(".driftdeck/journal.jsonl")).expect("verify");
     assert_eq!((v.good, v.broken), (2, None));
 }
@@ -674,23 +957,63 @@ fn revert_prints_then_executes_with_a_stand_in_terraform() {
     let log = tmp.path().join("tf.log");
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
     let iac_s = iac.to_str().expect("utf8");
-    let envs = [("PATH", path.as_str()), ("FAKE_TF_LOG", log.to_str().expect("utf8"))];
+    let envs = [
+        ("PATH", path.as_str()),
+        ("FAKE_TF_LOG", log.to_str().expect("utf8")),
+    ];
 
-    let (code, out, _) = run(&["revert", DEMO_TF, "aws_kms_key.data", "--iac-dir", iac_s], &envs);
+    let (code, out, _) = run(
+        &["revert", DEMO_TF, "aws_kms_key.data", "--iac-dir", iac_s],
+        &envs,
+    );
     assert_eq!(code, 0);
-    assert!(out.contains("terraform plan -input=false -target=aws_kms_key.data -out=driftdeck-revert.tfplan"), "{out}");
+    assert!(
+        out.contains("terraform plan -input=false -target=aws_kms_key.data -out=driftdeck-revert.tfplan"),
+        "{out}"
+    );
     assert!(out.contains("terraform apply -input=false driftdeck-revert.tfplan"));
     assert!(out.contains("exceptional circumstances"));
-    assert!(!log.exists() && !iac.join(".driftdeck").exists(), "nothing runs or is journaled without --execute");
+    assert!(
+        !log.exists() && !iac.join(".driftdeck").exists(),
+        "nothing runs or is journaled without --execute"
+    );
 
     // High severity: reason and typed confirmation.
-    let (code, _, err) = run(&["revert", DEMO_TF, "aws_kms_key.data", "--execute", "--reason", "SEC-12", "--iac-dir", iac_s], &envs);
+    let (code, _, err) = run(
+        &[
+            "revert",
+            DEMO_TF,
+            "aws_kms_key.data",
+            "--execute",
+            "--reason",
+            "SEC-12",
+            "--iac-dir",
+            iac_s,
+        ],
+        &envs,
+    );
     assert_eq!(code, 1);
     assert!(err.contains("--confirm aws_kms_key.data"), "{err}");
-    let ok = ["revert", DEMO_TF, "aws_kms_key.data", "--execute", "--reason", "SEC-12", "--confirm", "aws_kms_key.data", "--iac-dir", iac_s];
+    let ok = [
+        "revert",
+        DEMO_TF,
+        "aws_kms_key.data",
+        "--execute",
+        "--reason",
+        "SEC-12",
+        "--confirm",
+        "aws_kms_key.data",
+        "--iac-dir",
+        iac_s,
+    ];
     let (code, out, err) = run(&ok, &envs);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("fake terraform apply") && out.contains("! warning from plan") && out.contains("revert converged"), "{out}");
+    assert!(
+        out.contains("fake terraform apply")
+            && out.contains("! warning from plan")
+            && out.contains("revert converged"),
+        "{out}"
+    );
     let calls = std::fs::read_to_string(&log).expect("log");
     assert_eq!(
         calls.lines().collect::<Vec<_>>(),
@@ -702,7 +1025,10 @@ fn revert_prints_then_executes_with_a_stand_in_terraform() {
     );
     let journal = iac.join(".driftdeck/journal.jsonl");
     let entries = Journal::read_all(&journal).expect("read");
-    assert_eq!(entries.iter().map(|e| e.decision).collect::<Vec<_>>(), vec![DecisionKind::Revert, DecisionKind::RevertOutcome]);
+    assert_eq!(
+        entries.iter().map(|e| e.decision).collect::<Vec<_>>(),
+        vec![DecisionKind::Revert, DecisionKind::RevertOutcome]
+    );
     assert_eq!(entries[1].params["result"], json!("converged"));
 
     // Verify says changes remain: exit 3, journaled as not converged.
@@ -728,18 +1054,38 @@ fn read_only_mode_writes_and_runs_nothing() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path().to_str().expect("utf8");
     let (code, _, err) = run(
-        &["approve", DEMO_TF, "aws_instance.web[1]", "--expires", "72h", "--read-only", "--iac-dir", dir],
+        &[
+            "approve",
+            DEMO_TF,
+            "aws_instance.web[1]",
+            "--expires",
+            "72h",
+            "--read-only",
+            "--iac-dir",
+            dir,
+        ],
         &[],
     );
     assert_eq!(code, 1);
     assert!(err.contains("read-only"), "{err}");
     let (code, _, err) = run(
-        &["revert", DEMO_TF, "aws_instance.web[1]", "--execute", "--read-only", "--iac-dir", dir],
+        &[
+            "revert",
+            DEMO_TF,
+            "aws_instance.web[1]",
+            "--execute",
+            "--read-only",
+            "--iac-dir",
+            dir,
+        ],
         &[],
     );
     assert_eq!(code, 1);
     assert!(err.contains("read-only"), "{err}");
-    assert!(std::fs::read_dir(tmp.path()).expect("ls").next().is_none(), "nothing was created");
+    assert!(
+        std::fs::read_dir(tmp.path()).expect("ls").next().is_none(),
+        "nothing was created"
+    );
 }
 
 // ----------------------------------------------------------------------------------- export
@@ -749,12 +1095,32 @@ fn export_holds_every_decision_with_time_to_decision_and_no_secrets() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path().to_str().expect("utf8");
     for (a, r) in [
-        ("module.app[\"eu\"].aws_db_instance.main[0]", "password rotated during INC-4817"),
-        ("aws_lambda_function.ingest", "token rotated, memory for the backlog"),
+        (
+            "module.app[\"eu\"].aws_db_instance.main[0]",
+            "password rotated during INC-4817",
+        ),
+        (
+            "aws_lambda_function.ingest",
+            "token rotated, memory for the backlog",
+        ),
         ("aws_instance.web[1]", "debug tag"),
     ] {
-        let (code, out, err) =
-            run(&["approve", DEMO_TF, a, "--reason", r, "--ticket", "INC-4817", "--expires", "2d", "--iac-dir", dir], &[]);
+        let (code, out, err) = run(
+            &[
+                "approve",
+                DEMO_TF,
+                a,
+                "--reason",
+                r,
+                "--ticket",
+                "INC-4817",
+                "--expires",
+                "2d",
+                "--iac-dir",
+                dir,
+            ],
+            &[],
+        );
         assert_eq!(code, 0, "{out}{err}");
     }
     let journal = std::fs::read_to_string(tmp.path().join(".driftdeck/journal.jsonl")).expect("journal");
@@ -770,7 +1136,10 @@ fn export_holds_every_decision_with_time_to_decision_and_no_secrets() {
     let (_, json_out, _) = run(&["export", "--format", "json", "--iac-dir", dir], &[]);
     let v: Value = serde_json::from_str(&json_out).expect("json");
     assert_eq!(v["items"].as_array().map(Vec::len), Some(3));
-    let high = v["time_to_decision"].as_array().and_then(|a| a.iter().find(|s| s["severity"] == "high")).expect("high");
+    let high = v["time_to_decision"]
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["severity"] == "high"))
+        .expect("high");
     assert_eq!(high["decided"], json!(2));
     assert_eq!(high["target_hours"], json!(24.0));
     // Decided now, reported 2026-11-22 07:58:41: the time is measured from the report.

@@ -31,7 +31,11 @@ pub fn run(
         writeln!(out, "note: {}", sanitize(&n.to_string()))?;
     }
     if preview.is_empty() {
-        writeln!(out, "{}: nothing to write (see the notes)", sanitize(&item.address))?;
+        writeln!(
+            out,
+            "{}: nothing to write (see the notes)",
+            sanitize(&item.address)
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     if !write {

@@ -11,7 +11,10 @@ use crate::decide::{DeciderOptions, Journal};
 pub fn run(format: ExportFormatArg, opts: &DeciderOptions) -> anyhow::Result<ExitCode> {
     let path = opts.journal_path();
     if !path.is_file() {
-        anyhow::bail!("{}: no journal here (use --journal FILE or --iac-dir DIR)", path.display());
+        anyhow::bail!(
+            "{}: no journal here (use --journal FILE or --iac-dir DIR)",
+            path.display()
+        );
     }
     let entries = Journal::read_all(&path)?;
     let f = match format {

@@ -7,8 +7,8 @@ use crate::decide::DeciderOptions;
 use crate::decide::journal::verify;
 
 /// Verifies the chain; exit 0 when intact, 1 when broken.
-pub fn run(action: JournalAction, opts: &DeciderOptions) -> anyhow::Result<ExitCode> {
-    let JournalAction::Verify = action;
+pub fn run(action: &JournalAction, opts: &DeciderOptions) -> anyhow::Result<ExitCode> {
+    let &JournalAction::Verify = action;
     let path = opts.journal_path();
     let v = verify(&path)?;
     if let Some(t) = v.torn_tail_line {

@@ -45,8 +45,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             expires,
             ticket,
             attributes,
-        } => approve::run(&report, &address, reason, &expires, ticket, attributes, opts, &taxonomy),
-        Command::Approvals { action } => approvals::run(action, &opts),
+        } => approve::run(
+            &report, &address, reason, &expires, ticket, attributes, opts, &taxonomy,
+        ),
+        Command::Approvals { action } => approvals::run(&action, &opts),
         Command::Adopt {
             report,
             address,
@@ -62,8 +64,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             reason,
             ticket,
             confirm,
-        } => revert::run(&report, &addresses, execute, tool, reason, ticket, &confirm, opts, &taxonomy),
-        Command::Journal { action } => journal::run(action, &opts),
+        } => revert::run(
+            &report, &addresses, execute, tool, reason, ticket, &confirm, opts, &taxonomy,
+        ),
+        Command::Journal { action } => journal::run(&action, &opts),
         Command::Export { format } => export::run(format, &opts),
     }
 }

@@ -58,7 +58,10 @@ pub fn run(
         for c in plan.command_lines() {
             writeln!(out, "{}", sanitize(&c))?;
         }
-        writeln!(out, "(not executed; use --execute to run these, verify and journal the outcome)")?;
+        writeln!(
+            out,
+            "(not executed; use --execute to run these, verify and journal the outcome)"
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     let input = DecisionInput {

@@ -27,7 +27,10 @@ pub struct Actor {
 pub fn resolve(flag: Option<&str>, dir: &Path, with_aws: bool) -> Actor {
     let (name, source) = if let Some(f) = flag.map(str::trim).filter(|f| !f.is_empty()) {
         (f.to_string(), "flag")
-    } else if let Some(e) = std::env::var("DRIFTDECK_ACTOR").ok().filter(|e| !e.trim().is_empty()) {
+    } else if let Some(e) = std::env::var("DRIFTDECK_ACTOR")
+        .ok()
+        .filter(|e| !e.trim().is_empty())
+    {
         (e.trim().to_string(), "env")
     } else if let Some(g) = git_email(dir) {
         (g, "git")
@@ -45,7 +48,12 @@ pub fn resolve(flag: Option<&str>, dir: &Path, with_aws: bool) -> Actor {
 }
 
 fn run_with_timeout(mut cmd: Command, limit: Duration) -> Option<String> {
-    let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().ok()?;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
     let start = Instant::now();
     loop {
         match child.try_wait() {

@@ -31,7 +31,9 @@ pub enum ApprovalError {
         source: std::io::Error,
     },
     /// The file is not valid approvals TOML.
-    #[error("{path}: not a valid approvals file: {message} (fix or remove the entry; see README \"Decisions\")")]
+    #[error(
+        "{path}: not a valid approvals file: {message} (fix or remove the entry; see README \"Decisions\")"
+    )]
     Parse {
         /// The file.
         path: PathBuf,
@@ -265,9 +267,8 @@ pub fn status_for(item: &DriftItem, a: &Approval, now: OffsetDateTime) -> (Statu
         let p = c.path.to_string();
         match approved.get(p.as_str()) {
             Some(v) if change_matches(c, v) => {}
-            Some(_) => return (Status::ChangedSinceApproval, Some(a.expires.clone())),
             None if whole_item => {}
-            None => return (Status::ChangedSinceApproval, Some(a.expires.clone())),
+            Some(_) | None => return (Status::ChangedSinceApproval, Some(a.expires.clone())),
         }
     }
     (Status::Approved, Some(a.expires.clone()))
@@ -310,7 +311,11 @@ pub fn approval_for(
         .map(|c| ApprovedValue {
             path: c.path.to_string(),
             live: (!c.sensitive).then(|| live_text(c)),
-            fingerprint: if c.sensitive { c.live_fingerprint.clone() } else { None },
+            fingerprint: if c.sensitive {
+                c.live_fingerprint.clone()
+            } else {
+                None
+            },
         })
         .collect();
     Ok(Approval {
@@ -328,7 +333,10 @@ pub fn approval_for(
 /// RFC 3339, UTC, whole seconds.
 pub fn fmt_time(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
-    t.replace_nanosecond(0).unwrap_or(t).format(&Rfc3339).unwrap_or_default()
+    t.replace_nanosecond(0)
+        .unwrap_or(t)
+        .format(&Rfc3339)
+        .unwrap_or_default()
 }
 
 /// Parses `--expires`: a duration (`72h`, `7d`, `90m`, `2w`) from `now`, a date (`2026-12-01`,
@@ -339,7 +347,8 @@ pub fn parse_expiry(s: &str, now: OffsetDateTime) -> Result<OffsetDateTime, Appr
     let when = if let Ok(dt) = OffsetDateTime::parse(t, &Rfc3339) {
         dt
     } else if let Ok(d) = Date::parse(t, time::macros::format_description!("[year]-[month]-[day]")) {
-        d.with_time(Time::from_hms(23, 59, 59).map_err(|_| bad())?).assume_utc()
+        d.with_time(Time::from_hms(23, 59, 59).map_err(|_| bad())?)
+            .assume_utc()
     } else {
         let split = t.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
         let (n, unit) = t.split_at(split);
@@ -367,9 +376,21 @@ mod tests {
     #[test]
     fn expiry_forms() {
         let now = datetime!(2026-11-22 08:00 UTC);
-        assert_eq!(parse_expiry("72h", now).ok(), Some(datetime!(2026-11-25 08:00 UTC)));
-        assert_eq!(parse_expiry("2026-12-01", now).ok(), Some(datetime!(2026-12-01 23:59:59 UTC)));
-        assert!(matches!(parse_expiry("soon", now), Err(ApprovalError::BadExpiry(_))));
-        assert!(matches!(parse_expiry("2026-01-01", now), Err(ApprovalError::ExpiryPast(_))));
+        assert_eq!(
+            parse_expiry("72h", now).ok(),
+            Some(datetime!(2026-11-25 08:00 UTC))
+        );
+        assert_eq!(
+            parse_expiry("2026-12-01", now).ok(),
+            Some(datetime!(2026-12-01 23:59:59 UTC))
+        );
+        assert!(matches!(
+            parse_expiry("soon", now),
+            Err(ApprovalError::BadExpiry(_))
+        ));
+        assert!(matches!(
+            parse_expiry("2026-01-01", now),
+            Err(ApprovalError::ExpiryPast(_))
+        ));
     }
 }

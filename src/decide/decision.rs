@@ -243,7 +243,11 @@ mod tests {
 
     #[test]
     fn snapshots_mask_sensitive_values() {
-        let mut c = Change::plain(AttrPath::keys(["password"]), Some(json!("plain")), Some(json!("x")));
+        let mut c = Change::plain(
+            AttrPath::keys(["password"]),
+            Some(json!("plain")),
+            Some(json!("x")),
+        );
         c.sensitive = true;
         let s = ChangeSnapshot::of(&c);
         assert_eq!(s.live, Some(json!(MASK)));

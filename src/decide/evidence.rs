@@ -112,7 +112,12 @@ pub fn build(entries: &[JournalEntry]) -> Evidence {
     for es in by_item.values() {
         let decided: Vec<&&JournalEntry> = es
             .iter()
-            .filter(|e| matches!(e.decision, DecisionKind::Approve | DecisionKind::Adopt | DecisionKind::Revert))
+            .filter(|e| {
+                matches!(
+                    e.decision,
+                    DecisionKind::Approve | DecisionKind::Adopt | DecisionKind::Revert
+                )
+            })
             .collect();
         let Some(first) = decided.first() else { continue };
         let current = decided.iter().rev().find(|e| effective.contains(&e.seq));
@@ -139,7 +144,11 @@ pub fn build(entries: &[JournalEntry]) -> Evidence {
             decided_by: shown.actor.name.clone(),
             reason: shown.reason.clone(),
             ticket: shown.ticket.clone(),
-            expires: shown.params.get("expires").and_then(Value::as_str).map(str::to_string),
+            expires: shown
+                .params
+                .get("expires")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             changes: shown.evidence.changes.clone(),
             attribution,
             report_time,
@@ -148,7 +157,12 @@ pub fn build(entries: &[JournalEntry]) -> Evidence {
             journal_seqs: es.iter().map(|e| e.seq).collect(),
         });
     }
-    items.sort_by(|a, b| b.item.severity.cmp(&a.item.severity).then(a.item.address.cmp(&b.item.address)));
+    items.sort_by(|a, b| {
+        b.item
+            .severity
+            .cmp(&a.item.severity)
+            .then(a.item.address.cmp(&b.item.address))
+    });
     let time_to_decision = Severity::ALL_DESC
         .iter()
         .map(|s| {
@@ -200,9 +214,17 @@ fn md_cell(s: &str) -> String {
 fn markdown(ev: &Evidence) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "# Drift decisions: evidence\n");
-    let _ = writeln!(o, "{} journal entries, {} decided items.\n", ev.entries, ev.items.len());
+    let _ = writeln!(
+        o,
+        "{} journal entries, {} decided items.\n",
+        ev.entries,
+        ev.items.len()
+    );
     let _ = writeln!(o, "## Time to decision\n");
-    let _ = writeln!(o, "| severity | decided | median | worst | target | within target |");
+    let _ = writeln!(
+        o,
+        "| severity | decided | median | worst | target | within target |"
+    );
     let _ = writeln!(o, "|---|---|---|---|---|---|");
     for s in &ev.time_to_decision {
         let _ = writeln!(
@@ -219,8 +241,20 @@ fn markdown(ev: &Evidence) -> String {
     }
     let _ = writeln!(o, "\n## Items\n");
     for i in &ev.items {
-        let _ = writeln!(o, "### {} ({}, {})\n", md_cell(&i.item.address), i.item.severity, i.item.kind);
-        let _ = writeln!(o, "- decision: **{}** by {} at {}", i.decision, md_cell(&i.decided_by), i.decided_at);
+        let _ = writeln!(
+            o,
+            "### {} ({}, {})\n",
+            md_cell(&i.item.address),
+            i.item.severity,
+            i.item.kind
+        );
+        let _ = writeln!(
+            o,
+            "- decision: **{}** by {} at {}",
+            i.decision,
+            md_cell(&i.decided_by),
+            i.decided_at
+        );
         let _ = writeln!(o, "- reason: {}", md_cell(i.reason.as_deref().unwrap_or("-")));
         let _ = writeln!(o, "- ticket: {}", md_cell(i.ticket.as_deref().unwrap_or("-")));
         if let Some(e) = &i.expires {
@@ -240,7 +274,10 @@ fn markdown(ev: &Evidence) -> String {
                 md_cell(&a.event_name),
                 md_cell(&a.event_id),
                 md_cell(&a.event_time),
-                a.tool.as_deref().map(|t| format!(", {}", md_cell(t))).unwrap_or_default(),
+                a.tool
+                    .as_deref()
+                    .map(|t| format!(", {}", md_cell(t)))
+                    .unwrap_or_default(),
                 if a.out_of_band { ", out of band" } else { "" }
             );
         }
@@ -268,8 +305,16 @@ fn markdown(ev: &Evidence) -> String {
 fn csv_field(s: &str) -> String {
     let s = sanitize(s).into_owned();
     // A leading = + - @ would run as a formula in a spreadsheet.
-    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s };
-    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s
+    };
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
 }
 
 fn csv(ev: &Evidence) -> String {
@@ -281,7 +326,14 @@ fn csv(ev: &Evidence) -> String {
         let changes = i
             .changes
             .iter()
-            .map(|c| format!("{}: {} -> {}", c.path, val(c.desired.as_ref()), val(c.live.as_ref())))
+            .map(|c| {
+                format!(
+                    "{}: {} -> {}",
+                    c.path,
+                    val(c.desired.as_ref()),
+                    val(c.live.as_ref())
+                )
+            })
             .collect::<Vec<_>>()
             .join("; ");
         let row = [
@@ -302,7 +354,9 @@ fn csv(ev: &Evidence) -> String {
             a.map(|a| a.event_id.clone()).unwrap_or_default(),
             a.map(|a| a.event_time.clone()).unwrap_or_default(),
             i.remediation.clone().unwrap_or_default(),
-            i.time_to_decision_hours.map(|h| format!("{h:.2}")).unwrap_or_default(),
+            i.time_to_decision_hours
+                .map(|h| format!("{h:.2}"))
+                .unwrap_or_default(),
             changes,
         ];
         o.push_str(&row.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));

@@ -135,7 +135,10 @@ fn canonical_exact(v: &Value) -> String {
                 .collect();
             format!("{{{}}}", parts.join(","))
         }
-        Value::Array(a) => format!("[{}]", a.iter().map(canonical_exact).collect::<Vec<_>>().join(",")),
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(canonical_exact).collect::<Vec<_>>().join(",")
+        ),
         Value::Number(_) => canonical(v),
         other => other.to_string(),
     }
@@ -229,7 +232,10 @@ impl Journal {
             Err(e) => return Err(io(path, "cannot read the journal")(e)),
         };
         let (good, torn) = split_tail(&bytes);
-        let entries = bytes[..good].split(|b| *b == b'\n').filter(|l| !l.is_empty()).count();
+        let entries = bytes[..good]
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count();
         let mut report = OpenReport {
             entries,
             torn_tail: None,
@@ -301,7 +307,9 @@ impl Journal {
         let Some(file) = self.file.as_mut() else {
             return Err(JournalError::ReadOnly(path));
         };
-        let len = file.seek(SeekFrom::End(0)).map_err(io(&path, "cannot read the journal"))?;
+        let len = file
+            .seek(SeekFrom::End(0))
+            .map_err(io(&path, "cannot read the journal"))?;
         if len == 0 {
             return Ok(None);
         }
@@ -309,7 +317,8 @@ impl Journal {
         let mut chunk = 8192u64;
         loop {
             let start = len.saturating_sub(chunk);
-            file.seek(SeekFrom::Start(start)).map_err(io(&path, "cannot read the journal"))?;
+            file.seek(SeekFrom::Start(start))
+                .map_err(io(&path, "cannot read the journal"))?;
             let mut buf = Vec::new();
             file.take(len - start)
                 .read_to_end(&mut buf)
@@ -353,8 +362,10 @@ impl Journal {
         let Some(file) = self.file.as_mut() else {
             return Err(JournalError::ReadOnly(path));
         };
-        file.write_all(&line).map_err(io(&path, "cannot append to the journal"))?;
-        file.sync_data().map_err(io(&path, "cannot flush the journal to disk"))?;
+        file.write_all(&line)
+            .map_err(io(&path, "cannot append to the journal"))?;
+        file.sync_data()
+            .map_err(io(&path, "cannot flush the journal to disk"))?;
         Ok(entry)
     }
 
@@ -401,7 +412,9 @@ fn sync_dir(path: &Path) {
 
 /// The current UTC time, RFC 3339 with seconds.
 pub fn now_rfc3339() -> String {
-    let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or_else(|_| OffsetDateTime::now_utc());
+    let now = OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| OffsetDateTime::now_utc());
     now.format(&Rfc3339).unwrap_or_default()
 }
 
@@ -433,13 +446,16 @@ pub fn verify(path: &Path) -> Result<Verification, JournalError> {
     let bytes = std::fs::read(path).map_err(io(path, "cannot read the journal"))?;
     let (good_len, torn) = split_tail(&bytes);
     let mut prev = GENESIS.to_string();
-    let mut expected_seq = 1u64;
     let mut good = 0usize;
-    let mut line_no = 0usize;
     let body = &bytes[..good_len];
     let body = body.strip_suffix(b"\n").unwrap_or(body);
-    for line in body.split(|b| *b == b'\n').filter(|_| !body.is_empty()) {
-        line_no += 1;
+    for (idx, line) in body
+        .split(|b| *b == b'\n')
+        .filter(|_| !body.is_empty())
+        .enumerate()
+    {
+        let line_no = idx + 1;
+        let expected_seq = idx as u64 + 1;
         if line.is_empty() {
             return Ok(Verification {
                 good,
@@ -487,7 +503,6 @@ pub fn verify(path: &Path) -> Result<Verification, JournalError> {
             ));
         }
         prev = e.hash;
-        expected_seq += 1;
         good += 1;
     }
     Ok(Verification {

@@ -61,7 +61,9 @@ pub enum DecideError {
         severity: String,
     },
     /// The typed confirmation did not match.
-    #[error("{address} is {severity}: reverting it needs the address typed exactly as confirmation (--confirm {address})")]
+    #[error(
+        "{address} is {severity}: reverting it needs the address typed exactly as confirmation (--confirm {address})"
+    )]
     ConfirmationRequired {
         /// Item address.
         address: String,
@@ -122,7 +124,9 @@ impl DeciderOptions {
 
     /// The journal path in effect.
     pub fn journal_path(&self) -> PathBuf {
-        self.journal.clone().unwrap_or_else(|| Journal::default_path(&self.iac_dir))
+        self.journal
+            .clone()
+            .unwrap_or_else(|| Journal::default_path(&self.iac_dir))
     }
 
     /// The approvals path in effect.
@@ -166,9 +170,14 @@ pub struct Decider {
 
 /// Writes `bytes` to `path` atomically: a temp file in the same directory, fsync, rename.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let name = path.file_name().map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
+    let name = path
+        .file_name()
+        .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
     let tmp = dir.join(format!(".{name}.driftdeck-{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -253,12 +262,18 @@ impl Decider {
         Ok(())
     }
 
-    fn decision(report: &DriftReport, item: &DriftItem, kind: DecisionKind, params: Value, input: &DecisionInput) -> Decision {
+    fn decision(
+        report: &DriftReport,
+        item: &DriftItem,
+        kind: DecisionKind,
+        params: Value,
+        input: &DecisionInput,
+    ) -> Decision {
         let (sha, time) = report_meta(report, item);
         let mut d = Decision::new(item, sha, time, kind, params);
         d.reason = input.reason.clone().filter(|r| !r.trim().is_empty());
         d.ticket = input.ticket.clone().filter(|t| !t.trim().is_empty());
-        d.evidence.attribution = input.attribution.clone();
+        d.evidence.attribution.clone_from(&input.attribution);
         d
     }
 
@@ -300,7 +315,13 @@ impl Decider {
             "attributes": approval.values.iter().map(|v| v.path.clone()).collect::<Vec<_>>(),
             "approvals_file": path.display().to_string(),
         });
-        let entry = self.record(&Self::decision(report, item, DecisionKind::Approve, params, &input.decision))?;
+        let entry = self.record(&Self::decision(
+            report,
+            item,
+            DecisionKind::Approve,
+            params,
+            &input.decision,
+        ))?;
         all.add(approval);
         all.save(&path)?;
         Ok(entry)
@@ -360,7 +381,11 @@ impl Decider {
         Ok(revert::plan(items, tool, &self.opts.iac_dir)?)
     }
 
-    fn check_revert(items: &[&DriftItem], input: &DecisionInput, confirmations: &[String]) -> Result<(), DecideError> {
+    fn check_revert(
+        items: &[&DriftItem],
+        input: &DecisionInput,
+        confirmations: &[String],
+    ) -> Result<(), DecideError> {
         if items.len() > 1 {
             for item in items {
                 if !requirements(item, DecisionKind::Revert).batchable {
@@ -463,7 +488,11 @@ impl Decider {
     /// The latest decision in effect for `item` (withdrawn ones are skipped).
     pub fn last_decision(&self, item: &DriftItem) -> Result<Option<JournalEntry>, DecideError> {
         let entries = self.entries()?;
-        Ok(effective(&entries).into_iter().rev().find(|e| e.item.id == item.id || e.item.address == item.address).cloned())
+        Ok(effective(&entries)
+            .into_iter()
+            .rev()
+            .find(|e| e.item.id == item.id || e.item.address == item.address)
+            .cloned())
     }
 
     /// Withdraws the most recent decision still in effect — for `item` when given, else the most
@@ -483,8 +512,12 @@ impl Decider {
             .rev()
             .find(|e| item.is_none_or(|i| e.item.id == i.id || e.item.address == i.address))
             .cloned()
-            .ok_or_else(|| DecideError::NothingToUndo(item.map(|i| format!(" for {}", i.address)).unwrap_or_default()))?;
-        if target.decision == DecisionKind::Revert && target.params.get("executed") == Some(&Value::Bool(true)) {
+            .ok_or_else(|| {
+                DecideError::NothingToUndo(item.map(|i| format!(" for {}", i.address)).unwrap_or_default())
+            })?;
+        if target.decision == DecisionKind::Revert
+            && target.params.get("executed") == Some(&Value::Bool(true))
+        {
             return Err(DecideError::CannotWithdraw {
                 seq: target.seq,
                 what: "an executed revert".into(),
@@ -502,7 +535,13 @@ impl Decider {
             _ => "the recorded decision no longer applies",
         };
         let params = json!({"withdraws": target.seq, "withdrawn": target.decision.as_str(), "note": note});
-        let entry = self.record(&Self::decision(report, model_item, DecisionKind::Withdraw, params, input))?;
+        let entry = self.record(&Self::decision(
+            report,
+            model_item,
+            DecisionKind::Withdraw,
+            params,
+            input,
+        ))?;
         if target.decision == DecisionKind::Approve
             && let Some(created) = target.params.get("created").and_then(Value::as_str)
         {
@@ -525,7 +564,12 @@ pub fn effective(entries: &[JournalEntry]) -> Vec<&JournalEntry> {
         .collect();
     entries
         .iter()
-        .filter(|e| matches!(e.decision, DecisionKind::Approve | DecisionKind::Adopt | DecisionKind::Revert))
+        .filter(|e| {
+            matches!(
+                e.decision,
+                DecisionKind::Approve | DecisionKind::Adopt | DecisionKind::Revert
+            )
+        })
         .filter(|e| !withdrawn.contains(&e.seq))
         .collect()
 }

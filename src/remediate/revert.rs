@@ -151,7 +151,12 @@ pub fn plan(items: &[&DriftItem], tool: Tool, iac_dir: &Path) -> Result<RevertPl
             return Err(RevertError::Unmanaged(item.address.clone()));
         }
         if item.format == Some(Format::Cloudformation) {
-            let stack = item.address.split('/').next().unwrap_or(&item.address).to_string();
+            let stack = item
+                .address
+                .split('/')
+                .next()
+                .unwrap_or(&item.address)
+                .to_string();
             if !stacks.contains(&stack) {
                 stacks.push(stack);
             }
@@ -167,7 +172,11 @@ pub fn plan(items: &[&DriftItem], tool: Tool, iac_dir: &Path) -> Result<RevertPl
                 notes.push(format!(
                     "{}: changing {} forces replacement",
                     item.address,
-                    item.planned_replace_paths.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+                    item.planned_replace_paths
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
             }
         }
@@ -193,7 +202,11 @@ pub fn plan(items: &[&DriftItem], tool: Tool, iac_dir: &Path) -> Result<RevertPl
             args: vec!["apply".into(), "-input=false".into(), PLAN_FILE.into()],
             dir: iac_dir.to_path_buf(),
         });
-        let mut verify = vec!["plan".to_string(), "-input=false".to_string(), "-detailed-exitcode".to_string()];
+        let mut verify = vec![
+            "plan".to_string(),
+            "-input=false".to_string(),
+            "-detailed-exitcode".to_string(),
+        ];
         verify.extend(targets);
         steps.push(Step {
             role: StepRole::Verify,
@@ -284,7 +297,13 @@ fn describe_actions(a: &[String]) -> &'static str {
 
 fn sanitize_name(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect()
 }
 

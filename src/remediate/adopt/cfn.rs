@@ -43,7 +43,10 @@ fn note(notes: &mut Vec<AdoptNote>, attribute: &str, kind: NoteKind, message: im
 
 /// Computes the template edit for a CloudFormation item.
 pub fn adopt(item: &DriftItem, iac_dir: &Path) -> Result<(Vec<FileEdit>, Vec<AdoptNote>), AdoptError> {
-    let (stack, logical) = item.address.split_once('/').unwrap_or(("", item.address.as_str()));
+    let (stack, logical) = item
+        .address
+        .split_once('/')
+        .unwrap_or(("", item.address.as_str()));
     let rel = find_template(iac_dir, stack)?;
     let full = iac_dir.join(&rel);
     let text = std::fs::read_to_string(&full).map_err(|source| AdoptError::Io {
@@ -100,16 +103,27 @@ fn edit_json(
         path: rel.to_path_buf(),
         message: e.to_string(),
     })?;
-    let Some(props) = doc
-        .pointer_mut(&format!("/Resources/{}/Properties", logical.replace('~', "~0").replace('/', "~1")))
-    else {
-        note(notes, "", NoteKind::Unsupported, format!("no Resources.{logical}.Properties in the template"));
+    let Some(props) = doc.pointer_mut(&format!(
+        "/Resources/{}/Properties",
+        logical.replace('~', "~0").replace('/', "~1")
+    )) else {
+        note(
+            notes,
+            "",
+            NoteKind::Unsupported,
+            format!("no Resources.{logical}.Properties in the template"),
+        );
         return Ok(text.to_string());
     };
     for c in changes {
         let label = c.path.to_string();
         if c.sensitive {
-            note(notes, &label, NoteKind::Sensitive, "the live value is sensitive and is never written into the template");
+            note(
+                notes,
+                &label,
+                NoteKind::Sensitive,
+                "the live value is sensitive and is never written into the template",
+            );
             continue;
         }
         let mut cur = &mut *props;
@@ -118,7 +132,12 @@ fn edit_json(
         for (i, s) in c.path.0.iter().enumerate() {
             let last = i + 1 == n;
             if is_intrinsic(cur) {
-                note(notes, &label, NoteKind::NotLiteral, "set by an intrinsic function (Ref/Fn::…): not overwritten; change its source");
+                note(
+                    notes,
+                    &label,
+                    NoteKind::NotLiteral,
+                    "set by an intrinsic function (Ref/Fn::…): not overwritten; change its source",
+                );
                 ok = false;
                 break;
             }
@@ -128,7 +147,12 @@ fn edit_json(
                         match &c.live {
                             Some(v) => {
                                 if o.get(k).is_some_and(is_intrinsic) {
-                                    note(notes, &label, NoteKind::NotLiteral, "set by an intrinsic function: not overwritten");
+                                    note(
+                                        notes,
+                                        &label,
+                                        NoteKind::NotLiteral,
+                                        "set by an intrinsic function: not overwritten",
+                                    );
                                 } else {
                                     o.insert(k.clone(), v.clone());
                                 }
@@ -139,7 +163,9 @@ fn edit_json(
                         }
                         break;
                     }
-                    cur = o.entry(k.clone()).or_insert_with(|| Value::Object(serde_json::Map::new()));
+                    cur = o
+                        .entry(k.clone())
+                        .or_insert_with(|| Value::Object(serde_json::Map::new()));
                 }
                 (Step::Index(idx), Value::Array(a)) => {
                     if last {
@@ -159,7 +185,12 @@ fn edit_json(
                     cur = &mut a[*idx];
                 }
                 _ => {
-                    note(notes, &label, NoteKind::Unsupported, "the template's shape differs from the drift path: edit by hand");
+                    note(
+                        notes,
+                        &label,
+                        NoteKind::Unsupported,
+                        "the template's shape differs from the drift path: edit by hand",
+                    );
                     ok = false;
                     break;
                 }
@@ -167,7 +198,12 @@ fn edit_json(
         }
         let _ = ok;
     }
-    note(notes, "", NoteKind::Info, "JSON template: re-serialised with two-space indentation after the edit");
+    note(
+        notes,
+        "",
+        NoteKind::Info,
+        "JSON template: re-serialised with two-space indentation after the edit",
+    );
     Ok(serde_json::to_string_pretty(&doc).unwrap_or_else(|_| text.to_string()) + "\n")
 }
 
@@ -257,7 +293,9 @@ fn children(lines: &[Line], n: Node) -> Vec<Node> {
         }
         return out;
     }
-    let ci = (body_start..n.end).find(|i| !lines[*i].blank).map(|i| lines[i].indent);
+    let ci = (body_start..n.end)
+        .find(|i| !lines[*i].blank)
+        .map(|i| lines[i].indent);
     let Some(ci) = ci else { return out };
     let mut i = body_start;
     while i < n.end {
@@ -307,7 +345,8 @@ fn find_key(lines: &[Line], parent: Node, key: &str) -> Option<Node> {
 
 fn plain_ok(s: &str) -> bool {
     !s.is_empty()
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || " _./:-@".contains(c))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || " _./:-@".contains(c))
         && s.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '/')
         && !s.ends_with(' ')
         && !matches!(
@@ -333,13 +372,20 @@ fn render_item(v: &Value, indent: usize) -> Vec<String> {
             .iter()
             .enumerate()
             .map(|(i, (k, x))| {
-                let lead = if i == 0 { format!("{pad}- ") } else { format!("{pad}  ") };
+                let lead = if i == 0 {
+                    format!("{pad}- ")
+                } else {
+                    format!("{pad}  ")
+                };
                 format!("{lead}{}: {}", scalar(&Value::String(k.clone())), scalar(x))
             })
             .collect(),
         other => vec![format!("{pad}- {}", scalar(other))],
     }
 }
+
+/// A list item to append: the list, its members so far, or the whole value.
+type PendingItem = (Node, serde_json::Map<String, Value>, Option<Value>);
 
 fn edit_yaml(text: &str, logical: &str, changes: &[Change], notes: &mut Vec<AdoptNote>) -> String {
     let lines = lines_of(text);
@@ -376,17 +422,27 @@ fn edit_yaml(text: &str, logical: &str, changes: &[Change], notes: &mut Vec<Adop
         .and_then(|r| find_key(&lines, r, logical))
         .and_then(|r| find_key(&lines, r, "Properties"));
     let Some(props) = props else {
-        note(notes, "", NoteKind::Unsupported, format!("no Resources.{logical}.Properties in the template"));
+        note(
+            notes,
+            "",
+            NoteKind::Unsupported,
+            format!("no Resources.{logical}.Properties in the template"),
+        );
         return text.to_string();
     };
     // Edits: replace line range [a, b) by new lines.
     let mut edits: Vec<(usize, usize, Vec<String>)> = Vec::new();
     // New list items, grouped per list node and index.
-    let mut appends: BTreeMap<(usize, usize), (Node, serde_json::Map<String, Value>, Option<Value>)> = BTreeMap::new();
+    let mut appends: BTreeMap<(usize, usize), PendingItem> = BTreeMap::new();
     for c in changes {
         let label = c.path.to_string();
         if c.sensitive {
-            note(notes, &label, NoteKind::Sensitive, "the live value is sensitive and is never written into the template");
+            note(
+                notes,
+                &label,
+                NoteKind::Sensitive,
+                "the live value is sensitive and is never written into the template",
+            );
             continue;
         }
         let mut cur = props;
@@ -395,9 +451,23 @@ fn edit_yaml(text: &str, logical: &str, changes: &[Change], notes: &mut Vec<Adop
         let mut done = false;
         while i < steps.len() {
             let first = lines[cur.line].content.clone();
-            let after_colon = first.split_once(": ").map(|(_, v)| v.trim().to_string()).unwrap_or_default();
-            if after_colon.starts_with('!') || first.contains("Fn::") || first.trim_start_matches("- ").starts_with("Ref:") {
-                note(notes, &label, NoteKind::NotLiteral, format!("set by an intrinsic function (`{}`): not overwritten; change its source", first.trim()));
+            let after_colon = first
+                .split_once(": ")
+                .map(|(_, v)| v.trim().to_string())
+                .unwrap_or_default();
+            if after_colon.starts_with('!')
+                || first.contains("Fn::")
+                || first.trim_start_matches("- ").starts_with("Ref:")
+            {
+                note(
+                    notes,
+                    &label,
+                    NoteKind::NotLiteral,
+                    format!(
+                        "set by an intrinsic function (`{}`): not overwritten; change its source",
+                        first.trim()
+                    ),
+                );
                 done = true;
                 break;
             }
@@ -416,7 +486,12 @@ fn edit_yaml(text: &str, logical: &str, changes: &[Change], notes: &mut Vec<Adop
                         break;
                     }
                     None => {
-                        note(notes, &label, NoteKind::Unsupported, format!("no {k} in the template here: edit by hand"));
+                        note(
+                            notes,
+                            &label,
+                            NoteKind::Unsupported,
+                            format!("no {k} in the template here: edit by hand"),
+                        );
                         done = true;
                         break;
                     }
@@ -441,13 +516,18 @@ fn edit_yaml(text: &str, logical: &str, changes: &[Change], notes: &mut Vec<Adop
                         });
                         let rest = &steps[i + 1..];
                         match rest {
-                            [] => entry.2 = c.live.clone(),
+                            [] => entry.2.clone_from(&c.live),
                             [Step::Key(k)] => {
                                 if let Some(v) = &c.live {
                                     entry.1.insert(k.clone(), v.clone());
                                 }
                             }
-                            _ => note(notes, &label, NoteKind::Unsupported, "nested list element: edit by hand"),
+                            _ => note(
+                                notes,
+                                &label,
+                                NoteKind::Unsupported,
+                                "nested list element: edit by hand",
+                            ),
                         }
                         done = true;
                         break;
@@ -468,7 +548,9 @@ fn edit_yaml(text: &str, logical: &str, changes: &[Change], notes: &mut Vec<Adop
             None => edits.push((cur.line, cur.end, Vec::new())),
             Some(v) => {
                 let pad = " ".repeat(first.indent);
-                let prefix = if cur.item { "- ".to_string() } else {
+                let prefix = if cur.item {
+                    "- ".to_string()
+                } else {
                     let k = first.content.split_once(':').map_or("", |(k, _)| k);
                     format!("{k}: ")
                 };
@@ -480,7 +562,11 @@ fn edit_yaml(text: &str, logical: &str, changes: &[Change], notes: &mut Vec<Adop
                 if cur.item && v.is_object() {
                     edits.push((cur.line, cur.end, render_item(v, first.indent)));
                 } else {
-                    let val = if v.is_object() || v.is_array() { v.to_string() } else { scalar(v) };
+                    let val = if v.is_object() || v.is_array() {
+                        v.to_string()
+                    } else {
+                        scalar(v)
+                    };
                     edits.push((cur.line, cur.end, vec![format!("{pad}{prefix}{val}{comment}")]));
                 }
             }
@@ -517,7 +603,11 @@ mod tests {
 
     #[test]
     fn scalar_edit_keeps_comment_and_rest() {
-        let c = Change::plain(AttrPath::keys(["VisibilityTimeout"]), Some(json!(120)), Some(json!(300)));
+        let c = Change::plain(
+            AttrPath::keys(["VisibilityTimeout"]),
+            Some(json!(120)),
+            Some(json!(300)),
+        );
         let mut notes = Vec::new();
         let out = edit_yaml(T, "Q", &[c], &mut notes);
         assert_eq!(out, T.replace("120 # two", "300 # two"));
@@ -530,6 +620,9 @@ mod tests {
         let c = Change::plain(p, None, Some(json!({"Key": "owner", "Value": "jane"})));
         let mut notes = Vec::new();
         let out = edit_yaml(T, "Q", &[c], &mut notes);
-        assert!(out.contains("          Value: payments\n        - Key: owner\n          Value: jane\n  B:"), "{out}");
+        assert!(
+            out.contains("          Value: payments\n        - Key: owner\n          Value: jane\n  B:"),
+            "{out}"
+        );
     }
 }

@@ -140,7 +140,9 @@ fn normalize(p: &Path) -> PathBuf {
     for c in p.components() {
         match c {
             std::path::Component::CurDir => {}
-            std::path::Component::ParentDir if matches!(out.last(), Some(std::path::Component::Normal(_))) => {
+            std::path::Component::ParentDir
+                if matches!(out.last(), Some(std::path::Component::Normal(_))) =>
+            {
                 out.pop();
             }
             other => out.push(other),
@@ -150,7 +152,7 @@ fn normalize(p: &Path) -> PathBuf {
 }
 
 fn block_label(b: &Block, i: usize) -> Option<&str> {
-    b.labels.get(i).map(|l| l.as_str())
+    b.labels.get(i).map(hcl_edit::structure::BlockLabel::as_str)
 }
 
 fn attr_str<'a>(body: &'a Body, key: &str) -> Option<&'a str> {
@@ -170,7 +172,10 @@ fn module_dir(iac_dir: &Path, names: &[String], address: &str) -> Result<PathBuf
         let dir = v
             .get("Modules")
             .and_then(Value::as_array)
-            .and_then(|m| m.iter().find(|e| e.get("Key").and_then(Value::as_str) == Some(key.as_str())))
+            .and_then(|m| {
+                m.iter()
+                    .find(|e| e.get("Key").and_then(Value::as_str) == Some(key.as_str()))
+            })
             .and_then(|e| e.get("Dir").and_then(Value::as_str));
         if let Some(d) = dir {
             return Ok(normalize(Path::new(d)));
@@ -212,7 +217,10 @@ fn line_end(text: &str, offset: usize) -> usize {
 
 fn indent_at(text: &str, offset: usize) -> String {
     let s = line_start(text, offset);
-    text[s..].chars().take_while(|c| *c == ' ' || *c == '\t').collect()
+    text[s..]
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .collect()
 }
 
 /// True when only whitespace precedes `offset` on its line.
@@ -241,7 +249,11 @@ fn is_ident(k: &str) -> bool {
 /// A map key or attribute name as written: bare when a plain identifier (no `-`, which reads
 /// as subtraction inside an object), quoted otherwise.
 fn key_text(k: &str) -> String {
-    if is_ident(k) && !k.contains('-') { k.to_string() } else { quote(k) }
+    if is_ident(k) && !k.contains('-') {
+        k.to_string()
+    } else {
+        quote(k)
+    }
 }
 
 /// An HCL string literal (template sequences escaped so they stay literal).
@@ -283,8 +295,10 @@ pub fn render(v: &Value, indent: &str) -> String {
                 one
             } else {
                 let inner = format!("{indent}  ");
-                let items: Vec<String> =
-                    a.iter().map(|x| format!("{inner}{},", render(x, &inner))).collect();
+                let items: Vec<String> = a
+                    .iter()
+                    .map(|x| format!("{inner}{},", render(x, &inner)))
+                    .collect();
                 format!("[\n{}\n{indent}]", items.join("\n"))
             }
         }
@@ -309,7 +323,12 @@ fn render_block(ident: &str, obj: &serde_json::Map<String, Value>, indent: &str,
         .filter(|(_, v)| !crate::model::compare::is_absent(v))
         .map(|(k, _)| k)
         .collect();
-    keys.sort_by_key(|k| (order.iter().position(|o| o == *k).unwrap_or(usize::MAX), (*k).clone()));
+    keys.sort_by_key(|k| {
+        (
+            order.iter().position(|o| o == *k).unwrap_or(usize::MAX),
+            (*k).clone(),
+        )
+    });
     let width = keys.iter().map(|k| key_text(k).len()).max().unwrap_or(0);
     let mut o = format!("{indent}{ident} {{\n");
     for k in keys {
@@ -352,7 +371,8 @@ fn references_in(text: &str) -> Vec<String> {
         let mut from = 0;
         while let Some(p) = text[from..].find(root) {
             let start = from + p;
-            let boundary = start == 0 || !(b[start - 1].is_ascii_alphanumeric() || b[start - 1] == b'_' || b[start - 1] == b'.');
+            let boundary = start == 0
+                || !(b[start - 1].is_ascii_alphanumeric() || b[start - 1] == b'_' || b[start - 1] == b'.');
             let mut end = start + root.len();
             while end < b.len() && (b[end].is_ascii_alphanumeric() || b[end] == b'_' || b[end] == b'-') {
                 end += 1;
@@ -394,7 +414,11 @@ impl Ctx<'_> {
     fn snippet(&self, span: Option<Range<usize>>) -> String {
         span.and_then(|s| self.text.get(s)).map_or_else(String::new, |s| {
             let one: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-            if one.chars().count() > 80 { format!("{}…", one.chars().take(80).collect::<String>()) } else { one }
+            if one.chars().count() > 80 {
+                format!("{}…", one.chars().take(80).collect::<String>())
+            } else {
+                one
+            }
         })
     }
 
@@ -405,7 +429,10 @@ impl Ctx<'_> {
         } else {
             let full = live.map_or_else(|| "null".to_string(), |v| render(v, ""));
             if full.chars().count() > 120 {
-                format!("the live value (shown in the diff view; {} characters)", full.chars().count())
+                format!(
+                    "the live value (shown in the diff view; {} characters)",
+                    full.chars().count()
+                )
             } else {
                 full
             }
@@ -415,12 +442,19 @@ impl Ctx<'_> {
         for r in refs {
             let mut it = r.split('.');
             let root = it.next().unwrap_or_default();
-            let name = it.next().unwrap_or_default().split('[').next().unwrap_or_default();
+            let name = it
+                .next()
+                .unwrap_or_default()
+                .split('[')
+                .next()
+                .unwrap_or_default();
             let msg = match root {
                 "var" if depth > 0 => self.explain_module_var(depth, name),
                 "var" => self.explain_root_var(name),
                 "local" => self.explain_local(&self.module_dirs[depth], name),
-                "count" | "each" => format!("{r} differs per instance: the value cannot be set for one instance alone"),
+                "count" | "each" => {
+                    format!("{r} differs per instance: the value cannot be set for one instance alone")
+                }
                 "module" => format!("{r} is an output of module {name}: change it in that module"),
                 _ => format!("{r} is another resource's attribute: it follows that resource"),
             };
@@ -431,25 +465,42 @@ impl Ctx<'_> {
         if parts.is_empty() {
             parts.push("set by a computed expression (a function call such as jsonencode or merge): edit the expression by hand".into());
         }
-        format!("not a literal, so not overwritten. {}. To adopt, make it evaluate to {target}.", parts.join("; "))
+        format!(
+            "not a literal, so not overwritten. {}. To adopt, make it evaluate to {target}.",
+            parts.join("; ")
+        )
     }
 
-    fn find_attr_in(&self, dir: &Path, pick: &dyn Fn(&Body) -> Option<Range<usize>>) -> Option<(PathBuf, usize, String)> {
+    fn find_attr_in(
+        &self,
+        dir: &Path,
+        pick: &dyn Fn(&Body) -> Option<Range<usize>>,
+    ) -> Option<(PathBuf, usize, String)> {
         let files = load_dir(self.iac_dir, dir, ".tf").ok()?;
         files.iter().find_map(|f| {
             pick(&f.body).map(|span| {
-                let text = f.text[span.clone()].split_whitespace().collect::<Vec<_>>().join(" ");
+                let text = f.text[span.clone()]
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 (f.rel.clone(), line_of(&f.text, span.start), text)
             })
         })
     }
 
     fn explain_root_var(&self, name: &str) -> String {
-        let mut tfvars: Vec<SourceFile> = load_dir(self.iac_dir, Path::new(""), ".tfvars").unwrap_or_default();
+        let mut tfvars: Vec<SourceFile> =
+            load_dir(self.iac_dir, Path::new(""), ".tfvars").unwrap_or_default();
         tfvars.sort_by_key(|f| (f.rel != Path::new("terraform.tfvars"), f.rel.clone()));
         let in_tfvars = tfvars.iter().rev().find_map(|f| {
             f.body.get_attribute(name).and_then(|a| {
-                a.span().map(|s| (f.rel.clone(), line_of(&f.text, s.start), f.text[s].trim().to_string()))
+                a.span().map(|s| {
+                    (
+                        f.rel.clone(),
+                        line_of(&f.text, s.start),
+                        f.text[s].trim().to_string(),
+                    )
+                })
             })
         });
         let default = self.find_attr_in(Path::new(""), &|b: &Body| {
@@ -462,8 +513,11 @@ impl Ctx<'_> {
             (Some((f, l, t)), d) => format!(
                 "var.{name} is set in {}:{l} (`{t}`){}: change it there",
                 f.display(),
-                d.map(|(df, dl, _)| format!("; the default in {}:{dl} is not the value in use", df.display()))
-                    .unwrap_or_default()
+                d.map(|(df, dl, _)| format!(
+                    "; the default in {}:{dl} is not the value in use",
+                    df.display()
+                ))
+                .unwrap_or_default()
             ),
             (None, Some((f, l, t))) => format!(
                 "var.{name} takes its default in {}:{l} (`{t}`) unless the pipeline passes -var or TF_VAR_{name}",
@@ -495,10 +549,16 @@ impl Ctx<'_> {
                 format!(
                     "var.{name} is the module input set by the call `module \"{module}\"` in {}:{l} (`{t}`){}",
                     f.display(),
-                    if more.is_empty() { String::new() } else { format!(", where {}", more.join("; ")) }
+                    if more.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", where {}", more.join("; "))
+                    }
                 )
             }
-            None => format!("var.{name} is an input of module {module} that its caller does not set (its default applies)"),
+            None => format!(
+                "var.{name} is an input of module {module} that its caller does not set (its default applies)"
+            ),
         }
     }
 
@@ -535,7 +595,9 @@ impl Ctx<'_> {
             let var = format!(
                 "{}_{}",
                 self.rname,
-                attr.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect::<String>()
+                attr.chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                    .collect::<String>()
             )
             .trim_matches('_')
             .to_string();
@@ -563,7 +625,8 @@ impl Ctx<'_> {
                         if c.zip(lv).is_some_and(|(a, b)| semantic_eq(a, b)) {
                             continue;
                         }
-                        let sub = Change::plain(change.path.child(Step::Key(k.clone())), c.cloned(), lv.cloned());
+                        let sub =
+                            Change::plain(change.path.child(Step::Key(k.clone())), c.cloned(), lv.cloned());
                         self.object_key(&format!("{attr}.{k}"), obj, k, &sub);
                     }
                 }
@@ -583,7 +646,9 @@ impl Ctx<'_> {
             ObjectKey::Expression(_) => false,
         });
         if let Some((key, val)) = found {
-            let (Some(ks), Some(vs)) = (key.span(), val.expr().span()) else { return };
+            let (Some(ks), Some(vs)) = (key.span(), val.expr().span()) else {
+                return;
+            };
             let mut removal = removal_range(self.text, ks.start..vs.end);
             if removal == (ks.start..vs.end) && self.text[vs.end..].starts_with(',') {
                 removal.end += 1;
@@ -593,30 +658,53 @@ impl Ctx<'_> {
         }
         let Some(live) = &change.live else { return };
         if change.sensitive {
-            self.note(attr, NoteKind::Sensitive, "the live value is sensitive and is never written into code".into());
+            self.note(
+                attr,
+                NoteKind::Sensitive,
+                "the live value is sensitive and is never written into code".into(),
+            );
             return;
         }
-        let Some(span) = Expression::Object(obj.clone()).span().or_else(|| obj.span()) else { return };
+        let Some(span) = Expression::Object(obj.clone()).span().or_else(|| obj.span()) else {
+            return;
+        };
         let body = &self.text[span.clone()];
         if body.contains('\n') {
-            let last_end = obj.iter().last().and_then(|(_, v)| v.expr().span()).map(|s| s.end);
+            let last_end = obj
+                .iter()
+                .last()
+                .and_then(|(_, v)| v.expr().span())
+                .map(|s| s.end);
             let (pos, ind) = match last_end {
                 Some(e) => (line_end(self.text, e), indent_at(self.text, e)),
                 None => (span.start + 1, format!("{}  ", indent_at(self.text, span.start))),
             };
-            self.edits.push((pos..pos, format!("\n{ind}{} = {}", key_text(k), render(live, &ind))));
+            self.edits.push((
+                pos..pos,
+                format!("\n{ind}{} = {}", key_text(k), render(live, &ind)),
+            ));
         } else {
             let close = span.end - 1;
             let before = self.text[span.start + 1..close].trim_end();
             let pos = span.start + 1 + before.len();
             let sep = if before.trim().is_empty() { " " } else { ", " };
             let trail = if before.trim().is_empty() { " " } else { "" };
-            self.edits.push((pos..pos, format!("{sep}{} = {}{trail}", key_text(k), render(live, ""))));
+            self.edits.push((
+                pos..pos,
+                format!("{sep}{} = {}{trail}", key_text(k), render(live, "")),
+            ));
         }
     }
 
     /// Applies `change` at `steps` inside an expression.
-    fn in_expr(&mut self, attr: &str, e: &Expression, steps: &[Step], change: &Change, removal: Range<usize>) {
+    fn in_expr(
+        &mut self,
+        attr: &str,
+        e: &Expression,
+        steps: &[Step],
+        change: &Change,
+        removal: Range<usize>,
+    ) {
         match (steps.first(), e) {
             (None, _) => self.set_expr(attr, e, change, removal),
             (Some(Step::Key(k)), Expression::Object(obj)) => {
@@ -627,10 +715,17 @@ impl Ctx<'_> {
                     ObjectKey::Expression(Expression::String(s)) => s.value() == k,
                     ObjectKey::Expression(_) => false,
                 }) {
-                    let r = key.span().zip(val.expr().span()).map_or(0..0, |(a, b)| a.start..b.end);
+                    let r = key
+                        .span()
+                        .zip(val.expr().span())
+                        .map_or(0..0, |(a, b)| a.start..b.end);
                     self.in_expr(attr, val.expr(), &steps[1..], change, r);
                 } else {
-                    self.note(attr, NoteKind::Unsupported, format!("no key {k} in the map: set it by hand"));
+                    self.note(
+                        attr,
+                        NoteKind::Unsupported,
+                        format!("no key {k} in the map: set it by hand"),
+                    );
                 }
             }
             (Some(Step::Index(i)), Expression::Array(a)) => match a.iter().nth(*i) {
@@ -659,7 +754,11 @@ impl Ctx<'_> {
     /// Applies `change` at `steps` inside a block body whose closing brace is at `close`.
     fn in_body(&mut self, body: &Body, close: usize, steps: &[Step], change: &Change, attr: &str) {
         let Some(Step::Key(k)) = steps.first() else {
-            self.note(attr, NoteKind::Unsupported, "unexpected path: edit by hand".into());
+            self.note(
+                attr,
+                NoteKind::Unsupported,
+                "unexpected path: edit by hand".into(),
+            );
             return;
         };
         if let Some(a) = body.get_attribute(k) {
@@ -715,7 +814,11 @@ impl Ctx<'_> {
             return;
         };
         if change.sensitive {
-            self.note(attr, NoteKind::Sensitive, "the live value is sensitive and is never written into code".into());
+            self.note(
+                attr,
+                NoteKind::Sensitive,
+                "the live value is sensitive and is never written into code".into(),
+            );
             return;
         }
         // Build the value for the remaining key path.
@@ -728,25 +831,35 @@ impl Ctx<'_> {
                     value = Value::Object(m);
                 }
                 Step::Index(_) => {
-                    self.note(attr, NoteKind::Unsupported, "not set in the code: add it by hand".into());
+                    self.note(
+                        attr,
+                        NoteKind::Unsupported,
+                        "not set in the code: add it by hand".into(),
+                    );
                     return;
                 }
             }
         }
-        let ind = body
-            .iter()
-            .next()
-            .and_then(Structure::span)
-            .map_or_else(|| format!("{}  ", indent_at(self.text, close)), |s| indent_at(self.text, s.start));
+        let ind = body.iter().next().and_then(Structure::span).map_or_else(
+            || format!("{}  ", indent_at(self.text, close)),
+            |s| indent_at(self.text, s.start),
+        );
         let text = match &value {
             Value::Array(a) if !a.is_empty() && a.iter().all(Value::is_object) => a
                 .iter()
                 .filter_map(Value::as_object)
-                .map(|o| format!("{}\n", render_block(k, o, &ind, &[])))
-                .collect(),
+                .fold(String::new(), |mut acc, o| {
+                    acc.push_str(&render_block(k, o, &ind, &[]));
+                    acc.push('\n');
+                    acc
+                }),
             v => format!("{ind}{} = {}\n", key_text(k), render(v, &ind)),
         };
-        let pos = if alone_before(self.text, close) { line_start(self.text, close) } else { close };
+        let pos = if alone_before(self.text, close) {
+            line_start(self.text, close)
+        } else {
+            close
+        };
         self.edits.push((pos..pos, text));
     }
 
@@ -754,7 +867,11 @@ impl Ctx<'_> {
     /// blocks matching no live element are removed; matching blocks stay untouched.
     fn reconcile_blocks(&mut self, k: &str, blocks: &[&Block], change: &Change, attr: &str) {
         if change.sensitive {
-            self.note(attr, NoteKind::Sensitive, "the live value is sensitive and is never written into code".into());
+            self.note(
+                attr,
+                NoteKind::Sensitive,
+                "the live value is sensitive and is never written into code".into(),
+            );
             return;
         }
         let live: Vec<serde_json::Map<String, Value>> = match &change.live {
@@ -762,7 +879,11 @@ impl Ctx<'_> {
             Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_object().cloned()).collect(),
             Some(Value::Object(o)) => vec![o.clone()],
             Some(_) => {
-                self.note(attr, NoteKind::Unsupported, "live value is not a list of blocks: edit by hand".into());
+                self.note(
+                    attr,
+                    NoteKind::Unsupported,
+                    "live value is not a list of blocks: edit by hand".into(),
+                );
                 return;
             }
         };
@@ -791,7 +912,12 @@ impl Ctx<'_> {
         }
         let order: Vec<String> = blocks
             .first()
-            .map(|b| b.body.attributes().map(|a| a.key.value().as_str().to_string()).collect())
+            .map(|b| {
+                b.body
+                    .attributes()
+                    .map(|a| a.key.value().as_str().to_string())
+                    .collect()
+            })
             .unwrap_or_default();
         for (i, b) in blocks.iter().enumerate() {
             if !used_blocks[i]
@@ -799,23 +925,35 @@ impl Ctx<'_> {
             {
                 let r = removal_range(self.text, s);
                 self.edits.push((r, String::new()));
-                self.note(attr, NoteKind::Info, format!("a `{k}` block that is not live any more is removed"));
+                self.note(
+                    attr,
+                    NoteKind::Info,
+                    format!("a `{k}` block that is not live any more is removed"),
+                );
             }
         }
         // New blocks go after the last block that stays, or where the first removed one was.
-        let kept = blocks.iter().enumerate().rev().find(|(i, _)| used_blocks[*i]).and_then(|(_, b)| b.span());
+        let kept = blocks
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(i, _)| used_blocks[*i])
+            .and_then(|(_, b)| b.span());
         let anchor = kept.clone().or_else(|| blocks.first().and_then(|b| b.span()));
         if let Some(a) = anchor {
             let ind = indent_at(self.text, a.start);
-            let rendered: Vec<String> = unmatched_live.iter().map(|o| render_block(k, o, &ind, &order)).collect();
+            let rendered: Vec<String> = unmatched_live
+                .iter()
+                .map(|o| render_block(k, o, &ind, &order))
+                .collect();
             if !rendered.is_empty() {
                 if kept.is_some() {
                     let pos = line_end(self.text, a.end);
-                    let text: String = rendered.iter().map(|b| format!("\n{b}")).collect();
+                    let text = rendered.iter().fold(String::new(), |acc, b| acc + "\n" + b);
                     self.edits.push((pos..pos, text));
                 } else {
                     let pos = line_start(self.text, a.start);
-                    let text: String = rendered.iter().map(|b| format!("{b}\n")).collect();
+                    let text = rendered.iter().fold(String::new(), |acc, b| acc + b + "\n");
                     self.edits.push((pos..pos, text));
                 }
             }
@@ -853,13 +991,23 @@ fn find_resource<'a>(files: &'a [SourceFile], rtype: &str, name: &str) -> Option
 fn sanitize_name(s: &str) -> String {
     let mut o: String = s
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     while o.contains("__") {
         o = o.replace("__", "_");
     }
     let o = o.trim_matches('_').to_string();
-    if o.is_empty() || o.starts_with(|c: char| c.is_ascii_digit()) { format!("r_{o}") } else { o }
+    if o.is_empty() || o.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("r_{o}")
+    } else {
+        o
+    }
 }
 
 /// Attributes of a live object that an import skeleton leaves out (computed by the provider).
@@ -878,11 +1026,13 @@ const COMPUTED: &[&str] = &[
 ];
 
 fn adopt_unmanaged(item: &DriftItem, iac_dir: &Path) -> (Vec<FileEdit>, Vec<AdoptNote>) {
-    let id = item
-        .identity
-        .get("id")
-        .cloned()
-        .unwrap_or_else(|| item.address.rsplit('.').next().unwrap_or(&item.address).to_string());
+    let id = item.identity.get("id").cloned().unwrap_or_else(|| {
+        item.address
+            .rsplit('.')
+            .next()
+            .unwrap_or(&item.address)
+            .to_string()
+    });
     let label = item
         .identity
         .get("name")
@@ -905,7 +1055,10 @@ fn adopt_unmanaged(item: &DriftItem, iac_dir: &Path) -> (Vec<FileEdit>, Vec<Adop
             for k in keys {
                 let v = &o[k];
                 if secret(v) {
-                    let _ = writeln!(body, "  # {k}: sensitive in live, not written; set it from a secret store");
+                    let _ = writeln!(
+                        body,
+                        "  # {k}: sensitive in live, not written; set it from a secret store"
+                    );
                     notes.push(AdoptNote {
                         attribute: k.clone(),
                         kind: NoteKind::Sensitive,
@@ -966,12 +1119,13 @@ pub fn adopt(item: &DriftItem, iac_dir: &Path) -> Result<(Vec<FileEdit>, Vec<Ado
     }
     let dir = module_dirs.last().cloned().unwrap_or_default();
     let files = load_dir(iac_dir, &dir, ".tf")?;
-    let (fi, block) = find_resource(&files, &addr.rtype, &addr.name).ok_or_else(|| AdoptError::ResourceNotFound {
-        address: item.address.clone(),
-        rtype: addr.rtype.clone(),
-        name: addr.name.clone(),
-        dir: iac_dir.join(&dir),
-    })?;
+    let (fi, block) =
+        find_resource(&files, &addr.rtype, &addr.name).ok_or_else(|| AdoptError::ResourceNotFound {
+            address: item.address.clone(),
+            rtype: addr.rtype.clone(),
+            name: addr.name.clone(),
+            dir: iac_dir.join(&dir),
+        })?;
     let file = &files[fi];
     let mut ctx = Ctx {
         iac_dir,
@@ -986,9 +1140,12 @@ pub fn adopt(item: &DriftItem, iac_dir: &Path) -> Result<(Vec<FileEdit>, Vec<Ado
         extra_vars: Vec::new(),
     };
     if let Some(inst) = &addr.instance {
-        let rep = ["count", "for_each"]
-            .iter()
-            .find_map(|k| block.body.get_attribute(k).map(|a| (*k, ctx.snippet(a.value.span()))));
+        let rep = ["count", "for_each"].iter().find_map(|k| {
+            block
+                .body
+                .get_attribute(k)
+                .map(|a| (*k, ctx.snippet(a.value.span())))
+        });
         let (what, expr) = rep.map_or(("count/for_each", String::new()), |(k, e)| (k, format!(" = {e}")));
         ctx.note(
             "",
@@ -1037,9 +1194,17 @@ pub fn adopt(item: &DriftItem, iac_dir: &Path) -> Result<(Vec<FileEdit>, Vec<Ado
             match config.and_then(|c| c.attributes.get(top)) {
                 Some(ConfigExpr::Reference { references }) => {
                     let msg = ctx.explain(references, change.live.as_ref(), change.sensitive);
-                    ctx.note(&label, NoteKind::NotLiteral, format!("set by an expression: {msg}"));
+                    ctx.note(
+                        &label,
+                        NoteKind::NotLiteral,
+                        format!("set by an expression: {msg}"),
+                    );
                     if change.sensitive {
-                        ctx.note(&label, NoteKind::Sensitive, "the live value is sensitive and is never written into code".into());
+                        ctx.note(
+                            &label,
+                            NoteKind::Sensitive,
+                            "the live value is sensitive and is never written into code".into(),
+                        );
                     }
                 }
                 Some(ConfigExpr::Computed) => {
@@ -1049,7 +1214,8 @@ pub fn adopt(item: &DriftItem, iac_dir: &Path) -> Result<(Vec<FileEdit>, Vec<Ado
                 None if config.is_some_and(|c| !c.attributes.is_empty()) => ctx.note(
                     &label,
                     NoteKind::Info,
-                    "not set in the configuration (computed by the provider or a default): nothing to adopt".into(),
+                    "not set in the configuration (computed by the provider or a default): nothing to adopt"
+                        .into(),
                 ),
                 _ => ctx.in_body(&block.body, bspan.end - 1, &change.path.0, change, &label),
             }
@@ -1072,7 +1238,11 @@ pub fn adopt(item: &DriftItem, iac_dir: &Path) -> Result<(Vec<FileEdit>, Vec<Ado
     if !edits_text.is_empty() {
         let (after, skipped) = apply_edits(ctx.text, edits_text);
         if skipped > 0 {
-            ctx.note("", NoteKind::Unsupported, format!("{skipped} overlapping edit(s) left out: review the diff"));
+            ctx.note(
+                "",
+                NoteKind::Unsupported,
+                format!("{skipped} overlapping edit(s) left out: review the diff"),
+            );
         }
         if let Err(e) = hcl_edit::parser::parse_body(&after) {
             return Err(AdoptError::EditBroke {

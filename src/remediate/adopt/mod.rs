@@ -164,7 +164,11 @@ impl AdoptPreview {
 /// The unified diff of one edit.
 pub fn unified_diff(edit: &FileEdit) -> String {
     let name = edit.path.display().to_string();
-    let old = if edit.new_file { "/dev/null".to_string() } else { format!("a/{name}") };
+    let old = if edit.new_file {
+        "/dev/null".to_string()
+    } else {
+        format!("a/{name}")
+    };
     similar::TextDiff::from_lines(&edit.before, &edit.after)
         .unified_diff()
         .context_radius(3)
@@ -193,7 +197,11 @@ pub fn preview(item: &DriftItem, iac_dir: &Path) -> Result<AdoptPreview, AdoptEr
 
 /// Rejects absolute paths and `..` that would leave the IaC directory (also through symlinks).
 fn check_inside(iac_dir: &Path, rel: &Path) -> Result<PathBuf, AdoptError> {
-    if rel.is_absolute() || rel.components().any(|c| matches!(c, Component::ParentDir | Component::Prefix(_))) {
+    if rel.is_absolute()
+        || rel
+            .components()
+            .any(|c| matches!(c, Component::ParentDir | Component::Prefix(_)))
+    {
         return Err(AdoptError::OutsideIacDir(rel.to_path_buf()));
     }
     let full = iac_dir.join(rel);
@@ -233,7 +241,11 @@ pub fn write(preview: &AdoptPreview, iac_dir: &Path) -> Result<Vec<PathBuf>, Ado
                 });
             }
         };
-        let fresh = if e.new_file { now.is_none() } else { now.as_deref() == Some(e.before.as_str()) };
+        let fresh = if e.new_file {
+            now.is_none()
+        } else {
+            now.as_deref() == Some(e.before.as_str())
+        };
         if !fresh {
             return Err(AdoptError::Stale(full));
         }
