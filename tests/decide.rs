@@ -1157,3 +1157,70 @@ fn export_holds_every_decision_with_time_to_decision_and_no_secrets() {
     assert_eq!(code, 0);
     assert!(out.contains("3 entries, chain intact"), "{out}");
 }
+
+#[test]
+fn adopt_write_is_journaled_first_then_applied_to_tf_and_templates() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    copy_dir(Path::new("assets/demo/iac"), tmp.path());
+    let dir = tmp.path().to_str().expect("utf8");
+    // High item: a reason is required to write.
+    let (code, _, err) = run(
+        &[
+            "adopt",
+            DEMO_TF,
+            "aws_lambda_function.ingest",
+            "--write",
+            "--iac-dir",
+            dir,
+        ],
+        &[],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("reason"), "{err}");
+    assert!(!tmp.path().join(".driftdeck").exists());
+    let (code, out, err) = run(
+        &[
+            "adopt",
+            DEMO_TF,
+            "aws_lambda_function.ingest",
+            "--write",
+            "--reason",
+            "keep 1 GiB",
+            "--iac-dir",
+            dir,
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let main = std::fs::read_to_string(tmp.path().join("main.tf")).expect("read");
+    assert!(main.contains("memory_size = 1024") && main.contains("API_TOKEN   = var.ingest_api_token"));
+    // CloudFormation: the low tags item, in the YAML template.
+    let (code, out, err) = run(
+        &[
+            "adopt",
+            "assets/demo/reports/cloudformation-drift.json",
+            "payments-prod/SettlementQueue",
+            "--write",
+            "--iac-dir",
+            dir,
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let yaml = std::fs::read_to_string(tmp.path().join("cloudformation/payments-prod.yaml")).expect("read");
+    let orig = std::fs::read_to_string("assets/demo/iac/cloudformation/payments-prod.yaml").expect("read");
+    assert!(
+        yaml.contains("        - Key: env\n          Value: prod\n        - Key: owner\n"),
+        "{yaml}"
+    );
+    assert_eq!(yaml.lines().count(), orig.lines().count() + 4);
+    let entries = Journal::read_all(&tmp.path().join(".driftdeck/journal.jsonl")).expect("journal");
+    assert_eq!(entries.len(), 2);
+    assert!(entries.iter().all(|e| e.decision == DecisionKind::Adopt));
+    assert_eq!(entries[0].params["files"], json!(["main.tf"]));
+    assert!(
+        entries[0].params["diff_sha256"]
+            .as_str()
+            .is_some_and(|h| h.len() == 64)
+    );
+}

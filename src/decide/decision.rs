@@ -102,6 +102,9 @@ impl ChangeSnapshot {
     /// Snapshot of a model change; sensitive values become [`MASK`] whatever the model holds.
     pub fn of(c: &Change) -> Self {
         let mask = |v: &Option<Value>| {
+            // `null` and absent are the same here; keeping one form makes the journal's hash
+            // stable across a serialise/parse round trip.
+            let v = &v.clone().filter(|x| !x.is_null());
             if c.sensitive {
                 v.as_ref().map(|_| Value::String(MASK.to_string()))
             } else {

@@ -190,6 +190,8 @@ impl OpenReport {
 #[derive(Debug)]
 pub struct Journal {
     path: PathBuf,
+    writable: bool,
+    /// Opened on first use, so a refused decision leaves no empty journal behind.
     file: Option<File>,
 }
 
@@ -251,6 +253,17 @@ impl Journal {
             return Ok((
                 Journal {
                     path: path.to_path_buf(),
+                    writable: false,
+                    file: None,
+                },
+                report,
+            ));
+        }
+        if bytes.is_empty() {
+            return Ok((
+                Journal {
+                    path: path.to_path_buf(),
+                    writable: true,
                     file: None,
                 },
                 report,
@@ -285,6 +298,7 @@ impl Journal {
         Ok((
             Journal {
                 path: path.to_path_buf(),
+                writable: true,
                 file: Some(file),
             },
             report,
@@ -298,15 +312,37 @@ impl Journal {
 
     /// True when opened read-only.
     pub fn is_read_only(&self) -> bool {
-        self.file.is_none()
+        !self.writable
+    }
+
+    /// The open file, creating the journal (and its directory) on first use.
+    fn file(&mut self) -> Result<&mut File, JournalError> {
+        if !self.writable {
+            return Err(JournalError::ReadOnly(self.path.clone()));
+        }
+        if self.file.is_none() {
+            let path = self.path.clone();
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(io(dir, "cannot create the journal directory"))?;
+            }
+            let f = OpenOptions::new()
+                .read(true)
+                .append(true)
+                .create(true)
+                .open(&path)
+                .map_err(io(&path, "cannot open the journal for appending"))?;
+            sync_dir(&path);
+            self.file = Some(f);
+        }
+        self.file
+            .as_mut()
+            .ok_or_else(|| JournalError::ReadOnly(self.path.clone()))
     }
 
     /// Reads the last complete entry (re-reading the file, so appends by others are seen).
     fn last_entry(&mut self) -> Result<Option<JournalEntry>, JournalError> {
         let path = self.path.clone();
-        let Some(file) = self.file.as_mut() else {
-            return Err(JournalError::ReadOnly(path));
-        };
+        let file = self.file()?;
         let len = file
             .seek(SeekFrom::End(0))
             .map_err(io(&path, "cannot read the journal"))?;
@@ -359,13 +395,15 @@ impl Journal {
         let mut line = serde_json::to_vec(&entry)?;
         line.push(b'\n');
         let path = self.path.clone();
-        let Some(file) = self.file.as_mut() else {
-            return Err(JournalError::ReadOnly(path));
-        };
-        file.write_all(&line)
+        let file = self.file()?;
+        let len = file
+            .seek(SeekFrom::End(0))
             .map_err(io(&path, "cannot append to the journal"))?;
-        file.sync_data()
-            .map_err(io(&path, "cannot flush the journal to disk"))?;
+        if let Err(e) = file.write_all(&line).and_then(|()| file.sync_data()) {
+            // Do not leave a partial line for the next append to glue onto.
+            let _ = file.set_len(len);
+            return Err(io(&path, "cannot append to the journal")(e));
+        }
         Ok(entry)
     }
 

@@ -366,6 +366,7 @@ impl Decider {
             return Err(DecideError::ReadOnly("adopt --write"));
         }
         Self::check_tier(item, DecisionKind::Adopt, input)?;
+        adopt::check_fresh(preview, &self.opts.iac_dir)?;
         let params = json!({
             "files": preview.edits.iter().map(|e| e.path.display().to_string()).collect::<Vec<_>>(),
             "notes": preview.notes.iter().map(ToString::to_string).collect::<Vec<_>>(),

@@ -224,9 +224,16 @@ fn check_inside(iac_dir: &Path, rel: &Path) -> Result<PathBuf, AdoptError> {
     Ok(full)
 }
 
-/// Writes a preview's edits (temp file + rename each), after checking every file still has the
-/// content the diff was computed from. Returns the files written.
-pub fn write(preview: &AdoptPreview, iac_dir: &Path) -> Result<Vec<PathBuf>, AdoptError> {
+/// Checks that every file of the preview still has the content the diff was computed from (and
+/// lies inside the IaC directory), without writing.
+pub fn check_fresh(preview: &AdoptPreview, iac_dir: &Path) -> Result<(), AdoptError> {
+    fresh_targets(preview, iac_dir).map(|_| ())
+}
+
+fn fresh_targets<'a>(
+    preview: &'a AdoptPreview,
+    iac_dir: &Path,
+) -> Result<Vec<(PathBuf, &'a FileEdit)>, AdoptError> {
     let mut targets = Vec::new();
     for e in &preview.edits {
         let full = check_inside(iac_dir, &e.path)?;
@@ -251,6 +258,13 @@ pub fn write(preview: &AdoptPreview, iac_dir: &Path) -> Result<Vec<PathBuf>, Ado
         }
         targets.push((full, e));
     }
+    Ok(targets)
+}
+
+/// Writes a preview's edits (temp file + rename each), after checking every file still has the
+/// content the diff was computed from. Returns the files written.
+pub fn write(preview: &AdoptPreview, iac_dir: &Path) -> Result<Vec<PathBuf>, AdoptError> {
+    let targets = fresh_targets(preview, iac_dir)?;
     let mut written = Vec::new();
     for (full, e) in targets {
         crate::decide::atomic_write(&full, e.after.as_bytes()).map_err(|source| AdoptError::Io {
