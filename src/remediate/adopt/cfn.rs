@@ -127,7 +127,6 @@ fn edit_json(
             continue;
         }
         let mut cur = &mut *props;
-        let mut ok = true;
         let n = c.path.0.len();
         for (i, s) in c.path.0.iter().enumerate() {
             let last = i + 1 == n;
@@ -138,7 +137,6 @@ fn edit_json(
                     NoteKind::NotLiteral,
                     "set by an intrinsic function (Ref/Fn::…): not overwritten; change its source",
                 );
-                ok = false;
                 break;
             }
             match (s, cur) {
@@ -191,12 +189,10 @@ fn edit_json(
                         NoteKind::Unsupported,
                         "the template's shape differs from the drift path: edit by hand",
                     );
-                    ok = false;
                     break;
                 }
             }
         }
-        let _ = ok;
     }
     note(
         notes,
@@ -389,13 +385,7 @@ type PendingItem = (Node, serde_json::Map<String, Value>, Option<Value>);
 
 fn edit_yaml(text: &str, logical: &str, changes: &[Change], notes: &mut Vec<AdoptNote>) -> String {
     let lines = lines_of(text);
-    let root = Node {
-        line: usize::MAX,
-        end: lines.len(),
-        indent: 0,
-        item: false,
-    };
-    // The root's children start at line 0: emulate by a virtual parent.
+    // Top-level keys (the document root has no line of its own).
     let top: Vec<Node> = {
         let mut out = Vec::new();
         let mut i = 0;
@@ -415,7 +405,6 @@ fn edit_yaml(text: &str, logical: &str, changes: &[Change], notes: &mut Vec<Adop
         }
         out
     };
-    let _ = root;
     let props = top
         .into_iter()
         .find(|n| key_of(&lines[n.line].content) == Some("Resources"))
