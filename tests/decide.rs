@@ -1224,3 +1224,54 @@ fn adopt_write_is_journaled_first_then_applied_to_tf_and_templates() {
             .is_some_and(|h| h.len() == 64)
     );
 }
+
+#[test]
+fn revert_plans_a_drift_reverting_change_set_for_cloudformation_and_refuses_unmanaged() {
+    let (code, out, err) = run(
+        &[
+            "revert",
+            "assets/demo/reports/cloudformation-drift.json",
+            "payments-prod/SettlementQueue",
+            "--iac-dir",
+            ".",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(
+            "aws cloudformation create-change-set --stack-name payments-prod --change-set-name driftdeck-revert-payments-prod --use-previous-template --deployment-mode REVERT_DRIFT"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("aws cloudformation execute-change-set --stack-name payments-prod"));
+    let (code, _, err) = run(
+        &[
+            "revert",
+            "assets/demo/reports/driftctl-scan.json",
+            "aws_iam_user.backdoor-admin",
+            "--iac-dir",
+            ".",
+        ],
+        &[],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("not managed by any IaC"), "{err}");
+    // Several items at once only when all are low.
+    let (code, _, err) = run(
+        &[
+            "revert",
+            DEMO_TF,
+            "aws_instance.web[1]",
+            "aws_kms_key.data",
+            "--execute",
+            "--reason",
+            "x",
+            "--iac-dir",
+            ".",
+        ],
+        &[],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("only low items can be decided in a batch"), "{err}");
+}
