@@ -1275,3 +1275,83 @@ fn revert_plans_a_drift_reverting_change_set_for_cloudformation_and_refuses_unma
     assert_eq!(code, 1);
     assert!(err.contains("only low items can be decided in a batch"), "{err}");
 }
+
+#[test]
+fn time_to_decision_median_and_worst_per_severity() {
+    let entry = |seq: u64, id: &str, sev: &str, decided: &str, event: Option<&str>| {
+        let attribution = event.map(|t| {
+            json!({"actor": "bob", "event_name": "PutRolePolicy", "event_id": format!("ev-{id}"),
+                   "event_time": t, "tool": "aws-cli", "out_of_band": true})
+        });
+        serde_json::from_value::<driftdeck::decide::JournalEntry>(json!({
+            "seq": seq, "time": decided,
+            "actor": {"name": "jane", "source": "flag"},
+            "item": {"id": id, "address": format!("aws_x.{id}"), "resource_type": "aws_x",
+                     "kind": "modified", "severity": sev, "controls": ["CIS 1.2"], "why": ["w"]},
+            "report_sha256": "00", "decision": "approve", "params": {"expires": "2026-12-01T00:00:00Z"},
+            "reason": "r", "evidence": {"changes": [], "report_time": "2026-11-22T00:00:00Z",
+                                        "attribution": attribution},
+            "prev_hash": "", "hash": ""
+        }))
+        .expect("entry")
+    };
+    let entries = vec![
+        entry(
+            1,
+            "a",
+            "high",
+            "2026-11-20T02:00:00Z",
+            Some("2026-11-20T00:00:00Z"),
+        ),
+        entry(
+            2,
+            "b",
+            "high",
+            "2026-11-20T10:00:00Z",
+            Some("2026-11-20T00:00:00Z"),
+        ),
+        entry(
+            3,
+            "c",
+            "critical",
+            "2026-11-21T06:00:00Z",
+            Some("2026-11-20T00:00:00Z"),
+        ),
+        entry(
+            4,
+            "d",
+            "high",
+            "2026-11-21T06:00:00Z",
+            Some("2026-11-20T00:00:00Z"),
+        ),
+        // No attribution: measured from the report time.
+        entry(5, "e", "low", "2026-11-25T00:00:00Z", None),
+    ];
+    let ev = driftdeck::decide::evidence::build(&entries);
+    let by = |s: Severity| {
+        ev.time_to_decision
+            .iter()
+            .find(|x| x.severity == s)
+            .expect("severity")
+    };
+    let high = by(Severity::High);
+    assert_eq!(
+        (high.decided, high.median_hours, high.worst_hours),
+        (3, Some(10.0), Some(30.0))
+    );
+    assert_eq!((high.target_hours, high.within_target), (24.0, 2));
+    let crit = by(Severity::Critical);
+    assert_eq!((crit.median_hours, crit.within_target), (Some(30.0), 0));
+    let low = by(Severity::Low);
+    assert_eq!(
+        (low.median_hours, low.target_hours, low.within_target),
+        (Some(72.0), 168.0, 1)
+    );
+    assert_eq!(by(Severity::Medium).decided, 0);
+    let md = export(&entries, ExportFormat::Markdown);
+    assert!(
+        md.contains("| high | 3 | 10.0 h | 30.0 h | < 24 h | 2/3 |"),
+        "{md}"
+    );
+    assert!(md.contains("changed by: bob (PutRolePolicy, event ev-a"), "{md}");
+}
