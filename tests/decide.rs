@@ -429,6 +429,7 @@ fn run(args: &[&str], envs: &[(&str, &str)]) -> (i32, String, String) {
     let mut c = Command::new(BIN);
     c.args(args)
         .env("DRIFTDECK_ACTOR", "tester@example.com")
+        .env("DRIFTDECK_AWS_IDENTITY", "0")
         .env_remove("DRIFTDECK_IAC_DIR");
     for (k, v) in envs {
         c.env(k, v);
