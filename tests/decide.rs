@@ -1356,3 +1356,46 @@ fn time_to_decision_median_and_worst_per_severity() {
     );
     assert!(md.contains("changed by: bob (PutRolePolicy, event ev-a"), "{md}");
 }
+
+#[test]
+fn every_demo_item_adopts_or_explains_without_leaking_a_secret() {
+    let reports = [
+        "assets/demo/reports/terraform-plan.json",
+        "assets/demo/reports/driftctl-scan.json",
+        "assets/demo/reports/cloudformation-drift.json",
+    ];
+    let mut with_diff = 0;
+    for r in reports {
+        let (_, out, _) = run(&["list", "--format", "json", r], &[]);
+        let v: Value = serde_json::from_str(&out).expect("list json");
+        for it in v["items"].as_array().expect("items") {
+            let addr = it["address"].as_str().expect("address");
+            let (code, out, err) = run(&["adopt", r, addr, "--iac-dir", "assets/demo/iac"], &[]);
+            assert!(
+                !out.contains("DEMO-CANARY") && !err.contains("DEMO-CANARY"),
+                "{addr} leaks"
+            );
+            assert!(
+                code == 0 || (code == 1 && err.starts_with("driftdeck: error: ")),
+                "{addr}: {code} {err}"
+            );
+            if out.contains("\n+++ b/") || out.starts_with("--- ") {
+                with_diff += 1;
+            }
+            let (_, out, err) = run(&["revert", r, addr, "--iac-dir", "assets/demo/iac"], &[]);
+            assert!(
+                !out.contains("DEMO-CANARY") && !err.contains("DEMO-CANARY"),
+                "{addr} leaks"
+            );
+        }
+    }
+    // T1, T3, T5, T6, T9, T10, T11, T12, D1–D4 (import files), C1, C2, C3.
+    assert!(with_diff >= 12, "{with_diff} adoption diffs");
+    assert!(
+        std::process::Command::new("git")
+            .args(["status", "--porcelain", "assets/demo"])
+            .output()
+            .map(|o| o.stdout.is_empty())
+            .unwrap_or(true)
+    );
+}
