@@ -1398,3 +1398,36 @@ fn every_demo_item_adopts_or_explains_without_leaking_a_secret() {
             .map_or(true, |o| o.stdout.is_empty())
     );
 }
+
+#[test]
+fn revert_that_cannot_start_is_journaled_as_failed() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let empty = tmp.path().join("empty-bin");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    let dir = tmp.path().to_str().expect("utf8");
+    let (code, _, err) = run(
+        &[
+            "revert",
+            DEMO_TF,
+            "aws_instance.web[0]",
+            "--execute",
+            "--iac-dir",
+            dir,
+        ],
+        &[("PATH", empty.to_str().expect("utf8"))],
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("cannot run terraform") && err.contains("is it installed"),
+        "{err}"
+    );
+    let entries = Journal::read_all(&tmp.path().join(".driftdeck/journal.jsonl")).expect("journal");
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[1].decision, DecisionKind::RevertOutcome);
+    assert_eq!(entries[1].params["result"], json!("failed"));
+    assert!(
+        entries[1].params["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("terraform"))
+    );
+}

@@ -476,9 +476,22 @@ impl Decider {
             return Err(DecideError::ReadOnly("revert --execute"));
         }
         self.revert_record(report, items, plan, input, confirmations, true)?;
-        let outcome = revert::execute(plan, sink)?;
-        self.revert_finish(report, items, &outcome)?;
-        Ok(outcome)
+        match revert::execute(plan, sink) {
+            Ok(outcome) => {
+                self.revert_finish(report, items, &outcome)?;
+                Ok(outcome)
+            }
+            Err(e) => {
+                // The decision is journaled; so is the fact that it could not be carried out.
+                let failed = RevertOutcome {
+                    result: "failed".into(),
+                    steps: Vec::new(),
+                    error: Some(e.to_string()),
+                };
+                self.revert_finish(report, items, &failed)?;
+                Err(e.into())
+            }
+        }
     }
 
     /// Every journal entry.

@@ -346,6 +346,9 @@ pub struct RevertOutcome {
     pub result: String,
     /// Each step that ran.
     pub steps: Vec<StepResult>,
+    /// Why a step could not run at all (e.g. the tool is not installed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl RevertOutcome {
@@ -432,5 +435,9 @@ pub fn execute(plan: &RevertPlan, sink: &mut dyn FnMut(ExecEvent)) -> Result<Rev
             }
         }
     }
-    Ok(RevertOutcome { result, steps })
+    Ok(RevertOutcome {
+        result,
+        steps,
+        error: None,
+    })
 }
