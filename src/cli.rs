@@ -16,6 +16,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub taxonomy: Option<PathBuf>,
 
+    /// Decision settings: IaC directory, journal, actor, read-only.
+    #[command(flatten)]
+    pub decide: DecideArgs,
+
     /// The subcommand.
     #[command(subcommand)]
     pub command: Command,
@@ -88,4 +92,144 @@ pub enum Command {
     },
     /// Open the bundled example incident (assets/demo).
     Demo,
+    /// Approve an item's drift as temporary divergence until an expiry (journaled, then written
+    /// to .driftdeck/approvals.toml).
+    Approve {
+        /// The report holding the item.
+        #[arg(value_name = "REPORT")]
+        report: String,
+        /// Item address (or id).
+        #[arg(value_name = "ADDRESS")]
+        address: String,
+        /// Why the divergence is acceptable (required for high and critical items).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Expiry: a duration (72h, 7d) or a date (2026-12-01) or an RFC 3339 time.
+        #[arg(long)]
+        expires: String,
+        /// Ticket id.
+        #[arg(long)]
+        ticket: Option<String>,
+        /// Approve only these attributes (comma-separated); default all changed attributes.
+        #[arg(long, value_delimiter = ',')]
+        attributes: Vec<String>,
+    },
+    /// Show or prune the approvals file.
+    Approvals {
+        /// What to do.
+        #[command(subcommand)]
+        action: ApprovalsAction,
+    },
+    /// Adopt live values into the IaC: print the diff; --write applies it.
+    Adopt {
+        /// The report holding the item.
+        #[arg(value_name = "REPORT")]
+        report: String,
+        /// Item address (or id).
+        #[arg(value_name = "ADDRESS")]
+        address: String,
+        /// Write the change (atomically) after journaling it.
+        #[arg(long)]
+        write: bool,
+        /// Why (required for high and critical items when writing).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Ticket id.
+        #[arg(long)]
+        ticket: Option<String>,
+    },
+    /// Revert live back to the IaC: print the commands; --execute runs them and verifies.
+    Revert {
+        /// The report holding the items.
+        #[arg(value_name = "REPORT")]
+        report: String,
+        /// Item addresses (or ids).
+        #[arg(value_name = "ADDRESS", required = true)]
+        addresses: Vec<String>,
+        /// Run the commands in the IaC directory, stream their output, verify and journal.
+        #[arg(long)]
+        execute: bool,
+        /// The Terraform-family binary.
+        #[arg(long, value_enum, default_value_t)]
+        tool: ToolArg,
+        /// Why (required for high and critical items).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Ticket id.
+        #[arg(long)]
+        ticket: Option<String>,
+        /// Typed confirmation: the address of each high or critical item, exactly.
+        #[arg(long, value_name = "ADDRESS")]
+        confirm: Vec<String>,
+    },
+    /// The decision journal.
+    Journal {
+        /// What to do.
+        #[command(subcommand)]
+        action: JournalAction,
+    },
+    /// Export the decisions as evidence (from the journal).
+    Export {
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: ExportFormatArg,
+    },
+}
+
+/// Settings shared by the decision commands (and the TUI).
+#[derive(Debug, Args, Default)]
+pub struct DecideArgs {
+    /// The IaC directory: .tf sources, templates, and .driftdeck/ (journal, approvals).
+    #[arg(long, global = true, value_name = "DIR", env = "DRIFTDECK_IAC_DIR")]
+    pub iac_dir: Option<PathBuf>,
+    /// Journal file (default: .driftdeck/journal.jsonl in the IaC directory).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// Who is deciding (default: DRIFTDECK_ACTOR, git user.email, the OS user).
+    #[arg(long, global = true)]
+    pub actor: Option<String>,
+    /// Disable every write and execution (journal, approvals, adopt --write, revert --execute).
+    #[arg(long, global = true)]
+    pub read_only: bool,
+}
+
+/// `approvals` actions.
+#[derive(Debug, Subcommand)]
+pub enum ApprovalsAction {
+    /// List approvals with their state.
+    List,
+    /// Remove expired approvals.
+    Prune,
+}
+
+/// `journal` actions.
+#[derive(Debug, Subcommand)]
+pub enum JournalAction {
+    /// Check the hash chain; names the first broken entry.
+    Verify,
+}
+
+/// Terraform-family binaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ToolArg {
+    /// terraform.
+    #[default]
+    Terraform,
+    /// OpenTofu.
+    Tofu,
+    /// terragrunt.
+    Terragrunt,
+}
+
+/// Evidence export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormatArg {
+    /// Markdown.
+    Md,
+    /// JSON.
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// CSV.
+    Csv,
 }

@@ -8,6 +8,9 @@
 //! - [`text`]: sanitising outside text for the terminal; display widths.
 //! - [`config`]: config, cache and demo directories.
 //! - [`cli`] and [`commands`]: the command line, one file per subcommand.
+//! - [`decide`]: decisions (approve, adopt, revert, withdraw), the hash-chained journal, approvals,
+//!   the evidence export.
+//! - [`remediate`]: revert commands (optionally run) and adoption edits to .tf / templates.
 //!
 //! Engine modules never import ratatui or crossterm.
 
@@ -15,7 +18,9 @@ pub mod classify;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod decide;
 pub mod ingest;
 pub mod model;
 pub mod output;
+pub mod remediate;
 pub mod text;

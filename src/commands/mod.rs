@@ -1,12 +1,21 @@
 //! One function per subcommand; each calls the same library functions the TUI uses.
 
+mod adopt;
+mod approvals;
+mod approve;
 mod check;
+mod export;
+mod journal;
 mod list;
+mod revert;
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::OnceLock;
 
 use crate::classify::{self, Taxonomy};
-use crate::cli::{Cli, Command, OutputFormat};
+use crate::cli::{Cli, Command, DecideArgs, OutputFormat};
+use crate::decide::{Approvals, DeciderOptions};
 use crate::model::DriftReport;
 
 /// Exit code for "ran fine, nothing to report" is 0; these are the others.
@@ -20,6 +29,8 @@ pub mod exit {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let taxonomy = load_taxonomy(&cli)?;
+    let _ = IAC_DIR.set(cli.decide.iac_dir.clone().unwrap_or_else(|| PathBuf::from(".")));
+    let opts = decider_options(&cli.decide);
     match cli.command {
         Command::List { reports, format } => list::run(&reports.reports, format, &taxonomy),
         Command::Check { reports, fail_on } => check::run(&reports.reports, fail_on.into(), &taxonomy),
@@ -27,7 +38,63 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let reports = demo_reports()?;
             list::run(&reports, OutputFormat::Table, &taxonomy)
         }
+        Command::Approve {
+            report,
+            address,
+            reason,
+            expires,
+            ticket,
+            attributes,
+        } => approve::run(
+            &report, &address, reason, &expires, ticket, attributes, opts, &taxonomy,
+        ),
+        Command::Approvals { action } => approvals::run(&action, &opts),
+        Command::Adopt {
+            report,
+            address,
+            write,
+            reason,
+            ticket,
+        } => adopt::run(&report, &address, write, reason, ticket, opts, &taxonomy),
+        Command::Revert {
+            report,
+            addresses,
+            execute,
+            tool,
+            reason,
+            ticket,
+            confirm,
+        } => revert::run(
+            &report, &addresses, execute, tool, reason, ticket, &confirm, opts, &taxonomy,
+        ),
+        Command::Journal { action } => journal::run(&action, &opts),
+        Command::Export { format } => export::run(format, &opts),
     }
+}
+
+/// The IaC directory of this run (`--iac-dir`, default the current directory): where
+/// [`load`] finds `.driftdeck/approvals.toml`.
+static IAC_DIR: OnceLock<PathBuf> = OnceLock::new();
+
+/// Decider options from the command line.
+pub fn decider_options(args: &DecideArgs) -> DeciderOptions {
+    DeciderOptions {
+        iac_dir: args.iac_dir.clone().unwrap_or_else(|| PathBuf::from(".")),
+        journal: args.journal.clone(),
+        approvals: None,
+        actor: args.actor.clone(),
+        read_only: args.read_only,
+        // `DRIFTDECK_AWS_IDENTITY=0` skips the `aws sts get-caller-identity` call (offline, tests).
+        aws_identity: std::env::var("DRIFTDECK_AWS_IDENTITY").map_or(true, |v| v != "0"),
+    }
+}
+
+/// Applies the approvals file of `iac_dir` to a loaded report (statuses and expiries).
+pub fn apply_approvals(report: &mut DriftReport, iac_dir: &Path) -> anyhow::Result<()> {
+    let path = Approvals::default_path(iac_dir);
+    let approvals = Approvals::load(&path)?;
+    approvals.apply(report, time::OffsetDateTime::now_utc());
+    Ok(())
 }
 
 /// The taxonomy for this run; a broken config-dir file is reported and skipped.
@@ -37,8 +104,15 @@ pub fn load_taxonomy(cli: &Cli) -> anyhow::Result<Taxonomy> {
 }
 
 /// Loads reports (files or `-`), merged and classified.
+/// Approvals from the IaC directory's `.driftdeck/approvals.toml` are applied; a broken
+/// approvals file is reported and ignored (every item then stays open).
 pub fn load(paths: &[String], taxonomy: &Taxonomy) -> anyhow::Result<DriftReport> {
-    Ok(crate::ingest::load_paths(paths, taxonomy)?)
+    let mut report = crate::ingest::load_paths(paths, taxonomy)?;
+    let dir = IAC_DIR.get().cloned().unwrap_or_else(|| PathBuf::from("."));
+    if let Err(e) = apply_approvals(&mut report, &dir) {
+        eprintln!("driftdeck: warning: {}", crate::text::sanitize(&format!("{e:#}")));
+    }
+    Ok(report)
 }
 
 /// The report files of the bundled example incident.
@@ -58,4 +132,33 @@ pub fn demo_reports() -> anyhow::Result<Vec<String>> {
         anyhow::bail!("{}: no demo reports (*.json) found", dir.display());
     }
     Ok(files)
+}
+
+/// Finds an item by address or id, or says which addresses exist.
+pub fn find_item<'a>(report: &'a DriftReport, address: &str) -> anyhow::Result<&'a crate::model::DriftItem> {
+    report.find(address).ok_or_else(|| {
+        let near: Vec<&str> = report
+            .items
+            .iter()
+            .map(|i| i.address.as_str())
+            .filter(|a| a.contains(address) || address.contains(*a))
+            .take(5)
+            .collect();
+        anyhow::anyhow!(
+            "{}: no such item in the report{}",
+            crate::text::sanitize(address),
+            if near.is_empty() {
+                " (see `driftdeck list`)".to_string()
+            } else {
+                format!("; did you mean {}?", crate::text::sanitize(&near.join(", ")))
+            }
+        )
+    })
+}
+
+/// Prints the journal's torn-tail warning, if any.
+pub fn warn_journal(decider: &crate::decide::Decider) {
+    if let Some(w) = decider.journal_warning() {
+        eprintln!("driftdeck: warning: {}", crate::text::sanitize(&w));
+    }
 }

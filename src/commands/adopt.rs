@@ -1,0 +1,56 @@
+//! `driftdeck adopt`: print the IaC diff that adopts live values; `--write` applies it.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use crate::classify::Taxonomy;
+use crate::decide::{Decider, DeciderOptions, DecisionInput};
+use crate::text::{sanitize, sanitize_multiline};
+
+/// Prints the diff and notes; with `write`, journals and writes.
+pub fn run(
+    report_path: &str,
+    address: &str,
+    write: bool,
+    reason: Option<String>,
+    ticket: Option<String>,
+    opts: DeciderOptions,
+    taxonomy: &Taxonomy,
+) -> anyhow::Result<ExitCode> {
+    let report = super::load(&[report_path.to_string()], taxonomy)?;
+    let item = super::find_item(&report, address)?;
+    let mut decider = Decider::open(DeciderOptions {
+        read_only: opts.read_only || !write,
+        ..opts
+    })?;
+    super::warn_journal(&decider);
+    let preview = decider.adopt_preview(item)?;
+    let mut out = std::io::stdout().lock();
+    out.write_all(sanitize_multiline(&preview.diff).as_bytes())?;
+    for n in &preview.notes {
+        writeln!(out, "note: {}", sanitize(&n.to_string()))?;
+    }
+    if preview.is_empty() {
+        writeln!(
+            out,
+            "{}: nothing to write (see the notes)",
+            sanitize(&item.address)
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !write {
+        writeln!(out, "(dry run: nothing was written; use --write to apply)")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let input = DecisionInput {
+        reason,
+        ticket,
+        attribution: None,
+    };
+    let entry = decider.adopt_write(&report, item, &preview, &input)?;
+    for e in &preview.edits {
+        writeln!(out, "wrote {}", e.path.display())?;
+    }
+    writeln!(out, "journal entry {}", entry.seq)?;
+    Ok(ExitCode::SUCCESS)
+}

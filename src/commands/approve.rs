@@ -1,0 +1,47 @@
+//! `driftdeck approve`: approve an item's drift as temporary divergence.
+
+use std::process::ExitCode;
+
+use crate::classify::Taxonomy;
+use crate::decide::{ApproveInput, Decider, DeciderOptions, DecisionInput};
+use crate::text::sanitize;
+
+/// Journals the approval, then writes it to the approvals file.
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    report_path: &str,
+    address: &str,
+    reason: Option<String>,
+    expires: &str,
+    ticket: Option<String>,
+    attributes: Vec<String>,
+    opts: DeciderOptions,
+    taxonomy: &Taxonomy,
+) -> anyhow::Result<ExitCode> {
+    let report = super::load(&[report_path.to_string()], taxonomy)?;
+    let item = super::find_item(&report, address)?;
+    let mut decider = Decider::open(opts)?;
+    super::warn_journal(&decider);
+    let input = ApproveInput {
+        decision: DecisionInput {
+            reason,
+            ticket,
+            attribution: None,
+        },
+        expires: expires.to_string(),
+        attributes,
+    };
+    let entry = decider.approve(&report, item, &input)?;
+    println!(
+        "approved {} until {} (journal entry {}, by {})",
+        sanitize(&item.address),
+        entry
+            .params
+            .get("expires")
+            .and_then(|v| v.as_str())
+            .unwrap_or("?"),
+        entry.seq,
+        sanitize(&entry.actor.name)
+    );
+    Ok(ExitCode::SUCCESS)
+}

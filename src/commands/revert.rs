@@ -1,0 +1,95 @@
+//! `driftdeck revert`: print the commands that bring live back to the IaC; `--execute` runs
+//! them, streams their output, verifies convergence and journals the outcome.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use crate::classify::Taxonomy;
+use crate::cli::ToolArg;
+use crate::decide::{Decider, DeciderOptions, DecisionInput};
+use crate::remediate::revert::{ExecEvent, Stream, Tool};
+use crate::text::sanitize;
+
+/// Exit code when the revert ran but did not converge.
+const NOT_CONVERGED: u8 = 3;
+
+/// Prints or executes the revert.
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    report_path: &str,
+    addresses: &[String],
+    execute: bool,
+    tool: ToolArg,
+    reason: Option<String>,
+    ticket: Option<String>,
+    confirm: &[String],
+    opts: DeciderOptions,
+    taxonomy: &Taxonomy,
+) -> anyhow::Result<ExitCode> {
+    let report = super::load(&[report_path.to_string()], taxonomy)?;
+    let items = addresses
+        .iter()
+        .map(|a| super::find_item(&report, a))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let tool = match tool {
+        ToolArg::Terraform => Tool::Terraform,
+        ToolArg::Tofu => Tool::Tofu,
+        ToolArg::Terragrunt => Tool::Terragrunt,
+    };
+    let read_only = opts.read_only;
+    let mut decider = Decider::open(DeciderOptions {
+        read_only: read_only || !execute,
+        ..opts
+    })?;
+    super::warn_journal(&decider);
+    let plan = decider.revert_plan(&items, tool)?;
+    let mut out = std::io::stdout().lock();
+    for w in &plan.warnings {
+        writeln!(out, "warning: {w}")?;
+    }
+    for n in &plan.notes {
+        writeln!(out, "note: {}", sanitize(n))?;
+    }
+    if execute && read_only {
+        anyhow::bail!("read-only mode (--read-only): revert --execute is disabled; nothing was run");
+    }
+    if !execute {
+        writeln!(out, "# run in {}:", decider.options().iac_dir.display())?;
+        for c in plan.command_lines() {
+            writeln!(out, "{}", sanitize(&c))?;
+        }
+        writeln!(
+            out,
+            "(not executed; use --execute to run these, verify and journal the outcome)"
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let input = DecisionInput {
+        reason,
+        ticket,
+        attribution: None,
+    };
+    drop(out);
+    let mut sink = |ev: ExecEvent| {
+        let mut o = std::io::stdout().lock();
+        let _ = match ev {
+            ExecEvent::Started(c) => writeln!(o, "$ {}", sanitize(&c)),
+            ExecEvent::Line(Stream::Stdout, l) => writeln!(o, "{}", sanitize(&l)),
+            ExecEvent::Line(Stream::Stderr, l) => writeln!(o, "! {}", sanitize(&l)),
+            ExecEvent::Finished(c, code) => writeln!(
+                o,
+                "= {} exited {}",
+                sanitize(&c),
+                code.map_or_else(|| "by a signal".to_string(), |c| c.to_string())
+            ),
+        };
+        let _ = o.flush();
+    };
+    let outcome = decider.revert_execute(&report, &items, &plan, &input, confirm, &mut sink)?;
+    println!("revert {}: journaled", outcome.result);
+    Ok(match outcome.result.as_str() {
+        "converged" => ExitCode::SUCCESS,
+        "not-converged" => ExitCode::from(NOT_CONVERGED),
+        _ => ExitCode::from(super::exit::ERROR),
+    })
+}
