@@ -2,11 +2,12 @@
 
 mod check;
 mod list;
+mod tui;
 
 use std::process::ExitCode;
 
 use crate::classify::{self, Taxonomy};
-use crate::cli::{Cli, Command, OutputFormat};
+use crate::cli::{Cli, Command};
 use crate::model::DriftReport;
 
 /// Exit code for "ran fine, nothing to report" is 0; these are the others.
@@ -21,12 +22,14 @@ pub mod exit {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let taxonomy = load_taxonomy(&cli)?;
     match cli.command {
-        Command::List { reports, format } => list::run(&reports.reports, format, &taxonomy),
-        Command::Check { reports, fail_on } => check::run(&reports.reports, fail_on.into(), &taxonomy),
-        Command::Demo => {
+        Some(Command::List { reports, format }) => list::run(&reports.reports, format, &taxonomy),
+        Some(Command::Check { reports, fail_on }) => check::run(&reports.reports, fail_on.into(), &taxonomy),
+        Some(Command::Demo) => {
             let reports = demo_reports()?;
-            list::run(&reports, OutputFormat::Table, &taxonomy)
+            tui::run(&reports, cli.theme, &taxonomy)
         }
+        Some(Command::Open { reports }) => tui::run(&reports.reports, cli.theme, &taxonomy),
+        None => tui::run(&cli.reports, cli.theme, &taxonomy),
     }
 }
 
