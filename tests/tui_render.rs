@@ -38,9 +38,16 @@ fn iam_policy_diff() {
         let mut s = demo_state(w, h);
         select(&mut s, "aws_iam_role_policy.deploy");
         // Scroll the detail to the policy statements.
+        // Scroll the detail until the new statement is on screen.
         settle(&mut s, Msg::Action(Action::Focus));
-        settle(&mut s, Msg::Action(Action::HalfPageDown));
+        for _ in 0..60 {
+            if screen(&s).contains(r#""Sid": "HotfixBreakGlass""#) {
+                break;
+            }
+            settle(&mut s, Msg::Action(Action::Down));
+        }
         let out = screen(&s);
+        assert!(out.contains(r#""Action": "*""#), "{out}");
         snap("iam_policy", w, h, &out);
     }
 }
@@ -50,6 +57,8 @@ fn masked_secret() {
     for (w, h) in SIZES {
         let mut s = demo_state(w, h);
         select(&mut s, "module.app[\"eu\"].aws_db_instance.main[0]");
+        settle(&mut s, Msg::Action(Action::Focus));
+        settle(&mut s, Msg::Action(Action::Bottom));
         let out = screen(&s);
         assert!(out.contains("(sensitive)"), "{out}");
         snap("masked_secret", w, h, &out);
@@ -105,14 +114,14 @@ fn changed_words_have_the_inline_backgrounds() {
     select(&mut s, "aws_instance.web[0]");
     let b = render(&s, &Theme::default_dark());
     let screen = text(&b);
-    let (lx, ly) = find(&b, "medium").unwrap_or_else(|| panic!("{screen}"));
-    let (rx, ry) = find(&b, "xlarge").unwrap_or_else(|| panic!("{screen}"));
+    let (lx, ly) = find(&b, "t3.medium").unwrap_or_else(|| panic!("{screen}"));
+    let (rx, ry) = find(&b, "t3.xlarge").unwrap_or_else(|| panic!("{screen}"));
     assert_eq!(ly, ry, "aligned on one row");
+    let (tx, lx, rx) = (lx - 1, lx + 3, rx + 3);
     // Changed words: the inline removed/added backgrounds from themes/default.toml.
     assert_eq!(b[(lx, ly)].bg, rgb("#7a2b35"));
     assert_eq!(b[(rx, ry)].bg, rgb("#2f6b3e"));
     // Unchanged text of a changed line: the row backgrounds.
-    let (tx, _) = find(&b, "\"t3.").expect("prefix");
     assert_eq!(b[(tx, ly)].bg, rgb("#3d1f24"));
     // Syntax colours give the foreground.
     assert!(matches!(b[(lx, ly)].fg, Color::Rgb(..)), "{:?}", b[(lx, ly)]);
@@ -123,7 +132,7 @@ fn added_rows_have_the_added_background() {
     let mut s = demo_state(120, 40);
     select(&mut s, "aws_security_group.web");
     let b = render(&s, &Theme::default_dark());
-    let (x, y) = find(&b, "0.0.0.0/0").unwrap_or_else(|| panic!("{}", text(&b)));
+    let (x, y) = find(&b, "\"0.0.0.0/0\"").unwrap_or_else(|| panic!("{}", text(&b)));
     let bg = b[(x, y)].bg;
     assert!(bg == rgb("#2f6b3e") || bg == rgb("#1d3524"), "{bg:?}");
     // The left side of an added row is not coloured.
@@ -135,7 +144,8 @@ fn no_color_marks_changes_by_emphasis() {
     let mut s = demo_state(120, 40);
     select(&mut s, "aws_instance.web[0]");
     let b = render(&s, &Theme::monochrome());
-    let (x, y) = find(&b, "xlarge").expect("xlarge");
+    let (x, y) = find(&b, "t3.xlarge").expect("xlarge");
+    let x = x + 3;
     assert!(b[(x, y)].modifier.contains(Modifier::REVERSED));
     assert_eq!(b[(x, y)].bg, Color::Reset);
     assert_eq!(b[(x, y)].fg, Color::Reset);

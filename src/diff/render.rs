@@ -1,4 +1,5 @@
-//! Normalising values into display lines: sorted keys, embedded JSON documents decoded and
+//! Normalising values into display lines: sorted keys, lists in canonical order, embedded JSON
+//! documents decoded and
 //! pretty-printed, HCL style for Terraform and JSON style for CloudFormation. Every line is
 //! sanitized, so nothing from a report can reach a terminal as an escape sequence.
 
@@ -7,7 +8,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use crate::model::MASK;
-use crate::model::compare::embedded_json;
+use crate::model::compare::{canonical, embedded_json};
 
 /// Which syntax a value is shown (and highlighted) in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -73,8 +74,13 @@ fn write_value(out: &mut String, v: &Value, lang: Lang, level: usize) {
                 out.push_str("[]");
                 return;
             }
+            // Lists compare as multisets (Terraform serialises sets in its own order), so both
+            // sides are shown in one canonical order: a reordered set is no diff, and an added
+            // rule lines up as an added block.
+            let mut sorted: Vec<(String, &Value)> = a.iter().map(|x| (canonical(x), x)).collect();
+            sorted.sort_by(|x, y| x.0.cmp(&y.0));
             out.push_str("[\n");
-            for (i, x) in a.iter().enumerate() {
+            for (i, (_, x)) in sorted.iter().enumerate() {
                 indent(out, level + 1);
                 write_value(out, x, lang, level + 1);
                 if i + 1 < a.len() || lang == Lang::Hcl {

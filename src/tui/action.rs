@@ -94,7 +94,7 @@ impl Action {
             Action::HalfPageDown => "half page down",
             Action::HalfPageUp => "half page up",
             Action::Focus => "switch focus: list / detail",
-            Action::Filter => "filter (text, sev:high, sev>=high, kind:, type:, status:)",
+            Action::Filter => "filter: text, sev:, sev>=, kind:, type:, status:",
             Action::Sort => "cycle sort: severity, address, kind",
             Action::Mark => "mark / unmark item",
             Action::Help => "this help",

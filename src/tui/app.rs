@@ -152,7 +152,6 @@ pub fn run(mut state: State, theme: &Theme) -> Result<(), TuiError> {
     execute!(stdout, EnterAlternateScreen, EnableMouseCapture)?;
     let mut terminal = Terminal::new(CrosstermBackend::new(stdout))?;
     terminal.hide_cursor()?;
-    terminal.clear()?;
     let size = terminal.size()?;
     state.width = size.width;
     state.height = size.height;

@@ -1,7 +1,11 @@
 //! Shared helpers for the TUI tests: the demo incident loaded into a `State`, rendering into a
 //! `TestBackend`, selecting items by address.
 
-#![allow(dead_code, clippy::cast_possible_wrap, clippy::case_sensitive_file_extension_comparisons)]
+#![allow(
+    dead_code,
+    clippy::cast_possible_wrap,
+    clippy::case_sensitive_file_extension_comparisons
+)]
 
 use driftdeck::classify::Taxonomy;
 use driftdeck::model::DriftReport;

@@ -68,16 +68,34 @@ pub fn lines(state: &State, theme: &Theme, width: usize) -> Vec<Line<'static>> {
 
 fn wrap_text(out: &mut Vec<Line<'static>>, prefix: &[Span<'static>], text: &str, style: Style, width: usize) {
     let indent: usize = prefix.iter().map(|s| crate::text::width(&s.content)).sum();
-    let chars: Vec<(char, Style)> = text.chars().map(|c| (c, style)).collect();
     let avail = width.saturating_sub(indent).max(1);
-    for (n, piece) in wrap(&chars, avail).into_iter().enumerate() {
-        let mut spans = if n == 0 {
-            prefix.to_vec()
-        } else {
-            vec![Span::raw(" ".repeat(indent))]
-        };
-        spans.extend(piece);
-        out.push(Line::from(spans));
+    // Prose wraps at spaces; a word longer than the line is broken.
+    let mut rows: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in text.split(' ') {
+        let need = crate::text::width(&cur) + usize::from(!cur.is_empty()) + crate::text::width(word);
+        if !cur.is_empty() && need > avail {
+            rows.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    rows.push(cur);
+    let mut n = 0;
+    for row in rows {
+        let chars: Vec<(char, Style)> = row.chars().map(|c| (c, style)).collect();
+        for piece in wrap(&chars, avail) {
+            let mut spans = if n == 0 {
+                prefix.to_vec()
+            } else {
+                vec![Span::raw(" ".repeat(indent))]
+            };
+            spans.extend(piece);
+            out.push(Line::from(spans));
+            n += 1;
+        }
     }
 }
 

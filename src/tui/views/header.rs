@@ -16,7 +16,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let reports = &state.report.reports;
     let mut l1 = vec![Span::styled(" driftdeck", theme.title()), sep()];
     let names = if reports.len() == 1 {
-        crate::text::sanitize(&reports[0].path).into_owned()
+        let p = std::path::Path::new(&reports[0].path);
+        let name = p
+            .file_name()
+            .map_or_else(|| reports[0].path.clone(), |n| n.to_string_lossy().into_owned());
+        super::fit(&crate::text::sanitize(&name), 30)
     } else {
         format!("{} reports", reports.len())
     };
