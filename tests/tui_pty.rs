@@ -225,3 +225,16 @@ fn demo_opens_the_tui() {
     assert!(s.wait_exit().success());
     s.wait_restored();
 }
+
+#[test]
+fn sighup_restores_the_terminal() {
+    let mut s = Session::start(&["tests/fixtures/ingest/terraform-plan-v1.json"]);
+    s.wait_for("the first frame", |sc| {
+        sc.alternate_screen() && sc.contents().contains("desired (IaC)")
+    });
+    // portable-pty's signaller sends SIGHUP only (the hang-up of a closed terminal window).
+    s.child.clone_killer().kill().expect("SIGHUP");
+    let st = s.wait_exit();
+    assert!(st.success(), "a hang-up is an orderly exit: {st:?}");
+    s.wait_restored();
+}

@@ -126,6 +126,8 @@ pub struct State {
     /// The live keymap.
     pub keymap: Keymap,
     hay: Vec<String>,
+    sev_counts: [(Severity, usize); 4],
+    status_counts: Vec<(&'static str, usize)>,
     orders: [Option<Arc<Vec<u32>>>; 3],
     /// Item indices shown, filtered and sorted.
     pub visible: Vec<u32>,
@@ -196,6 +198,8 @@ impl State {
             report: Arc::new(report),
             keymap,
             hay,
+            sev_counts: Severity::ALL_DESC.map(|s| (s, 0)),
+            status_counts: Vec::new(),
             orders: [None, None, None],
             visible: Vec::new(),
             selected: 0,
@@ -217,8 +221,28 @@ impl State {
             next_request: 1,
             quit: false,
         };
+        s.recount();
         s.refresh_visible(None);
         s
+    }
+
+    /// Recomputes the header counts; call after item severities or statuses change (the
+    /// header reads the cached counts so drawing never walks all items).
+    pub fn recount(&mut self) {
+        let mut sev = Severity::ALL_DESC.map(|s| (s, 0));
+        let mut status: Vec<(&'static str, usize)> = Vec::new();
+        for it in &self.report.items {
+            if let Some(slot) = sev.iter_mut().find(|(s, _)| *s == it.severity) {
+                slot.1 += 1;
+            }
+            let name = it.status.as_str();
+            match status.iter_mut().find(|(n, _)| *n == name) {
+                Some(slot) => slot.1 += 1,
+                None => status.push((name, 1)),
+            }
+        }
+        self.sev_counts = sev;
+        self.status_counts = status;
     }
 
     /// The selected item's index in `report.items`.
@@ -266,28 +290,14 @@ impl State {
         });
     }
 
-    /// Counts of visible items by severity, most severe first.
+    /// Counts of all items by severity, most severe first.
     pub fn counts_by_severity(&self) -> [(Severity, usize); 4] {
-        let mut out = Severity::ALL_DESC.map(|s| (s, 0));
-        for it in &self.report.items {
-            if let Some(slot) = out.iter_mut().find(|(s, _)| *s == it.severity) {
-                slot.1 += 1;
-            }
-        }
-        out
+        self.sev_counts
     }
 
-    /// Counts by status, in first-seen order.
-    pub fn counts_by_status(&self) -> Vec<(&'static str, usize)> {
-        let mut out: Vec<(&'static str, usize)> = Vec::new();
-        for it in &self.report.items {
-            let name = it.status.as_str();
-            match out.iter_mut().find(|(n, _)| *n == name) {
-                Some(slot) => slot.1 += 1,
-                None => out.push((name, 1)),
-            }
-        }
-        out
+    /// Counts of all items by status, in first-seen order.
+    pub fn counts_by_status(&self) -> &[(&'static str, usize)] {
+        &self.status_counts
     }
 
     fn sorted(&mut self) -> Arc<Vec<u32>> {
