@@ -29,6 +29,11 @@ fn size(rows: u16, cols: u16) -> PtySize {
 
 impl Session {
     fn start(args: &[&str]) -> Session {
+        Session::start_with(args, &[])
+    }
+
+    /// Starts with files (name, contents) in a fresh config dir.
+    fn start_with(args: &[&str], config_files: &[(&str, &str)]) -> Session {
         let pty = native_pty_system();
         let pair = pty.openpty(size(24, 80)).expect("openpty");
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_driftdeck"));
@@ -37,6 +42,9 @@ impl Session {
         }
         cmd.cwd(env!("CARGO_MANIFEST_DIR"));
         let config = tempfile::tempdir().expect("tempdir");
+        for (name, text) in config_files {
+            std::fs::write(config.path().join(name), text).expect("config file");
+        }
         cmd.env("DRIFTDECK_CONFIG_DIR", config.path());
         cmd.env("TERM", "xterm-256color");
         cmd.env_remove("NO_COLOR");
@@ -236,5 +244,20 @@ fn sighup_restores_the_terminal() {
     s.child.clone_killer().kill().expect("SIGHUP");
     let st = s.wait_exit();
     assert!(st.success(), "a hang-up is an orderly exit: {st:?}");
+    s.wait_restored();
+}
+
+#[test]
+fn a_bad_keymap_is_named_and_the_defaults_still_work() {
+    let mut s = Session::start_with(
+        &["tests/fixtures/ingest/terraform-plan-v1.json"],
+        &[("keymap.toml", "[keys]\nteleport = [\"t\"]\n")],
+    );
+    s.wait_text("keymap.toml: invalid keymap");
+    assert!(s.screen().contains("teleport"), "{}", s.screen());
+    s.send(b"j");
+    s.wait_text(" 2/");
+    s.send(b"q");
+    assert!(s.wait_exit().success());
     s.wait_restored();
 }

@@ -425,6 +425,25 @@ mod tests {
     }
 
     #[test]
+    fn theme_files_and_names() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let good = dir.path().join("mine.toml");
+        std::fs::write(&good, "[colors]\nselection_bg = \"#123456\"\n").expect("write");
+        let mut warnings = Vec::new();
+        let t = Theme::load(good.to_str(), false, &mut |w| warnings.push(w));
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(t.selection().bg, Some(Color::Rgb(0x12, 0x34, 0x56)));
+        let light = Theme::load(Some("light"), false, &mut |w| warnings.push(w));
+        assert_ne!(light.text().fg, Theme::default_dark().text().fg);
+        let missing = dir.path().join("nope.toml");
+        let t = Theme::load(missing.to_str(), false, &mut |w| warnings.push(w));
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("nope.toml"), "{warnings:?}");
+        assert_eq!(t.text(), Theme::default_dark().text());
+        assert!(Theme::load(Some("light"), true, &mut |w| warnings.push(w)).is_monochrome());
+    }
+
+    #[test]
     fn monochrome_uses_emphasis_not_colour() {
         let t = Theme::monochrome();
         assert!(t.selection().add_modifier.contains(Modifier::REVERSED));
