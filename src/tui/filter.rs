@@ -5,6 +5,7 @@
 
 use globset::{GlobBuilder, GlobMatcher};
 
+use super::state::ItemSide;
 use crate::model::{DriftItem, Kind, Severity};
 
 /// A comparison of severities.
@@ -70,6 +71,29 @@ pub enum FilterError {
     /// A quote was opened and not closed.
     #[error("unclosed quote")]
     UnclosedQuote,
+}
+
+/// What a filter looks at for one item: the item, its search text and its side data
+/// (attribution and decisions will be matched through `side`).
+#[derive(Debug, Clone, Copy)]
+pub struct Subject<'a> {
+    /// The item.
+    pub item: &'a DriftItem,
+    /// Its [`haystack`].
+    pub hay: &'a str,
+    /// Per-item data held by the TUI, when there is any.
+    pub side: Option<&'a ItemSide>,
+}
+
+impl<'a> Subject<'a> {
+    /// A subject without side data.
+    pub fn new(item: &'a DriftItem, hay: &'a str) -> Self {
+        Subject {
+            item,
+            hay,
+            side: None,
+        }
+    }
 }
 
 /// A parsed filter: every term must match.
@@ -189,15 +213,16 @@ pub fn parse(s: &str) -> Result<Filter, FilterError> {
 }
 
 impl Term {
-    /// Whether an item matches; `hay` is its [`haystack`].
-    pub fn matches(&self, item: &DriftItem, hay: &str) -> bool {
+    /// Whether an item matches.
+    pub fn matches(&self, s: &Subject<'_>) -> bool {
+        let item = s.item;
         match self {
-            Term::Text(t) => hay.contains(t.as_str()),
+            Term::Text(t) => s.hay.contains(t.as_str()),
             Term::Severity(cmp, s) => cmp.test(item.severity, *s),
             Term::Kind(k) => item.kind == *k,
             Term::Type(g) => g.is_match(&item.resource_type),
             Term::Status(s) => item.status.as_str() == s,
-            Term::Not(t) => !t.matches(item, hay),
+            Term::Not(t) => !t.matches(s),
         }
     }
 }
@@ -209,8 +234,8 @@ impl Filter {
     }
 
     /// Whether an item matches every term.
-    pub fn matches(&self, item: &DriftItem, hay: &str) -> bool {
-        self.terms.iter().all(|t| t.matches(item, hay))
+    pub fn matches(&self, s: &Subject<'_>) -> bool {
+        self.terms.iter().all(|t| t.matches(s))
     }
 }
 
@@ -233,7 +258,7 @@ mod tests {
     }
 
     fn m(f: &str, i: &DriftItem) -> bool {
-        parse(f).expect("parses").matches(i, &haystack(i))
+        parse(f).expect("parses").matches(&Subject::new(i, &haystack(i)))
     }
 
     #[test]

@@ -321,7 +321,14 @@ impl State {
             order
                 .iter()
                 .copied()
-                .filter(|&i| self.filter.matches(&items[i as usize], &self.hay[i as usize]))
+                .filter(|&i| {
+                    let i = i as usize;
+                    self.filter.matches(&filter::Subject {
+                        item: &items[i],
+                        hay: &self.hay[i],
+                        side: self.side.get(&i),
+                    })
+                })
                 .collect()
         };
         self.selected = keep
