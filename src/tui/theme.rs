@@ -315,7 +315,8 @@ impl Theme {
     pub fn kind(&self, k: Kind) -> Style {
         match k {
             Kind::Modified => self.text(),
-            Kind::Deleted => self.fg("diff_inline_removed_bg"),
+            // Gone from the cloud reads as a problem; unmanaged as something to look at.
+            Kind::Deleted => self.fg("error"),
             Kind::Unmanaged => self.fg("accent"),
         }
     }

@@ -195,6 +195,8 @@ pub fn overlay_page(state: &State) -> usize {
         .saturating_sub(2) as usize
 }
 
+// `fx` collects the effects of actions; navigation needs none (the selected item's detail is
+// requested once per message in `update`), decisions will.
 fn on_action(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
     let _ = fx;
     if on_overlay_action(state, a) {
