@@ -1,5 +1,5 @@
 //! Drawing: pure functions of `&State` and the theme into a ratatui frame. Views never change
-//! state; anything they need to remember lives in [`State`](super::state::State).
+//! state; anything they need to remember lives in [`State`].
 
 pub mod detail;
 pub mod header;
