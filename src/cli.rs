@@ -10,6 +10,7 @@ use crate::model::Severity;
 /// Interactive infrastructure-drift triage.
 #[derive(Debug, Parser)]
 #[command(name = "driftdeck", version, about, long_about = None)]
+#[command(args_conflicts_with_subcommands = true, arg_required_else_help = true)]
 pub struct Cli {
     /// Taxonomy file that overrides the built-in severity rules (merged over the defaults and
     /// over `taxonomy.toml` in the config dir).
@@ -20,9 +21,18 @@ pub struct Cli {
     #[command(flatten)]
     pub decide: DecideArgs,
 
-    /// The subcommand.
+    /// Colour theme of the TUI: default, light, high-contrast, or a theme file (NO_COLOR turns
+    /// colours off).
+    #[arg(long, global = true, value_name = "NAME|PATH")]
+    pub theme: Option<String>,
+
+    /// Reports to open in the TUI (same as `driftdeck open REPORT...`).
+    #[arg(value_name = "REPORT")]
+    pub reports: Vec<String>,
+
+    /// The subcommand; without one, the reports open in the TUI.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// Output formats of listing commands.
@@ -90,7 +100,7 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t, value_name = "SEVERITY")]
         fail_on: SeverityArg,
     },
-    /// Open the bundled example incident (assets/demo).
+    /// Open the bundled example incident (assets/demo) in the TUI.
     Demo,
     /// Approve an item's drift as temporary divergence until an expiry (journaled, then written
     /// to .driftdeck/approvals.toml).
@@ -173,6 +183,12 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum)]
         format: ExportFormatArg,
+    },
+    /// Open reports in the interactive TUI (`-` reads standard input; keys come from the tty).
+    Open {
+        /// The reports.
+        #[command(flatten)]
+        reports: Reports,
     },
 }
 

@@ -4,6 +4,8 @@
 //! - [`model`]: the one in-memory model (reports, items, changes, severities) all formats load into.
 //! - [`ingest`]: format detection and the Terraform plan, driftctl and CloudFormation loaders.
 //! - [`classify`]: the taxonomy (rules as data) giving severity, controls and *why*; secret names.
+//! - [`diff`]: desired vs live side by side: normalised values, aligned rows, in-line ranges, colours.
+//! - [`tui`]: the interactive triage screen (state, update, views, keymap, themes, event loop).
 //! - [`output`]: the CLI's table and JSON renderings (the JSON is a documented contract).
 //! - [`text`]: sanitising outside text for the terminal; display widths.
 //! - [`config`]: config, cache and demo directories.
@@ -19,8 +21,10 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod decide;
+pub mod diff;
 pub mod ingest;
 pub mod model;
 pub mod output;
 pub mod remediate;
 pub mod text;
+pub mod tui;

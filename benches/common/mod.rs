@@ -70,3 +70,66 @@ pub fn terraform_plan(n: usize) -> Vec<u8> {
     out.push_str(r#"],"configuration":{"root_module":{"resources":[{"address":"aws_instance.web","mode":"managed","type":"aws_instance","name":"web","count_expression":{"constant_value":3},"expressions":{"instance_type":{"references":["var.instance_type"]},"ami":{"constant_value":"ami-0c55b159cbfafe1f0"}}}],"module_calls":{"app":{"source":"./modules/app","for_each_expression":{"references":["local.regions"]},"module":{"resources":[{"address":"aws_instance.web","mode":"managed","type":"aws_instance","name":"web","count_expression":{"constant_value":2},"expressions":{"instance_type":{"constant_value":"t3.medium"}}}]}}}}}}"#);
     out.into_bytes()
 }
+
+/// A classified-looking report of `n` drifted items built directly in memory (no JSON), for
+/// TUI benches that need far more items than a plan file can hold comfortably: a mix of
+/// severities, kinds and resource types, each with a few changed attributes.
+pub fn drift_report(n: usize) -> driftdeck::model::DriftReport {
+    use driftdeck::model::{AttrPath, Change, DriftItem, DriftReport, Format, Kind, ReportMeta, Severity};
+    use serde_json::json;
+    let types = [
+        "aws_instance",
+        "aws_security_group",
+        "aws_iam_role_policy",
+        "aws_s3_bucket",
+        "aws_kms_key",
+    ];
+    let items = (0..n)
+        .map(|i| {
+            let ty = types[i % types.len()];
+            let kind = match i % 10 {
+                0 => Kind::Unmanaged,
+                1 => Kind::Deleted,
+                _ => Kind::Modified,
+            };
+            let mut it = DriftItem::new(
+                format!("id-{i:08}"),
+                format!("module.app[\"r{}\"].{ty}.res[{i}]", i % 10),
+                ty.to_string(),
+                "bench-plan.json",
+                Format::TerraformPlan,
+                kind,
+            );
+            it.severity = Severity::ALL_DESC[i % 4];
+            it.why = vec![format!("rule {} fired on attribute instance_type", i % 17)];
+            it.controls = vec!["NIST CM-6".into(), "SOC 2 CC7.1".into()];
+            if kind == Kind::Modified {
+                it.changes = vec![
+                    Change::plain(
+                        AttrPath::keys(["instance_type"]),
+                        Some(json!("t3.medium")),
+                        Some(json!("t3.xlarge")),
+                    ),
+                    Change::plain(
+                        AttrPath::keys(["tags"]),
+                        Some(json!({"Name": format!("web-{i}"), "team": "platform"})),
+                        Some(json!({"Name": format!("web-{i}"), "team": "platform", "debug": "true"})),
+                    ),
+                ];
+            }
+            it
+        })
+        .collect();
+    DriftReport {
+        reports: vec![ReportMeta {
+            path: "bench-plan.json".into(),
+            format: Format::TerraformPlan,
+            tool_version: Some("1.9.8".into()),
+            timestamp: None,
+            sha256: String::new(),
+            warnings: Vec::new(),
+        }],
+        items,
+        not_drift: driftdeck::model::NotDrift::default(),
+    }
+}

@@ -8,13 +8,14 @@ mod export;
 mod journal;
 mod list;
 mod revert;
+mod tui;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::OnceLock;
 
 use crate::classify::{self, Taxonomy};
-use crate::cli::{Cli, Command, DecideArgs, OutputFormat};
+use crate::cli::{Cli, Command, DecideArgs};
 use crate::decide::{Approvals, DeciderOptions};
 use crate::model::DriftReport;
 
@@ -32,31 +33,31 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let _ = IAC_DIR.set(cli.decide.iac_dir.clone().unwrap_or_else(|| PathBuf::from(".")));
     let opts = decider_options(&cli.decide);
     match cli.command {
-        Command::List { reports, format } => list::run(&reports.reports, format, &taxonomy),
-        Command::Check { reports, fail_on } => check::run(&reports.reports, fail_on.into(), &taxonomy),
-        Command::Demo => {
+        Some(Command::List { reports, format }) => list::run(&reports.reports, format, &taxonomy),
+        Some(Command::Check { reports, fail_on }) => check::run(&reports.reports, fail_on.into(), &taxonomy),
+        Some(Command::Demo) => {
             let reports = demo_reports()?;
-            list::run(&reports, OutputFormat::Table, &taxonomy)
+            tui::run(&reports, cli.theme, &taxonomy)
         }
-        Command::Approve {
+        Some(Command::Approve {
             report,
             address,
             reason,
             expires,
             ticket,
             attributes,
-        } => approve::run(
+        }) => approve::run(
             &report, &address, reason, &expires, ticket, attributes, opts, &taxonomy,
         ),
-        Command::Approvals { action } => approvals::run(&action, &opts),
-        Command::Adopt {
+        Some(Command::Approvals { action }) => approvals::run(&action, &opts),
+        Some(Command::Adopt {
             report,
             address,
             write,
             reason,
             ticket,
-        } => adopt::run(&report, &address, write, reason, ticket, opts, &taxonomy),
-        Command::Revert {
+        }) => adopt::run(&report, &address, write, reason, ticket, opts, &taxonomy),
+        Some(Command::Revert {
             report,
             addresses,
             execute,
@@ -64,11 +65,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             reason,
             ticket,
             confirm,
-        } => revert::run(
+        }) => revert::run(
             &report, &addresses, execute, tool, reason, ticket, &confirm, opts, &taxonomy,
         ),
-        Command::Journal { action } => journal::run(&action, &opts),
-        Command::Export { format } => export::run(format, &opts),
+        Some(Command::Journal { action }) => journal::run(&action, &opts),
+        Some(Command::Export { format }) => export::run(format, &opts),
+        Some(Command::Open { reports }) => tui::run(&reports.reports, cli.theme, &taxonomy),
+        None => tui::run(&cli.reports, cli.theme, &taxonomy),
     }
 }
 

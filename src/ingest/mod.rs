@@ -28,7 +28,8 @@ describe-stack-resource-drifts`)";
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     /// The file could not be read.
-    #[error("{path}: cannot read the report: {source}")]
+    // The OS error is the source: `{e:#}` chains print it once.
+    #[error("{path}: cannot read the report")]
     Io {
         /// The report path.
         path: String,

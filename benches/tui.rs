@@ -1,0 +1,132 @@
+//! TUI performance with 100,000 generated items: rendering a frame, a navigation step, a filter
+//! keystroke; and, for a 20,000-resource plan, the time from process start to the first frame
+//! (the release binary in a pseudo-terminal, read through a terminal emulator).
+
+mod common;
+
+use std::hint::black_box;
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use crossterm::event::{KeyCode, KeyEvent};
+use driftdeck::tui::{self, Action, Keymap, Msg, State, Theme, update};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+const ITEMS: usize = 100_000;
+
+fn state() -> State {
+    let mut s = State::new(common::drift_report(ITEMS), Keymap::defaults(), 120, 40);
+    let fx = update(&mut s, Msg::Tick);
+    let h = Theme::default_dark().highlighter();
+    tui::settle(&mut s, fx, h.as_ref());
+    s
+}
+
+fn frame_and_navigation(c: &mut Criterion) {
+    let theme = Theme::default_dark();
+    let h = theme.highlighter();
+    let mut s = state();
+    let mut term = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+    c.bench_function("tui/render_frame_100k", |b| {
+        b.iter(|| {
+            term.draw(|f| tui::views::draw(f, black_box(&s), &theme))
+                .expect("draw");
+        });
+    });
+    // A navigation step: the key, its effects (the next item's diff), one frame.
+    let mut down = true;
+    c.bench_function("tui/navigation_step_100k", |b| {
+        b.iter(|| {
+            let a = if down { Action::Down } else { Action::Up };
+            down = !down;
+            let fx = update(&mut s, Msg::Action(a));
+            tui::settle(&mut s, fx, h.as_ref());
+            term.draw(|f| tui::views::draw(f, &s, &theme)).expect("draw");
+        });
+    });
+}
+
+fn filter_keystroke(c: &mut Criterion) {
+    let mut s = state();
+    let _ = update(&mut s, Msg::Action(Action::Filter));
+    for ch in "web".chars() {
+        let _ = update(&mut s, Msg::Key(KeyEvent::from(KeyCode::Char(ch))));
+    }
+    // Alternately type and erase one character: each iteration is one keystroke that re-filters
+    // all 100,000 items.
+    let mut typed = false;
+    c.bench_function("tui/filter_keystroke_100k", |b| {
+        b.iter(|| {
+            let k = if typed {
+                KeyCode::Backspace
+            } else {
+                KeyCode::Char('1')
+            };
+            typed = !typed;
+            black_box(update(&mut s, Msg::Key(KeyEvent::from(k))));
+        });
+    });
+}
+
+/// Spawns the binary on a 20,000-resource plan in a pty and measures until the first frame is
+/// on screen (the detail pane's title has been drawn).
+fn start_to_first_frame(c: &mut Criterion) {
+    use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plan = dir.path().join("plan-20k.json");
+    std::fs::write(&plan, common::terraform_plan(20_000)).expect("write plan");
+    let mut g = c.benchmark_group("tui");
+    g.sample_size(10).measurement_time(Duration::from_secs(30));
+    g.bench_function("start_to_first_frame_20k", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let pair = native_pty_system()
+                    .openpty(PtySize {
+                        rows: 40,
+                        cols: 120,
+                        pixel_width: 0,
+                        pixel_height: 0,
+                    })
+                    .expect("pty");
+                let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_driftdeck"));
+                cmd.arg(&plan);
+                cmd.env("DRIFTDECK_CONFIG_DIR", dir.path());
+                cmd.env("TERM", "xterm-256color");
+                let start = Instant::now();
+                let mut child = pair.slave.spawn_command(cmd).expect("spawn");
+                drop(pair.slave);
+                let mut reader = pair.master.try_clone_reader().expect("reader");
+                let mut parser = vt100::Parser::new(
+                    std::num::NonZeroU16::new(40).expect("rows"),
+                    std::num::NonZeroU16::new(120).expect("cols"),
+                    0,
+                );
+                let mut buf = vec![0u8; 65536];
+                loop {
+                    let n = reader.read(&mut buf).expect("read");
+                    assert!(n > 0, "driftdeck exited before drawing");
+                    parser.process(&buf[..n]);
+                    if parser.screen().contents().contains("desired (IaC)") {
+                        break;
+                    }
+                }
+                total += start.elapsed();
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            total
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    frame_and_navigation,
+    filter_keystroke,
+    start_to_first_frame
+);
+criterion_main!(benches);

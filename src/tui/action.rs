@@ -1,0 +1,118 @@
+//! What the user asked for, independent of which key asked. Keymaps map keys to these; `update`
+//! turns them into state changes.
+
+/// A user intent. The names (snake_case) are the keys of `keymap.toml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    /// Next item (or scroll the detail down).
+    Down,
+    /// Previous item (or scroll the detail up).
+    Up,
+    /// First item.
+    Top,
+    /// Last item.
+    Bottom,
+    /// One page down.
+    PageDown,
+    /// One page up.
+    PageUp,
+    /// Half a page down.
+    HalfPageDown,
+    /// Half a page up.
+    HalfPageUp,
+    /// Move focus between the list and the detail pane.
+    Focus,
+    /// Open the filter prompt.
+    Filter,
+    /// Cycle the sort order.
+    Sort,
+    /// Mark or unmark the selected item (for batch decisions).
+    Mark,
+    /// Show the key help.
+    Help,
+    /// Close the overlay, or clear the filter.
+    Close,
+    /// Quit.
+    Quit,
+}
+
+impl Action {
+    /// Every action, in the order help lists them.
+    pub const ALL: [Action; 15] = [
+        Action::Down,
+        Action::Up,
+        Action::Top,
+        Action::Bottom,
+        Action::PageDown,
+        Action::PageUp,
+        Action::HalfPageDown,
+        Action::HalfPageUp,
+        Action::Focus,
+        Action::Filter,
+        Action::Sort,
+        Action::Mark,
+        Action::Help,
+        Action::Close,
+        Action::Quit,
+    ];
+
+    /// The name used in `keymap.toml`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Down => "down",
+            Action::Up => "up",
+            Action::Top => "top",
+            Action::Bottom => "bottom",
+            Action::PageDown => "page_down",
+            Action::PageUp => "page_up",
+            Action::HalfPageDown => "half_page_down",
+            Action::HalfPageUp => "half_page_up",
+            Action::Focus => "focus",
+            Action::Filter => "filter",
+            Action::Sort => "sort",
+            Action::Mark => "mark",
+            Action::Help => "help",
+            Action::Close => "close",
+            Action::Quit => "quit",
+        }
+    }
+
+    /// Parses a `keymap.toml` name.
+    pub fn from_name(s: &str) -> Option<Self> {
+        Action::ALL.into_iter().find(|a| a.name() == s)
+    }
+
+    /// What it does, for help.
+    pub fn description(self) -> &'static str {
+        match self {
+            Action::Down => "next item / scroll detail down",
+            Action::Up => "previous item / scroll detail up",
+            Action::Top => "first item",
+            Action::Bottom => "last item",
+            Action::PageDown => "page down",
+            Action::PageUp => "page up",
+            Action::HalfPageDown => "half page down",
+            Action::HalfPageUp => "half page up",
+            Action::Focus => "switch focus: list / detail",
+            Action::Filter => "filter: text, sev:, sev>=, kind:, type:, status:",
+            Action::Sort => "cycle sort: severity, address, kind",
+            Action::Mark => "mark / unmark item",
+            Action::Help => "this help",
+            Action::Close => "close overlay / clear filter",
+            Action::Quit => "quit",
+        }
+    }
+
+    /// A short label for the status-bar hints, when the action deserves one.
+    pub fn hint(self) -> Option<&'static str> {
+        match self {
+            Action::Filter => Some("filter"),
+            Action::Sort => Some("sort"),
+            Action::Mark => Some("mark"),
+            Action::Focus => Some("focus"),
+            Action::Help => Some("help"),
+            Action::Quit => Some("quit"),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! The event loop: one `tokio::select!` over terminal events, worker results, signals and a tick
+//! that runs only while work is pending. Messages are drained, then the screen is drawn once.
+//! Terminal setup and restoration (quit, panic, SIGTERM, SIGHUP, SIGINT) live here too.
+
+use std::io::{Stdout, Write};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event, EventStream, KeyEventKind};
+use crossterm::execute;
+use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
+use futures::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+
+use super::state::State;
+use super::theme::Theme;
+use super::update::{Effect, Msg, update};
+use super::{TuiError, views};
+use crate::diff::{self, Highlighter};
+
+/// Puts the terminal back: mouse off, main screen, cursor visible, cooked mode. Safe to call
+/// more than once (from the panic hook and on the way out).
+pub fn restore_terminal() {
+    let mut out = std::io::stdout();
+    let _ = execute!(
+        out,
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+    let _ = disable_raw_mode();
+    let _ = out.flush();
+}
+
+struct Guard;
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        previous(info);
+    }));
+}
+
+fn to_msg(ev: &Event) -> Option<Msg> {
+    match ev {
+        Event::Key(k) if k.kind != KeyEventKind::Release => Some(Msg::Key(*k)),
+        Event::Mouse(m) => Some(Msg::Mouse(*m)),
+        Event::Resize(w, h) => Some(Msg::Resize(*w, *h)),
+        _ => None,
+    }
+}
+
+struct Runner {
+    report: Arc<crate::model::DriftReport>,
+    highlighter: Arc<Option<Highlighter>>,
+    tx: mpsc::UnboundedSender<Msg>,
+}
+
+impl Runner {
+    /// Runs effects; returns true when the loop should end.
+    fn run(&self, effects: Vec<Effect>) -> bool {
+        let mut quit = false;
+        for e in effects {
+            match e {
+                Effect::Quit => quit = true,
+                Effect::PrepareDetail { index, request } => {
+                    let report = Arc::clone(&self.report);
+                    let h = Arc::clone(&self.highlighter);
+                    let tx = self.tx.clone();
+                    tokio::task::spawn_blocking(move || {
+                        if let Some(item) = report.items.get(index) {
+                            let detail = Arc::new(diff::prepare(item, h.as_ref().as_ref()));
+                            let _ = tx.send(Msg::DetailReady {
+                                index,
+                                request,
+                                detail,
+                            });
+                        }
+                    });
+                }
+            }
+        }
+        quit
+    }
+}
+
+async fn event_loop(
+    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
+    mut state: State,
+    theme: &Theme,
+) -> Result<(), TuiError> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let runner = Runner {
+        report: Arc::clone(&state.report),
+        highlighter: Arc::new(theme.highlighter()),
+        tx,
+    };
+    let mut events = EventStream::new();
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut tick = tokio::time::interval(Duration::from_millis(120));
+    if runner.run(update(&mut state, Msg::Tick)) {
+        return Ok(());
+    }
+    loop {
+        terminal.draw(|f| views::draw(f, &state, theme))?;
+        let msg = tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => match to_msg(&ev) {
+                    Some(m) => m,
+                    None => continue,
+                },
+                Some(Err(e)) => return Err(e.into()),
+                None => return Ok(()),
+            },
+            Some(m) = rx.recv() => m,
+            _ = tick.tick(), if state.pending > 0 => Msg::Tick,
+            _ = sigterm.recv() => return Ok(()),
+            _ = sighup.recv() => return Ok(()),
+            _ = sigint.recv() => return Ok(()),
+        };
+        if runner.run(update(&mut state, msg)) {
+            return Ok(());
+        }
+        // Drain what else arrived, then draw once.
+        while let Ok(m) = rx.try_recv() {
+            if runner.run(update(&mut state, m)) {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Takes over the terminal, runs the TUI until the user quits (or a signal arrives) and restores
+/// the terminal whatever happens.
+pub fn run(mut state: State, theme: &Theme) -> Result<(), TuiError> {
+    install_panic_hook();
+    enable_raw_mode()?;
+    let _guard = Guard;
+    let mut stdout = std::io::stdout();
+    execute!(stdout, EnterAlternateScreen, EnableMouseCapture)?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(stdout))?;
+    terminal.hide_cursor()?;
+    let size = terminal.size()?;
+    state.width = size.width;
+    state.height = size.height;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let res = rt.block_on(event_loop(&mut terminal, state, theme));
+    // Workers still computing a diff are not waited for.
+    rt.shutdown_background();
+    res
+}

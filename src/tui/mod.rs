@@ -1,0 +1,84 @@
+//! The interactive triage screen. Elm-style: [`state::State`] holds everything,
+//! [`update::update`] is the only place it changes (returning [`update::Effect`]s the loop runs),
+//! [`views`] draw it, [`app`] owns the terminal and the event loop. Keys ([`keymap`]) and colours
+//! ([`theme`]) are data.
+
+pub mod action;
+pub mod app;
+pub mod filter;
+pub mod input;
+pub mod keymap;
+pub mod layout;
+pub mod state;
+pub mod theme;
+pub mod update;
+pub mod views;
+
+use std::sync::Arc;
+
+use crate::diff::{self, Highlighter};
+use crate::model::DriftReport;
+
+pub use action::Action;
+pub use keymap::Keymap;
+pub use state::State;
+pub use theme::Theme;
+pub use update::{Effect, Msg, update};
+
+/// Why the TUI could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum TuiError {
+    /// The terminal could not be set up, read or written.
+    #[error("terminal error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// What the user chose on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `--theme NAME|PATH`.
+    pub theme: Option<String>,
+    /// `NO_COLOR` is set (and not empty).
+    pub no_color: bool,
+}
+
+/// Runs the TUI on a loaded report. Problems with the user's keymap or theme files are shown in
+/// the status bar and returned, so the caller can repeat them once the terminal is restored.
+pub fn run(report: DriftReport, options: &Options) -> Result<Vec<String>, TuiError> {
+    let mut warnings = Vec::new();
+    let keymap = Keymap::load(None, &mut |w| warnings.push(w));
+    let theme = Theme::load(options.theme.as_deref(), options.no_color, &mut |w| {
+        warnings.push(w);
+    });
+    let mut state = State::new(report, keymap, 80, 24);
+    if let Some(w) = warnings.first() {
+        state.set_status(state::Level::Warning, w);
+    }
+    app::run(state, &theme)?;
+    Ok(warnings)
+}
+
+/// Runs effects synchronously until none are left (tests, benches, scripted use): prepares
+/// details in place instead of on a worker.
+pub fn settle(state: &mut State, effects: Vec<Effect>, highlighter: Option<&Highlighter>) {
+    let mut queue = effects;
+    while let Some(e) = queue.pop() {
+        match e {
+            Effect::PrepareDetail { index, request } => {
+                let Some(item) = state.report.items.get(index) else {
+                    continue;
+                };
+                let detail = Arc::new(diff::prepare(item, highlighter));
+                queue.extend(update(
+                    state,
+                    Msg::DetailReady {
+                        index,
+                        request,
+                        detail,
+                    },
+                ));
+            }
+            Effect::Quit => {}
+        }
+    }
+}

@@ -1,0 +1,454 @@
+//! Semantic themes: roles (`diff_added_bg`, `severity_critical`, `selection_bg`, …) mapped to
+//! colours, with methods returning `ratatui::Style`; widgets never invent colours. Built-in themes
+//! are embedded from `themes/*.toml`; `--theme NAME|PATH` picks one; `theme.toml` in the config
+//! dir overrides single roles. `NO_COLOR` gives a monochrome theme (bold / reverse emphasis).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use ratatui::style::{Color, Modifier, Style};
+use serde::Deserialize;
+
+use crate::diff::{Highlighter, RowKind};
+use crate::model::{Kind, Severity};
+
+const BUILTIN: [(&str, &str); 3] = [
+    ("default", include_str!("../../themes/default.toml")),
+    ("light", include_str!("../../themes/light.toml")),
+    ("high-contrast", include_str!("../../themes/high-contrast.toml")),
+];
+
+/// Every role a theme can set.
+pub const ROLES: [&str; 23] = [
+    "text",
+    "muted",
+    "accent",
+    "title",
+    "border",
+    "border_focused",
+    "header_bg",
+    "status_bar_bg",
+    "popup_bg",
+    "selection_bg",
+    "mark",
+    "severity_critical",
+    "severity_high",
+    "severity_medium",
+    "severity_low",
+    "diff_removed_bg",
+    "diff_added_bg",
+    "diff_changed_bg",
+    "diff_inline_removed_bg",
+    "diff_inline_added_bg",
+    "sensitive",
+    "error",
+    "ok",
+];
+
+/// Errors in a theme file or name.
+#[derive(Debug, thiserror::Error)]
+pub enum ThemeError {
+    /// Not a built-in name and not a readable file.
+    #[error("{path}: cannot read the theme: {source} (built-in themes: default, light, high-contrast)")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not a valid theme.
+    #[error("{path}: invalid theme: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThemeFile {
+    syntax: Option<String>,
+    #[serde(default)]
+    colors: BTreeMap<String, String>,
+}
+
+/// A resolved theme.
+#[derive(Debug, Clone)]
+pub struct Theme {
+    colors: BTreeMap<&'static str, Color>,
+    syntax: Option<String>,
+    mono: bool,
+}
+
+fn parse_into(theme: &mut Theme, text: &str, path: &Path) -> Result<(), ThemeError> {
+    let invalid = |message: String| ThemeError::Invalid {
+        path: path.to_path_buf(),
+        message,
+    };
+    let file: ThemeFile = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+    let mut next = theme.colors.clone();
+    for (role, value) in &file.colors {
+        let key = ROLES
+            .iter()
+            .find(|r| *r == role)
+            .ok_or_else(|| invalid(format!("unknown role {role:?} (known: {})", ROLES.join(", "))))?;
+        let colour = parse_color(value).ok_or_else(|| {
+            invalid(format!(
+                "{role}: {value:?} is not a colour (use \"#rrggbb\", a name like \"red\", 0-255 or \"reset\")"
+            ))
+        })?;
+        next.insert(key, colour);
+    }
+    if let Some(s) = &file.syntax {
+        Highlighter::new(s).map_err(|e| invalid(format!("syntax: {e}")))?;
+        theme.syntax = Some(s.clone());
+    }
+    theme.colors = next;
+    Ok(())
+}
+
+/// Parses `#rrggbb`, a colour name, an ANSI index or `reset`; `None` when it is none of these.
+pub fn parse_color(s: &str) -> Option<Color> {
+    let t = s.trim();
+    if t.eq_ignore_ascii_case("reset") || t.eq_ignore_ascii_case("default") || t.eq_ignore_ascii_case("none")
+    {
+        return Some(Color::Reset);
+    }
+    Color::from_str(t).ok()
+}
+
+impl Theme {
+    /// A built-in theme by name.
+    pub fn builtin(name: &str) -> Option<Self> {
+        let (_, text) = BUILTIN.iter().find(|(n, _)| *n == name)?;
+        let mut t = Theme {
+            colors: BTreeMap::new(),
+            syntax: None,
+            mono: false,
+        };
+        parse_into(&mut t, text, Path::new(name)).ok()?;
+        Some(t)
+    }
+
+    /// The built-in dark theme.
+    pub fn default_dark() -> Self {
+        Theme::builtin("default").unwrap_or_else(Theme::monochrome)
+    }
+
+    /// No colours at all: emphasis by bold, underline and reverse (`NO_COLOR`).
+    pub fn monochrome() -> Self {
+        Theme {
+            colors: BTreeMap::new(),
+            syntax: None,
+            mono: true,
+        }
+    }
+
+    /// Resolves `--theme NAME|PATH`, `NO_COLOR` and the config dir's `theme.toml`. Problems are
+    /// reported through `warn`, naming the file, and the defaults are used.
+    pub fn load(choice: Option<&str>, no_color: bool, warn: &mut dyn FnMut(String)) -> Self {
+        if no_color {
+            return Theme::monochrome();
+        }
+        let mut theme = Theme::default_dark();
+        if let Some(choice) = choice {
+            if let Some(t) = Theme::builtin(choice) {
+                theme = t;
+            } else {
+                let path = PathBuf::from(choice);
+                let res = std::fs::read_to_string(&path)
+                    .map_err(|source| ThemeError::Read {
+                        path: path.clone(),
+                        source,
+                    })
+                    .and_then(|text| parse_into(&mut theme, &text, &path));
+                if let Err(e) = res {
+                    warn(format!("{e}; using the default theme"));
+                }
+            }
+        }
+        if let Some(path) = crate::config::config_dir().map(|d| d.join("theme.toml"))
+            && path.is_file()
+        {
+            let res = std::fs::read_to_string(&path)
+                .map_err(|source| ThemeError::Read {
+                    path: path.clone(),
+                    source,
+                })
+                .and_then(|text| parse_into(&mut theme, &text, &path));
+            if let Err(e) = res {
+                warn(format!("{e}; its overrides are ignored"));
+            }
+        }
+        theme
+    }
+
+    /// Applies overrides from TOML text (for tests and embedding).
+    pub fn apply(&mut self, text: &str, path: &Path) -> Result<(), ThemeError> {
+        parse_into(self, text, path)
+    }
+
+    /// True for the `NO_COLOR` theme.
+    pub fn is_monochrome(&self) -> bool {
+        self.mono
+    }
+
+    /// The syntax highlighter this theme asks for (`None` when monochrome).
+    pub fn highlighter(&self) -> Option<Highlighter> {
+        if self.mono {
+            return None;
+        }
+        Highlighter::new(self.syntax.as_deref().unwrap_or("base16-ocean.dark")).ok()
+    }
+
+    fn c(&self, role: &str) -> Color {
+        self.colors.get(role).copied().unwrap_or(Color::Reset)
+    }
+
+    fn fg(&self, role: &str) -> Style {
+        if self.mono {
+            Style::default()
+        } else {
+            Style::default().fg(self.c(role))
+        }
+    }
+
+    /// Ordinary text.
+    pub fn text(&self) -> Style {
+        self.fg("text")
+    }
+
+    /// Secondary text (labels, absent values).
+    pub fn muted(&self) -> Style {
+        if self.mono {
+            Style::default().add_modifier(Modifier::DIM)
+        } else {
+            self.fg("muted")
+        }
+    }
+
+    /// Emphasised labels (keys in help, column titles).
+    pub fn accent(&self) -> Style {
+        self.fg("accent").add_modifier(Modifier::BOLD)
+    }
+
+    /// Pane titles.
+    pub fn title(&self) -> Style {
+        self.fg("title").add_modifier(Modifier::BOLD)
+    }
+
+    /// Pane borders; the focused pane's border stands out.
+    pub fn border(&self, focused: bool) -> Style {
+        if self.mono {
+            return if focused {
+                Style::default().add_modifier(Modifier::BOLD)
+            } else {
+                Style::default()
+            };
+        }
+        self.fg(if focused { "border_focused" } else { "border" })
+    }
+
+    /// The header line.
+    pub fn header(&self) -> Style {
+        if self.mono {
+            Style::default()
+        } else {
+            self.text().bg(self.c("header_bg"))
+        }
+    }
+
+    /// The status bar.
+    pub fn status_bar(&self) -> Style {
+        if self.mono {
+            Style::default()
+        } else {
+            self.text().bg(self.c("status_bar_bg"))
+        }
+    }
+
+    /// Popups and overlays.
+    pub fn popup(&self) -> Style {
+        if self.mono {
+            Style::default()
+        } else {
+            self.text().bg(self.c("popup_bg"))
+        }
+    }
+
+    /// The selected list row.
+    pub fn selection(&self) -> Style {
+        if self.mono {
+            Style::default().add_modifier(Modifier::REVERSED)
+        } else {
+            Style::default()
+                .bg(self.c("selection_bg"))
+                .add_modifier(Modifier::BOLD)
+        }
+    }
+
+    /// The mark glyph of marked items.
+    pub fn mark(&self) -> Style {
+        self.fg("mark").add_modifier(Modifier::BOLD)
+    }
+
+    /// A severity badge.
+    pub fn severity(&self, s: Severity) -> Style {
+        let role = match s {
+            Severity::Critical => "severity_critical",
+            Severity::High => "severity_high",
+            Severity::Medium => "severity_medium",
+            Severity::Low => "severity_low",
+        };
+        let st = self.fg(role);
+        if s >= Severity::High {
+            st.add_modifier(Modifier::BOLD)
+        } else {
+            st
+        }
+    }
+
+    /// The kind column.
+    pub fn kind(&self, k: Kind) -> Style {
+        match k {
+            Kind::Modified => self.text(),
+            // Gone from the cloud reads as a problem; unmanaged as something to look at.
+            Kind::Deleted => self.fg("error"),
+            Kind::Unmanaged => self.fg("accent"),
+        }
+    }
+
+    /// Background of a whole diff row.
+    pub fn diff_row(&self, kind: RowKind) -> Style {
+        if self.mono {
+            return match kind {
+                RowKind::Equal => Style::default(),
+                _ => Style::default().add_modifier(Modifier::BOLD),
+            };
+        }
+        match kind {
+            RowKind::Equal => Style::default(),
+            RowKind::Removed => Style::default().bg(self.c("diff_removed_bg")),
+            RowKind::Added => Style::default().bg(self.c("diff_added_bg")),
+            RowKind::Changed => Style::default().bg(self.c("diff_changed_bg")),
+        }
+    }
+
+    /// A changed range inside a changed line: `live` for the right (live) side.
+    pub fn diff_inline(&self, live: bool) -> Style {
+        if self.mono {
+            return Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD);
+        }
+        let role = if live {
+            "diff_inline_added_bg"
+        } else {
+            "diff_inline_removed_bg"
+        };
+        Style::default().bg(self.c(role)).add_modifier(Modifier::BOLD)
+    }
+
+    /// Background of the side of a changed line (`live` for the right side).
+    pub fn diff_side(&self, kind: RowKind, live: bool) -> Style {
+        match kind {
+            RowKind::Changed if !self.mono => {
+                Style::default().bg(self.c(if live { "diff_added_bg" } else { "diff_removed_bg" }))
+            }
+            // The empty side of an added or removed row stays plain.
+            RowKind::Added if !live => Style::default(),
+            RowKind::Removed if live => Style::default(),
+            k => self.diff_row(k),
+        }
+    }
+
+    /// `(sensitive)` markers.
+    pub fn sensitive(&self) -> Style {
+        self.fg("sensitive")
+            .add_modifier(Modifier::ITALIC | Modifier::BOLD)
+    }
+
+    /// Error messages.
+    pub fn error(&self) -> Style {
+        self.fg("error").add_modifier(Modifier::BOLD)
+    }
+
+    /// Success / informational messages.
+    pub fn ok(&self) -> Style {
+        self.fg("ok")
+    }
+
+    /// A syntax colour from the highlighter (ignored when monochrome).
+    pub fn syntax(&self, rgb: crate::diff::Rgb, bold: bool) -> Style {
+        if self.mono {
+            return Style::default();
+        }
+        let st = Style::default().fg(Color::Rgb(rgb.0, rgb.1, rgb.2));
+        if bold { st.add_modifier(Modifier::BOLD) } else { st }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_themes_parse_fully() {
+        for (name, _) in BUILTIN {
+            let t = Theme::builtin(name).unwrap_or_else(|| panic!("{name} parses"));
+            for role in &ROLES {
+                assert!(t.colors.contains_key(role), "{name} lacks {role}");
+            }
+            assert!(t.highlighter().is_some(), "{name} syntax theme");
+        }
+    }
+
+    #[test]
+    fn bad_overrides_name_the_file_and_change_nothing() {
+        let mut t = Theme::default_dark();
+        let before = t.diff_row(RowKind::Added);
+        let err = t
+            .apply(
+                "[colors]\ndiff_added_bg = \"bluish\"\n",
+                Path::new("/cfg/theme.toml"),
+            )
+            .expect_err("bad colour");
+        assert!(err.to_string().contains("/cfg/theme.toml"), "{err}");
+        assert_eq!(t.diff_row(RowKind::Added), before);
+        t.apply("[colors]\ndiff_added_bg = \"#010203\"\n", Path::new("x"))
+            .expect("ok");
+        assert_eq!(t.diff_row(RowKind::Added).bg, Some(Color::Rgb(1, 2, 3)));
+        assert_eq!(
+            t.diff_row(RowKind::Removed).bg,
+            Theme::default_dark().diff_row(RowKind::Removed).bg
+        );
+    }
+
+    #[test]
+    fn theme_files_and_names() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let good = dir.path().join("mine.toml");
+        std::fs::write(&good, "[colors]\nselection_bg = \"#123456\"\n").expect("write");
+        let mut warnings = Vec::new();
+        let t = Theme::load(good.to_str(), false, &mut |w| warnings.push(w));
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(t.selection().bg, Some(Color::Rgb(0x12, 0x34, 0x56)));
+        let light = Theme::load(Some("light"), false, &mut |w| warnings.push(w));
+        assert_ne!(light.text().fg, Theme::default_dark().text().fg);
+        let missing = dir.path().join("nope.toml");
+        let t = Theme::load(missing.to_str(), false, &mut |w| warnings.push(w));
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("nope.toml"), "{warnings:?}");
+        assert_eq!(t.text(), Theme::default_dark().text());
+        assert!(Theme::load(Some("light"), true, &mut |w| warnings.push(w)).is_monochrome());
+    }
+
+    #[test]
+    fn monochrome_uses_emphasis_not_colour() {
+        let t = Theme::monochrome();
+        assert!(t.selection().add_modifier.contains(Modifier::REVERSED));
+        assert_eq!(t.diff_row(RowKind::Added).bg, None);
+        assert!(t.highlighter().is_none());
+    }
+}

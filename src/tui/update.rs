@@ -1,0 +1,355 @@
+//! The one place state changes: `update(&mut State, Msg) -> Vec<Effect>`. Effects are
+//! descriptions of work (prepare a diff off the loop, quit) that the event loop runs.
+
+use std::sync::Arc;
+
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+
+use super::action::Action;
+use super::filter;
+use super::input::{InputOutcome, TextOverlay};
+use super::layout;
+use super::state::{Focus, Level, Overlay, State};
+use super::views;
+use crate::diff::Detail;
+
+/// Something that happened: terminal input, or a worker's result.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    /// A key press.
+    Key(KeyEvent),
+    /// A mouse event.
+    Mouse(MouseEvent),
+    /// The terminal was resized.
+    Resize(u16, u16),
+    /// An action, as if its key was pressed (tests, scripted input).
+    Action(Action),
+    /// A worker prepared an item's detail.
+    DetailReady {
+        /// The item index.
+        index: usize,
+        /// The request it answers.
+        request: u64,
+        /// The result.
+        detail: Arc<Detail>,
+    },
+    /// A periodic tick while work is pending.
+    Tick,
+}
+
+/// Work for the event loop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Compute the side-by-side detail of an item off the loop, then send `Msg::DetailReady`.
+    PrepareDetail {
+        /// The item index.
+        index: usize,
+        /// The request id to answer with.
+        request: u64,
+    },
+    /// Leave the TUI.
+    Quit,
+}
+
+/// Applies a message; returns the work to do.
+pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    match msg {
+        Msg::Key(key) => on_key(state, &key, &mut fx),
+        Msg::Mouse(m) => on_mouse(state, m),
+        Msg::Resize(w, h) => {
+            state.width = w;
+            state.height = h;
+            keep_selection_visible(state);
+            clamp_detail(state);
+        }
+        Msg::Action(a) => on_action(state, a, &mut fx),
+        Msg::DetailReady {
+            index,
+            request,
+            detail,
+        } => {
+            state.pending = state.pending.saturating_sub(1);
+            let side = state.side.entry(index).or_default();
+            if side.detail_request == Some(request) {
+                side.detail = Some(detail);
+            }
+        }
+        Msg::Tick => {}
+    }
+    if state.quit {
+        fx.push(Effect::Quit);
+    }
+    request_detail(state, &mut fx);
+    fx
+}
+
+/// Asks for the selected item's detail when it is neither computed nor requested.
+fn request_detail(state: &mut State, fx: &mut Vec<Effect>) {
+    let Some(index) = state.selected_index() else {
+        return;
+    };
+    let request = state.next_request;
+    let side = state.side.entry(index).or_default();
+    if side.detail.is_some() || side.detail_request.is_some() {
+        return;
+    }
+    side.detail_request = Some(request);
+    state.next_request += 1;
+    state.pending += 1;
+    fx.push(Effect::PrepareDetail { index, request });
+}
+
+fn signed(n: usize) -> isize {
+    isize::try_from(n).unwrap_or(isize::MAX)
+}
+
+fn on_key(state: &mut State, key: &KeyEvent, fx: &mut Vec<Effect>) {
+    if key.kind == KeyEventKind::Release {
+        return;
+    }
+    // Ctrl-C always quits, whatever the keymap or overlay.
+    if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        state.quit = true;
+        return;
+    }
+    if let Some(Overlay::Filter { .. }) = state.overlays.last() {
+        on_filter_key(state, key);
+        return;
+    }
+    if let Some(a) = state.keymap.action(key) {
+        on_action(state, a, fx);
+    }
+}
+
+fn on_filter_key(state: &mut State, key: &KeyEvent) {
+    let Some(Overlay::Filter { input, before }) = state.overlays.last_mut() else {
+        return;
+    };
+    match input.handle_key(key) {
+        InputOutcome::Changed => {
+            let text = input.text.clone();
+            apply_filter(state, &text);
+        }
+        InputOutcome::Submit => {
+            state.overlays.pop();
+            if let Some(e) = state.filter_error.take() {
+                state.set_status(Level::Warning, &format!("filter not applied: {e}"));
+            }
+        }
+        InputOutcome::Cancel => {
+            let before = before.clone();
+            state.overlays.pop();
+            apply_filter(state, &before);
+        }
+        InputOutcome::Moved | InputOutcome::Ignored => {}
+    }
+}
+
+/// Parses and applies a filter; on a parse error the previous filter stays and the error is kept
+/// for the prompt to show.
+pub fn apply_filter(state: &mut State, text: &str) {
+    match filter::parse(text) {
+        Ok(f) => {
+            let keep = state.selected_index();
+            state.filter = f;
+            state.filter_text = text.trim().to_string();
+            state.filter_error = None;
+            state.refresh_visible(keep);
+            keep_selection_visible(state);
+        }
+        Err(e) => state.filter_error = Some(e.to_string()),
+    }
+}
+
+fn on_overlay_action(state: &mut State, a: Action) -> bool {
+    let page = overlay_page(state);
+    let Some(Overlay::Help(o) | Overlay::Text(o)) = state.overlays.last_mut() else {
+        return false;
+    };
+    let half = signed((page / 2).max(1));
+    match a {
+        Action::Down => o.scroll_by(1, page),
+        Action::Up => o.scroll_by(-1, page),
+        Action::PageDown => o.scroll_by(signed(page), page),
+        Action::PageUp => o.scroll_by(-(signed(page)), page),
+        Action::HalfPageDown => o.scroll_by(half, page),
+        Action::HalfPageUp => o.scroll_by(-half, page),
+        Action::Top => o.scroll_by(isize::MIN / 2, page),
+        Action::Bottom => o.scroll_by(isize::MAX / 2, page),
+        Action::Close | Action::Help | Action::Focus => {
+            state.overlays.pop();
+        }
+        Action::Quit => state.quit = true,
+        _ => {}
+    }
+    true
+}
+
+/// Lines visible inside a text overlay.
+pub fn overlay_page(state: &State) -> usize {
+    views::overlay_area(state.width, state.height)
+        .height
+        .saturating_sub(2) as usize
+}
+
+// `fx` collects the effects of actions; navigation needs none (the selected item's detail is
+// requested once per message in `update`), decisions will.
+fn on_action(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
+    let _ = fx;
+    if on_overlay_action(state, a) {
+        return;
+    }
+    state.status = None;
+    let page = layout::list_rows(state.width, state.height).max(1);
+    match (a, state.focus) {
+        (Action::Quit, _) => state.quit = true,
+        (Action::Help, _) => {
+            let lines = views::help::lines(&state.keymap);
+            state
+                .overlays
+                .push(Overlay::Help(TextOverlay::new("help", lines)));
+        }
+        (Action::Filter, _) => {
+            let before = state.filter_text.clone();
+            state.overlays.push(Overlay::Filter {
+                input: super::input::TextInput::new(&before),
+                before,
+            });
+        }
+        (Action::Close, _) => {
+            if state.focus == Focus::Detail {
+                state.focus = Focus::List;
+            } else if !state.filter_text.is_empty() {
+                apply_filter(state, "");
+                state.set_status(Level::Info, "filter cleared");
+            }
+        }
+        (Action::Focus, _) => {
+            state.focus = match state.focus {
+                Focus::List => Focus::Detail,
+                Focus::Detail => Focus::List,
+            };
+        }
+        (Action::Sort, _) => {
+            let keep = state.selected_index();
+            state.sort = state.sort.next();
+            state.refresh_visible(keep);
+            keep_selection_visible(state);
+            state.set_status(Level::Info, &format!("sorted by {}", state.sort.label()));
+        }
+        (Action::Mark, _) => toggle_mark(state),
+        (_, Focus::Detail) => {
+            let dpage = layout::detail_rows(state.width, state.height).max(1);
+            let delta: isize = match a {
+                Action::Down => 1,
+                Action::Up => -1,
+                Action::PageDown => signed(dpage),
+                Action::PageUp => -(signed(dpage)),
+                Action::HalfPageDown => signed((dpage / 2).max(1)),
+                Action::HalfPageUp => -(signed((dpage / 2).max(1))),
+                Action::Top => isize::MIN / 2,
+                Action::Bottom => isize::MAX / 2,
+                _ => 0,
+            };
+            scroll_detail(state, delta);
+        }
+        (_, Focus::List) => {
+            let delta: isize = match a {
+                Action::Down => 1,
+                Action::Up => -1,
+                Action::PageDown => signed(page),
+                Action::PageUp => -(signed(page)),
+                Action::HalfPageDown => signed((page / 2).max(1)),
+                Action::HalfPageUp => -(signed((page / 2).max(1))),
+                Action::Top => isize::MIN / 2,
+                Action::Bottom => isize::MAX / 2,
+                _ => 0,
+            };
+            move_selection(state, delta);
+        }
+    }
+}
+
+fn toggle_mark(state: &mut State) {
+    let Some(index) = state.selected_index() else {
+        return;
+    };
+    let side = state.side.entry(index).or_default();
+    side.marked = !side.marked;
+    if side.marked {
+        state.marked += 1;
+    } else {
+        state.marked = state.marked.saturating_sub(1);
+    }
+    // Marking moves on, so a run of items can be marked with repeated Space.
+    move_selection(state, 1);
+}
+
+/// Moves the selection by `delta` rows (clamped) and keeps it on screen.
+pub fn move_selection(state: &mut State, delta: isize) {
+    if state.visible.is_empty() {
+        return;
+    }
+    let last = state.visible.len() - 1;
+    let next = state.selected.saturating_add_signed(delta).min(last);
+    if next != state.selected {
+        state.selected = next;
+        state.detail_scroll = 0;
+    }
+    keep_selection_visible(state);
+}
+
+fn keep_selection_visible(state: &mut State) {
+    let rows = layout::list_rows(state.width, state.height).max(1);
+    if state.selected < state.list_offset {
+        state.list_offset = state.selected;
+    } else if state.selected >= state.list_offset + rows {
+        state.list_offset = state.selected + 1 - rows;
+    }
+    let max_offset = state.visible.len().saturating_sub(rows);
+    state.list_offset = state.list_offset.min(max_offset);
+}
+
+fn scroll_detail(state: &mut State, delta: isize) {
+    state.detail_scroll = state.detail_scroll.saturating_add_signed(delta);
+    clamp_detail(state);
+}
+
+fn clamp_detail(state: &mut State) {
+    let rows = layout::detail_rows(state.width, state.height);
+    let total = views::detail::total_lines(state);
+    state.detail_scroll = state.detail_scroll.min(total.saturating_sub(rows));
+}
+
+fn on_mouse(state: &mut State, m: MouseEvent) {
+    if layout::too_small(state.width, state.height) || !state.overlays.is_empty() {
+        return;
+    }
+    let a = layout::areas(state.width, state.height);
+    let list = layout::inner(a.list);
+    let detail = layout::inner(a.detail);
+    let inside = |r: ratatui::layout::Rect| {
+        m.column >= r.x && m.column < r.x + r.width && m.row >= r.y && m.row < r.y + r.height
+    };
+    match m.kind {
+        MouseEventKind::Down(MouseButton::Left) if inside(list) => {
+            let row = state.list_offset + (m.row - list.y) as usize;
+            if row < state.visible.len() {
+                state.focus = Focus::List;
+                if row != state.selected {
+                    state.selected = row;
+                    state.detail_scroll = 0;
+                }
+            }
+        }
+        MouseEventKind::Down(MouseButton::Left) if inside(detail) => state.focus = Focus::Detail,
+        MouseEventKind::ScrollDown if inside(detail) => scroll_detail(state, 3),
+        MouseEventKind::ScrollUp if inside(detail) => scroll_detail(state, -3),
+        MouseEventKind::ScrollDown => move_selection(state, 3),
+        MouseEventKind::ScrollUp => move_selection(state, -3),
+        _ => {}
+    }
+}

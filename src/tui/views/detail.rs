@@ -1,0 +1,322 @@
+//! The detail pane: what the item is, why it matters (severity, why, controls), then each changed
+//! attribute desired | live side by side, aligned row by row. Syntax colours give the
+//! foreground, the diff gives backgrounds; changed words are emphasised; long lines wrap, so
+//! nothing is cut.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+use unicode_width::UnicodeWidthChar;
+
+use crate::diff::{Row, RowKind, Section, Side};
+use crate::model::{DriftItem, MASK};
+use crate::tui::layout;
+use crate::tui::state::{Focus, State};
+use crate::tui::theme::Theme;
+
+/// Draws the detail pane.
+pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let focused = state.focus == Focus::Detail && state.overlays.is_empty();
+    let inner = layout::inner(area);
+    let all = lines(state, theme, inner.width as usize);
+    let rows = inner.height as usize;
+    let scroll = state.detail_scroll.min(all.len().saturating_sub(rows));
+    let more = if all.len() > rows {
+        format!(
+            " {}-{} of {} ",
+            scroll + 1,
+            (scroll + rows).min(all.len()),
+            all.len()
+        )
+    } else {
+        String::new()
+    };
+    let block = Block::bordered()
+        .border_style(theme.border(focused))
+        .title(Span::styled(" desired (IaC) │ live (cloud) ", theme.title()))
+        .title_bottom(Span::styled(more, theme.muted()));
+    frame.render_widget(block, area);
+    let shown: Vec<Line> = all.into_iter().skip(scroll).take(rows).collect();
+    frame.render_widget(Paragraph::new(shown), inner);
+}
+
+/// Number of lines the selected item's detail takes at the current width (for scrolling).
+pub fn total_lines(state: &State) -> usize {
+    let width = layout::inner(layout::areas(state.width, state.height).detail).width as usize;
+    lines(state, &Theme::monochrome(), width).len()
+}
+
+/// All lines of the selected item's detail, wrapped to `width`.
+pub fn lines(state: &State, theme: &Theme, width: usize) -> Vec<Line<'static>> {
+    let Some(index) = state.selected_index() else {
+        return vec![Line::from(Span::styled("nothing selected", theme.muted()))];
+    };
+    let item = &state.report.items[index];
+    let mut out = summary(item, theme, width);
+    match state.detail(index) {
+        None => out.push(Line::from(Span::styled("preparing the diff…", theme.muted()))),
+        Some(d) => {
+            for s in &d.sections {
+                section(&mut out, s, theme, width);
+            }
+        }
+    }
+    out
+}
+
+fn wrap_text(out: &mut Vec<Line<'static>>, prefix: &[Span<'static>], text: &str, style: Style, width: usize) {
+    let indent: usize = prefix.iter().map(|s| crate::text::width(&s.content)).sum();
+    let avail = width.saturating_sub(indent).max(1);
+    // Prose wraps at spaces; a word longer than the line is broken.
+    let mut rows: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in text.split(' ') {
+        let need = crate::text::width(&cur) + usize::from(!cur.is_empty()) + crate::text::width(word);
+        if !cur.is_empty() && need > avail {
+            rows.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    rows.push(cur);
+    let mut n = 0;
+    for row in rows {
+        let chars: Vec<(char, Style)> = row.chars().map(|c| (c, style)).collect();
+        for piece in wrap(&chars, avail) {
+            let mut spans = if n == 0 {
+                prefix.to_vec()
+            } else {
+                vec![Span::raw(" ".repeat(indent))]
+            };
+            spans.extend(piece);
+            out.push(Line::from(spans));
+            n += 1;
+        }
+    }
+}
+
+fn summary(item: &DriftItem, theme: &Theme, width: usize) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    let s = |t: &str| crate::text::sanitize(t).into_owned();
+    wrap_text(&mut out, &[], &s(&item.address), theme.title(), width);
+    let mut facts = vec![
+        s(&item.resource_type),
+        item.kind.as_str().to_string(),
+        s(&item.source),
+    ];
+    if let Some(r) = &item.region {
+        facts.push(s(r));
+    }
+    facts.push(item.status.as_str().to_string());
+    wrap_text(&mut out, &[], &facts.join(" · "), theme.muted(), width);
+    let badge = super::list::badge(item.severity);
+    if item.why.is_empty() {
+        wrap_text(
+            &mut out,
+            &[
+                Span::styled(badge.to_string(), theme.severity(item.severity)),
+                Span::raw(" "),
+            ],
+            "no rule fired; default severity for its kind",
+            theme.text(),
+            width,
+        );
+    }
+    for (n, why) in item.why.iter().enumerate() {
+        let lead = if n == 0 {
+            badge.to_string()
+        } else {
+            " ".repeat(badge.len())
+        };
+        wrap_text(
+            &mut out,
+            &[Span::styled(lead, theme.severity(item.severity)), Span::raw(" ")],
+            &s(why),
+            theme.text(),
+            width,
+        );
+    }
+    if !item.controls.is_empty() {
+        wrap_text(
+            &mut out,
+            &[Span::styled("controls ".to_string(), theme.muted())],
+            &s(&item.controls.join(", ")),
+            theme.text(),
+            width,
+        );
+    }
+    out
+}
+
+fn section(out: &mut Vec<Line<'static>>, s: &Section, theme: &Theme, width: usize) {
+    let mut title = vec![
+        Span::styled("── ".to_string(), theme.muted()),
+        Span::styled(s.title.clone(), theme.accent()),
+    ];
+    let mut used = 3 + crate::text::width(&s.title);
+    if s.sensitive {
+        title.push(Span::styled(
+            " (sensitive: changed, value hidden)".to_string(),
+            theme.sensitive(),
+        ));
+        used += 34;
+    }
+    if let Some(n) = &s.note {
+        title.push(Span::styled(format!(" ({n})"), theme.muted()));
+        used += crate::text::width(n) + 3;
+    }
+    if used + 1 < width {
+        title.push(Span::styled(
+            format!(" {}", "─".repeat(width - used - 1)),
+            theme.muted(),
+        ));
+    }
+    out.push(Line::from(title));
+    // Each side: a one-column gutter (-, +) and the text; a 3-column separator between.
+    let col = width.saturating_sub(3) / 2;
+    let text_w = col.saturating_sub(1).max(1);
+    for row in &s.rows {
+        let left = side_cells(&s.desired, row.left, row, false, theme);
+        let right = side_cells(&s.live, row.right, row, true, theme);
+        let lw = wrap(&left, text_w);
+        let rw = wrap(&right, text_w);
+        let h = lw.len().max(rw.len()).max(1);
+        let (lg, rg) = gutters(row.kind);
+        for k in 0..h {
+            let mut spans = Vec::new();
+            let lbase = theme.diff_side(row.kind, false);
+            let rbase = theme.diff_side(row.kind, true);
+            spans.push(Span::styled(
+                if k == 0 { lg } else { " " },
+                lbase.patch(theme.muted()),
+            ));
+            push_padded(
+                &mut spans,
+                lw.get(k),
+                text_w,
+                if row.left.is_some() {
+                    lbase
+                } else {
+                    Style::default()
+                },
+            );
+            spans.push(Span::styled(" │ ", theme.muted()));
+            spans.push(Span::styled(
+                if k == 0 { rg } else { " " },
+                rbase.patch(theme.muted()),
+            ));
+            push_padded(
+                &mut spans,
+                rw.get(k),
+                text_w,
+                if row.right.is_some() {
+                    rbase
+                } else {
+                    Style::default()
+                },
+            );
+            out.push(Line::from(spans));
+        }
+    }
+    if s.rows.is_empty() {
+        out.push(Line::from(Span::styled(
+            "  (absent on both sides)",
+            theme.muted(),
+        )));
+    }
+}
+
+fn gutters(kind: RowKind) -> (&'static str, &'static str) {
+    match kind {
+        RowKind::Equal => (" ", " "),
+        RowKind::Changed => ("-", "+"),
+        RowKind::Removed => ("-", " "),
+        RowKind::Added => (" ", "+"),
+    }
+}
+
+fn push_padded(spans: &mut Vec<Span<'static>>, piece: Option<&Vec<Span<'static>>>, w: usize, base: Style) {
+    let mut used = 0;
+    if let Some(p) = piece {
+        for s in p {
+            used += crate::text::width(&s.content);
+            spans.push(s.clone());
+        }
+    }
+    if used < w {
+        spans.push(Span::styled(" ".repeat(w - used), base));
+    }
+}
+
+/// The styled characters of one side of a row: syntax foreground, diff background, emphasised
+/// changed ranges, highlighted masks; `(absent)` when the side has no value at all.
+fn side_cells(side: &Side, line: Option<usize>, row: &Row, live: bool, theme: &Theme) -> Vec<(char, Style)> {
+    let Some(i) = line else {
+        if side.lines.is_empty() && row.left.or(row.right) == Some(0) {
+            return "(absent)".chars().map(|c| (c, theme.muted())).collect();
+        }
+        return Vec::new();
+    };
+    let text = &side.lines[i];
+    let base = theme.diff_side(row.kind, live).patch(theme.text());
+    let mut styles: Vec<Style> = vec![base; text.len()];
+    if let Some(segs) = side.highlight.get(i) {
+        for seg in segs {
+            for st in styles.iter_mut().take(seg.range.end).skip(seg.range.start) {
+                *st = st.patch(theme.syntax(seg.fg, seg.bold));
+            }
+        }
+    }
+    let ranges = if live { &row.right_ranges } else { &row.left_ranges };
+    for r in ranges {
+        for st in styles.iter_mut().take(r.end).skip(r.start) {
+            *st = st.patch(theme.diff_inline(live));
+        }
+    }
+    let mut from = 0;
+    while let Some(at) = text[from..].find(MASK) {
+        let start = from + at;
+        for st in styles.iter_mut().take(start + MASK.len()).skip(start) {
+            *st = st.patch(theme.sensitive());
+        }
+        from = start + MASK.len();
+    }
+    text.char_indices().map(|(b, c)| (c, styles[b])).collect()
+}
+
+/// Wraps styled characters to `w` columns, merging runs of equal style into spans.
+fn wrap(chars: &[(char, Style)], w: usize) -> Vec<Vec<Span<'static>>> {
+    let mut lines: Vec<Vec<Span<'static>>> = Vec::new();
+    let mut cur: Vec<Span<'static>> = Vec::new();
+    let mut buf = String::new();
+    let mut buf_style: Option<Style> = None;
+    let mut used = 0;
+    let flush = |cur: &mut Vec<Span<'static>>, buf: &mut String, st: Option<Style>| {
+        if !buf.is_empty() {
+            cur.push(Span::styled(std::mem::take(buf), st.unwrap_or_default()));
+        }
+    };
+    for &(c, st) in chars {
+        let cw = c.width().unwrap_or(0);
+        if used + cw > w && used > 0 {
+            flush(&mut cur, &mut buf, buf_style);
+            lines.push(std::mem::take(&mut cur));
+            used = 0;
+        }
+        if buf_style != Some(st) {
+            flush(&mut cur, &mut buf, buf_style);
+            buf_style = Some(st);
+        }
+        buf.push(c);
+        used += cw;
+    }
+    flush(&mut cur, &mut buf, buf_style);
+    if !cur.is_empty() || lines.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}

@@ -1,0 +1,263 @@
+//! End to end in a real pseudo-terminal: the built binary on a fixture report, keys typed, the
+//! screen read back through a terminal emulator (vt100). Waits poll the screen with a generous
+//! timeout; nothing asserts on elapsed time.
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{CommandBuilder, MasterPty, PtySize, native_pty_system};
+
+struct Session {
+    parser: Arc<Mutex<vt100::Parser>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    master: Box<dyn MasterPty + Send>,
+    _config: tempfile::TempDir,
+}
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+fn size(rows: u16, cols: u16) -> PtySize {
+    PtySize {
+        rows,
+        cols,
+        pixel_width: 0,
+        pixel_height: 0,
+    }
+}
+
+impl Session {
+    fn start(args: &[&str]) -> Session {
+        Session::start_with(args, &[])
+    }
+
+    /// Starts with files (name, contents) in a fresh config dir.
+    fn start_with(args: &[&str], config_files: &[(&str, &str)]) -> Session {
+        let pty = native_pty_system();
+        let pair = pty.openpty(size(24, 80)).expect("openpty");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_driftdeck"));
+        for a in args {
+            cmd.arg(a);
+        }
+        cmd.cwd(env!("CARGO_MANIFEST_DIR"));
+        let config = tempfile::tempdir().expect("tempdir");
+        for (name, text) in config_files {
+            std::fs::write(config.path().join(name), text).expect("config file");
+        }
+        cmd.env("DRIFTDECK_CONFIG_DIR", config.path());
+        cmd.env("TERM", "xterm-256color");
+        cmd.env_remove("NO_COLOR");
+        let child = pair.slave.spawn_command(cmd).expect("spawn driftdeck");
+        drop(pair.slave);
+        let mut reader = pair.master.try_clone_reader().expect("reader");
+        let writer = pair.master.take_writer().expect("writer");
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(
+            std::num::NonZeroU16::new(24).expect("rows"),
+            std::num::NonZeroU16::new(80).expect("cols"),
+            0,
+        )));
+        let p = Arc::clone(&parser);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                p.lock().expect("parser").process(&buf[..n]);
+            }
+        });
+        Session {
+            parser,
+            writer,
+            child,
+            master: pair.master,
+            _config: config,
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.parser.lock().expect("parser").screen().contents()
+    }
+
+    /// Polls until `pred` holds for the screen, or fails with the last screen.
+    fn wait_for(&self, what: &str, pred: impl Fn(&vt100::Screen) -> bool) {
+        let start = Instant::now();
+        loop {
+            {
+                let p = self.parser.lock().expect("parser");
+                if pred(p.screen()) {
+                    return;
+                }
+            }
+            assert!(
+                start.elapsed() < TIMEOUT,
+                "timed out waiting for {what}; screen:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    fn wait_text(&self, text: &str) {
+        self.wait_for(text, |s| s.contents().contains(text));
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).expect("write");
+        self.writer.flush().expect("flush");
+    }
+
+    fn resize(&self, rows: u16, cols: u16) {
+        self.master.resize(size(rows, cols)).expect("resize");
+        self.parser.lock().expect("parser").set_size(
+            std::num::NonZeroU16::new(rows).expect("rows"),
+            std::num::NonZeroU16::new(cols).expect("cols"),
+        );
+    }
+
+    fn wait_exit(&mut self) -> portable_pty::ExitStatus {
+        let start = Instant::now();
+        loop {
+            if let Some(st) = self.child.try_wait().expect("try_wait") {
+                return st;
+            }
+            assert!(
+                start.elapsed() < TIMEOUT,
+                "driftdeck did not exit; screen:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    /// After exit, the output thread may still be feeding the parser: wait for the restore.
+    fn wait_restored(&self) {
+        self.wait_for("the terminal to be restored", |s| {
+            !s.alternate_screen() && !s.hide_cursor()
+        });
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+        }
+    }
+}
+
+#[test]
+fn navigate_filter_help_resize_and_quit() {
+    let mut s = Session::start(&["tests/fixtures/ingest/terraform-plan-v1.json"]);
+    // First frame: alternate screen, list and detail drawn.
+    s.wait_for("the first frame", |sc| {
+        sc.alternate_screen() && sc.contents().contains("desired (IaC)")
+    });
+    s.wait_text("aws_security_group.web");
+    let first = s.screen();
+    assert!(first.contains("driftdeck"), "{first}");
+    assert!(first.contains(" 1/"), "position shown: {first}");
+    // The secrets in the fixture are masked; the plaintext canaries never reach the screen.
+    assert!(!first.contains("CANARY"), "{first}");
+
+    // Navigate.
+    s.send(b"j");
+    s.wait_text(" 2/");
+    s.send(b"G");
+    s.wait_for("the last item", |sc| {
+        let c = sc.contents();
+        let status = c.lines().last().unwrap_or("").to_string();
+        status
+            .split_whitespace()
+            .last()
+            .is_some_and(|pos| pos.split_once('/').is_some_and(|(a, b)| a == b))
+    });
+    s.send(b"g");
+    s.wait_text(" 1/");
+
+    // Filter: the prompt shows while typing; Enter applies; the header says so.
+    s.send(b"/");
+    s.send(b"sev>=high");
+    s.wait_text("/ sev>=high");
+    s.send(b"\r");
+    s.wait_text("filter: sev>=high (");
+    s.send(b"\x1b");
+    s.wait_text("filter: none");
+
+    // Help, generated from the keymap.
+    s.send(b"?");
+    s.wait_text("half page down");
+    assert!(s.screen().contains("Ctrl-d"), "{}", s.screen());
+    s.send(b"\x1b");
+    s.wait_for("help to close", |sc| !sc.contents().contains("half page down"));
+
+    // Resize below the minimum and back.
+    s.resize(12, 50);
+    s.wait_text("terminal too small");
+    s.resize(24, 80);
+    s.wait_text("aws_security_group.web");
+
+    // Quit restores the terminal.
+    s.send(b"q");
+    let st = s.wait_exit();
+    assert!(st.success(), "exit status {st:?}");
+    s.wait_restored();
+}
+
+#[test]
+fn hostile_text_is_shown_escaped() {
+    let mut s = Session::start(&["open", "tests/fixtures/tui/hostile-plan.json"]);
+    s.wait_text("aws_instance.evil");
+    // JSON string escapes and the sanitizer make the control characters visible text.
+    s.wait_text("\\u001b[2J");
+    s.wait_text("\\u{202e}");
+    let screen = s.screen();
+    assert!(
+        screen.contains("desired (IaC)"),
+        "the screen was not cleared: {screen}"
+    );
+    assert!(!screen.contains('\u{202e}'), "{screen}");
+    // Ctrl-C quits and restores, like q.
+    s.send(b"\x03");
+    s.wait_exit();
+    s.wait_restored();
+}
+
+#[test]
+fn demo_opens_the_tui() {
+    let mut s = Session::start(&["demo"]);
+    s.wait_text("aws_security_group.web");
+    s.wait_text("reports");
+    s.send(b"q");
+    assert!(s.wait_exit().success());
+    s.wait_restored();
+}
+
+#[test]
+fn sighup_restores_the_terminal() {
+    let mut s = Session::start(&["tests/fixtures/ingest/terraform-plan-v1.json"]);
+    s.wait_for("the first frame", |sc| {
+        sc.alternate_screen() && sc.contents().contains("desired (IaC)")
+    });
+    // portable-pty's signaller sends SIGHUP only (the hang-up of a closed terminal window).
+    s.child.clone_killer().kill().expect("SIGHUP");
+    let st = s.wait_exit();
+    assert!(st.success(), "a hang-up is an orderly exit: {st:?}");
+    s.wait_restored();
+}
+
+#[test]
+fn a_bad_keymap_is_named_and_the_defaults_still_work() {
+    let mut s = Session::start_with(
+        &["tests/fixtures/ingest/terraform-plan-v1.json"],
+        &[("keymap.toml", "[keys]\nteleport = [\"t\"]\n")],
+    );
+    s.wait_text("keymap.toml: invalid keymap");
+    assert!(s.screen().contains("teleport"), "{}", s.screen());
+    s.send(b"j");
+    s.wait_text(" 2/");
+    s.send(b"q");
+    assert!(s.wait_exit().success());
+    s.wait_restored();
+}

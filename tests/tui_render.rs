@@ -1,0 +1,152 @@
+//! Snapshots of the TUI's screens at 80x24 and 120x40 (TestBackend + insta), and buffer-style
+//! asserts where colour is the behaviour.
+
+mod support;
+
+use driftdeck::tui::{Action, Msg, Theme};
+use ratatui::style::{Color, Modifier};
+use support::{demo_state, find, render, screen, select, settle, text};
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+
+fn snap(name: &str, w: u16, h: u16, body: &str) {
+    insta::assert_snapshot!(format!("{name}_{w}x{h}"), body);
+}
+
+#[test]
+fn list_screen() {
+    for (w, h) in SIZES {
+        let s = demo_state(w, h);
+        snap("list", w, h, &screen(&s));
+    }
+}
+
+#[test]
+fn security_group_rule_diff() {
+    for (w, h) in SIZES {
+        let mut s = demo_state(w, h);
+        select(&mut s, "aws_security_group.web");
+        let out = screen(&s);
+        assert!(out.contains("0.0.0.0/0"), "{out}");
+        snap("security_group_rule", w, h, &out);
+    }
+}
+
+#[test]
+fn iam_policy_diff() {
+    for (w, h) in SIZES {
+        let mut s = demo_state(w, h);
+        select(&mut s, "aws_iam_role_policy.deploy");
+        // Scroll the detail to the policy statements.
+        // Scroll the detail until the new statement is on screen.
+        settle(&mut s, Msg::Action(Action::Focus));
+        for _ in 0..60 {
+            if screen(&s).contains(r#""Sid": "HotfixBreakGlass""#) {
+                break;
+            }
+            settle(&mut s, Msg::Action(Action::Down));
+        }
+        let out = screen(&s);
+        assert!(out.contains(r#""Action": "*""#), "{out}");
+        snap("iam_policy", w, h, &out);
+    }
+}
+
+#[test]
+fn masked_secret() {
+    for (w, h) in SIZES {
+        let mut s = demo_state(w, h);
+        select(&mut s, "module.app[\"eu\"].aws_db_instance.main[0]");
+        settle(&mut s, Msg::Action(Action::Focus));
+        settle(&mut s, Msg::Action(Action::Bottom));
+        let out = screen(&s);
+        assert!(out.contains("(sensitive)"), "{out}");
+        snap("masked_secret", w, h, &out);
+    }
+}
+
+#[test]
+fn help_overlay() {
+    for (w, h) in SIZES {
+        let mut s = demo_state(w, h);
+        settle(&mut s, Msg::Action(Action::Help));
+        let out = screen(&s);
+        assert!(out.contains("filter"), "{out}");
+        snap("help", w, h, &out);
+    }
+}
+
+#[test]
+fn filter_prompt() {
+    for (w, h) in SIZES {
+        let mut s = demo_state(w, h);
+        settle(&mut s, Msg::Action(Action::Filter));
+        for c in "sev>=high type:aws_*".chars() {
+            settle(
+                &mut s,
+                Msg::Key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char(
+                    c,
+                ))),
+            );
+        }
+        let out = screen(&s);
+        snap("filter_prompt", w, h, &out);
+    }
+}
+
+#[test]
+fn too_small_message() {
+    for (w, h) in [(50, 20), (80, 12)] {
+        let s = demo_state(w, h);
+        let out = screen(&s);
+        assert!(out.contains("terminal too small"), "{out}");
+        snap("too_small", w, h, &out);
+    }
+}
+
+fn rgb(s: &str) -> Color {
+    driftdeck::tui::theme::parse_color(s).expect("colour")
+}
+
+#[test]
+fn changed_words_have_the_inline_backgrounds() {
+    let mut s = demo_state(120, 40);
+    select(&mut s, "aws_instance.web[0]");
+    let b = render(&s, &Theme::default_dark());
+    let screen = text(&b);
+    let (lx, ly) = find(&b, "t3.medium").unwrap_or_else(|| panic!("{screen}"));
+    let (rx, ry) = find(&b, "t3.xlarge").unwrap_or_else(|| panic!("{screen}"));
+    assert_eq!(ly, ry, "aligned on one row");
+    let (tx, lx, rx) = (lx - 1, lx + 3, rx + 3);
+    // Changed words: the inline removed/added backgrounds from themes/default.toml.
+    assert_eq!(b[(lx, ly)].bg, rgb("#7a2b35"));
+    assert_eq!(b[(rx, ry)].bg, rgb("#2f6b3e"));
+    // Unchanged text of a changed line: the row backgrounds.
+    assert_eq!(b[(tx, ly)].bg, rgb("#3d1f24"));
+    // Syntax colours give the foreground.
+    assert!(matches!(b[(lx, ly)].fg, Color::Rgb(..)), "{:?}", b[(lx, ly)]);
+}
+
+#[test]
+fn added_rows_have_the_added_background() {
+    let mut s = demo_state(120, 40);
+    select(&mut s, "aws_security_group.web");
+    let b = render(&s, &Theme::default_dark());
+    let (x, y) = find(&b, "\"0.0.0.0/0\"").unwrap_or_else(|| panic!("{}", text(&b)));
+    let bg = b[(x, y)].bg;
+    assert!(bg == rgb("#2f6b3e") || bg == rgb("#1d3524"), "{bg:?}");
+    // The left side of an added row is not coloured.
+    assert_eq!(b[(2, y)].bg, Color::Reset, "{}", text(&b));
+}
+
+#[test]
+fn no_color_marks_changes_by_emphasis() {
+    let mut s = demo_state(120, 40);
+    select(&mut s, "aws_instance.web[0]");
+    let b = render(&s, &Theme::monochrome());
+    let (x, y) = find(&b, "t3.xlarge").expect("xlarge");
+    let x = x + 3;
+    assert!(b[(x, y)].modifier.contains(Modifier::REVERSED));
+    assert_eq!(b[(x, y)].bg, Color::Reset);
+    assert_eq!(b[(x, y)].fg, Color::Reset);
+}

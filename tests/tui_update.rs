@@ -1,0 +1,298 @@
+//! Headless tests: drive `update` with keys, actions, mouse and worker messages; assert state.
+
+mod support;
+
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use driftdeck::model::Severity;
+use driftdeck::tui::input::TextOverlay;
+use driftdeck::tui::state::{Focus, Overlay, SortKey};
+use driftdeck::tui::{Action, Effect, Msg, update};
+use support::{demo_state, settle};
+
+fn key(c: char) -> Msg {
+    Msg::Key(KeyEvent::from(KeyCode::Char(c)))
+}
+
+fn type_text(s: &mut driftdeck::tui::State, t: &str) {
+    for c in t.chars() {
+        settle(s, key(c));
+    }
+}
+
+#[test]
+fn filter_narrows_live_and_esc_restores() {
+    let mut s = demo_state(80, 24);
+    let all = s.visible.len();
+    assert!(all >= 20, "demo has {all} items");
+    settle(&mut s, key('/'));
+    assert!(matches!(s.overlays.last(), Some(Overlay::Filter { .. })));
+    type_text(&mut s, "sev>=high");
+    assert!(s.visible.len() < all);
+    assert!(
+        s.visible
+            .iter()
+            .all(|&i| s.report.items[i as usize].severity >= Severity::High)
+    );
+    let high = s.visible.len();
+    // Keep typing: a term still being written does not parse; the last good filter stays.
+    type_text(&mut s, " kind:unm");
+    assert!(s.filter_error.is_some());
+    type_text(&mut s, "anaged");
+    assert!(s.filter_error.is_none());
+    assert!(s.visible.len() < high && !s.visible.is_empty());
+    assert!(
+        s.visible
+            .iter()
+            .all(|&i| s.report.items[i as usize].kind == driftdeck::model::Kind::Unmanaged)
+    );
+    settle(&mut s, Msg::Key(KeyEvent::from(KeyCode::Enter)));
+    assert!(s.overlays.is_empty());
+    assert_eq!(s.filter_text, "sev>=high kind:unmanaged");
+    // Esc outside the prompt clears the filter.
+    settle(&mut s, Msg::Key(KeyEvent::from(KeyCode::Esc)));
+    assert_eq!(s.visible.len(), all);
+    assert!(s.filter_text.is_empty());
+}
+
+#[test]
+fn esc_in_the_prompt_restores_the_previous_filter() {
+    let mut s = demo_state(80, 24);
+    settle(&mut s, key('/'));
+    type_text(&mut s, "type:aws_iam_*");
+    settle(&mut s, Msg::Key(KeyEvent::from(KeyCode::Enter)));
+    let iam = s.visible.clone();
+    assert!(
+        iam.iter()
+            .all(|&i| s.report.items[i as usize].resource_type.starts_with("aws_iam_"))
+    );
+    settle(&mut s, key('/'));
+    type_text(&mut s, " web");
+    assert_ne!(s.visible, iam);
+    settle(&mut s, Msg::Key(KeyEvent::from(KeyCode::Esc)));
+    assert_eq!(s.visible, iam);
+    assert_eq!(s.filter_text, "type:aws_iam_*");
+}
+
+#[test]
+fn sort_cycles_and_keeps_the_selection() {
+    let mut s = demo_state(80, 24);
+    settle(&mut s, key('j'));
+    settle(&mut s, key('j'));
+    let picked = s.selected_index();
+    assert_eq!(s.sort, SortKey::Severity);
+    settle(&mut s, key('s'));
+    assert_eq!(s.sort, SortKey::Address);
+    assert_eq!(s.selected_index(), picked);
+    let addrs: Vec<&str> = s
+        .visible
+        .iter()
+        .map(|&i| s.report.items[i as usize].address.as_str())
+        .collect();
+    assert!(addrs.windows(2).all(|w| w[0] <= w[1]), "{addrs:?}");
+    settle(&mut s, key('s'));
+    assert_eq!(s.sort, SortKey::Kind);
+    let kinds: Vec<_> = s
+        .visible
+        .iter()
+        .map(|&i| s.report.items[i as usize].kind)
+        .collect();
+    assert!(kinds.windows(2).all(|w| w[0] <= w[1]));
+    settle(&mut s, key('s'));
+    assert_eq!(s.sort, SortKey::Severity);
+    let sev: Vec<_> = s
+        .visible
+        .iter()
+        .map(|&i| s.report.items[i as usize].severity)
+        .collect();
+    assert!(sev.windows(2).all(|w| w[0] >= w[1]));
+}
+
+#[test]
+fn navigation_keys_move_and_clamp() {
+    let mut s = demo_state(80, 24);
+    let n = s.visible.len();
+    settle(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+    );
+    assert_eq!(s.selected, n - 1);
+    settle(&mut s, key('j'));
+    assert_eq!(s.selected, n - 1);
+    settle(&mut s, key('g'));
+    assert_eq!(s.selected, 0);
+    settle(&mut s, Msg::Key(KeyEvent::from(KeyCode::PageDown)));
+    let page = driftdeck::tui::layout::list_rows(80, 24);
+    assert_eq!(s.selected, page);
+    assert!(s.list_offset > 0 && s.selected < s.list_offset + page);
+    settle(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL)),
+    );
+    assert_eq!(s.selected, page - page / 2);
+    settle(&mut s, Msg::Key(KeyEvent::from(KeyCode::Up)));
+    assert_eq!(s.selected, page - page / 2 - 1);
+}
+
+#[test]
+fn focus_moves_to_the_detail_which_then_scrolls() {
+    let mut s = demo_state(80, 24);
+    support::select(&mut s, "aws_iam_role_policy.deploy");
+    let selected = s.selected;
+    settle(&mut s, Msg::Key(KeyEvent::from(KeyCode::Tab)));
+    assert_eq!(s.focus, Focus::Detail);
+    settle(&mut s, key('j'));
+    settle(&mut s, key('j'));
+    assert_eq!(s.selected, selected, "j scrolls the detail, not the list");
+    assert_eq!(s.detail_scroll, 2);
+    settle(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+    );
+    let max = s.detail_scroll;
+    settle(&mut s, key('j'));
+    assert_eq!(s.detail_scroll, max, "clamped at the end");
+    settle(&mut s, Msg::Key(KeyEvent::from(KeyCode::Enter)));
+    assert_eq!(s.focus, Focus::List);
+}
+
+#[test]
+fn resize_keeps_the_selection_visible() {
+    let mut s = demo_state(120, 40);
+    settle(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+    );
+    let rows = driftdeck::tui::layout::list_rows(120, 40);
+    assert!(s.selected >= s.list_offset && s.selected < s.list_offset + rows);
+    settle(&mut s, Msg::Resize(80, 24));
+    let rows = driftdeck::tui::layout::list_rows(80, 24);
+    assert!(rows < driftdeck::tui::layout::list_rows(120, 40));
+    assert!(s.selected >= s.list_offset && s.selected < s.list_offset + rows);
+    assert_eq!((s.width, s.height), (80, 24));
+}
+
+#[test]
+fn space_marks_and_unmarks() {
+    let mut s = demo_state(80, 24);
+    let first = s.selected_index().expect("item");
+    settle(&mut s, key(' '));
+    assert!(s.is_marked(first));
+    assert_eq!(s.selected, 1, "marking moves on");
+    let second = s.selected_index().expect("item");
+    settle(&mut s, key(' '));
+    assert_eq!(s.marked, 2);
+    assert_eq!(s.marked_indices(), {
+        let mut v = vec![first, second];
+        v.sort_unstable();
+        v
+    });
+    assert!(support::screen(&s).contains('●'));
+    settle(&mut s, key('k'));
+    settle(&mut s, key(' '));
+    assert!(!s.is_marked(second));
+    assert_eq!(s.marked, 1);
+    // Marks survive filtering and sorting.
+    settle(&mut s, key('s'));
+    assert!(s.is_marked(first));
+}
+
+#[test]
+fn help_opens_scrolls_and_closes() {
+    let mut s = demo_state(80, 24);
+    settle(&mut s, key('?'));
+    let Some(Overlay::Help(h)) = s.overlays.last() else {
+        panic!("help not open");
+    };
+    assert!(
+        h.lines
+            .iter()
+            .any(|l| l.contains("Ctrl-d") && l.contains("half page down"))
+    );
+    let selected = s.selected;
+    settle(&mut s, key('j'));
+    assert_eq!(s.selected, selected, "keys go to the overlay");
+    settle(&mut s, Msg::Key(KeyEvent::from(KeyCode::Esc)));
+    assert!(s.overlays.is_empty());
+}
+
+#[test]
+fn text_overlays_are_generic() {
+    let mut s = demo_state(80, 24);
+    let lines = (0..100).map(|i| format!("line {i}")).collect();
+    s.overlays.push(Overlay::Text(TextOverlay::new("preview", lines)));
+    settle(&mut s, Msg::Key(KeyEvent::from(KeyCode::PageDown)));
+    let Some(Overlay::Text(t)) = s.overlays.last() else {
+        panic!("overlay");
+    };
+    assert!(t.scroll > 0);
+    assert!(support::screen(&s).contains("preview"));
+    settle(&mut s, key('q'));
+    assert!(s.quit);
+}
+
+#[test]
+fn ctrl_c_quits_even_in_the_prompt() {
+    let mut s = demo_state(80, 24);
+    settle(&mut s, key('/'));
+    let fx = update(
+        &mut s,
+        Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+    );
+    assert!(fx.contains(&Effect::Quit));
+}
+
+#[test]
+fn details_are_requested_once_and_stale_results_dropped() {
+    let mut s = demo_state(80, 24);
+    let fx = update(&mut s, Msg::Action(Action::Down));
+    let Some(Effect::PrepareDetail { index, request }) = fx.first().cloned() else {
+        panic!("{fx:?}");
+    };
+    assert_eq!(s.pending, 1);
+    // Moving away and back does not ask again while the request is in flight.
+    assert!(update(&mut s, Msg::Action(Action::Up)).is_empty());
+    assert!(update(&mut s, Msg::Action(Action::Down)).is_empty());
+    let detail = Arc::new(driftdeck::diff::prepare(&s.report.items[index], None));
+    update(
+        &mut s,
+        Msg::DetailReady {
+            index,
+            request: request + 100,
+            detail: Arc::clone(&detail),
+        },
+    );
+    assert!(s.detail(index).is_none(), "a stale answer is dropped");
+    update(
+        &mut s,
+        Msg::DetailReady {
+            index,
+            request,
+            detail,
+        },
+    );
+    assert!(s.detail(index).is_some());
+}
+
+#[test]
+fn mouse_click_selects_and_wheel_scrolls() {
+    let mut s = demo_state(80, 24);
+    let list = driftdeck::tui::layout::inner(driftdeck::tui::layout::areas(80, 24).list);
+    let click = MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: list.x + 5,
+        row: list.y + 3,
+        modifiers: KeyModifiers::NONE,
+    };
+    settle(&mut s, Msg::Mouse(click));
+    assert_eq!(s.selected, 3);
+    let wheel = MouseEvent {
+        kind: MouseEventKind::ScrollDown,
+        column: list.x + 5,
+        row: list.y,
+        modifiers: KeyModifiers::NONE,
+    };
+    settle(&mut s, Msg::Mouse(wheel));
+    assert_eq!(s.selected, 6);
+}
