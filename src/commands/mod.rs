@@ -35,10 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Some(Command::List { reports, format }) => list::run(&reports.reports, format, &taxonomy),
         Some(Command::Check { reports, fail_on }) => check::run(&reports.reports, fail_on.into(), &taxonomy),
-        Some(Command::Demo) => {
-            let reports = demo_reports()?;
-            tui::run(&reports, cli.theme, &taxonomy)
-        }
+        Some(Command::Demo) => tui::demo(cli.theme, &taxonomy, opts),
         Some(Command::Approve {
             report,
             address,
@@ -70,8 +67,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         ),
         Some(Command::Journal { action }) => journal::run(&action, &opts),
         Some(Command::Export { format }) => export::run(format, &opts),
-        Some(Command::Open { reports }) => tui::run(&reports.reports, cli.theme, &taxonomy),
-        None => tui::run(&cli.reports, cli.theme, &taxonomy),
+        Some(Command::Open { reports }) => tui::run(&reports.reports, cli.theme, &taxonomy, opts),
+        None => tui::run(&cli.reports, cli.theme, &taxonomy, opts),
     }
 }
 

@@ -1,26 +1,93 @@
 //! `driftdeck REPORT...`, `driftdeck open` and `driftdeck demo`: the interactive TUI.
 
 use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::classify::Taxonomy;
+use crate::decide::DeciderOptions;
+use crate::model::DriftReport;
 use crate::tui::{self, Options};
 
-/// Loads the reports, then runs the TUI until the user quits.
-pub fn run(paths: &[String], theme: Option<String>, taxonomy: &Taxonomy) -> anyhow::Result<ExitCode> {
+/// Loads the reports, then runs the TUI until the user quits. Decisions are journaled with
+/// `decide` (the IaC directory from `--iac-dir`, default the current directory).
+pub fn run(
+    paths: &[String],
+    theme: Option<String>,
+    taxonomy: &Taxonomy,
+    decide: DeciderOptions,
+) -> anyhow::Result<ExitCode> {
     if paths.is_empty() {
         anyhow::bail!("no reports given: driftdeck REPORT... (or `driftdeck demo`); see --help");
     }
     let report = super::load(paths, taxonomy)?;
+    open(report, theme, Some(decide))
+}
+
+/// The bundled example incident. Decisions go to a scratch copy of its IaC sources (removed on
+/// exit), so trying revert, adopt and approve never changes the files under `assets/demo`.
+pub fn demo(theme: Option<String>, taxonomy: &Taxonomy, decide: DeciderOptions) -> anyhow::Result<ExitCode> {
+    let paths = super::demo_reports()?;
+    let mut report = crate::ingest::load_paths(&paths, taxonomy)?;
+    let src = crate::config::demo_dir()
+        .ok_or_else(|| anyhow::anyhow!("the bundled example incident (assets/demo) was not found"))?
+        .join("iac");
+    let scratch = std::env::temp_dir().join(format!("driftdeck-demo-{}", std::process::id()));
+    copy_tree(&src, &scratch).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: cannot make a scratch copy of the demo IaC sources: {e}",
+            scratch.display()
+        )
+    })?;
+    super::apply_approvals(&mut report, &scratch)?;
+    let opts = DeciderOptions {
+        iac_dir: scratch.clone(),
+        journal: None,
+        approvals: None,
+        ..decide
+    };
+    let res = open(report, theme, Some(opts));
+    let _ = std::fs::remove_dir_all(&scratch);
+    res
+}
+
+fn open(
+    report: DriftReport,
+    theme: Option<String>,
+    decide: Option<DeciderOptions>,
+) -> anyhow::Result<ExitCode> {
     if !std::io::stdout().is_terminal() {
         anyhow::bail!(
             "the TUI needs a terminal on standard output; use `driftdeck list` for a table or JSON"
         );
     }
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let warnings = tui::run(report, &Options { theme, no_color })?;
+    let warnings = tui::run(
+        report,
+        &Options {
+            theme,
+            no_color,
+            decide,
+        },
+    )?;
     for w in warnings {
         eprintln!("driftdeck: warning: {}", crate::text::sanitize(&w));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Copies a directory tree (files and directories; symlinks are skipped).
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let dest: PathBuf = to.join(entry.file_name());
+        if kind.is_dir() {
+            copy_tree(&entry.path(), &dest)?;
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), &dest)?;
+        }
+    }
+    Ok(())
 }

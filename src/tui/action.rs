@@ -28,6 +28,14 @@ pub enum Action {
     Sort,
     /// Mark or unmark the selected item (for batch decisions).
     Mark,
+    /// Revert the selected (or marked) items: bring live back to the IaC.
+    Revert,
+    /// Adopt the selected item's live values into the IaC source.
+    Adopt,
+    /// Approve the selected (or marked) items as temporary divergence.
+    Approve,
+    /// Withdraw the selected item's latest decision.
+    Undo,
     /// Show the key help.
     Help,
     /// Close the overlay, or clear the filter.
@@ -38,7 +46,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order help lists them.
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 19] = [
         Action::Down,
         Action::Up,
         Action::Top,
@@ -51,6 +59,10 @@ impl Action {
         Action::Filter,
         Action::Sort,
         Action::Mark,
+        Action::Revert,
+        Action::Adopt,
+        Action::Approve,
+        Action::Undo,
         Action::Help,
         Action::Close,
         Action::Quit,
@@ -71,6 +83,10 @@ impl Action {
             Action::Filter => "filter",
             Action::Sort => "sort",
             Action::Mark => "mark",
+            Action::Revert => "revert",
+            Action::Adopt => "adopt",
+            Action::Approve => "approve",
+            Action::Undo => "undo",
             Action::Help => "help",
             Action::Close => "close",
             Action::Quit => "quit",
@@ -97,6 +113,10 @@ impl Action {
             Action::Filter => "filter: text, sev:, sev>=, kind:, type:, status:",
             Action::Sort => "cycle sort: severity, address, kind",
             Action::Mark => "mark / unmark item",
+            Action::Revert => "revert: bring live back to the IaC (selected or marked)",
+            Action::Adopt => "adopt: write the live values into the IaC (diff first)",
+            Action::Approve => "approve as temporary divergence (reason, expiry)",
+            Action::Undo => "undo: withdraw the item's latest decision",
             Action::Help => "this help",
             Action::Close => "close overlay / clear filter",
             Action::Quit => "quit",
@@ -109,6 +129,9 @@ impl Action {
             Action::Filter => Some("filter"),
             Action::Sort => Some("sort"),
             Action::Mark => Some("mark"),
+            Action::Revert => Some("revert"),
+            Action::Adopt => Some("adopt"),
+            Action::Approve => Some("approve"),
             Action::Focus => Some("focus"),
             Action::Help => Some("help"),
             Action::Quit => Some("quit"),

@@ -3,7 +3,7 @@
 //! Terminal setup and restoration (quit, panic, SIGTERM, SIGHUP, SIGINT) live here too.
 
 use std::io::{Stdout, Write};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture, Event, EventStream, KeyEventKind};
@@ -15,10 +15,12 @@ use ratatui::backend::CrosstermBackend;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
-use super::state::State;
+use super::decisions;
+use super::state::{Decisions, State};
 use super::theme::Theme;
 use super::update::{Effect, Msg, update};
 use super::{TuiError, views};
+use crate::decide::{Decider, DeciderOptions};
 use crate::diff::{self, Highlighter};
 
 /// Puts the terminal back: mouse off, main screen, cursor visible, cooked mode. Safe to call
@@ -64,15 +66,92 @@ struct Runner {
     report: Arc<crate::model::DriftReport>,
     highlighter: Arc<Option<Highlighter>>,
     tx: mpsc::UnboundedSender<Msg>,
+    /// The decision journal, once opened (decisions run one at a time under this lock).
+    decider: Arc<Mutex<Option<Decider>>>,
+}
+
+fn lock(m: &Mutex<Option<Decider>>) -> std::sync::MutexGuard<'_, Option<Decider>> {
+    // A worker that panicked mid-decision left the journal consistent (appends are atomic).
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Runner {
+    /// Opens the decision journal off the loop (resolving the actor can ask the AWS CLI), then
+    /// reports it and the latest decision per item.
+    fn open_decider(&self, opts: DeciderOptions) {
+        let slot = Arc::clone(&self.decider);
+        let report = Arc::clone(&self.report);
+        let tx = self.tx.clone();
+        tokio::task::spawn_blocking(move || match Decider::open(opts) {
+            Ok(d) => {
+                let ready = Decisions::Ready {
+                    read_only: d.read_only(),
+                    actor: d.actor().name.clone(),
+                    journal: d.options().journal_path().display().to_string(),
+                };
+                let warning = d.journal_warning();
+                let notes = decisions::latest_notes(&d, &report);
+                *lock(&slot) = Some(d);
+                let _ = tx.send(Msg::DecisionsReady(ready));
+                match notes {
+                    Ok(n) => {
+                        let _ = tx.send(Msg::DecisionNotes(n));
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Msg::DecisionsReady(Decisions::Unavailable(e)));
+                    }
+                }
+                if let Some(w) = warning {
+                    let _ = tx.send(Msg::Warning(w));
+                }
+            }
+            Err(e) => {
+                let _ = tx.send(Msg::DecisionsReady(Decisions::Unavailable(e.to_string())));
+            }
+        });
+    }
+
     /// Runs effects; returns true when the loop should end.
     fn run(&self, effects: Vec<Effect>) -> bool {
         let mut quit = false;
         for e in effects {
             match e {
                 Effect::Quit => quit = true,
+                Effect::Prepare { verb, targets } => {
+                    let slot = Arc::clone(&self.decider);
+                    let report = Arc::clone(&self.report);
+                    let tx = self.tx.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let result = match lock(&slot).as_ref() {
+                            Some(d) => decisions::prepare(d, &report, verb, &targets),
+                            None => Err("the decision journal is not open".into()),
+                        };
+                        let _ = tx.send(Msg::Prepared {
+                            verb,
+                            targets,
+                            result,
+                        });
+                    });
+                }
+                Effect::Decide(job) => {
+                    let slot = Arc::clone(&self.decider);
+                    let report = Arc::clone(&self.report);
+                    let tx = self.tx.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let out = tx.clone();
+                        let mut sink = |line: String| {
+                            let _ = out.send(Msg::Output(line));
+                        };
+                        let result = match lock(&slot).as_mut() {
+                            Some(d) => decisions::run_job(d, &report, &job, &|_| None, &mut sink),
+                            None => Err("the decision journal is not open".into()),
+                        };
+                        let _ = tx.send(Msg::Decided {
+                            verb: job.verb,
+                            result,
+                        });
+                    });
+                }
                 Effect::PrepareDetail { index, request } => {
                     let report = Arc::clone(&self.report);
                     let h = Arc::clone(&self.highlighter);
@@ -98,13 +177,19 @@ async fn event_loop(
     terminal: &mut Terminal<CrosstermBackend<Stdout>>,
     mut state: State,
     theme: &Theme,
+    decide: Option<DeciderOptions>,
 ) -> Result<(), TuiError> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let runner = Runner {
         report: Arc::clone(&state.report),
         highlighter: Arc::new(theme.highlighter()),
         tx,
+        decider: Arc::new(Mutex::new(None)),
     };
+    if let Some(opts) = decide {
+        state.decisions = Decisions::Opening;
+        runner.open_decider(opts);
+    }
     let mut events = EventStream::new();
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
@@ -144,7 +229,7 @@ async fn event_loop(
 
 /// Takes over the terminal, runs the TUI until the user quits (or a signal arrives) and restores
 /// the terminal whatever happens.
-pub fn run(mut state: State, theme: &Theme) -> Result<(), TuiError> {
+pub fn run(mut state: State, theme: &Theme, decide: Option<DeciderOptions>) -> Result<(), TuiError> {
     install_panic_hook();
     enable_raw_mode()?;
     let _guard = Guard;
@@ -158,7 +243,7 @@ pub fn run(mut state: State, theme: &Theme) -> Result<(), TuiError> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let res = rt.block_on(event_loop(&mut terminal, state, theme));
+    let res = rt.block_on(event_loop(&mut terminal, state, theme, decide));
     // Workers still computing a diff are not waited for.
     rt.shutdown_background();
     res

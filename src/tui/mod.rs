@@ -5,6 +5,7 @@
 
 pub mod action;
 pub mod app;
+pub mod decisions;
 pub mod filter;
 pub mod input;
 pub mod keymap;
@@ -40,6 +41,8 @@ pub struct Options {
     pub theme: Option<String>,
     /// `NO_COLOR` is set (and not empty).
     pub no_color: bool,
+    /// Where decisions are journaled; `None` disables the decision keys.
+    pub decide: Option<crate::decide::DeciderOptions>,
 }
 
 /// Runs the TUI on a loaded report. Problems with the user's keymap or theme files are shown in
@@ -54,16 +57,62 @@ pub fn run(report: DriftReport, options: &Options) -> Result<Vec<String>, TuiErr
     if let Some(w) = warnings.first() {
         state.set_status(state::Level::Warning, w);
     }
-    app::run(state, &theme)?;
+    app::run(state, &theme, options.decide.clone())?;
     Ok(warnings)
 }
 
 /// Runs effects synchronously until none are left (tests, benches, scripted use): prepares
 /// details in place instead of on a worker.
 pub fn settle(state: &mut State, effects: Vec<Effect>, highlighter: Option<&Highlighter>) {
+    settle_with(state, effects, highlighter, None, &mut |_| {});
+}
+
+/// [`settle`] with a decider: decision effects are carried out in place too, revert output
+/// lines go to `output` as well as to the output overlay.
+pub fn settle_with(
+    state: &mut State,
+    effects: Vec<Effect>,
+    highlighter: Option<&Highlighter>,
+    mut decider: Option<&mut crate::decide::Decider>,
+    output: &mut dyn FnMut(&str),
+) {
     let mut queue = effects;
     while let Some(e) = queue.pop() {
         match e {
+            Effect::Prepare { verb, targets } => {
+                let report = Arc::clone(&state.report);
+                let result = match decider.as_deref() {
+                    Some(d) => decisions::prepare(d, &report, verb, &targets),
+                    None => Err("no decider".into()),
+                };
+                queue.extend(update(
+                    state,
+                    Msg::Prepared {
+                        verb,
+                        targets,
+                        result,
+                    },
+                ));
+            }
+            Effect::Decide(job) => {
+                let report = Arc::clone(&state.report);
+                let mut lines = Vec::new();
+                let result = match decider.as_deref_mut() {
+                    Some(d) => decisions::run_job(d, &report, &job, &|_| None, &mut |l| lines.push(l)),
+                    None => Err("no decider".into()),
+                };
+                for l in lines {
+                    output(&l);
+                    queue.extend(update(state, Msg::Output(l)));
+                }
+                queue.extend(update(
+                    state,
+                    Msg::Decided {
+                        verb: job.verb,
+                        result,
+                    },
+                ));
+            }
             Effect::PrepareDetail { index, request } => {
                 let Some(item) = state.report.items.get(index) else {
                     continue;

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::decisions::DecisionForm;
 use super::filter::{self, Filter};
 use super::input::{TextInput, TextOverlay};
 use super::keymap::Keymap;
@@ -74,6 +75,28 @@ pub enum Overlay {
     },
     /// A scrollable text (previews, command output).
     Text(TextOverlay),
+    /// A decision form (approve, adopt, revert, undo) with its context.
+    Decision(Box<DecisionForm>),
+    /// Output of a running revert; new lines are appended as they arrive.
+    Output(TextOverlay),
+}
+
+/// Whether decisions can be made in this session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decisions {
+    /// The journal is being opened (and the actor resolved).
+    Opening,
+    /// Ready.
+    Ready {
+        /// Read-only: previews only.
+        read_only: bool,
+        /// Who decisions are recorded under.
+        actor: String,
+        /// The journal file.
+        journal: String,
+    },
+    /// Decisions cannot be recorded; why.
+    Unavailable(String),
 }
 
 /// Severity of a status-bar message.
@@ -116,6 +139,8 @@ pub struct ItemSide {
     pub detail: Option<Arc<Detail>>,
     /// The latest detail request for this item (older results are dropped).
     pub detail_request: Option<u64>,
+    /// The latest decision in effect (one line), from the journal.
+    pub decision: Option<String>,
 }
 
 /// The whole TUI state.
@@ -167,6 +192,12 @@ pub struct State {
     pub next_request: u64,
     /// Set when the user asked to quit.
     pub quit: bool,
+    /// Whether decisions can be made.
+    pub decisions: Decisions,
+    /// A decision (or its preparation) is running; another waits until it ends.
+    pub deciding: bool,
+    /// Quit was pressed once while a decision was running.
+    pub quit_armed: bool,
 }
 
 fn order(report: &DriftReport, key: SortKey) -> Vec<u32> {
@@ -220,6 +251,9 @@ impl State {
             pending: 0,
             next_request: 1,
             quit: false,
+            decisions: Decisions::Unavailable("no IaC directory was given".into()),
+            deciding: false,
+            quit_armed: false,
         };
         s.recount();
         s.refresh_visible(None);

@@ -8,10 +8,11 @@ use crossterm::event::{
 };
 
 use super::action::Action;
+use super::decisions::{self, Decided, DecisionForm, DecisionJob, FormOutcome, Prepared, Verb};
 use super::filter;
 use super::input::{InputOutcome, TextOverlay};
 use super::layout;
-use super::state::{Focus, Level, Overlay, State};
+use super::state::{Decisions, Focus, Level, Overlay, State};
 use super::views;
 use crate::diff::Detail;
 
@@ -37,6 +38,30 @@ pub enum Msg {
     },
     /// A periodic tick while work is pending.
     Tick,
+    /// Something to tell the user that is not an error of theirs (e.g. a torn journal tail).
+    Warning(String),
+    /// The decision journal was opened (or could not be).
+    DecisionsReady(Decisions),
+    /// The latest decision per item, from the journal.
+    DecisionNotes(Vec<(usize, Option<String>)>),
+    /// What a decision form confirms was prepared (adoption diff, revert commands).
+    Prepared {
+        /// The decision.
+        verb: Verb,
+        /// Item indices.
+        targets: Vec<usize>,
+        /// The preview, or why it could not be made.
+        result: Result<Prepared, String>,
+    },
+    /// One line of a running revert's output.
+    Output(String),
+    /// A decision was carried out (or refused).
+    Decided {
+        /// The decision.
+        verb: Verb,
+        /// The outcome.
+        result: Result<Decided, String>,
+    },
 }
 
 /// Work for the event loop.
@@ -49,6 +74,16 @@ pub enum Effect {
         /// The request id to answer with.
         request: u64,
     },
+    /// Prepare what a decision form confirms (adoption preview, revert plan) off the loop,
+    /// then send `Msg::Prepared`.
+    Prepare {
+        /// The decision.
+        verb: Verb,
+        /// Item indices.
+        targets: Vec<usize>,
+    },
+    /// Carry out a confirmed decision off the loop (journal first), then send `Msg::Decided`.
+    Decide(Box<DecisionJob>),
     /// Leave the TUI.
     Quit,
 }
@@ -78,6 +113,41 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
         }
         Msg::Tick => {}
+        Msg::DecisionsReady(d) => {
+            match &d {
+                Decisions::Unavailable(why) => {
+                    state.set_status(Level::Warning, &format!("decisions unavailable: {why}"));
+                }
+                Decisions::Ready { read_only: true, .. } => {
+                    state.set_status(Level::Info, "read-only: decisions are previewed, not recorded");
+                }
+                _ => {}
+            }
+            state.decisions = d;
+        }
+        Msg::Warning(w) => state.set_status(Level::Warning, &w),
+        Msg::DecisionNotes(notes) => {
+            for (i, note) in notes {
+                state.side.entry(i).or_default().decision = note;
+            }
+        }
+        Msg::Prepared {
+            verb,
+            targets,
+            result,
+        } => on_prepared(state, verb, targets, result),
+        Msg::Output(line) => {
+            let page = overlay_page(state);
+            if let Some(Overlay::Output(o)) = state
+                .overlays
+                .iter_mut()
+                .rev()
+                .find(|o| matches!(o, Overlay::Output(_)))
+            {
+                o.push_line(&line, page);
+            }
+        }
+        Msg::Decided { verb, result } => on_decided(state, verb, result),
     }
     if state.quit {
         fx.push(Effect::Quit);
@@ -117,6 +187,10 @@ fn on_key(state: &mut State, key: &KeyEvent, fx: &mut Vec<Effect>) {
     }
     if let Some(Overlay::Filter { .. }) = state.overlays.last() {
         on_filter_key(state, key);
+        return;
+    }
+    if let Some(Overlay::Decision(_)) = state.overlays.last() {
+        on_form_key(state, key, fx);
         return;
     }
     if let Some(a) = state.keymap.action(key) {
@@ -166,7 +240,7 @@ pub fn apply_filter(state: &mut State, text: &str) {
 
 fn on_overlay_action(state: &mut State, a: Action) -> bool {
     let page = overlay_page(state);
-    let Some(Overlay::Help(o) | Overlay::Text(o)) = state.overlays.last_mut() else {
+    let Some(Overlay::Help(o) | Overlay::Text(o) | Overlay::Output(o)) = state.overlays.last_mut() else {
         return false;
     };
     let half = signed((page / 2).max(1));
@@ -198,14 +272,23 @@ pub fn overlay_page(state: &State) -> usize {
 // `fx` collects the effects of actions; navigation needs none (the selected item's detail is
 // requested once per message in `update`), decisions will.
 fn on_action(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
-    let _ = fx;
     if on_overlay_action(state, a) {
         return;
     }
     state.status = None;
     let page = layout::list_rows(state.width, state.height).max(1);
     match (a, state.focus) {
-        (Action::Quit, _) => state.quit = true,
+        (Action::Quit, _) => {
+            if state.deciding && !state.quit_armed {
+                state.quit_armed = true;
+                state.set_status(
+                    Level::Warning,
+                    "a decision is still being carried out: press quit again to leave anyway",
+                );
+            } else {
+                state.quit = true;
+            }
+        }
         (Action::Help, _) => {
             let lines = views::help::lines(&state.keymap);
             state
@@ -241,6 +324,10 @@ fn on_action(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
             state.set_status(Level::Info, &format!("sorted by {}", state.sort.label()));
         }
         (Action::Mark, _) => toggle_mark(state),
+        (Action::Approve, _) => start_decision(state, Verb::Approve, fx),
+        (Action::Adopt, _) => start_decision(state, Verb::Adopt, fx),
+        (Action::Revert, _) => start_decision(state, Verb::Revert, fx),
+        (Action::Undo, _) => start_decision(state, Verb::Undo, fx),
         (_, Focus::Detail) => {
             let dpage = layout::detail_rows(state.width, state.height).max(1);
             let delta: isize = match a {
@@ -351,5 +438,185 @@ fn on_mouse(state: &mut State, m: MouseEvent) {
         MouseEventKind::ScrollDown => move_selection(state, 3),
         MouseEventKind::ScrollUp => move_selection(state, -3),
         _ => {}
+    }
+}
+
+/// The items a decision applies to: the marked ones, else the selected one.
+fn decision_targets(state: &State) -> Vec<usize> {
+    let marked = state.marked_indices();
+    if marked.is_empty() {
+        state.selected_index().into_iter().collect()
+    } else {
+        marked
+    }
+}
+
+/// `r`, `a`, `p`, `u`: checks what can be decided, then opens the form (approve, undo) or asks
+/// for the preview it confirms (adopt, revert).
+fn start_decision(state: &mut State, verb: Verb, fx: &mut Vec<Effect>) {
+    let read_only = match &state.decisions {
+        Decisions::Ready { read_only, .. } => *read_only,
+        Decisions::Opening => {
+            state.set_status(
+                Level::Info,
+                "the decision journal is still opening; try again in a moment",
+            );
+            return;
+        }
+        Decisions::Unavailable(why) => {
+            let why = why.clone();
+            state.set_status(Level::Error, &format!("decisions unavailable: {why}"));
+            return;
+        }
+    };
+    if state.deciding {
+        state.set_status(
+            Level::Info,
+            "a decision is still being carried out; wait for it to finish",
+        );
+        return;
+    }
+    let targets = decision_targets(state);
+    if targets.is_empty() {
+        state.set_status(Level::Info, "no item selected");
+        return;
+    }
+    let items: Vec<&crate::model::DriftItem> = targets.iter().map(|&i| &state.report.items[i]).collect();
+    if targets.len() > 1 {
+        if matches!(verb, Verb::Adopt | Verb::Undo) {
+            state.set_status(
+                Level::Error,
+                &format!(
+                    "{} works on one item at a time: unmark items (Space) first",
+                    verb.label()
+                ),
+            );
+            return;
+        }
+        if let Some(big) = items.iter().find(|i| i.severity > crate::model::Severity::Low) {
+            let msg = format!(
+                "batch decisions are for low items only: {} is {} and needs its own decision",
+                big.address, big.severity
+            );
+            state.set_status(Level::Error, &msg);
+            return;
+        }
+    }
+    match verb {
+        Verb::Approve | Verb::Undo => {
+            if read_only {
+                state.set_status(Level::Error, "read-only mode: nothing can be recorded");
+                return;
+            }
+            let last: Vec<Option<String>> = targets
+                .iter()
+                .map(|i| state.side.get(i).and_then(|s| s.decision.clone()))
+                .collect();
+            if verb == Verb::Undo && last.iter().all(Option::is_none) {
+                let address = items[0].address.clone();
+                state.set_status(
+                    Level::Info,
+                    &format!("no decision in effect on {address} to undo"),
+                );
+                return;
+            }
+            let context = decisions::plain_context(verb, &items, &last);
+            let form = DecisionForm::new(verb, targets, &items, context, Prepared::None, read_only);
+            state.overlays.push(Overlay::Decision(Box::new(form)));
+        }
+        Verb::Adopt | Verb::Revert => {
+            state.deciding = true;
+            state.pending += 1;
+            state.set_status(Level::Info, &format!("preparing {}…", verb.label()));
+            fx.push(Effect::Prepare { verb, targets });
+        }
+    }
+}
+
+fn on_prepared(state: &mut State, verb: Verb, targets: Vec<usize>, result: Result<Prepared, String>) {
+    state.deciding = false;
+    state.pending = state.pending.saturating_sub(1);
+    let prepared = match result {
+        Ok(p) => p,
+        Err(e) => {
+            state.set_status(Level::Error, &format!("{} not possible: {e}", verb.label()));
+            return;
+        }
+    };
+    state.status = None;
+    let read_only = matches!(state.decisions, Decisions::Ready { read_only: true, .. });
+    let context = match &prepared {
+        Prepared::Adopt(p) => decisions::adopt_context(p),
+        Prepared::Revert(p) => decisions::revert_context(p),
+        Prepared::None => Vec::new(),
+    };
+    let report = std::sync::Arc::clone(&state.report);
+    let items: Vec<&crate::model::DriftItem> = targets.iter().filter_map(|&i| report.items.get(i)).collect();
+    let form = DecisionForm::new(verb, targets, &items, context, prepared, read_only);
+    state.overlays.push(Overlay::Decision(Box::new(form)));
+}
+
+fn on_form_key(state: &mut State, key: &KeyEvent, fx: &mut Vec<Effect>) {
+    let page = views::decision::context_rows(state.width, state.height);
+    let Some(Overlay::Decision(form)) = state.overlays.last_mut() else {
+        return;
+    };
+    match form.handle_key(key, page) {
+        FormOutcome::Stay => {}
+        FormOutcome::Cancel => {
+            state.overlays.pop();
+            state.set_status(Level::Info, "cancelled: nothing was recorded");
+        }
+        FormOutcome::Submit(job) => {
+            let verb = job.verb;
+            state.overlays.pop();
+            state.deciding = true;
+            state.pending += 1;
+            if verb == Verb::Revert {
+                let mut o = super::input::TextOverlay::new("revert output", Vec::new());
+                o.follow = true;
+                state.overlays.push(Overlay::Output(o));
+            }
+            state.set_status(
+                Level::Info,
+                &format!("{}: recording in the journal…", verb.label()),
+            );
+            fx.push(Effect::Decide(job));
+        }
+    }
+}
+
+fn on_decided(state: &mut State, verb: Verb, result: Result<Decided, String>) {
+    state.deciding = false;
+    state.pending = state.pending.saturating_sub(1);
+    match result {
+        Ok(d) => {
+            let changed = !d.statuses.is_empty();
+            if changed {
+                let keep = state.selected_index();
+                let report = std::sync::Arc::make_mut(&mut state.report);
+                for (i, status, expires) in &d.statuses {
+                    if let Some(item) = report.items.get_mut(*i) {
+                        item.status = status.clone();
+                        item.approval_expires.clone_from(expires);
+                    }
+                }
+                state.recount();
+                state.refresh_visible(keep);
+                keep_selection_visible(state);
+            }
+            for (i, note) in d.notes {
+                let side = state.side.entry(i).or_default();
+                side.decision = note;
+                if side.marked {
+                    side.marked = false;
+                    state.marked = state.marked.saturating_sub(1);
+                }
+            }
+            state.set_status(Level::Info, &d.summary);
+        }
+        Err(e) => {
+            state.set_status(Level::Error, &format!("{} failed: {e}", verb.label()));
+        }
     }
 }

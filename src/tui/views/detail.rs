@@ -55,6 +55,15 @@ pub fn lines(state: &State, theme: &Theme, width: usize) -> Vec<Line<'static>> {
     };
     let item = &state.report.items[index];
     let mut out = summary(item, theme, width);
+    if let Some(d) = state.side.get(&index).and_then(|s| s.decision.as_deref()) {
+        wrap_text(
+            &mut out,
+            &[Span::styled("decision ".to_string(), theme.muted())],
+            d,
+            theme.ok(),
+            width,
+        );
+    }
     match state.detail(index) {
         None => out.push(Line::from(Span::styled("preparing the diff…", theme.muted()))),
         Some(d) => {
@@ -112,6 +121,9 @@ fn summary(item: &DriftItem, theme: &Theme, width: usize) -> Vec<Line<'static>> 
         facts.push(s(r));
     }
     facts.push(item.status.as_str().to_string());
+    if let Some(exp) = &item.approval_expires {
+        facts.push(format!("until {}", s(exp)));
+    }
     wrap_text(&mut out, &[], &facts.join(" · "), theme.muted(), width);
     let badge = super::list::badge(item.severity);
     if item.why.is_empty() {

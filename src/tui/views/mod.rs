@@ -1,6 +1,7 @@
 //! Drawing: pure functions of `&State` and the theme into a ratatui frame. Views never change
 //! state; anything they need to remember lives in [`State`].
 
+pub mod decision;
 pub mod detail;
 pub mod header;
 pub mod help;
@@ -31,8 +32,11 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
     status::draw(frame, a.status, state, theme);
     for o in &state.overlays {
         match o {
-            Overlay::Help(t) | Overlay::Text(t) => {
+            Overlay::Help(t) | Overlay::Text(t) | Overlay::Output(t) => {
                 popup::draw_text(frame, overlay_area(area.width, area.height), t, theme);
+            }
+            Overlay::Decision(form) => {
+                decision::draw(frame, overlay_area(area.width, area.height), form, theme);
             }
             Overlay::Filter { input, .. } => {
                 popup::draw_prompt(frame, a.status, "/", input, state.filter_error.as_deref(), theme);
