@@ -1,5 +1,6 @@
 //! One function per subcommand; each calls the same library functions the TUI uses.
 
+mod attribute;
 mod check;
 mod list;
 
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let reports = demo_reports()?;
             list::run(&reports, OutputFormat::Table, &taxonomy)
         }
+        Command::Attribute(args) => attribute::run(&args, &taxonomy),
     }
 }
 
