@@ -28,6 +28,8 @@ pub const HISTORY_SECS: i64 = 90 * 24 * 3600;
 /// Default pace: a little under the 2 requests/s limit.
 pub const DEFAULT_RATE: f64 = 1.9;
 const MAX_ATTEMPTS: u32 = 8;
+/// Attempts for transient failures other than throttling (network, 5xx).
+const MAX_TRANSIENT_ATTEMPTS: u32 = 3;
 const THROTTLE_CODES: [&str; 6] = [
     "ThrottlingException",
     "Throttling",
@@ -260,6 +262,7 @@ impl CloudTrailSource {
         token: Option<String>,
     ) -> Result<aws_sdk_cloudtrail::operation::lookup_events::LookupEventsOutput, SourceError> {
         let mut last = SourceError::Service("no attempt made".into());
+        let mut transient = 0;
         for n in 1..=MAX_ATTEMPTS {
             limiter.acquire().await;
             let res = client
@@ -275,8 +278,14 @@ impl CloudTrailSource {
                 Ok(out) => return Ok(out),
                 Err(Verdict::Fail(e)) => return Err(e),
                 Err(Verdict::Retry(e)) => {
-                    if matches!(&e, SourceError::Service(m) if m == "throttled") {
+                    let throttled = matches!(&e, SourceError::Service(m) if m == "throttled");
+                    if throttled {
                         self.throttled.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    } else {
+                        transient += 1;
+                        if transient >= MAX_TRANSIENT_ATTEMPTS {
+                            return Err(e);
+                        }
                     }
                     last = e;
                     tokio::time::sleep(backoff(n)).await;

@@ -113,7 +113,10 @@ impl Engine {
             let mut start = since.unwrap_or_else(|| anchor.unwrap_or(now) - LOOKBACK_SECS);
             if let Some(max) = max_back {
                 // LookupEvents rejects a start older than its history; stay a little inside it.
-                start = start.max(now - max + 300);
+                // Rounded up to the next midnight so the window (and the cache key) stays the
+                // same for a whole day of reopening.
+                let oldest = (now - max).div_euclid(86_400) * 86_400 + 86_400;
+                start = start.max(oldest);
             }
             Window { start: start.min(end), end }
         };
@@ -273,7 +276,10 @@ impl Engine {
                     ok_lookups += 1;
                     events.extend(evs.iter().cloned());
                 }
-                Err(e) => errors.push(e),
+                Err(e) => {
+                    errors.push(e);
+                    break;
+                }
             }
         }
         let (mut ok, mut denied) = matcher::rank(item, &plan, &events, &self.pipeline);

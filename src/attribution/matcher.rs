@@ -217,14 +217,22 @@ pub fn item_keys(item: &DriftItem) -> ItemKeys {
     if let Some(id) = item.identity.get("id") {
         composite_id(&item.resource_type, id, &mut keys);
     }
-    // An ARN's tail is the name events often use (`db:app-eu-main`, `function:x`).
+    // An ARN's resource part is the name events often use (`db:app-eu-main` → `app-eu-main`,
+    // `log-group:/platform/audit` → `/platform/audit`).
     let arns: Vec<String> = keys.values.iter().filter(|(_, v)| v.starts_with("arn:")).map(|(_, v)| v.clone()).collect();
     for a in arns {
-        if let Some(tail) = a.rsplit([':', '/']).next() {
-            keys.push("arntail", tail);
+        if let Some(name) = arn_resource_name(&a) {
+            keys.push("arntail", name);
         }
     }
     keys
+}
+
+/// The resource name inside an ARN: the part after `<type>:` or `<type>/`.
+pub fn arn_resource_name(arn: &str) -> Option<&str> {
+    let resource = arn.splitn(6, ':').nth(5)?;
+    let cut = resource.find([':', '/'])?;
+    Some(&resource[cut + 1..]).filter(|r| !r.is_empty())
 }
 
 /// The normalised top-level attribute names that drifted.
@@ -309,7 +317,8 @@ fn value_matches(leaf: &str, want: &str) -> bool {
     let leaf = leaf.trim_end_matches('.');
     let want = want.trim_end_matches('.');
     leaf == want
-        || leaf
+        || want.len() >= 6
+            && leaf
             .strip_suffix(want)
             .is_some_and(|p| p.ends_with(['/', ':']) && (p.starts_with("arn:") || p.starts_with('/') || p.starts_with("http")))
 }
@@ -502,5 +511,8 @@ mod tests {
         assert!(value_matches("status.corp.example.", "status.corp.example"));
         assert!(value_matches("arn:aws:rds:eu-west-1:1:db:app", "app"));
         assert!(!value_matches("myapp", "app"));
+        assert!(!value_matches("/aws/payments-prod/audit", "audit"));
+        assert_eq!(arn_resource_name("arn:aws:logs:eu-west-1:1:log-group:/platform/audit"), Some("/platform/audit"));
+        assert_eq!(arn_resource_name("arn:aws:kms:eu-west-1:1:key/0f6e"), Some("0f6e"));
     }
 }
