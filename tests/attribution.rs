@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
+use aws_sdk_cloudtrail::error::ProvideErrorMetadata;
+use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use driftdeck::attribution::actor::{PipelinePrincipals, mfa_of, out_of_band, resolve_actor, resolve_tool};
 use driftdeck::attribution::archive::ArchiveSource;
 use driftdeck::attribution::cache::Cache;
@@ -22,6 +24,7 @@ use driftdeck::classify::Taxonomy;
 use driftdeck::model::{DriftItem, DriftReport};
 use serde_json::{Value, json};
 use support::FakeCloudTrail;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn demo_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/demo")
@@ -29,20 +32,48 @@ fn demo_dir() -> PathBuf {
 
 fn demo_report() -> DriftReport {
     let dir = demo_dir().join("reports");
-    let paths: Vec<String> = ["terraform-plan.json", "driftctl-scan.json", "cloudformation-drift.json"]
-        .iter()
-        .map(|f| dir.join(f).display().to_string())
-        .collect();
+    let paths: Vec<String> = [
+        "terraform-plan.json",
+        "driftctl-scan.json",
+        "cloudformation-drift.json",
+    ]
+    .iter()
+    .map(|f| dir.join(f).display().to_string())
+    .collect();
     driftdeck::ingest::load_paths(&paths, &Taxonomy::defaults().expect("taxonomy")).expect("demo loads")
 }
 
 /// STORY.md's attribution table: key (address, or id for driftctl/CloudFormation items) →
 /// (eventID, actor, tool, out-of-band).
 const STORY: [(&str, &str, &str, &str, bool); 23] = [
-    ("aws_security_group.web", "8df08078-a22e-4180-85c2-c2af3977a654", "jane.doe@corp.example", "console", true),
-    ("aws_iam_role_policy.deploy", "c1b87f1a-7323-491b-99f9-cbef0f69a4d0", "bob", "aws-cli", true),
-    ("aws_iam_role.ci", "3a124c64-7e02-4f05-b7c1-dce27f7695f5", "gha-finops-tagging-4471", "terraform", false),
-    ("module.app[\"eu\"].aws_db_instance.main[0]", "9ad9b9a2-5e78-454d-b065-a1c284cc4549", "oncall-sre", "sdk", true),
+    (
+        "aws_security_group.web",
+        "8df08078-a22e-4180-85c2-c2af3977a654",
+        "jane.doe@corp.example",
+        "console",
+        true,
+    ),
+    (
+        "aws_iam_role_policy.deploy",
+        "c1b87f1a-7323-491b-99f9-cbef0f69a4d0",
+        "bob",
+        "aws-cli",
+        true,
+    ),
+    (
+        "aws_iam_role.ci",
+        "3a124c64-7e02-4f05-b7c1-dce27f7695f5",
+        "gha-finops-tagging-4471",
+        "terraform",
+        false,
+    ),
+    (
+        "module.app[\"eu\"].aws_db_instance.main[0]",
+        "9ad9b9a2-5e78-454d-b065-a1c284cc4549",
+        "oncall-sre",
+        "sdk",
+        true,
+    ),
     (
         "module.app[\"eu\"].aws_s3_bucket_server_side_encryption_configuration.data",
         "2f314fdb-43c4-4bc7-a4cc-dcf9ea5ee53c",
@@ -57,14 +88,62 @@ const STORY: [(&str, &str, &str, &str, bool); 23] = [
         "aws-cli",
         true,
     ),
-    ("aws_instance.web[0]", "78b7d0ac-8477-4ce0-8e4c-da11b43c589b", "oncall-sre", "aws-cli", true),
-    ("aws_instance.web[1]", "f3194a3b-381e-43e7-952c-466e473a1797", "jane.doe@corp.example", "console", true),
-    ("aws_cloudwatch_log_group.audit", "f054e0b8-3ce3-494d-b394-7d9c777a5bbb", "backdoor-admin", "aws-cli", true),
-    ("aws_kms_key.data", "bafe9bd1-20c5-4152-9127-c47089bf36a2", "bob", "aws-cli", true),
-    ("aws_lambda_function.ingest", "c1acc990-6424-450a-a36b-f9b3ddcb369d", "oncall-sre", "sdk", true),
-    ("aws_cloudtrail.main", "90237de7-232a-49de-bed4-32292ed99a49", "backdoor-admin", "aws-cli", true),
-    ("backdoor-admin", "98daa4bf-7559-4f89-b3fb-95ee22432045", "root", "console", true),
-    ("AKIARZ3Q4EXMPLBDADM7", "6a015b66-5e4a-429c-9be7-df00cba497dd", "root", "console", true),
+    (
+        "aws_instance.web[0]",
+        "78b7d0ac-8477-4ce0-8e4c-da11b43c589b",
+        "oncall-sre",
+        "aws-cli",
+        true,
+    ),
+    (
+        "aws_instance.web[1]",
+        "f3194a3b-381e-43e7-952c-466e473a1797",
+        "jane.doe@corp.example",
+        "console",
+        true,
+    ),
+    (
+        "aws_cloudwatch_log_group.audit",
+        "f054e0b8-3ce3-494d-b394-7d9c777a5bbb",
+        "backdoor-admin",
+        "aws-cli",
+        true,
+    ),
+    (
+        "aws_kms_key.data",
+        "bafe9bd1-20c5-4152-9127-c47089bf36a2",
+        "bob",
+        "aws-cli",
+        true,
+    ),
+    (
+        "aws_lambda_function.ingest",
+        "c1acc990-6424-450a-a36b-f9b3ddcb369d",
+        "oncall-sre",
+        "sdk",
+        true,
+    ),
+    (
+        "aws_cloudtrail.main",
+        "90237de7-232a-49de-bed4-32292ed99a49",
+        "backdoor-admin",
+        "aws-cli",
+        true,
+    ),
+    (
+        "backdoor-admin",
+        "98daa4bf-7559-4f89-b3fb-95ee22432045",
+        "root",
+        "console",
+        true,
+    ),
+    (
+        "AKIARZ3Q4EXMPLBDADM7",
+        "6a015b66-5e4a-429c-9be7-df00cba497dd",
+        "root",
+        "console",
+        true,
+    ),
     (
         "backdoor-admin-arn:aws:iam::aws:policy/AdministratorAccess",
         "b6d9f6f4-5cdc-48b9-9a64-00c790010259",
@@ -72,12 +151,48 @@ const STORY: [(&str, &str, &str, &str, bool); 23] = [
         "console",
         true,
     ),
-    ("sgrule-950722393", "23961c52-2970-4819-ae6f-8f356f02bfb4", "backdoor-admin", "aws-cli", true),
-    ("aws_s3_bucket_policy.flowlogs", "df219833-d97b-401b-b581-437a489229e0", "backdoor-admin", "aws-cli", true),
-    ("module.edge.aws_route53_record.status", "fe014372-9313-4adf-bba3-fec76ca387b5", "bob", "aws-cli", true),
-    ("aws_lb_listener.https", "521b55ad-a989-48e5-9645-f8997a98714f", "oncall-sre", "aws-cli", true),
-    ("sg-0c9d8e7f6a5b4c3d2", "9e450909-a8d1-4dea-9ddf-c65e144b2080", "oncall-sre", "aws-cli", true),
-    ("payments-prod-receipts-111122223333", "13d38b63-47e3-4c09-b70c-349f6dcb6633", "bob", "aws-cli", true),
+    (
+        "sgrule-950722393",
+        "23961c52-2970-4819-ae6f-8f356f02bfb4",
+        "backdoor-admin",
+        "aws-cli",
+        true,
+    ),
+    (
+        "aws_s3_bucket_policy.flowlogs",
+        "df219833-d97b-401b-b581-437a489229e0",
+        "backdoor-admin",
+        "aws-cli",
+        true,
+    ),
+    (
+        "module.edge.aws_route53_record.status",
+        "fe014372-9313-4adf-bba3-fec76ca387b5",
+        "bob",
+        "aws-cli",
+        true,
+    ),
+    (
+        "aws_lb_listener.https",
+        "521b55ad-a989-48e5-9645-f8997a98714f",
+        "oncall-sre",
+        "aws-cli",
+        true,
+    ),
+    (
+        "sg-0c9d8e7f6a5b4c3d2",
+        "9e450909-a8d1-4dea-9ddf-c65e144b2080",
+        "oncall-sre",
+        "aws-cli",
+        true,
+    ),
+    (
+        "payments-prod-receipts-111122223333",
+        "13d38b63-47e3-4c09-b70c-349f6dcb6633",
+        "bob",
+        "aws-cli",
+        true,
+    ),
     (
         "https://sqs.eu-west-1.amazonaws.com/111122223333/payments-prod-settlement",
         "1e527ff9-160e-47a4-89f1-c7e23916e1df",
@@ -85,7 +200,13 @@ const STORY: [(&str, &str, &str, &str, bool); 23] = [
         "console",
         true,
     ),
-    ("/aws/payments-prod/audit", "27f82f94-6709-4347-bf02-83a32bc318aa", "backdoor-admin", "aws-cli", true),
+    (
+        "/aws/payments-prod/audit",
+        "27f82f94-6709-4347-bf02-83a32bc318aa",
+        "backdoor-admin",
+        "aws-cli",
+        true,
+    ),
 ];
 
 fn find<'a>(report: &'a DriftReport, key: &str) -> &'a DriftItem {
@@ -93,16 +214,31 @@ fn find<'a>(report: &'a DriftReport, key: &str) -> &'a DriftItem {
         .items
         .iter()
         .find(|i| i.address == key)
-        .or_else(|| report.items.iter().find(|i| i.identity.get("id").map(String::as_str) == Some(key)))
+        .or_else(|| {
+            report
+                .items
+                .iter()
+                .find(|i| i.identity.get("id").map(String::as_str) == Some(key))
+        })
         .unwrap_or_else(|| panic!("no demo item {key}"))
 }
 
 fn check_story(report: &DriftReport, results: &[Attribution], keys: &[&str]) {
     for (key, event, actor, tool, oob) in STORY.iter().filter(|s| keys.is_empty() || keys.contains(&s.0)) {
         let item = find(report, key);
-        let a = results.iter().find(|a| a.item_id == item.id).unwrap_or_else(|| panic!("no result for {key}"));
-        let best = a.best.as_ref().unwrap_or_else(|| panic!("{key}: not attributed: {a:?}"));
-        assert_eq!(best.event_id, *event, "{key}: wrong event {} {}", best.event_name, best.event_time);
+        let a = results
+            .iter()
+            .find(|a| a.item_id == item.id)
+            .unwrap_or_else(|| panic!("no result for {key}"));
+        let best = a
+            .best
+            .as_ref()
+            .unwrap_or_else(|| panic!("{key}: not attributed: {a:?}"));
+        assert_eq!(
+            best.event_id, *event,
+            "{key}: wrong event {} {}",
+            best.event_name, best.event_time
+        );
         assert_eq!(best.actor.display, *actor, "{key}");
         assert_eq!(best.tool.as_str(), *tool, "{key}");
         assert_eq!(best.out_of_band, *oob, "{key}");
@@ -123,13 +259,37 @@ async fn archive_attributes_every_demo_item_as_the_story_says() {
     let results = engine.attribute_all(&report.items).await;
     check_story(&report, &results, &[]);
     // Denied attempts are context, never the cause.
-    let t1 = &results[report.items.iter().position(|i| i.address == "aws_security_group.web").expect("T1")];
-    assert!(t1.denied.iter().any(|d| d.event_id == "99356597-6fba-4662-b6a7-30b7b12e9eed" && d.actor.display == "bob"));
-    let t2 = &results[report.items.iter().position(|i| i.address == "aws_iam_role_policy.deploy").expect("T2")];
-    assert!(t2.denied.iter().any(|d| d.event_id == "ab57f985-4332-43da-a75a-2e199b58ba8d"));
-    assert!(t2.candidates.iter().any(|c| c.event_id == "9dfb369b-ab13-4fae-a276-55daa05f1119"), "in-band apply kept as context");
+    let t1 = &results[report
+        .items
+        .iter()
+        .position(|i| i.address == "aws_security_group.web")
+        .expect("T1")];
+    assert!(
+        t1.denied
+            .iter()
+            .any(|d| d.event_id == "99356597-6fba-4662-b6a7-30b7b12e9eed" && d.actor.display == "bob")
+    );
+    let t2 = &results[report
+        .items
+        .iter()
+        .position(|i| i.address == "aws_iam_role_policy.deploy")
+        .expect("T2")];
+    assert!(
+        t2.denied
+            .iter()
+            .any(|d| d.event_id == "ab57f985-4332-43da-a75a-2e199b58ba8d")
+    );
+    assert!(
+        t2.candidates
+            .iter()
+            .any(|c| c.event_id == "9dfb369b-ab13-4fae-a276-55daa05f1119"),
+        "in-band apply kept as context"
+    );
     assert_eq!(t1.best.as_ref().map(|b| b.confidence), Some(Confidence::High));
-    assert_eq!(t1.best.as_ref().map(|b| b.matched.clone()), Some(vec!["ingress".to_string()]));
+    assert_eq!(
+        t1.best.as_ref().map(|b| b.matched.clone()),
+        Some(vec!["ingress".to_string()])
+    );
     assert!(t1.best.as_ref().is_some_and(|b| b.mfa));
     assert!(engine.take_warnings().is_empty());
 }
@@ -166,19 +326,42 @@ fn record(id: &str, name: &str, time: &str, group: &str) -> Value {
 #[tokio::test]
 async fn malformed_files_are_named_and_the_rest_still_read() {
     let dir = tempfile::tempdir().expect("tmp");
-    let day = dir.path().join("AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/20");
-    let a = record("e-1", "AuthorizeSecurityGroupIngress", "2026-11-20T10:00:00Z", "sg-0123456789abcdef0");
-    let b = record("e-2", "RevokeSecurityGroupIngress", "2026-11-20T11:00:00Z", "sg-0123456789abcdef0");
-    gz(&day.join("f1.json.gz"), &json!({"Records": [a.clone(), b.clone()]}).to_string());
+    let day = dir
+        .path()
+        .join("AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/20");
+    let a = record(
+        "e-1",
+        "AuthorizeSecurityGroupIngress",
+        "2026-11-20T10:00:00Z",
+        "sg-0123456789abcdef0",
+    );
+    let b = record(
+        "e-2",
+        "RevokeSecurityGroupIngress",
+        "2026-11-20T11:00:00Z",
+        "sg-0123456789abcdef0",
+    );
+    gz(
+        &day.join("f1.json.gz"),
+        &json!({"Records": [a.clone(), b.clone()]}).to_string(),
+    );
     gz(&day.join("f2.json.gz"), &json!({"Records": [a, b]}).to_string()); // duplicate delivery
     // Truncated gzip: the records before the cut are still read.
     let mut full = Vec::new();
     {
         let mut e = flate2::write::GzEncoder::new(&mut full, flate2::Compression::default());
         let many: Vec<Value> = (0..400)
-            .map(|i| record(&format!("e-3-{i}"), "AuthorizeSecurityGroupIngress", "2026-11-20T12:00:00Z", &format!("sg-{i:017}")))
+            .map(|i| {
+                record(
+                    &format!("e-3-{i}"),
+                    "AuthorizeSecurityGroupIngress",
+                    "2026-11-20T12:00:00Z",
+                    &format!("sg-{i:017}"),
+                )
+            })
             .collect();
-        e.write_all(json!({"Records": many}).to_string().as_bytes()).expect("w");
+        e.write_all(json!({"Records": many}).to_string().as_bytes())
+            .expect("w");
         e.finish().expect("f");
     }
     std::fs::write(day.join("cut.json.gz"), &full[..full.len() - 40]).expect("write");
@@ -189,11 +372,18 @@ async fn malformed_files_are_named_and_the_rest_still_read() {
     let src = ArchiveSource::open(dir.path()).expect("opens");
     let warnings = src.take_warnings();
     for f in ["cut.json.gz", "junk.json", "other.json", "plain-bytes.json.gz"] {
-        assert!(warnings.iter().any(|w| w.contains(f)), "no warning names {f}: {warnings:?}");
+        assert!(
+            warnings.iter().any(|w| w.contains(f)),
+            "no warning names {f}: {warnings:?}"
+        );
     }
     let ids: Vec<&str> = src.events().iter().map(|e| e.event_id.as_str()).collect();
     assert!(ids.contains(&"e-1") && ids.contains(&"e-2"), "{ids:?}");
-    assert_eq!(ids.iter().filter(|i| **i == "e-1").count(), 1, "duplicates collapse");
+    assert_eq!(
+        ids.iter().filter(|i| **i == "e-1").count(),
+        1,
+        "duplicates collapse"
+    );
     assert!(ids.contains(&"e-3-0"), "records before the cut are kept");
     assert!(!ids.contains(&"e-3-399"), "the cut-off tail is not invented");
     assert!(src.duplicate_count() >= 2);
@@ -221,15 +411,17 @@ fn subset(report: &DriftReport, keys: &[&str]) -> DriftReport {
 async fn live_sdk_attributes_a_realistic_incident_and_the_cache_makes_reopening_free() {
     let server = FakeCloudTrail::start(support::demo_records()).await;
     let keys = [
-        "aws_security_group.web",                                                     // no Resources: EventName fallback
-        "aws_iam_role_policy.deploy",                                                 // us-east-1, denied attempt first
+        "aws_security_group.web",     // no Resources: EventName fallback
+        "aws_iam_role_policy.deploy", // us-east-1, denied attempt first
         "module.app[\"eu\"].aws_s3_bucket_server_side_encryption_configuration.data", // ResourceName hit
-        "sgrule-950722393",                                                           // flat AuthorizeSecurityGroupIngress
+        "sgrule-950722393",           // flat AuthorizeSecurityGroupIngress
     ];
     let report = subset(&demo_report(), &keys);
     let cache_dir = tempfile::tempdir().expect("tmp");
     let run = || async {
-        let src = CloudTrailSource::new(live_opts(&server.url)).await.expect("source");
+        let src = CloudTrailSource::new(live_opts(&server.url))
+            .await
+            .expect("source");
         let engine = Engine::new(
             Arc::new(src),
             &report,
@@ -248,8 +440,14 @@ async fn live_sdk_attributes_a_realistic_incident_and_the_cache_makes_reopening_
         assert!(a.message.is_none(), "no error reaches the caller: {a:?}");
     }
     check_story(&report, &results, &keys);
-    assert!(results[0].denied.iter().any(|d| d.actor.display == "bob"), "denied attempt shown as context");
-    assert_ne!(results[1].best.as_ref().map(|b| b.actor.display.as_str()), Some("oncall-sre"));
+    assert!(
+        results[0].denied.iter().any(|d| d.actor.display == "bob"),
+        "denied attempt shown as context"
+    );
+    assert_ne!(
+        results[1].best.as_ref().map(|b| b.actor.display.as_str()),
+        Some("oncall-sre")
+    );
     assert!(results[0].best.as_ref().is_some_and(|b| b.region == "eu-west-1"));
     assert!(results[1].best.as_ref().is_some_and(|b| b.region == "us-east-1"));
     let first = server.lookup_requests();
@@ -267,12 +465,24 @@ async fn throttling_is_retried_and_never_surfaced_and_pages_are_followed() {
     // 60 events of one call: two pages of 50 + 10.
     let mut recs = Vec::new();
     for i in 0..60 {
-        recs.push(record(&format!("bulk-{i:02}"), "RevokeSecurityGroupIngress", &format!("2026-11-20T10:{i:02}:00Z"), "sg-0fffffffffffffff0"));
+        recs.push(record(
+            &format!("bulk-{i:02}"),
+            "RevokeSecurityGroupIngress",
+            &format!("2026-11-20T10:{i:02}:00Z"),
+            "sg-0fffffffffffffff0",
+        ));
     }
-    recs.push(record("target", "AuthorizeSecurityGroupIngress", "2026-11-20T12:00:00Z", "sg-0aaaaaaaaaaaaaaa0"));
+    recs.push(record(
+        "target",
+        "AuthorizeSecurityGroupIngress",
+        "2026-11-20T12:00:00Z",
+        "sg-0aaaaaaaaaaaaaaa0",
+    ));
     let server = FakeCloudTrail::start(recs).await;
     server.throttle_next(3);
-    let src = CloudTrailSource::new(live_opts(&server.url)).await.expect("source");
+    let src = CloudTrailSource::new(live_opts(&server.url))
+        .await
+        .expect("source");
     let q = driftdeck::attribution::Lookup {
         account: None,
         region: Some("eu-west-1".into()),
@@ -291,9 +501,13 @@ async fn the_endpoint_enforces_the_service_rules() {
     let server = FakeCloudTrail::start(support::demo_records()).await;
     let sdk = driftdeck::attribution::cloudtrail::load_sdk_config(&live_opts(&server.url)).await;
     let client = aws_sdk_cloudtrail::Client::new(&sdk);
-    use aws_sdk_cloudtrail::error::ProvideErrorMetadata;
-    use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
-    let attr = |k, v: &str| LookupAttribute::builder().attribute_key(k).attribute_value(v).build().expect("attr");
+    let attr = |k, v: &str| {
+        LookupAttribute::builder()
+            .attribute_key(k)
+            .attribute_value(v)
+            .build()
+            .expect("attr")
+    };
     let err = client
         .lookup_events()
         .lookup_attributes(attr(LookupAttributeKey::EventName, "PutRolePolicy"))
@@ -301,15 +515,22 @@ async fn the_endpoint_enforces_the_service_rules() {
         .send()
         .await
         .expect_err("two attributes are rejected");
-    assert_eq!(err.as_service_error().and_then(|e| e.code()), Some("InvalidLookupAttributesException"));
+    assert_eq!(
+        err.as_service_error().and_then(|e| e.code()),
+        Some("InvalidLookupAttributesException")
+    );
     assert!(err.as_service_error().is_some_and(aws_sdk_cloudtrail::operation::lookup_events::LookupEventsError::is_invalid_lookup_attributes_exception));
     // An unsigned request is refused.
-    let mut s = tokio::net::TcpStream::connect(server.addr).await.expect("connect");
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(server.addr)
+        .await
+        .expect("connect");
     s.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: CloudTrail_20131101.LookupEvents\r\nContent-Length: 2\r\n\r\n{}").await.expect("w");
     let mut out = String::new();
     s.read_to_string(&mut out).await.expect("r");
-    assert!(out.starts_with("HTTP/1.1 403") && out.contains("MissingAuthenticationTokenException"), "{out}");
+    assert!(
+        out.starts_with("HTTP/1.1 403") && out.contains("MissingAuthenticationTokenException"),
+        "{out}"
+    );
 }
 
 #[tokio::test]
@@ -318,12 +539,17 @@ async fn failures_become_per_item_errors_with_clear_messages() {
     // Access denied.
     let server = FakeCloudTrail::start(Vec::new()).await;
     server.deny_all(true);
-    let src = CloudTrailSource::new(live_opts(&server.url)).await.expect("source");
+    let src = CloudTrailSource::new(live_opts(&server.url))
+        .await
+        .expect("source");
     let engine = Engine::new(Arc::new(src), &report, EngineOptions::default()).expect("engine");
     let a = engine.attribute(&report.items[0]).await;
     assert_eq!(a.status, AttributionStatus::Error);
     let m = a.message.unwrap_or_default();
-    assert!(m.contains("access denied") && m.contains("cloudtrail:LookupEvents"), "{m}");
+    assert!(
+        m.contains("access denied") && m.contains("cloudtrail:LookupEvents"),
+        "{m}"
+    );
     // Nothing listening.
     let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", dead.local_addr().expect("addr"));
@@ -332,17 +558,30 @@ async fn failures_become_per_item_errors_with_clear_messages() {
     let engine = Engine::new(Arc::new(src), &report, EngineOptions::default()).expect("engine");
     let a = engine.attribute(&report.items[0]).await;
     assert_eq!(a.status, AttributionStatus::Error);
-    assert!(a.message.as_deref().is_some_and(|m| m.contains("cannot reach CloudTrail")), "{a:?}");
+    assert!(
+        a.message
+            .as_deref()
+            .is_some_and(|m| m.contains("cannot reach CloudTrail")),
+        "{a:?}"
+    );
 }
 
 #[tokio::test]
 async fn lake_answers_every_item_from_one_query() {
     let server = FakeCloudTrail::start(support::demo_records()).await;
-    let keys = ["aws_security_group.web", "aws_iam_role_policy.deploy", "backdoor-admin", "aws_kms_key.data"];
+    let keys = [
+        "aws_security_group.web",
+        "aws_iam_role_policy.deploy",
+        "backdoor-admin",
+        "aws_kms_key.data",
+    ];
     let report = subset(&demo_report(), &keys);
-    let src = LakeSource::new("arn:aws:cloudtrail:eu-west-1:111122223333:eventdatastore/eds-demo", live_opts(&server.url))
-        .await
-        .expect("lake");
+    let src = LakeSource::new(
+        "arn:aws:cloudtrail:eu-west-1:111122223333:eventdatastore/eds-demo",
+        live_opts(&server.url),
+    )
+    .await
+    .expect("lake");
     let engine = Engine::new(Arc::new(src), &report, EngineOptions::default()).expect("engine");
     engine.prepare(&report.items).await.expect("query runs");
     let results = engine.attribute_all(&report.items).await;
@@ -364,7 +603,10 @@ async fn the_service_streams_results_and_the_selected_item_jumps_the_queue() {
     let mut loaded = Vec::new();
     let mut final_progress = None;
     while loaded.len() < report.items.len() {
-        match tokio::time::timeout(std::time::Duration::from_secs(20), rx.recv()).await.expect("no stall") {
+        match tokio::time::timeout(std::time::Duration::from_secs(20), rx.recv())
+            .await
+            .expect("no stall")
+        {
             Some(ServiceEvent::Loaded { item_id, attribution }) => {
                 assert_eq!(item_id, attribution.item_id);
                 loaded.push(item_id);
@@ -375,7 +617,10 @@ async fn the_service_streams_results_and_the_selected_item_jumps_the_queue() {
         }
     }
     assert_eq!(loaded.len(), 23);
-    assert!(loaded.iter().position(|i| *i == last).expect("last loaded") < 6, "prioritised item came early: {loaded:?}");
+    assert!(
+        loaded.iter().position(|i| *i == last).expect("last loaded") < 6,
+        "prioritised item came early: {loaded:?}"
+    );
     // Drain the last progress message.
     while let Ok(Some(ev)) = tokio::time::timeout(std::time::Duration::from_millis(200), rx.recv()).await {
         if let ServiceEvent::Progress { done, total } = ev {
@@ -390,18 +635,38 @@ async fn the_service_streams_results_and_the_selected_item_jumps_the_queue() {
 async fn filter_terms_and_group_by_actor_over_the_demo() {
     let report = demo_report();
     let results = archive_engine(&report).attribute_all(&report.items).await;
-    let count = |t: &str| results.iter().filter(|a| filter_matches(t, a) == Some(true)).count();
+    let count = |t: &str| {
+        results
+            .iter()
+            .filter(|a| filter_matches(t, a) == Some(true))
+            .count()
+    };
     assert_eq!(count("actor:jane"), 4);
     assert_eq!(count("tool:console"), 7);
     assert_eq!(count("oob:false"), 1);
     assert_eq!(count("oob:true"), 22);
-    assert_eq!(count("actor:sam.okafor"), 5, "source identity matches the human behind oncall-sre");
-    assert_eq!(filter_matches("severity:high", &results[0]), None, "not an attribution term");
+    assert_eq!(
+        count("actor:sam.okafor"),
+        5,
+        "source identity matches the human behind oncall-sre"
+    );
+    assert_eq!(
+        filter_matches("severity:high", &results[0]),
+        None,
+        "not an attribution term"
+    );
     let groups = group_by_actor(&results);
-    let backdoor = groups.iter().find(|g| g.label.starts_with("backdoor-admin")).expect("group");
+    let backdoor = groups
+        .iter()
+        .find(|g| g.label.starts_with("backdoor-admin"))
+        .expect("group");
     assert_eq!(backdoor.item_ids.len(), 6);
     // jane's Friday and Saturday sessions use different keys but one role session name.
-    assert!(groups.iter().any(|g| g.label.starts_with("root") && g.item_ids.len() == 3));
+    assert!(
+        groups
+            .iter()
+            .any(|g| g.label.starts_with("root") && g.item_ids.len() == 3)
+    );
     assert_eq!(groups.iter().map(|g| g.item_ids.len()).sum::<usize>(), 23);
 }
 
@@ -426,36 +691,128 @@ fn actor_and_tool_resolution_table() {
     let via = json!({"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/platform-ingest/platform-ingest","invokedBy":"s3.amazonaws.com",
         "sessionContext":{"sessionIssuer":{"userName":"platform-ingest"}}});
     let cases: [(&Value, &str, &str, Option<&str>); 7] = [
-        (&sso, "AssumedRole", "jane.doe@corp.example", Some("AWSReservedSSO_AdministratorAccess_1a2b3c4d5e6f7a8b")),
+        (
+            &sso,
+            "AssumedRole",
+            "jane.doe@corp.example",
+            Some("AWSReservedSSO_AdministratorAccess_1a2b3c4d5e6f7a8b"),
+        ),
         (&role, "AssumedRole", "oncall-sre", Some("incident-responder")),
         (&user, "IAMUser", "bob", Some("bob")),
         (&root, "Root", "root", None),
-        (&idc, "IdentityCenterUser", "94482488-3041-7026-18f3-be45837cd0e4", Some("94482488-3041-7026-18f3-be45837cd0e4")),
+        (
+            &idc,
+            "IdentityCenterUser",
+            "94482488-3041-7026-18f3-be45837cd0e4",
+            Some("94482488-3041-7026-18f3-be45837cd0e4"),
+        ),
         (&svc, "AWSService", "autoscaling.amazonaws.com", None),
         (&via, "AssumedRole", "platform-ingest", Some("platform-ingest")),
     ];
     for (ui, kind, display, principal) in cases {
         let a = resolve_actor(ui);
-        assert_eq!((a.kind.as_str(), a.display.as_str(), a.principal.as_deref()), (kind, display, principal), "{ui}");
+        assert_eq!(
+            (a.kind.as_str(), a.display.as_str(), a.principal.as_deref()),
+            (kind, display, principal),
+            "{ui}"
+        );
     }
-    assert_eq!(resolve_actor(&sso).permission_set.as_deref(), Some("AdministratorAccess"));
-    assert_eq!(resolve_actor(&role).source_identity.as_deref(), Some("sam.okafor@corp.example"));
+    assert_eq!(
+        resolve_actor(&sso).permission_set.as_deref(),
+        Some("AdministratorAccess")
+    );
+    assert_eq!(
+        resolve_actor(&role).source_identity.as_deref(),
+        Some("sam.okafor@corp.example")
+    );
     assert!(mfa_of(&sso) && !mfa_of(&role) && !mfa_of(&user));
 
     let none = json!({});
     let tools: [(&str, &Value, bool, &str, Tool); 13] = [
-        ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36", &sso, false, "203.0.113.45", Tool::Console),
-        ("[S3Console/0.4, aws-internal/3 aws-sdk-java/1.12.750 Linux/5.10 OpenJDK_64-Bit_Server_VM/25.432-b06]", &sso, true, "203.0.113.45", Tool::Console),
-        ("aws-cli/2.22.4 md/awscrt#0.22.0 ua/2.0 os/linux#6.8.0-49-generic md/command#ec2.authorize-security-group-ingress", &user, false, "198.51.100.23", Tool::AwsCli),
-        ("aws-cli/2.15.30 Python/3.11.8 Windows/10 exe/AMD64 prompt/off command/s3api.put-public-access-block", &user, false, "192.0.2.77", Tool::AwsCli),
-        ("[aws-cli/2.15.30 Python/3.11.8 Windows/10 exe/AMD64 prompt/off command/s3api.delete-bucket-policy]", &user, false, "192.0.2.77", Tool::AwsCli),
-        ("APN/1.0 HashiCorp/1.0 Terraform/1.9.8 (+https://www.terraform.io) terraform-provider-aws/5.70.0 (+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go-v2/1.32.2 ua/2.1 os/linux lang/go#1.23.2", &role, false, "198.51.100.200", Tool::Terraform),
-        ("APN/1.0 OpenTofu/1.8.5 terraform-provider-aws/5.70.0 aws-sdk-go-v2/1.32.2", &role, false, "198.51.100.200", Tool::Terraform),
-        ("APN/1.0 HashiCorp/1.0 Terraform/1.0 Pulumi/1.0 Pulumi-Aws/6.54.0 aws-sdk-go/1.50.36", &role, false, "198.51.100.200", Tool::Pulumi),
-        ("cloudformation.amazonaws.com", &role, false, "cloudformation.amazonaws.com", Tool::Cloudformation),
-        ("Boto3/1.35.64 md/Botocore#1.35.64 ua/2.0 os/linux#6.1.112 Botocore/1.35.64 runbook/incident-tools-0.9", &role, false, "198.51.100.61", Tool::Sdk),
-        ("aws-sdk-go/1.44.201 (go1.20.4; linux; amd64)", &role, false, "10.40.3.14", Tool::Sdk),
-        ("autoscaling.amazonaws.com", &svc, false, "autoscaling.amazonaws.com", Tool::AwsService),
+        (
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+            &sso,
+            false,
+            "203.0.113.45",
+            Tool::Console,
+        ),
+        (
+            "[S3Console/0.4, aws-internal/3 aws-sdk-java/1.12.750 Linux/5.10 OpenJDK_64-Bit_Server_VM/25.432-b06]",
+            &sso,
+            true,
+            "203.0.113.45",
+            Tool::Console,
+        ),
+        (
+            "aws-cli/2.22.4 md/awscrt#0.22.0 ua/2.0 os/linux#6.8.0-49-generic md/command#ec2.authorize-security-group-ingress",
+            &user,
+            false,
+            "198.51.100.23",
+            Tool::AwsCli,
+        ),
+        (
+            "aws-cli/2.15.30 Python/3.11.8 Windows/10 exe/AMD64 prompt/off command/s3api.put-public-access-block",
+            &user,
+            false,
+            "192.0.2.77",
+            Tool::AwsCli,
+        ),
+        (
+            "[aws-cli/2.15.30 Python/3.11.8 Windows/10 exe/AMD64 prompt/off command/s3api.delete-bucket-policy]",
+            &user,
+            false,
+            "192.0.2.77",
+            Tool::AwsCli,
+        ),
+        (
+            "APN/1.0 HashiCorp/1.0 Terraform/1.9.8 (+https://www.terraform.io) terraform-provider-aws/5.70.0 (+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go-v2/1.32.2 ua/2.1 os/linux lang/go#1.23.2",
+            &role,
+            false,
+            "198.51.100.200",
+            Tool::Terraform,
+        ),
+        (
+            "APN/1.0 OpenTofu/1.8.5 terraform-provider-aws/5.70.0 aws-sdk-go-v2/1.32.2",
+            &role,
+            false,
+            "198.51.100.200",
+            Tool::Terraform,
+        ),
+        (
+            "APN/1.0 HashiCorp/1.0 Terraform/1.0 Pulumi/1.0 Pulumi-Aws/6.54.0 aws-sdk-go/1.50.36",
+            &role,
+            false,
+            "198.51.100.200",
+            Tool::Pulumi,
+        ),
+        (
+            "cloudformation.amazonaws.com",
+            &role,
+            false,
+            "cloudformation.amazonaws.com",
+            Tool::Cloudformation,
+        ),
+        (
+            "Boto3/1.35.64 md/Botocore#1.35.64 ua/2.0 os/linux#6.1.112 Botocore/1.35.64 runbook/incident-tools-0.9",
+            &role,
+            false,
+            "198.51.100.61",
+            Tool::Sdk,
+        ),
+        (
+            "aws-sdk-go/1.44.201 (go1.20.4; linux; amd64)",
+            &role,
+            false,
+            "10.40.3.14",
+            Tool::Sdk,
+        ),
+        (
+            "autoscaling.amazonaws.com",
+            &svc,
+            false,
+            "autoscaling.amazonaws.com",
+            Tool::AwsService,
+        ),
         ("curl/8.5.0", &none, false, "198.51.100.9", Tool::Unknown),
     ];
     for (ua, ui, console, ip, want) in tools {
@@ -463,11 +820,17 @@ fn actor_and_tool_resolution_table() {
     }
     // Out-of-band: IaC tools and pipeline principals are in-band.
     let pipeline = PipelinePrincipals::new(&["incident-*".to_string()]).expect("globs");
-    assert!(!out_of_band(Tool::Terraform, &resolve_actor(&user), &PipelinePrincipals::default()));
+    assert!(!out_of_band(
+        Tool::Terraform,
+        &resolve_actor(&user),
+        &PipelinePrincipals::default()
+    ));
     assert!(out_of_band(Tool::AwsCli, &resolve_actor(&user), &pipeline));
     assert!(!out_of_band(Tool::AwsCli, &resolve_actor(&role), &pipeline));
-    let cfg = AttributionConfig::parse("[attribution]\npipeline_principals = [\"terraform-ci\", \"arn:aws:iam::*:role/deploy-*\"]\n")
-        .expect("config");
+    let cfg = AttributionConfig::parse(
+        "[attribution]\npipeline_principals = [\"terraform-ci\", \"arn:aws:iam::*:role/deploy-*\"]\n",
+    )
+    .expect("config");
     assert_eq!(cfg.pipeline_principals.len(), 2);
     assert!(AttributionConfig::parse("pipeline_principals = \"x\"").is_err());
 }
@@ -499,9 +862,21 @@ async fn window_overrides_and_no_events() {
     .expect("engine");
     let a = engine.attribute(&report.items[0]).await;
     assert_eq!(a.status, AttributionStatus::NoEvents);
-    assert!(a.message.as_deref().is_some_and(|m| m.contains("2026-11-21T00:00:00Z")), "{a:?}");
+    assert!(
+        a.message
+            .as_deref()
+            .is_some_and(|m| m.contains("2026-11-21T00:00:00Z")),
+        "{a:?}"
+    );
     let src = ArchiveSource::open(&demo_dir().join("cloudtrail")).expect("demo archive");
-    let bad = Engine::new(Arc::new(src), &report, EngineOptions { since: Some("last tuesday".into()), ..EngineOptions::default() });
+    let bad = Engine::new(
+        Arc::new(src),
+        &report,
+        EngineOptions {
+            since: Some("last tuesday".into()),
+            ..EngineOptions::default()
+        },
+    );
     assert!(bad.expect_err("bad time").to_string().contains("--since"));
 }
 
@@ -523,16 +898,40 @@ fn cli_attribute_prints_the_json_contract_for_the_demo() {
     let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
     let items = doc["items"].as_array().expect("items");
     assert_eq!(items.len(), 23);
-    let t1 = items.iter().find(|i| i["address"] == "aws_security_group.web").expect("T1");
+    let t1 = items
+        .iter()
+        .find(|i| i["address"] == "aws_security_group.web")
+        .expect("T1");
     let keys: Vec<&str> = t1.as_object().expect("obj").keys().map(String::as_str).collect();
-    assert_eq!(keys, ["address", "best", "candidates", "denied", "message", "status"]);
+    assert_eq!(
+        keys,
+        ["address", "best", "candidates", "denied", "message", "status"]
+    );
     assert_eq!(t1["status"], "attributed");
     let best = &t1["best"];
-    let mut bk: Vec<&str> = best.as_object().expect("best").keys().map(String::as_str).collect();
+    let mut bk: Vec<&str> = best
+        .as_object()
+        .expect("best")
+        .keys()
+        .map(String::as_str)
+        .collect();
     bk.sort_unstable();
     assert_eq!(
         bk,
-        ["actor", "confidence", "event_id", "event_name", "event_time", "matched", "mfa", "out_of_band", "region", "source_ip", "tool", "user_agent"]
+        [
+            "actor",
+            "confidence",
+            "event_id",
+            "event_name",
+            "event_time",
+            "matched",
+            "mfa",
+            "out_of_band",
+            "region",
+            "source_ip",
+            "tool",
+            "user_agent"
+        ]
     );
     assert_eq!(best["event_name"], "AuthorizeSecurityGroupIngress");
     assert_eq!(best["event_time"], "2026-11-20T22:39:18Z");

@@ -44,14 +44,19 @@ pub struct Actor {
 impl Actor {
     /// One line: `jane.doe@corp.example (AWSReservedSSO_AdministratorAccess_…)`.
     pub fn describe(&self) -> String {
+        use std::fmt::Write as _;
         let mut s = self.display.clone();
         match (&self.principal, self.kind.as_str()) {
-            (Some(p), "AssumedRole") => s.push_str(&format!(" (role {p})")),
-            (Some(p), "IAMUser") if p != &self.display => s.push_str(&format!(" (user {p})")),
+            (Some(p), "AssumedRole") => {
+                let _ = write!(s, " (role {p})");
+            }
+            (Some(p), "IAMUser") if p != &self.display => {
+                let _ = write!(s, " (user {p})");
+            }
             _ => {}
         }
         if let Some(si) = &self.source_identity {
-            s.push_str(&format!(" [source identity {si}]"));
+            let _ = write!(s, " [source identity {si}]");
         }
         s
     }
@@ -60,7 +65,10 @@ impl Actor {
     pub fn session_key(&self) -> String {
         format!(
             "{}|{}|{}",
-            self.principal_arn.as_deref().or(self.arn.as_deref()).unwrap_or(&self.kind),
+            self.principal_arn
+                .as_deref()
+                .or(self.arn.as_deref())
+                .unwrap_or(&self.kind),
             self.session.as_deref().unwrap_or(&self.display),
             self.source_identity.as_deref().unwrap_or("")
         )
@@ -138,7 +146,11 @@ pub fn resolve_actor(ui: &Value) -> Actor {
     match kind.as_str() {
         "IAMUser" => {
             let name = s(ui, &["userName"])
-                .or_else(|| arn.as_deref().and_then(|a| a.rsplit('/').next()).map(str::to_string))
+                .or_else(|| {
+                    arn.as_deref()
+                        .and_then(|a| a.rsplit('/').next())
+                        .map(str::to_string)
+                })
                 .unwrap_or_else(|| "unknown user".to_string());
             actor.display.clone_from(&name);
             actor.principal = Some(name);
@@ -193,11 +205,32 @@ pub fn resolve_actor(ui: &Value) -> Actor {
     actor
 }
 
+/// User-agent tokens of the AWS SDKs.
+const SDKS: [&str; 9] = [
+    "Boto3/",
+    "Botocore/",
+    "aws-sdk-go",
+    "aws-sdk-java",
+    "aws-sdk-js",
+    "aws-sdk-rust",
+    "aws-sdk-dotnet",
+    "aws-sdk-ruby",
+    "aws-sdk-php",
+];
+
 /// The tool claimed by a call (user agent first, then console and service signals).
-pub fn resolve_tool(user_agent: Option<&str>, ui: &Value, console_session: bool, source_ip: Option<&str>) -> Tool {
+pub fn resolve_tool(
+    user_agent: Option<&str>,
+    ui: &Value,
+    console_session: bool,
+    source_ip: Option<&str>,
+) -> Tool {
     let ua = user_agent.unwrap_or("").trim();
     // S3 puts the whole user agent in brackets.
-    let ua = ua.strip_prefix('[').and_then(|u| u.strip_suffix(']')).unwrap_or(ua);
+    let ua = ua
+        .strip_prefix('[')
+        .and_then(|u| u.strip_suffix(']'))
+        .unwrap_or(ua);
     let invoked_by = s(ui, &["invokedBy"]);
     let kind = s(ui, &["type"]).unwrap_or_default();
     // Pulumi once sent Terraform's tokens (pulumi-aws #2190): check it first.
@@ -227,17 +260,6 @@ pub fn resolve_tool(user_agent: Option<&str>, ui: &Value, console_session: bool,
     if kind == "AWSService" || invoked_by.is_some() {
         return Tool::AwsService;
     }
-    const SDKS: [&str; 9] = [
-        "Boto3/",
-        "Botocore/",
-        "aws-sdk-go",
-        "aws-sdk-java",
-        "aws-sdk-js",
-        "aws-sdk-rust",
-        "aws-sdk-dotnet",
-        "aws-sdk-ruby",
-        "aws-sdk-php",
-    ];
     if SDKS.iter().any(|t| ua.contains(t)) {
         return Tool::Sdk;
     }
@@ -250,7 +272,11 @@ pub fn resolve_tool(user_agent: Option<&str>, ui: &Value, console_session: bool,
 /// MFA flag of the session (`sessionContext.attributes.mfaAuthenticated`, a string), or
 /// `additionalEventData.MFAUsed` for sign-ins.
 pub fn mfa_of(ui: &Value) -> bool {
-    match ui.get("sessionContext").and_then(|c| c.get("attributes")).and_then(|a| a.get("mfaAuthenticated")) {
+    match ui
+        .get("sessionContext")
+        .and_then(|c| c.get("attributes"))
+        .and_then(|a| a.get("mfaAuthenticated"))
+    {
         Some(Value::String(v)) => v.eq_ignore_ascii_case("true"),
         Some(Value::Bool(b)) => *b,
         _ => false,
@@ -328,8 +354,11 @@ mod tests {
 
     #[test]
     fn globs_match_role_names_and_arns() {
-        let p = PipelinePrincipals::new(&["terraform-*".into(), "arn:aws:iam::*:role/deployer".into()]).expect("globs");
-        let mut a = resolve_actor(&json!({"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/terraform-ci/run-1"}));
+        let p = PipelinePrincipals::new(&["terraform-*".into(), "arn:aws:iam::*:role/deployer".into()])
+            .expect("globs");
+        let mut a = resolve_actor(
+            &json!({"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/terraform-ci/run-1"}),
+        );
         assert!(p.matches(&a));
         a.principal = Some("other".into());
         a.arn = None;

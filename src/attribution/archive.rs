@@ -88,16 +88,23 @@ impl<'de, F: FnMut(Value)> Visitor<'de> for SeqSeed<'_, F> {
 /// Streams the records of one log file (gzipped or plain) into `f`, one at a time.
 pub fn read_records(path: &Path, f: &mut dyn FnMut(Value)) -> Result<(), String> {
     let file = File::open(path).map_err(|e| e.to_string())?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let reader: Box<dyn Read> = if name.ends_with(".gz") {
-        Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(BufReader::new(file))))
+    let reader: Box<dyn Read> = if has_ext(path, "gz") {
+        Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(BufReader::new(
+            file,
+        ))))
     } else {
         Box::new(BufReader::new(file))
     };
     let mut de = serde_json::Deserializer::from_reader(reader);
     let mut cb = |v: Value| f(v);
-    RecordsSeed(&mut cb).deserialize(&mut de).map_err(|e| e.to_string())?;
+    RecordsSeed(&mut cb)
+        .deserialize(&mut de)
+        .map_err(|e| e.to_string())?;
     de.end().map_err(|e| e.to_string())
+}
+
+fn has_ext(p: &Path, ext: &str) -> bool {
+    p.extension().is_some_and(|e| e.eq_ignore_ascii_case(ext))
 }
 
 fn collect_files(dir: &Path, out: &mut Vec<PathBuf>, warnings: &mut Vec<String>) {
@@ -111,13 +118,18 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>, warnings: &mut Vec<String>)
     let mut paths: Vec<PathBuf> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
     paths.sort();
     for p in paths {
-        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if p.is_dir() {
-            if name == "CloudTrail-Digest" || name == "CloudTrail-Insight" {
+            if name == "cloudtrail-digest" || name == "cloudtrail-insight" {
                 continue;
             }
             collect_files(&p, out, warnings);
-        } else if name.ends_with(".json.gz") || name.ends_with(".json") {
+        } else if has_ext(&p, "json")
+            || (has_ext(&p, "gz") && has_ext(Path::new(p.file_stem().unwrap_or_default()), "json"))
+        {
             out.push(p);
         }
     }
@@ -172,7 +184,7 @@ impl ArchiveSource {
                 ));
             }
         }
-        events.sort_by(|a, b| b.event_time.cmp(&a.event_time));
+        events.sort_by_key(|e| std::cmp::Reverse(e.event_time));
         Ok(ArchiveSource {
             root: root.to_path_buf(),
             events,
@@ -216,7 +228,11 @@ pub(crate) fn filter_events(events: &[Event], q: &Lookup) -> Vec<Event> {
         .iter()
         .filter(|e| e.event_time >= q.start && e.event_time <= q.end)
         .filter(|e| q.region.as_ref().is_none_or(|r| &e.region == r))
-        .filter(|e| q.account.as_ref().is_none_or(|a| e.account.as_ref().is_none_or(|ea| ea == a)))
+        .filter(|e| {
+            q.account
+                .as_ref()
+                .is_none_or(|a| e.account.as_ref().is_none_or(|ea| ea == a))
+        })
         .filter(|e| e.answers(&q.key))
         .cloned()
         .collect()
@@ -232,6 +248,9 @@ impl EventSource for ArchiveSource {
     }
 
     fn take_warnings(&self) -> Vec<String> {
-        self.warnings.lock().map(|mut w| std::mem::take(&mut *w)).unwrap_or_default()
+        self.warnings
+            .lock()
+            .map(|mut w| std::mem::take(&mut *w))
+            .unwrap_or_default()
     }
 }

@@ -49,7 +49,8 @@ impl Cache {
     }
 
     fn path(&self, key: &str) -> PathBuf {
-        self.dir.join(format!("{}.json", hex::encode(Sha256::digest(key.as_bytes()))))
+        self.dir
+            .join(format!("{}.json", hex::encode(Sha256::digest(key.as_bytes()))))
     }
 
     /// The cached events of a lookup, if any.
@@ -64,7 +65,8 @@ impl Cache {
     pub fn put(&self, scope: &str, q: &Lookup, events: &[Event]) -> Result<(), String> {
         let key = Self::key(scope, q);
         let path = self.path(&key);
-        std::fs::create_dir_all(&self.dir).map_err(|e| format!("{}: cannot create the cache dir: {e}", self.dir.display()))?;
+        std::fs::create_dir_all(&self.dir)
+            .map_err(|e| format!("{}: cannot create the cache dir: {e}", self.dir.display()))?;
         let body = serde_json::to_vec(&Entry {
             key,
             events: events.to_vec(),

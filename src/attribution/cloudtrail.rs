@@ -88,7 +88,9 @@ pub fn limiter_for(key: &str, per_sec: f64) -> Arc<RateLimiter> {
         Ok(m) => m,
         Err(p) => p.into_inner(),
     };
-    m.entry(key.to_string()).or_insert_with(|| Arc::new(RateLimiter::new(per_sec))).clone()
+    m.entry(key.to_string())
+        .or_insert_with(|| Arc::new(RateLimiter::new(per_sec)))
+        .clone()
 }
 
 /// Live `LookupEvents`.
@@ -135,10 +137,17 @@ fn classify(code: Option<&str>, message: &str) -> SourceError {
     let text = format!("{c}{}{message}", if c.is_empty() { "" } else { ": " });
     if matches!(
         c,
-        "ExpiredTokenException" | "ExpiredToken" | "UnrecognizedClientException" | "InvalidClientTokenId" | "InvalidSignatureException"
+        "ExpiredTokenException"
+            | "ExpiredToken"
+            | "UnrecognizedClientException"
+            | "InvalidClientTokenId"
+            | "InvalidSignatureException"
     ) {
         SourceError::Credentials(format!("{text} (refresh the credentials, e.g. `aws sso login`)"))
-    } else if c.contains("AccessDenied") || c == "UnauthorizedOperation" || c == "OperationNotPermittedException" {
+    } else if c.contains("AccessDenied")
+        || c == "UnauthorizedOperation"
+        || c == "OperationNotPermittedException"
+    {
         SourceError::AccessDenied(format!("{text} (the principal needs cloudtrail:LookupEvents)"))
     } else {
         SourceError::Service(text)
@@ -150,8 +159,10 @@ enum Verdict {
     Fail(SourceError),
 }
 
-fn judge<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(err: SdkError<E, R>) -> Verdict {
-    match &err {
+fn judge<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    err: &SdkError<E, R>,
+) -> Verdict {
+    match err {
         SdkError::ServiceError(se) => {
             let code = se.err().code();
             if code.is_some_and(|c| THROTTLE_CODES.contains(&c)) {
@@ -159,13 +170,16 @@ fn judge<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Deb
             }
             let msg = se.err().message().unwrap_or("").to_string();
             if code.is_none() {
-                return Verdict::Retry(SourceError::Service(format!("unexpected response: {}", DisplayErrorContext(&err))));
+                return Verdict::Retry(SourceError::Service(format!(
+                    "unexpected response: {}",
+                    DisplayErrorContext(err)
+                )));
             }
             Verdict::Fail(classify(code, &msg))
         }
         SdkError::TimeoutError(_) => Verdict::Retry(SourceError::Network("the request timed out".into())),
         SdkError::DispatchFailure(d) => {
-            let text = DisplayErrorContext(&err).to_string();
+            let text = DisplayErrorContext(err).to_string();
             if d.is_user() || text.contains("credential") || text.contains("token") || text.contains("SSO") {
                 Verdict::Fail(SourceError::Credentials(text))
             } else if d.is_timeout() || d.is_io() {
@@ -175,21 +189,25 @@ fn judge<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Deb
             }
         }
         SdkError::ConstructionFailure(_) => {
-            let text = DisplayErrorContext(&err).to_string();
+            let text = DisplayErrorContext(err).to_string();
             if text.contains("credential") || text.contains("region") || text.contains("Region") {
                 Verdict::Fail(SourceError::Credentials(text))
             } else {
                 Verdict::Fail(SourceError::Service(text))
             }
         }
-        _ => Verdict::Retry(SourceError::Service(DisplayErrorContext(&err).to_string())),
+        _ => Verdict::Retry(SourceError::Service(DisplayErrorContext(err).to_string())),
     }
 }
 
 /// Backoff for attempt `n` (1-based): 250 ms doubling to 8 s, with jitter.
 fn backoff(n: u32) -> Duration {
     let base = 250u64.saturating_mul(1 << n.min(5)).min(8000);
-    let jitter = u64::from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos())) % (base / 2 + 1);
+    let jitter = u64::from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos()),
+    ) % (base / 2 + 1);
     Duration::from_millis(base / 2 + jitter)
 }
 
@@ -200,7 +218,8 @@ impl CloudTrailSource {
         let sdk = load_sdk_config(&opts).await;
         if sdk.region().is_none() {
             return Err(SourceError::Credentials(
-                "no AWS region configured: pass --region, set AWS_REGION, or set region in the profile".into(),
+                "no AWS region configured: pass --region, set AWS_REGION, or set region in the profile"
+                    .into(),
             ));
         }
         let profile = opts
@@ -214,7 +233,11 @@ impl CloudTrailSource {
             .or_else(|| std::env::var("AWS_ENDPOINT_URL_CLOUDTRAIL").ok())
             .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
             .unwrap_or_else(|| "aws".into());
-        let rate = if opts.requests_per_sec > 0.0 { opts.requests_per_sec.min(2.0) } else { DEFAULT_RATE };
+        let rate = if opts.requests_per_sec > 0.0 {
+            opts.requests_per_sec.min(2.0)
+        } else {
+            DEFAULT_RATE
+        };
         Ok(CloudTrailSource {
             sdk,
             endpoint_url: opts.endpoint_url,
@@ -244,7 +267,8 @@ impl CloudTrailSource {
         };
         m.entry(region.to_string())
             .or_insert_with(|| {
-                let mut b = aws_sdk_cloudtrail::config::Builder::from(&self.sdk).region(Region::new(region.to_string()));
+                let mut b = aws_sdk_cloudtrail::config::Builder::from(&self.sdk)
+                    .region(Region::new(region.to_string()));
                 if let Some(u) = &self.endpoint_url {
                     b = b.endpoint_url(u);
                 }
@@ -274,7 +298,7 @@ impl CloudTrailSource {
                 .set_next_token(token.clone())
                 .send()
                 .await;
-            match res.map_err(judge) {
+            match res.map_err(|e| judge(&e)) {
                 Ok(out) => return Ok(out),
                 Err(Verdict::Fail(e)) => return Err(e),
                 Err(Verdict::Retry(e)) => {

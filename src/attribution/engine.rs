@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use futures::future::{BoxFuture, FutureExt, Shared};
 use futures::StreamExt;
+use futures::future::{BoxFuture, FutureExt, Shared};
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
 
@@ -104,9 +104,19 @@ impl Engine {
         report: &DriftReport,
         opts: EngineOptions,
     ) -> Result<Self, AttributionError> {
-        let now = opts.now.unwrap_or_else(|| OffsetDateTime::now_utc().unix_timestamp());
-        let since = opts.since.as_deref().map(|s| parse_when("--since", s)).transpose()?;
-        let until = opts.until.as_deref().map(|s| parse_when("--until", s)).transpose()?;
+        let now = opts
+            .now
+            .unwrap_or_else(|| OffsetDateTime::now_utc().unix_timestamp());
+        let since = opts
+            .since
+            .as_deref()
+            .map(|s| parse_when("--since", s))
+            .transpose()?;
+        let until = opts
+            .until
+            .as_deref()
+            .map(|s| parse_when("--until", s))
+            .transpose()?;
         let max_back = source.max_history_secs();
         let make = |anchor: Option<i64>| {
             let end = until.unwrap_or_else(|| anchor.map_or(now, |a| a + SLACK_SECS));
@@ -118,7 +128,10 @@ impl Engine {
                 let oldest = (now - max).div_euclid(86_400) * 86_400 + 86_400;
                 start = start.max(oldest);
             }
-            Window { start: start.min(end), end }
+            Window {
+                start: start.min(end),
+                end,
+            }
         };
         let mut windows = Vec::new();
         for r in &report.reports {
@@ -149,13 +162,20 @@ impl Engine {
             inflight: Mutex::new(HashMap::new()),
             sent: Arc::new(AtomicUsize::new(0)),
             cache_warnings: Arc::new(Mutex::new(Vec::new())),
-            concurrency: if opts.concurrency == 0 { 4 } else { opts.concurrency },
+            concurrency: if opts.concurrency == 0 {
+                4
+            } else {
+                opts.concurrency
+            },
         })
     }
 
     /// The frozen window for an item (from its report).
     pub fn window_for(&self, item: &DriftItem) -> Window {
-        self.windows.get(item.report_index).copied().unwrap_or(self.default_window)
+        self.windows
+            .get(item.report_index)
+            .copied()
+            .unwrap_or(self.default_window)
     }
 
     /// Lookups that reached the source (cache hits and shared duplicates excluded).
@@ -197,7 +217,11 @@ impl Engine {
                 .resource_names
                 .iter()
                 .map(|r| LookupKey::ResourceName(r.clone()))
-                .chain(plan.fallback_events.iter().map(|e| LookupKey::EventName(e.clone())));
+                .chain(
+                    plan.fallback_events
+                        .iter()
+                        .map(|e| LookupKey::EventName(e.clone())),
+                );
             for k in keys {
                 let q = self.query(item, &plan, k);
                 if !out.contains(&q) {
@@ -217,7 +241,10 @@ impl Engine {
     /// Runs one lookup: cache, then the source; identical lookups share one request.
     pub async fn lookup(&self, q: Lookup) -> Result<Arc<Vec<Event>>, SourceError> {
         let fut = {
-            let mut map = self.inflight.lock().map_err(|_| SourceError::Io("lookup table poisoned".into()))?;
+            let mut map = self
+                .inflight
+                .lock()
+                .map_err(|_| SourceError::Io("lookup table poisoned".into()))?;
             if let Some(f) = map.get(&q) {
                 f.clone()
             } else {
@@ -261,7 +288,10 @@ impl Engine {
                 item_id: item.id.clone(),
                 address: item.address.clone(),
                 status: AttributionStatus::NoEvents,
-                message: Some("the report gives no id, ARN or name for this resource, so CloudTrail cannot be searched".into()),
+                message: Some(
+                    "the report gives no id, ARN or name for this resource, so CloudTrail cannot be searched"
+                        .into(),
+                ),
                 best: None,
                 candidates: Vec::new(),
                 denied: Vec::new(),
@@ -271,7 +301,10 @@ impl Engine {
         let mut errors: Vec<SourceError> = Vec::new();
         let mut ok_lookups = 0usize;
         for rn in &plan.resource_names {
-            match self.lookup(self.query(item, &plan, LookupKey::ResourceName(rn.clone()))).await {
+            match self
+                .lookup(self.query(item, &plan, LookupKey::ResourceName(rn.clone())))
+                .await
+            {
                 Ok(evs) => {
                     ok_lookups += 1;
                     events.extend(evs.iter().cloned());
@@ -286,7 +319,10 @@ impl Engine {
         let settled = ok.first().is_some_and(|c| c.confidence == Confidence::High);
         if !settled && errors.is_empty() {
             for name in &plan.fallback_events {
-                match self.lookup(self.query(item, &plan, LookupKey::EventName(name.clone()))).await {
+                match self
+                    .lookup(self.query(item, &plan, LookupKey::EventName(name.clone())))
+                    .await
+                {
                     Ok(evs) => {
                         ok_lookups += 1;
                         events.extend(evs.iter().cloned());
@@ -320,17 +356,19 @@ impl Engine {
                 return result;
             }
             result.status = AttributionStatus::NoEvents;
-            result.message = Some(if self.now - window.end < DELIVERY_LAG_SECS && window.end >= self.now - SLACK_SECS {
-                "no events yet (CloudTrail delivers events 5–15 minutes late); this does not mean nobody changed it".to_string()
-            } else if result.denied.is_empty() {
-                format!(
-                    "no successful change to this resource found between {} and {} (the trail may not record it, or it is older)",
-                    format_time(window.start),
-                    format_time(window.end)
-                )
-            } else {
-                "only denied attempts found".to_string()
-            });
+            result.message = Some(
+                if self.now - window.end < DELIVERY_LAG_SECS && window.end >= self.now - SLACK_SECS {
+                    "no events yet (CloudTrail delivers events 5–15 minutes late); this does not mean nobody changed it".to_string()
+                } else if result.denied.is_empty() {
+                    format!(
+                        "no successful change to this resource found between {} and {} (the trail may not record it, or it is older)",
+                        format_time(window.start),
+                        format_time(window.end)
+                    )
+                } else {
+                    "only denied attempts found".to_string()
+                },
+            );
             return result;
         }
         let mut it = ok.into_iter();

@@ -50,7 +50,10 @@ pub fn build_query(store: &str, planned: &[Lookup]) -> Option<String> {
     }
     let mut conds = Vec::new();
     if !names.is_empty() {
-        conds.push(format!("eventName IN ({})", names.into_iter().collect::<Vec<_>>().join(", ")));
+        conds.push(format!(
+            "eventName IN ({})",
+            names.into_iter().collect::<Vec<_>>().join(", ")
+        ));
     }
     if !resources.is_empty() {
         conds.push(format!(
@@ -105,7 +108,10 @@ fn camel_identity(v: Value) -> Value {
         Value::Object(o) => Value::Object(
             o.into_iter()
                 .map(|(k, v)| {
-                    let k = FIXES.iter().find(|(a, _)| *a == k).map_or(k, |(_, b)| (*b).to_string());
+                    let k = FIXES
+                        .iter()
+                        .find(|(a, _)| *a == k)
+                        .map_or(k, |(_, b)| (*b).to_string());
                     (k, camel_identity(v))
                 })
                 .collect(),
@@ -115,13 +121,30 @@ fn camel_identity(v: Value) -> Value {
 }
 
 /// Turns one result row (single-entry column maps) into a record and an [`Event`].
-pub fn row_to_event(row: &[HashMap<String, String>]) -> Option<Event> {
-    let cols: HashMap<&str, &str> = row.iter().flat_map(|m| m.iter().map(|(k, v)| (k.as_str(), v.as_str()))).collect();
-    let json_col = |k: &str| cols.get(k).and_then(|s| serde_json::from_str::<Value>(s).ok()).map(decode_nested);
+pub fn row_to_event<S: std::hash::BuildHasher>(row: &[HashMap<String, String, S>]) -> Option<Event> {
+    let cols: HashMap<&str, &str> = row
+        .iter()
+        .flat_map(|m| m.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .collect();
+    let json_col = |k: &str| {
+        cols.get(k)
+            .and_then(|s| serde_json::from_str::<Value>(s).ok())
+            .map(decode_nested)
+    };
     let mut rec = Map::new();
     for k in [
-        "eventID", "eventName", "eventSource", "awsRegion", "recipientAccountId", "readOnly", "eventType", "errorCode",
-        "errorMessage", "sourceIPAddress", "userAgent", "sessionCredentialFromConsole",
+        "eventID",
+        "eventName",
+        "eventSource",
+        "awsRegion",
+        "recipientAccountId",
+        "readOnly",
+        "eventType",
+        "errorCode",
+        "errorMessage",
+        "sourceIPAddress",
+        "userAgent",
+        "sessionCredentialFromConsole",
     ] {
         if let Some(v) = cols.get(k).filter(|v| !v.is_empty()) {
             rec.insert(k.to_string(), json!(v));
@@ -130,15 +153,32 @@ pub fn row_to_event(row: &[HashMap<String, String>]) -> Option<Event> {
     let t = cols.get("eventTime")?;
     // `2026-11-20 22:39:12.000` → RFC 3339.
     let t = t.split('.').next().unwrap_or(t).replace(' ', "T");
-    rec.insert("eventTime".into(), json!(if t.ends_with('Z') { t } else { format!("{t}Z") }));
-    rec.insert("userIdentity".into(), json_col("userIdentity").map_or(Value::Null, camel_identity));
-    rec.insert("requestParameters".into(), json_col("requestParameters").unwrap_or(Value::Null));
-    rec.insert("responseElements".into(), json_col("responseElements").unwrap_or(Value::Null));
-    rec.insert("resources".into(), json_col("resources").map_or(Value::Null, camel_identity));
+    rec.insert(
+        "eventTime".into(),
+        json!(if t.ends_with('Z') { t } else { format!("{t}Z") }),
+    );
+    rec.insert(
+        "userIdentity".into(),
+        json_col("userIdentity").map_or(Value::Null, camel_identity),
+    );
+    rec.insert(
+        "requestParameters".into(),
+        json_col("requestParameters").unwrap_or(Value::Null),
+    );
+    rec.insert(
+        "responseElements".into(),
+        json_col("responseElements").unwrap_or(Value::Null),
+    );
+    rec.insert(
+        "resources".into(),
+        json_col("resources").map_or(Value::Null, camel_identity),
+    );
     Event::from_record(&Value::Object(rec))
 }
 
-fn err_text<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(e: &SdkError<E, R>) -> SourceError {
+fn err_text<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    e: &SdkError<E, R>,
+) -> SourceError {
     match e {
         SdkError::ServiceError(se) => {
             let code = se.err().code().unwrap_or("");
@@ -151,7 +191,9 @@ fn err_text<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::
                 SourceError::Service(msg)
             }
         }
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => SourceError::Network(DisplayErrorContext(e).to_string()),
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
+            SourceError::Network(DisplayErrorContext(e).to_string())
+        }
         _ => SourceError::Service(DisplayErrorContext(e).to_string()),
     }
 }
@@ -166,7 +208,8 @@ impl LakeSource {
         }
         if sdk.region().is_none() {
             return Err(SourceError::Credentials(
-                "no AWS region configured: pass --region, set AWS_REGION, or set region in the profile".into(),
+                "no AWS region configured: pass --region, set AWS_REGION, or set region in the profile"
+                    .into(),
             ));
         }
         Ok(LakeSource {
@@ -249,9 +292,14 @@ impl EventSource for LakeSource {
 
     fn lookup<'a>(&'a self, q: &'a Lookup) -> BoxFuture<'a, Result<Vec<Event>, SourceError>> {
         Box::pin(async move {
-            let guard = self.events.read().map_err(|_| SourceError::Io("lake results poisoned".into()))?;
+            let guard = self
+                .events
+                .read()
+                .map_err(|_| SourceError::Io("lake results poisoned".into()))?;
             let Some(events) = guard.as_ref() else {
-                return Err(SourceError::Service("the CloudTrail Lake query has not run (prepare was not called)".into()));
+                return Err(SourceError::Service(
+                    "the CloudTrail Lake query has not run (prepare was not called)".into(),
+                ));
             };
             Ok(super::archive::filter_events(events, q))
         })
@@ -264,13 +312,25 @@ mod tests {
 
     #[test]
     fn one_query_for_all_lookups() {
-        let q = |k| Lookup { account: None, region: None, key: k, start: 1_700_000_000, end: 1_700_003_600 };
+        let q = |k| Lookup {
+            account: None,
+            region: None,
+            key: k,
+            start: 1_700_000_000,
+            end: 1_700_003_600,
+        };
         let sql = build_query(
             "eds-1",
-            &[q(LookupKey::EventName("PutRolePolicy".into())), q(LookupKey::ResourceName("o'brien".into()))],
+            &[
+                q(LookupKey::EventName("PutRolePolicy".into())),
+                q(LookupKey::ResourceName("o'brien".into())),
+            ],
         )
         .expect("sql");
-        assert!(sql.contains("FROM eds-1 WHERE eventTime >= '2023-11-14 22:13:20'"), "{sql}");
+        assert!(
+            sql.contains("FROM eds-1 WHERE eventTime >= '2023-11-14 22:13:20'"),
+            "{sql}"
+        );
         assert!(sql.contains("eventName IN ('PutRolePolicy')"), "{sql}");
         assert!(sql.contains("'o''brien'"), "{sql}");
     }
@@ -282,8 +342,14 @@ mod tests {
             ("eventTime", "2026-11-20 22:39:12.000"),
             ("eventName", "PutRolePolicy"),
             ("awsRegion", "us-east-1"),
-            ("userIdentity", r#"{"type":"IAMUser","username":"bob","arn":"arn:aws:iam::1:user/bob"}"#),
-            ("requestParameters", r#"{"roleName":"deploy","policyDocument":"{\"a\":1}"}"#),
+            (
+                "userIdentity",
+                r#"{"type":"IAMUser","username":"bob","arn":"arn:aws:iam::1:user/bob"}"#,
+            ),
+            (
+                "requestParameters",
+                r#"{"roleName":"deploy","policyDocument":"{\"a\":1}"}"#,
+            ),
         ]
         .into_iter()
         .map(|(k, v)| HashMap::from([(k.to_string(), v.to_string())]))

@@ -59,7 +59,10 @@ pub struct TypeMap {
 
 /// Lower-case, `_`/`-` removed: `SecurityGroup` = `security_group`.
 pub fn norm(s: &str) -> String {
-    s.chars().filter(|c| *c != '_' && *c != '-').flat_map(char::to_lowercase).collect()
+    s.chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 impl TypeMap {
@@ -90,7 +93,14 @@ impl TypeMap {
                 events: r
                     .events
                     .into_iter()
-                    .map(|(k, v)| (k, v.iter().map(|a| if a == WHOLE { a.clone() } else { norm(a) }).collect()))
+                    .map(|(k, v)| {
+                        (
+                            k,
+                            v.iter()
+                                .map(|a| if a == WHOLE { a.clone() } else { norm(a) })
+                                .collect(),
+                        )
+                    })
                     .collect(),
             });
         }
@@ -99,19 +109,27 @@ impl TypeMap {
 
     /// The entry for a type name (`aws_security_group`, `AWS::EC2::SecurityGroup`).
     pub fn entry(&self, resource_type: &str) -> Option<&TypeEntry> {
-        self.entries.iter().find(|e| e.names.iter().any(|n| n == resource_type))
+        self.entries
+            .iter()
+            .find(|e| e.names.iter().any(|n| n == resource_type))
     }
 
     /// Every covered type name.
     pub fn type_names(&self) -> impl Iterator<Item = &str> {
-        self.entries.iter().flat_map(|e| e.names.iter().map(String::as_str))
+        self.entries
+            .iter()
+            .flat_map(|e| e.names.iter().map(String::as_str))
     }
 }
 
 /// Lambda names carry API-version suffixes (`UpdateFunctionConfiguration20150331v2`).
 fn base_name(name: &str) -> &str {
     let trimmed = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == 'v');
-    if trimmed.len() + 8 <= name.len() { trimmed } else { name }
+    if trimmed.len() + 8 <= name.len() {
+        trimmed
+    } else {
+        name
+    }
 }
 
 fn is_creating(name: &str) -> bool {
@@ -121,17 +139,35 @@ fn is_creating(name: &str) -> bool {
 }
 
 fn is_deleting(name: &str) -> bool {
-    ["Delete", "Terminate", "Revoke", "Detach", "Remove", "Schedule", "Change"]
-        .iter()
-        .any(|p| name.starts_with(p))
+    [
+        "Delete",
+        "Terminate",
+        "Revoke",
+        "Detach",
+        "Remove",
+        "Schedule",
+        "Change",
+    ]
+    .iter()
+    .any(|p| name.starts_with(p))
 }
 
 /// Calls that never change anything, whatever `readOnly` says.
 pub fn is_read_only(e: &Event) -> bool {
     e.read_only
-        || ["Get", "Describe", "List", "Head", "Lookup", "Decrypt", "GenerateDataKey", "Encrypt", "ConsoleLogin"]
-            .iter()
-            .any(|p| e.event_name.starts_with(p))
+        || [
+            "Get",
+            "Describe",
+            "List",
+            "Head",
+            "Lookup",
+            "Decrypt",
+            "GenerateDataKey",
+            "Encrypt",
+            "ConsoleLogin",
+        ]
+        .iter()
+        .any(|p| e.event_name.starts_with(p))
 }
 
 /// The identifying values of one item: `(normalised field, value)`.
@@ -155,7 +191,10 @@ impl ItemKeys {
 
     /// Values of a normalised field.
     pub fn get<'a>(&'a self, field: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.values.iter().filter(move |(k, _)| k == field).map(|(_, v)| v.as_str())
+        self.values
+            .iter()
+            .filter(move |(k, _)| k == field)
+            .map(|(_, v)| v.as_str())
     }
 
     /// True when nothing identifies the item.
@@ -169,14 +208,25 @@ fn composite_id(resource_type: &str, id: &str, keys: &mut ItemKeys) {
     match resource_type {
         "aws_iam_user_policy_attachment" | "aws_iam_role_policy_attachment" => {
             if let Some((who, arn)) = id.split_once("-arn:") {
-                let field = if resource_type.contains("user") { "user" } else { "role" };
+                let field = if resource_type.contains("user") {
+                    "user"
+                } else {
+                    "role"
+                };
                 keys.push(field, who);
                 keys.push("policy_arn", &format!("arn:{arn}"));
             }
         }
         "aws_iam_role_policy" | "aws_iam_user_policy" => {
             if let Some((who, name)) = id.split_once(':') {
-                keys.push(if resource_type.contains("user") { "user" } else { "role" }, who);
+                keys.push(
+                    if resource_type.contains("user") {
+                        "user"
+                    } else {
+                        "role"
+                    },
+                    who,
+                );
                 keys.push("name", name);
             }
         }
@@ -219,7 +269,12 @@ pub fn item_keys(item: &DriftItem) -> ItemKeys {
     }
     // An ARN's resource part is the name events often use (`db:app-eu-main` → `app-eu-main`,
     // `log-group:/platform/audit` → `/platform/audit`).
-    let arns: Vec<String> = keys.values.iter().filter(|(_, v)| v.starts_with("arn:")).map(|(_, v)| v.clone()).collect();
+    let arns: Vec<String> = keys
+        .values
+        .iter()
+        .filter(|(_, v)| v.starts_with("arn:"))
+        .map(|(_, v)| v.clone())
+        .collect();
     for a in arns {
         if let Some(name) = arn_resource_name(&a) {
             keys.push("arntail", name);
@@ -318,9 +373,10 @@ fn value_matches(leaf: &str, want: &str) -> bool {
     let want = want.trim_end_matches('.');
     leaf == want
         || want.len() >= 6
-            && leaf
-            .strip_suffix(want)
-            .is_some_and(|p| p.ends_with(['/', ':']) && (p.starts_with("arn:") || p.starts_with('/') || p.starts_with("http")))
+            && leaf.strip_suffix(want).is_some_and(|p| {
+                p.ends_with(['/', ':'])
+                    && (p.starts_with("arn:") || p.starts_with('/') || p.starts_with("http"))
+            })
 }
 
 fn contains_value(v: &Value, want: &str) -> bool {
@@ -379,31 +435,45 @@ pub fn rank(
         if !seen.insert(e.event_id.as_str()) || is_read_only(e) {
             continue;
         }
-        if matches!(e.event_type.as_deref(), Some("AwsServiceEvent" | "AwsConsoleSignIn")) {
+        if matches!(
+            e.event_type.as_deref(),
+            Some("AwsServiceEvent" | "AwsConsoleSignIn")
+        ) {
             continue;
         }
         if !touches(e, plan) {
             continue;
         }
         let attrs = plan.entry.as_ref().and_then(|en| {
-            en.events
-                .get(&e.event_name)
-                .or_else(|| en.events.iter().find(|(n, _)| base_name(n) == base_name(&e.event_name)).map(|(_, a)| a))
+            en.events.get(&e.event_name).or_else(|| {
+                en.events
+                    .iter()
+                    .find(|(n, _)| base_name(n) == base_name(&e.event_name))
+                    .map(|(_, a)| a)
+            })
         });
         let (confidence, matched) = match attrs {
             None => (Confidence::Low, Vec::new()),
             Some(attrs) => {
                 let whole = attrs.iter().any(|a| a == WHOLE);
                 match item.kind {
-                    Kind::Unmanaged if whole && is_creating(&e.event_name) => (Confidence::High, vec!["(created)".to_string()]),
-                    Kind::Deleted if whole && is_deleting(&e.event_name) => (Confidence::High, vec!["(deleted)".to_string()]),
+                    Kind::Unmanaged if whole && is_creating(&e.event_name) => {
+                        (Confidence::High, vec!["(created)".to_string()])
+                    }
+                    Kind::Deleted if whole && is_deleting(&e.event_name) => {
+                        (Confidence::High, vec!["(deleted)".to_string()])
+                    }
                     Kind::Modified => {
                         let m: Vec<String> = drifted
                             .iter()
                             .filter(|(n, _)| attrs.contains(n))
                             .map(|(_, orig)| orig.clone())
                             .collect();
-                        if m.is_empty() { (Confidence::Medium, m) } else { (Confidence::High, m) }
+                        if m.is_empty() {
+                            (Confidence::Medium, m)
+                        } else {
+                            (Confidence::High, m)
+                        }
                     }
                     _ => (Confidence::Medium, Vec::new()),
                 }
@@ -416,13 +486,23 @@ pub fn rank(
             ok.push((e.event_time, c));
         }
     }
-    ok.sort_by(|(ta, a), (tb, b)| b.confidence.cmp(&a.confidence).then(tb.cmp(ta)).then(a.event_id.cmp(&b.event_id)));
+    ok.sort_by(|(ta, a), (tb, b)| {
+        b.confidence
+            .cmp(&a.confidence)
+            .then(tb.cmp(ta))
+            .then(a.event_id.cmp(&b.event_id))
+    });
     denied.sort_by(|a, b| b.event_time.cmp(&a.event_time));
     (ok.into_iter().map(|(_, c)| c).collect(), denied)
 }
 
 /// Builds a candidate from an event (actor, tool, out-of-band).
-pub fn candidate(e: &Event, confidence: Confidence, matched: Vec<String>, pipeline: &PipelinePrincipals) -> Candidate {
+pub fn candidate(
+    e: &Event,
+    confidence: Confidence,
+    matched: Vec<String>,
+    pipeline: &PipelinePrincipals,
+) -> Candidate {
     let actor = actor::resolve_actor(&e.user_identity);
     let tool = actor::resolve_tool(
         e.user_agent.as_deref(),
@@ -506,13 +586,22 @@ mod tests {
 
     #[test]
     fn lambda_suffixes_compare_equal() {
-        assert_eq!(base_name("UpdateFunctionConfiguration20150331v2"), "UpdateFunctionConfiguration");
+        assert_eq!(
+            base_name("UpdateFunctionConfiguration20150331v2"),
+            "UpdateFunctionConfiguration"
+        );
         assert_eq!(base_name("PutRolePolicy"), "PutRolePolicy");
         assert!(value_matches("status.corp.example.", "status.corp.example"));
-        assert!(value_matches("arn:aws:rds:eu-west-1:1:db:app", "app"));
+        assert!(value_matches("arn:aws:rds:eu-west-1:1:db:app-eu-main", "app-eu-main"));
         assert!(!value_matches("myapp", "app"));
         assert!(!value_matches("/aws/payments-prod/audit", "audit"));
-        assert_eq!(arn_resource_name("arn:aws:logs:eu-west-1:1:log-group:/platform/audit"), Some("/platform/audit"));
-        assert_eq!(arn_resource_name("arn:aws:kms:eu-west-1:1:key/0f6e"), Some("0f6e"));
+        assert_eq!(
+            arn_resource_name("arn:aws:logs:eu-west-1:1:log-group:/platform/audit"),
+            Some("/platform/audit")
+        );
+        assert_eq!(
+            arn_resource_name("arn:aws:kms:eu-west-1:1:key/0f6e"),
+            Some("0f6e")
+        );
     }
 }

@@ -30,7 +30,7 @@ pub use engine::{Engine, EngineOptions, Window};
 pub use matcher::TypeMap;
 pub use service::{AttributionService, ServiceEvent};
 pub use source::{Event, EventSource, Lookup, LookupKey, SourceError};
-pub use view::{filter_matches, group_by_actor, ActorGroup};
+pub use view::{ActorGroup, filter_matches, group_by_actor};
 
 /// Outcome of attributing one item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -162,7 +162,9 @@ pub enum AttributionError {
         message: String,
     },
     /// A `--since`/`--until` value or a report timestamp could not be read.
-    #[error("{what}: cannot read the time {value:?}; use RFC 3339 like 2026-11-20T22:00:00Z or a date like 2026-11-20")]
+    #[error(
+        "{what}: cannot read the time {value:?}; use RFC 3339 like 2026-11-20T22:00:00Z or a date like 2026-11-20"
+    )]
     Time {
         /// Which value.
         what: String,

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinSet;
 
-use super::engine::Engine;
 use super::Attribution;
+use super::engine::Engine;
 use crate::model::DriftItem;
 
 /// What the service reports.
@@ -80,7 +80,11 @@ impl AttributionService {
     }
 }
 
-async fn dispatch(engine: Arc<Engine>, mut rx: UnboundedReceiver<Command>, tx: UnboundedSender<ServiceEvent>) {
+async fn dispatch(
+    engine: Arc<Engine>,
+    mut rx: UnboundedReceiver<Command>,
+    tx: UnboundedSender<ServiceEvent>,
+) {
     const WORKERS: usize = 4;
     let mut queue: VecDeque<DriftItem> = VecDeque::new();
     let mut known: std::collections::HashSet<String> = std::collections::HashSet::new();

@@ -113,12 +113,16 @@ fn bool_of(v: Option<&Value>) -> bool {
 }
 
 fn str_of(v: Option<&Value>) -> Option<String> {
-    v.and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string)
+    v.and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 /// Parses an ISO-8601 `eventTime` into epoch seconds.
 pub fn parse_time(s: &str) -> Option<i64> {
-    OffsetDateTime::parse(s, &Rfc3339).ok().map(OffsetDateTime::unix_timestamp)
+    OffsetDateTime::parse(s, &Rfc3339)
+        .ok()
+        .map(OffsetDateTime::unix_timestamp)
 }
 
 /// Formats epoch seconds as RFC 3339 UTC (`2026-11-20T22:39:12Z`).
@@ -152,8 +156,7 @@ impl Event {
             event_source: str_of(r.get("eventSource")).unwrap_or_default(),
             event_time,
             region: str_of(r.get("awsRegion")).unwrap_or_default(),
-            account: str_of(r.get("recipientAccountId"))
-                .or_else(|| str_of(user_identity.get("accountId"))),
+            account: str_of(r.get("recipientAccountId")).or_else(|| str_of(user_identity.get("accountId"))),
             read_only: bool_of(r.get("readOnly")),
             event_type: str_of(r.get("eventType")),
             error_code: str_of(r.get("errorCode")),
@@ -171,7 +174,9 @@ impl Event {
     /// True when the event names `name` in its resources (exact, or as the last ARN segment).
     pub fn names_resource(&self, name: &str) -> bool {
         self.resources.iter().any(|r| {
-            r == name || r.rsplit([':', '/']).next() == Some(name) || r.strip_suffix(name).is_some_and(|p| p.ends_with(['/', ':']))
+            r == name
+                || r.rsplit([':', '/']).next() == Some(name)
+                || r.strip_suffix(name).is_some_and(|p| p.ends_with(['/', ':']))
         })
     }
 

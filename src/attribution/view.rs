@@ -75,7 +75,12 @@ pub fn group_by_actor(attributions: &[Attribution]) -> Vec<ActorGroup> {
             });
         }
     }
-    groups.sort_by(|a, b| b.item_ids.len().cmp(&a.item_ids.len()).then(a.label.cmp(&b.label)));
+    groups.sort_by(|a, b| {
+        b.item_ids
+            .len()
+            .cmp(&a.item_ids.len())
+            .then(a.label.cmp(&b.label))
+    });
     groups
 }
 

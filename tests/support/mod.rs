@@ -49,7 +49,11 @@ fn time_of(r: &Value) -> i64 {
 /// Every record of an exported log tree (duplicates kept, as delivered).
 pub fn load_records(dir: &Path) -> Vec<Value> {
     fn walk(d: &Path, out: &mut Vec<Value>) {
-        let mut entries: Vec<_> = std::fs::read_dir(d).expect("log dir").filter_map(Result::ok).map(|e| e.path()).collect();
+        let mut entries: Vec<_> = std::fs::read_dir(d)
+            .expect("log dir")
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .collect();
         entries.sort();
         for p in entries {
             if p.is_dir() {
@@ -72,7 +76,11 @@ pub fn demo_records() -> Vec<Value> {
 fn username(r: &Value) -> String {
     let ui = &r["userIdentity"];
     match ui["type"].as_str() {
-        Some("AssumedRole") => ui["arn"].as_str().and_then(|a| a.rsplit('/').next()).unwrap_or("").to_string(),
+        Some("AssumedRole") => ui["arn"]
+            .as_str()
+            .and_then(|a| a.rsplit('/').next())
+            .unwrap_or("")
+            .to_string(),
         Some("Root") => "root".into(),
         _ => ui["userName"].as_str().unwrap_or("").to_string(),
     }
@@ -104,7 +112,10 @@ impl FakeCloudTrail {
         let addr = listener.local_addr().expect("addr");
         let mut recs = records;
         recs.sort_by_key(|r| std::cmp::Reverse(time_of(r)));
-        let state = Arc::new(Mutex::new(State { records: recs, ..State::default() }));
+        let state = Arc::new(Mutex::new(State {
+            records: recs,
+            ..State::default()
+        }));
         let st = state.clone();
         tokio::spawn(async move {
             while let Ok((sock, _)) = listener.accept().await {
@@ -114,7 +125,11 @@ impl FakeCloudTrail {
                 });
             }
         });
-        FakeCloudTrail { url: format!("http://{addr}"), addr, state }
+        FakeCloudTrail {
+            url: format!("http://{addr}"),
+            addr,
+            state,
+        }
     }
 
     /// All requests received.
@@ -176,8 +191,14 @@ async fn serve(mut sock: TcpStream, st: Arc<Mutex<State>>) -> std::io::Result<()
         }
         buf.extend_from_slice(&tmp[..n]);
     }
-    let body: Value = serde_json::from_slice(&buf[header_end..(header_end + len).min(buf.len())]).unwrap_or(json!({}));
-    let (status, out) = handle(&st, h("x-amz-target"), h("authorization"), &body);
+    let body: Value =
+        serde_json::from_slice(&buf[header_end..(header_end + len).min(buf.len())]).unwrap_or(json!({}));
+    let (status, out) = handle(
+        &st,
+        h("x-amz-target").as_deref(),
+        h("authorization").as_deref(),
+        &body,
+    );
     let text = out.to_string();
     let reason = if status == 200 { "OK" } else { "Bad Request" };
     let resp = format!(
@@ -188,14 +209,21 @@ async fn serve(mut sock: TcpStream, st: Arc<Mutex<State>>) -> std::io::Result<()
     sock.shutdown().await
 }
 
-fn handle(st: &Arc<Mutex<State>>, target: Option<String>, auth: Option<String>, body: &Value) -> (u16, Value) {
+fn handle(st: &Arc<Mutex<State>>, target: Option<&str>, auth: Option<&str>, body: &Value) -> (u16, Value) {
     let mut s = st.lock().expect("state");
     s.requests += 1;
-    if !auth.as_deref().is_some_and(|a| a.starts_with("AWS4-HMAC-SHA256 Credential=")) {
+    if !auth.is_some_and(|a| a.starts_with("AWS4-HMAC-SHA256 Credential=")) {
         s.unsigned += 1;
-        return error(403, "MissingAuthenticationTokenException", "Missing Authentication Token");
+        return error(
+            403,
+            "MissingAuthenticationTokenException",
+            "Missing Authentication Token",
+        );
     }
-    let op = target.as_deref().and_then(|t| t.rsplit('.').next()).unwrap_or("").to_string();
+    let op = target
+        .and_then(|t| t.rsplit('.').next())
+        .unwrap_or("")
+        .to_string();
     match op.as_str() {
         "LookupEvents" => lookup_events(&mut s, body),
         "StartQuery" => {
@@ -205,14 +233,22 @@ fn handle(st: &Arc<Mutex<State>>, target: Option<String>, auth: Option<String>, 
             (200, json!({"QueryId": format!("q-{}", s.queries.len())}))
         }
         "GetQueryResults" => get_query_results(&mut s, body),
-        _ => error(400, "UnknownOperationException", &format!("unknown operation {op:?}")),
+        _ => error(
+            400,
+            "UnknownOperationException",
+            &format!("unknown operation {op:?}"),
+        ),
     }
 }
 
 fn lookup_events(s: &mut State, body: &Value) -> (u16, Value) {
     s.lookup_requests += 1;
     let now = Instant::now();
-    while s.arrivals.front().is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1)) {
+    while s
+        .arrivals
+        .front()
+        .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
+    {
         s.arrivals.pop_front();
     }
     let busy = s.arrivals.len() >= 2;
@@ -231,16 +267,28 @@ fn lookup_events(s: &mut State, body: &Value) -> (u16, Value) {
     }
     let attrs = body["LookupAttributes"].as_array().cloned().unwrap_or_default();
     if attrs.len() > 1 {
-        return error(400, "InvalidLookupAttributesException", "You cannot specify more than one lookup attribute.");
+        return error(
+            400,
+            "InvalidLookupAttributesException",
+            "You cannot specify more than one lookup attribute.",
+        );
     }
     let max = body["MaxResults"].as_i64().unwrap_or(50);
     if !(1..=50).contains(&max) {
-        return error(400, "InvalidMaxResultsException", "MaxResults must be between 1 and 50");
+        return error(
+            400,
+            "InvalidMaxResultsException",
+            "MaxResults must be between 1 and 50",
+        );
     }
     let start = body["StartTime"].as_f64().map_or(i64::MIN, |v| v as i64);
     let end = body["EndTime"].as_f64().map_or(i64::MAX, |v| v as i64);
     if start > end {
-        return error(400, "InvalidTimeRangeException", "StartTime must be before EndTime");
+        return error(
+            400,
+            "InvalidTimeRangeException",
+            "StartTime must be before EndTime",
+        );
     }
     let mut params = body.clone();
     let token = params.as_object_mut().and_then(|o| o.remove("NextToken"));
@@ -254,12 +302,23 @@ fn lookup_events(s: &mut State, body: &Value) -> (u16, Value) {
         None => 0,
         Some(t) => match t.split_once(':') {
             Some((o, sg)) if sg == sig => o.parse::<usize>().unwrap_or(0),
-            _ => return error(400, "InvalidNextTokenException", "the token does not match the request"),
+            _ => {
+                return error(
+                    400,
+                    "InvalidNextTokenException",
+                    "the token does not match the request",
+                );
+            }
         },
     };
     let (key, value) = attrs
         .first()
-        .map(|a| (a["AttributeKey"].as_str().unwrap_or("").to_string(), a["AttributeValue"].as_str().unwrap_or("").to_string()))
+        .map(|a| {
+            (
+                a["AttributeKey"].as_str().unwrap_or("").to_string(),
+                a["AttributeValue"].as_str().unwrap_or("").to_string(),
+            )
+        })
         .unwrap_or_default();
     let mut seen = std::collections::HashSet::new();
     let matching: Vec<&Value> = s
@@ -308,10 +367,15 @@ fn lookup_events(s: &mut State, body: &Value) -> (u16, Value) {
 }
 
 fn list_after(sql: &str, marker: &str) -> Vec<String> {
-    let Some(i) = sql.find(marker) else { return Vec::new() };
+    let Some(i) = sql.find(marker) else {
+        return Vec::new();
+    };
     let rest = &sql[i + marker.len()..];
     let inner = &rest[..rest.find(')').unwrap_or(rest.len())];
-    inner.split(", ").map(|x| x.trim().trim_matches('\'').replace("''", "'")).collect()
+    inner
+        .split(", ")
+        .map(|x| x.trim().trim_matches('\'').replace("''", "'"))
+        .collect()
 }
 
 fn get_query_results(s: &mut State, _body: &Value) -> (u16, Value) {
@@ -329,7 +393,9 @@ fn get_query_results(s: &mut State, _body: &Value) -> (u16, Value) {
         .filter(|r| seen.insert(r["eventID"].as_str().unwrap_or("").to_string()))
         .filter(|r| {
             names.iter().any(|n| r["eventName"] == n.as_str())
-                || resources(r).iter().any(|(_, n)| res.contains(n) || res.iter().any(|x| n.ends_with(&format!("/{x}"))))
+                || resources(r)
+                    .iter()
+                    .any(|(_, n)| res.contains(n) || res.iter().any(|x| n.ends_with(&format!("/{x}"))))
         })
         .map(|r| {
             let cell = |k: &str, v: &Value| match v {
@@ -338,10 +404,33 @@ fn get_query_results(s: &mut State, _body: &Value) -> (u16, Value) {
                 other => json!({k: other.to_string()}),
             };
             // Lake renders struct fields lower-case and map values as strings.
-            let ui = r["userIdentity"].to_string().replace("\"principalId\"", "\"principalid\"").replace("\"userName\"", "\"username\"");
-            let t = r["eventTime"].as_str().unwrap_or("").replace('T', " ").replace('Z', ".000");
+            let ui = r["userIdentity"]
+                .to_string()
+                .replace("\"principalId\"", "\"principalid\"")
+                .replace("\"userName\"", "\"username\"");
+            let t = r["eventTime"]
+                .as_str()
+                .unwrap_or("")
+                .replace('T', " ")
+                .replace('Z', ".000");
             let mut row = vec![json!({"eventTime": t}), json!({"userIdentity": ui})];
-            for k in ["eventID", "eventName", "eventSource", "awsRegion", "recipientAccountId", "readOnly", "eventType", "errorCode", "errorMessage", "sourceIPAddress", "userAgent", "sessionCredentialFromConsole", "requestParameters", "responseElements", "resources"] {
+            for k in [
+                "eventID",
+                "eventName",
+                "eventSource",
+                "awsRegion",
+                "recipientAccountId",
+                "readOnly",
+                "eventType",
+                "errorCode",
+                "errorMessage",
+                "sourceIPAddress",
+                "userAgent",
+                "sessionCredentialFromConsole",
+                "requestParameters",
+                "responseElements",
+                "resources",
+            ] {
                 row.push(cell(k, &r[k]));
             }
             Value::Array(row)
