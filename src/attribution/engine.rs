@@ -308,6 +308,11 @@ impl Engine {
                 Ok(evs) => {
                     ok_lookups += 1;
                     events.extend(evs.iter().cloned());
+                    // The first name that finds the change settles it: no further lookups.
+                    let (ok, _) = matcher::rank(item, &plan, &events, &self.pipeline);
+                    if ok.first().is_some_and(|c| c.confidence == Confidence::High) {
+                        break;
+                    }
                 }
                 Err(e) => {
                     errors.push(e);
