@@ -955,3 +955,76 @@ fn cli_attribute_prints_the_json_contract_for_the_demo() {
     assert!(!text.contains("DEMO-CANARY"));
     let _ = view::to_table(&[]);
 }
+
+fn live_cli(url: &str, cache: &Path, with_keys: bool) -> std::process::Output {
+    let fixture =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/attribution/receipts-drift.json");
+    let mut c = Command::new(env!("CARGO_BIN_EXE_driftdeck"));
+    c.arg("attribute")
+        .arg(fixture)
+        .args(["--format", "json"])
+        .env("AWS_ENDPOINT_URL_CLOUDTRAIL", url)
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_CONFIG_FILE", cache.join("no-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", cache.join("no-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("DRIFTDECK_CACHE_DIR", cache)
+        .env("DRIFTDECK_CONFIG_DIR", cache)
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+        .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE");
+    if with_keys {
+        c.env("AWS_ACCESS_KEY_ID", "AKIDTESTTESTTEST")
+            .env("AWS_SECRET_ACCESS_KEY", "secret");
+    }
+    c.output().expect("runs")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_live_reads_the_standard_environment_and_caches_on_disk() {
+    let server = FakeCloudTrail::start(support::demo_records()).await;
+    let cache = tempfile::tempdir().expect("tmp");
+    let (url, dir) = (server.url.clone(), cache.path().to_path_buf());
+    let run = move || {
+        let (url, dir) = (url.clone(), dir.clone());
+        tokio::task::spawn_blocking(move || live_cli(&url, &dir, true))
+    };
+    let out = run().await.expect("join");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let item = &doc["items"][0];
+    assert_eq!(item["status"], "attributed", "{doc}");
+    assert_eq!(item["best"]["event_id"], "13d38b63-47e3-4c09-b70c-349f6dcb6633");
+    assert_eq!(item["best"]["matched"], json!(["BucketEncryption"]));
+    assert_eq!(
+        server.lookup_requests(),
+        1,
+        "a ResourceName hit settles it in one request"
+    );
+    let again = run().await.expect("join");
+    assert_eq!(again.stdout, out.stdout);
+    assert_eq!(server.lookup_requests(), 1, "reopening costs zero API calls");
+    // Without credentials: a per-item error with a clear message, exit code 0.
+    let (url, dir) = (
+        server.url.clone(),
+        tempfile::tempdir().expect("tmp").path().to_path_buf(),
+    );
+    let out = tokio::task::spawn_blocking(move || live_cli(&url, &dir, false))
+        .await
+        .expect("join");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["items"][0]["status"], "error", "{doc}");
+    let msg = doc["items"][0]["message"].as_str().unwrap_or_default();
+    assert!(msg.contains("credentials"), "{msg}");
+    assert_eq!(
+        server.lookup_requests(),
+        1,
+        "nothing unsigned reached the endpoint"
+    );
+}

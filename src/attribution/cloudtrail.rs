@@ -172,14 +172,14 @@ fn judge<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Deb
             if code.is_none() {
                 return Verdict::Retry(SourceError::Service(format!(
                     "unexpected response: {}",
-                    DisplayErrorContext(err)
+                    concise(&DisplayErrorContext(err).to_string())
                 )));
             }
             Verdict::Fail(classify(code, &msg))
         }
         SdkError::TimeoutError(_) => Verdict::Retry(SourceError::Network("the request timed out".into())),
         SdkError::DispatchFailure(d) => {
-            let text = DisplayErrorContext(err).to_string();
+            let text = concise(&DisplayErrorContext(err).to_string());
             if d.is_user() || text.contains("credential") || text.contains("token") || text.contains("SSO") {
                 Verdict::Fail(SourceError::Credentials(text))
             } else if d.is_timeout() || d.is_io() {
@@ -189,15 +189,46 @@ fn judge<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Deb
             }
         }
         SdkError::ConstructionFailure(_) => {
-            let text = DisplayErrorContext(err).to_string();
+            let text = concise(&DisplayErrorContext(err).to_string());
             if text.contains("credential") || text.contains("region") || text.contains("Region") {
                 Verdict::Fail(SourceError::Credentials(text))
             } else {
                 Verdict::Fail(SourceError::Service(text))
             }
         }
-        _ => Verdict::Retry(SourceError::Service(DisplayErrorContext(err).to_string())),
+        _ => Verdict::Retry(SourceError::Service(concise(
+            &DisplayErrorContext(err).to_string(),
+        ))),
     }
+}
+
+/// The SDK's error text without its debug dump, on one line; missing or expired credentials
+/// get a plain explanation and what to do.
+pub fn concise(text: &str) -> String {
+    let mut t = text;
+    for marker in [
+        " (DispatchFailure(",
+        " (ConstructionFailure(",
+        " (TimeoutError(",
+        " (ResponseError(",
+        " (ServiceError(",
+    ] {
+        if let Some(i) = t.find(marker) {
+            t = &t[..i];
+        }
+    }
+    if t.contains("no credentials found in chain") || t.contains("CredentialsNotLoaded") {
+        return "no AWS credentials found (tried the environment, the shared config/credentials files, web \
+identity, ECS and instance metadata): pass --profile, set AWS_PROFILE, or run `aws sso login`"
+            .to_string();
+    }
+    if t.contains("SSO") && (t.contains("expired") || t.contains("token")) {
+        return format!(
+            "the SSO session is missing or has expired: run `aws sso login` ({})",
+            t.replace('\n', "; ")
+        );
+    }
+    t.replace('\n', "; ").replace("\\n", "; ")
 }
 
 /// Backoff for attempt `n` (1-based): 250 ms doubling to 8 s, with jitter.

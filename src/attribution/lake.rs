@@ -192,9 +192,9 @@ fn err_text<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::
             }
         }
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-            SourceError::Network(DisplayErrorContext(e).to_string())
+            SourceError::Network(super::cloudtrail::concise(&DisplayErrorContext(e).to_string()))
         }
-        _ => SourceError::Service(DisplayErrorContext(e).to_string()),
+        _ => SourceError::Service(super::cloudtrail::concise(&DisplayErrorContext(e).to_string())),
     }
 }
 

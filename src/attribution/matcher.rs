@@ -592,7 +592,10 @@ mod tests {
         );
         assert_eq!(base_name("PutRolePolicy"), "PutRolePolicy");
         assert!(value_matches("status.corp.example.", "status.corp.example"));
-        assert!(value_matches("arn:aws:rds:eu-west-1:1:db:app-eu-main", "app-eu-main"));
+        assert!(value_matches(
+            "arn:aws:rds:eu-west-1:1:db:app-eu-main",
+            "app-eu-main"
+        ));
         assert!(!value_matches("myapp", "app"));
         assert!(!value_matches("/aws/payments-prod/audit", "audit"));
         assert_eq!(

@@ -48,7 +48,7 @@ pub struct Lookup {
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum SourceError {
     /// No credentials, expired SSO token, bad profile.
-    #[error("no usable AWS credentials: {0}")]
+    #[error("AWS credentials: {0}")]
     Credentials(String),
     /// The principal may not call the API.
     #[error("access denied: {0}")]
@@ -62,6 +62,9 @@ pub enum SourceError {
     /// Local files (archive, cache) could not be read.
     #[error("{0}")]
     Io(String),
+    /// The source is not set up (no region, bad option).
+    #[error("{0}")]
+    Setup(String),
 }
 
 /// A CloudTrail record, normalised from either a log file `Records[]` element or a
