@@ -1028,3 +1028,113 @@ async fn cli_live_reads_the_standard_environment_and_caches_on_disk() {
         "nothing unsigned reached the endpoint"
     );
 }
+
+fn sg_item(id: &str) -> (DriftReport, DriftItem) {
+    let mut item = DriftItem::new(
+        "sg-item".into(),
+        "aws_security_group.x".into(),
+        "aws_security_group".into(),
+        "t.json",
+        driftdeck::model::Format::TerraformPlan,
+        driftdeck::model::Kind::Modified,
+    );
+    item.identity.insert("id".into(), id.into());
+    item.region = Some("eu-west-1".into());
+    item.changes.push(driftdeck::model::Change::plain(
+        driftdeck::model::AttrPath::keys(["ingress"]),
+        None,
+        Some(json!([{"from_port": 22}])),
+    ));
+    let report = DriftReport {
+        reports: vec![driftdeck::model::ReportMeta {
+            path: "t.json".into(),
+            format: driftdeck::model::Format::TerraformPlan,
+            tool_version: None,
+            timestamp: Some("2026-11-21T00:00:00Z".into()),
+            sha256: String::new(),
+            warnings: Vec::new(),
+        }],
+        items: vec![item.clone()],
+        not_drift: driftdeck::model::NotDrift::default(),
+    };
+    (report, item)
+}
+
+#[tokio::test]
+async fn corrections_supersede_originals_and_anonymous_calls_are_low_guesses() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let day = dir
+        .path()
+        .join("AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/20");
+    let original = record(
+        "orig",
+        "AuthorizeSecurityGroupIngress",
+        "2026-11-20T10:00:00Z",
+        "sg-0123456789abcdef0",
+    );
+    let mut fixed = record(
+        "fixed",
+        "AuthorizeSecurityGroupIngress",
+        "2026-11-20T09:00:00Z",
+        "sg-0123456789abcdef0",
+    );
+    fixed["addendum"] =
+        json!({"reason": "UPDATED_DATA", "originalEventID": "orig", "updatedFields": "userIdentity"});
+    fixed["userIdentity"]["userName"] = json!("carol");
+    gz(
+        &day.join("a.json.gz"),
+        &json!({"Records": [original, fixed]}).to_string(),
+    );
+    let (report, item) = sg_item("sg-0123456789abcdef0");
+    let engine = Engine::new(
+        Arc::new(ArchiveSource::open(dir.path()).expect("open")),
+        &report,
+        EngineOptions::default(),
+    )
+    .expect("engine");
+    let a = engine.attribute(&item).await;
+    assert_eq!(
+        a.best.as_ref().map(|b| b.event_id.as_str()),
+        Some("fixed"),
+        "{a:?}"
+    );
+    assert!(a.candidates.is_empty(), "the superseded original is gone: {a:?}");
+
+    // A record with its parameters omitted cannot be tied to the resource: a low guess only.
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut anon = record(
+        "anon",
+        "AuthorizeSecurityGroupIngress",
+        "2026-11-20T10:00:00Z",
+        "x",
+    );
+    anon["requestParameters"] = Value::Null;
+    anon["responseElements"] = Value::Null;
+    let other = record(
+        "other",
+        "AuthorizeSecurityGroupIngress",
+        "2026-11-20T11:00:00Z",
+        "sg-0fffffffffffffff0",
+    );
+    gz(
+        &dir.path()
+            .join("AWSLogs/1/CloudTrail/eu-west-1/2026/11/20/b.json.gz"),
+        &json!({"Records": [anon, other]}).to_string(),
+    );
+    let engine = Engine::new(
+        Arc::new(ArchiveSource::open(dir.path()).expect("open")),
+        &report,
+        EngineOptions::default(),
+    )
+    .expect("engine");
+    let a = engine.attribute(&item).await;
+    let best = a.best.expect("a guess");
+    assert_eq!(
+        (best.event_id.as_str(), best.confidence),
+        ("anon", Confidence::Low)
+    );
+    assert!(
+        a.candidates.is_empty(),
+        "an event on another group is never a candidate"
+    );
+}

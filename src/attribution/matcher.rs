@@ -428,7 +428,8 @@ pub fn rank(
     pipeline: &PipelinePrincipals,
 ) -> (Vec<Candidate>, Vec<Candidate>) {
     let drifted = drifted_attributes(item);
-    let mut seen = HashSet::new();
+    // A corrected record (addendum UPDATED_DATA) supersedes the original.
+    let mut seen: HashSet<&str> = events.iter().filter_map(|e| e.replaces.as_deref()).collect();
     let mut ok = Vec::new();
     let mut denied = Vec::new();
     for e in events {
@@ -441,9 +442,6 @@ pub fn rank(
         ) {
             continue;
         }
-        if !touches(e, plan) {
-            continue;
-        }
         let attrs = plan.entry.as_ref().and_then(|en| {
             en.events.get(&e.event_name).or_else(|| {
                 en.events
@@ -452,6 +450,25 @@ pub fn rank(
                     .map(|(_, a)| a)
             })
         });
+        if !touches(e, plan) {
+            // A time-window guess: a call that sets a drifted attribute of this type but whose
+            // record names no resource at all (parameters omitted or truncated).
+            let anonymous = e.resources.is_empty()
+                && e.request_parameters
+                    .as_object()
+                    .is_none_or(serde_json::Map::is_empty)
+                && e.response_elements
+                    .as_object()
+                    .is_none_or(serde_json::Map::is_empty);
+            let relevant = attrs.is_some_and(|a| drifted.iter().any(|(n, _)| a.contains(n)));
+            if anonymous && relevant && e.error_code.is_none() && item.kind == Kind::Modified {
+                ok.push((
+                    e.event_time,
+                    candidate(e, Confidence::Low, vec!["(time window)".to_string()], pipeline),
+                ));
+            }
+            continue;
+        }
         let (confidence, matched) = match attrs {
             None => (Confidence::Low, Vec::new()),
             Some(attrs) => {

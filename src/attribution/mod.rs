@@ -59,7 +59,9 @@ impl AttributionStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
-    /// The event touches the resource, but its call is not one the type map knows.
+    /// The event touches the resource through a call the type map does not know, or a
+    /// time-window guess: a call of the type on a drifted attribute whose record names no
+    /// resource.
     Low,
     /// A known mutating call on the resource, not on a drifted attribute.
     Medium,

@@ -105,6 +105,9 @@ pub struct Event {
     pub resources: Vec<String>,
     /// `sessionCredentialFromConsole == "true"`.
     pub console_session: bool,
+    /// `addendum.originalEventID` when this record corrects an earlier one (`UPDATED_DATA`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
 }
 
 fn bool_of(v: Option<&Value>) -> bool {
@@ -170,6 +173,10 @@ impl Event {
             response_elements: r.get("responseElements").cloned().unwrap_or(Value::Null),
             resources,
             console_session: bool_of(r.get("sessionCredentialFromConsole")),
+            replaces: r
+                .get("addendum")
+                .filter(|a| a.get("reason").and_then(Value::as_str) == Some("UPDATED_DATA"))
+                .and_then(|a| str_of(a.get("originalEventID"))),
             user_identity,
         })
     }
