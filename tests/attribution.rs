@@ -1138,3 +1138,36 @@ async fn corrections_supersede_originals_and_anonymous_calls_are_low_guesses() {
         "an event on another group is never a candidate"
     );
 }
+
+#[tokio::test]
+async fn a_failed_item_can_be_requested_again_once_access_works() {
+    let server = FakeCloudTrail::start(support::demo_records()).await;
+    server.deny_all(true);
+    let report = subset(&demo_report(), &["aws_kms_key.data"]);
+    let src = CloudTrailSource::new(live_opts(&server.url))
+        .await
+        .expect("source");
+    let engine = Arc::new(Engine::new(Arc::new(src), &report, EngineOptions::default()).expect("engine"));
+    let (svc, mut rx) = AttributionService::start(engine);
+    let mut next_loaded = async || loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(20), rx.recv())
+            .await
+            .expect("no stall")
+        {
+            Some(ServiceEvent::Loaded { attribution, .. }) => return attribution,
+            Some(_) => {}
+            None => panic!("service stopped"),
+        }
+    };
+    svc.request_all(report.items.clone());
+    let first = next_loaded().await;
+    assert_eq!(first.status, AttributionStatus::Error);
+    server.deny_all(false);
+    svc.request_all(report.items.clone());
+    let second = next_loaded().await;
+    assert_eq!(second.status, AttributionStatus::Attributed, "{second:?}");
+    assert_eq!(
+        second.best.map(|b| b.event_id),
+        Some("bafe9bd1-20c5-4152-9127-c47089bf36a2".to_string())
+    );
+}

@@ -240,6 +240,7 @@ impl Engine {
 
     /// Runs one lookup: cache, then the source; identical lookups share one request.
     pub async fn lookup(&self, q: Lookup) -> Result<Arc<Vec<Event>>, SourceError> {
+        let q_key = q.clone();
         let fut = {
             let mut map = self
                 .inflight
@@ -277,7 +278,14 @@ impl Engine {
                 shared
             }
         };
-        fut.await
+        let out = fut.await;
+        if out.is_err() {
+            // Failures are not remembered: after `aws sso login` a retry must reach AWS.
+            if let Ok(mut map) = self.inflight.lock() {
+                map.remove(&q_key);
+            }
+        }
+        out
     }
 
     /// Attributes one item. Never fails: problems become `status: error` with a message.

@@ -64,7 +64,8 @@ impl AttributionService {
         (AttributionService { tx }, erx)
     }
 
-    /// Queues items (already queued or finished ids are not repeated).
+    /// Queues items. Ids already queued, running or attributed are not repeated; items whose
+    /// last result was an error are queued again (a retry).
     pub fn request_all(&self, items: Vec<DriftItem>) {
         let _ = self.tx.send(Command::RequestAll(items));
     }
@@ -141,6 +142,10 @@ async fn dispatch(
                 done += 1;
                 match res {
                     Ok((item_id, a)) => {
+                        if a.status == super::AttributionStatus::Error {
+                            // A failed item may be requested again (e.g. after `aws sso login`).
+                            known.remove(&item_id);
+                        }
                         let _ = tx.send(ServiceEvent::Loaded { item_id, attribution: Box::new(a) });
                     }
                     Err(e) => {
