@@ -520,6 +520,19 @@ async fn the_endpoint_enforces_the_service_rules() {
         Some("InvalidLookupAttributesException")
     );
     assert!(err.as_service_error().is_some_and(aws_sdk_cloudtrail::operation::lookup_events::LookupEventsError::is_invalid_lookup_attributes_exception));
+    // More than 2 requests within a second are throttled (SDK retries are off in this config).
+    let calls = (0..4).map(|_| client.lookup_events().max_results(1).send());
+    let results = futures::future::join_all(calls).await;
+    assert!(
+        results.iter().any(|r| r
+            .as_ref()
+            .err()
+            .and_then(|e| e.as_service_error())
+            .and_then(|e| e.code())
+            == Some("ThrottlingException")),
+        "a burst is throttled"
+    );
+    assert!(server.throttled() >= 1);
     // An unsigned request is refused.
     let mut s = tokio::net::TcpStream::connect(server.addr)
         .await

@@ -47,6 +47,13 @@ impl Actor {
         use std::fmt::Write as _;
         let mut s = self.display.clone();
         match (&self.principal, self.kind.as_str()) {
+            (Some(_), "AssumedRole") if self.permission_set.is_some() => {
+                let _ = write!(
+                    s,
+                    " (Identity Center, {})",
+                    self.permission_set.as_deref().unwrap_or_default()
+                );
+            }
             (Some(p), "AssumedRole") => {
                 let _ = write!(s, " (role {p})");
             }
