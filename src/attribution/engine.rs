@@ -134,11 +134,14 @@ impl Engine {
             }
         };
         let mut windows = Vec::new();
+        let mut warnings = Vec::new();
         for r in &report.reports {
-            let anchor = match r.timestamp.as_deref() {
-                Some(ts) => Some(parse_when(&format!("{}: timestamp", r.path), ts)?),
-                None => None,
-            };
+            // An unreadable report timestamp should not stop attribution: search up to now.
+            let anchor = r.timestamp.as_deref().and_then(|ts| {
+                parse_when(&format!("{}: timestamp", r.path), ts)
+                    .map_err(|e| warnings.push(format!("{e}; searching up to now instead")))
+                    .ok()
+            });
             windows.push(make(anchor));
         }
         let pipeline = PipelinePrincipals::new(&opts.config.pipeline_principals).map_err(|message| {
@@ -161,7 +164,7 @@ impl Engine {
             cache: opts.cache,
             inflight: Mutex::new(HashMap::new()),
             sent: Arc::new(AtomicUsize::new(0)),
-            cache_warnings: Arc::new(Mutex::new(Vec::new())),
+            cache_warnings: Arc::new(Mutex::new(warnings)),
             concurrency: if opts.concurrency == 0 {
                 4
             } else {
