@@ -291,6 +291,15 @@ async fn archive_attributes_every_demo_item_as_the_story_says() {
         Some(vec!["ingress".to_string()])
     );
     assert!(t1.best.as_ref().is_some_and(|b| b.mfa));
+    assert_eq!(
+        t1.best
+            .as_ref()
+            .map(driftdeck::attribution::Candidate::console_link)
+            .as_deref(),
+        Some(
+            "https://eu-west-1.console.aws.amazon.com/cloudtrailv2/home?region=eu-west-1#/events/8df08078-a22e-4180-85c2-c2af3977a654"
+        )
+    );
     assert!(engine.take_warnings().is_empty());
 }
 

@@ -118,6 +118,21 @@ pub struct Candidate {
     pub error_message: Option<String>,
 }
 
+impl Candidate {
+    /// The CloudTrail console page of the event (the attribution pane's link-like line).
+    pub fn console_link(&self) -> String {
+        let region = if self.region.is_empty() {
+            "us-east-1"
+        } else {
+            &self.region
+        };
+        format!(
+            "https://{region}.console.aws.amazon.com/cloudtrailv2/home?region={region}#/events/{}",
+            self.event_id
+        )
+    }
+}
+
 /// What attribution found for one item. Every result carries the item's id and address.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attribution {

@@ -13,8 +13,8 @@ use crate::text::{pad, sanitize};
 /// handle it), `Some(matches)` otherwise. Terms: `actor:TEXT` (substring, any case, of the
 /// actor, principal, session or source identity), `tool:NAME` (`console`, `aws-cli`, …),
 /// `oob:true|false`, `confidence:high|medium|low`, `event:TEXT` (event name substring).
-/// An item without a best candidate matches only `oob:false`-style negatives never: it
-/// matches no attribution term.
+/// An item without a best candidate (not yet attributed, no events, error) matches no
+/// attribution term, not even `oob:false`.
 pub fn filter_matches(term: &str, a: &Attribution) -> Option<bool> {
     let (k, v) = term.split_once(':')?;
     let v = v.trim().to_ascii_lowercase();
