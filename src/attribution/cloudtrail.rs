@@ -391,10 +391,10 @@ impl EventSource for CloudTrailSource {
         Box::pin(async move {
             let region = self.region_of(q);
             let client = self.client(&region);
-            let limiter = limiter_for(
-                &format!("{}|{}|{region}", self.scope, q.account.as_deref().unwrap_or("-")),
-                self.rate,
-            );
+            // The credentials of one profile/endpoint act in one account, whatever account the
+            // item names (or does not): the limiter is keyed by scope + region, so items with and
+            // without a known account share one 2 req/s budget.
+            let limiter = limiter_for(&format!("{}|{region}", self.scope), self.rate);
             let (key, value) = match &q.key {
                 LookupKey::ResourceName(v) => (LookupAttributeKey::ResourceName, v),
                 LookupKey::EventName(v) => (LookupAttributeKey::EventName, v),
