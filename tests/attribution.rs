@@ -301,6 +301,15 @@ async fn archive_attributes_every_demo_item_as_the_story_says() {
         )
     );
     assert!(engine.take_warnings().is_empty());
+    let rows = view::details(t1);
+    let get = |k: &str| rows.iter().find(|(l, _)| *l == k).map(|(_, v)| v.as_str());
+    assert_eq!(
+        get("actor"),
+        Some("jane.doe@corp.example (Identity Center, AdministratorAccess)")
+    );
+    assert_eq!(get("mfa"), Some("yes"));
+    assert_eq!(get("confidence"), Some("high: ingress"));
+    assert!(get("denied").is_some_and(|d| d.contains("bob") && d.contains("Client.UnauthorizedOperation")));
 }
 
 #[test]
@@ -975,7 +984,7 @@ fn cli_attribute_prints_the_json_contract_for_the_demo() {
     assert!(text.starts_with("ADDRESS"), "{text}");
     assert!(text.contains("denied:"), "{text}");
     assert!(!text.contains("DEMO-CANARY"));
-    let _ = view::to_table(&[]);
+    assert_eq!(view::to_table(&[]).lines().count(), 1, "header only");
 }
 
 fn live_cli(url: &str, cache: &Path, with_keys: bool) -> std::process::Output {
@@ -1192,4 +1201,40 @@ async fn a_failed_item_can_be_requested_again_once_access_works() {
         second.best.map(|b| b.event_id),
         Some("bafe9bd1-20c5-4152-9127-c47089bf36a2".to_string())
     );
+}
+
+#[tokio::test]
+async fn hostile_cloudtrail_strings_never_reach_the_terminal_raw() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut r = record(
+        "evil\u{1b}]0;x\u{7}",
+        "AuthorizeSecurityGroupIngress",
+        "2026-11-20T10:00:00Z",
+        "sg-0123456789abcdef0",
+    );
+    r["userIdentity"]["userName"] = json!("mallory\u{1b}[2J\u{202e}");
+    r["userAgent"] = json!("aws-cli/2.0 \u{1b}[31m");
+    gz(
+        &dir.path()
+            .join("AWSLogs/1/CloudTrail/eu-west-1/2026/11/20/e.json.gz"),
+        &json!({"Records": [r]}).to_string(),
+    );
+    let (report, item) = sg_item("sg-0123456789abcdef0");
+    let engine = Engine::new(
+        Arc::new(ArchiveSource::open(dir.path()).expect("open")),
+        &report,
+        EngineOptions::default(),
+    )
+    .expect("engine");
+    let a = engine.attribute(&item).await;
+    assert_eq!(a.status, AttributionStatus::Attributed);
+    let table = view::to_table(std::slice::from_ref(&a));
+    let pane: String = view::details(&a).into_iter().map(|(_, v)| v).collect();
+    for text in [&table, &pane] {
+        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
+        assert!(!text.contains('\u{202e}'));
+    }
+    assert!(table.contains("mallory\\u{1b}[2J"), "{table}");
+    let groups = group_by_actor(std::slice::from_ref(&a));
+    assert!(!groups[0].label.chars().any(char::is_control));
 }

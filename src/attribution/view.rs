@@ -191,3 +191,72 @@ pub fn to_table(attributions: &[Attribution]) -> String {
     }
     out
 }
+
+/// The attribution pane's content as label/value rows, sanitised: actor, principal, when,
+/// tool, source IP, MFA, console session, event, confidence, out-of-band, link, denied
+/// attempts, and the message when there is no result.
+pub fn details(a: &Attribution) -> Vec<(&'static str, String)> {
+    let mut rows: Vec<(&'static str, String)> = Vec::new();
+    let s = |t: &str| sanitize(t).into_owned();
+    let Some(b) = &a.best else {
+        rows.push(("status", a.status.as_str().replace('_', " ")));
+        if let Some(m) = &a.message {
+            rows.push(("why", s(m)));
+        }
+        push_denied(&mut rows, a);
+        return rows;
+    };
+    rows.push(("actor", s(&b.actor.describe())));
+    if let Some(arn) = b.actor.principal_arn.as_deref().or(b.actor.arn.as_deref()) {
+        rows.push(("principal", s(arn)));
+    }
+    rows.push(("when", b.event_time.clone()));
+    rows.push(("tool", format!("{} (claimed by the user agent)", b.tool.as_str())));
+    if let Some(ip) = &b.source_ip {
+        rows.push(("source ip", s(ip)));
+    }
+    rows.push(("mfa", if b.mfa { "yes".into() } else { "no".into() }));
+    if b.console_session {
+        rows.push(("session", "console".into()));
+    }
+    rows.push((
+        "event",
+        format!("{} ({}, {})", s(&b.event_name), s(&b.event_source), s(&b.region)),
+    ));
+    let matched = if b.matched.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", s(&b.matched.join(", ")))
+    };
+    rows.push(("confidence", format!("{}{matched}", b.confidence.as_str())));
+    rows.push((
+        "out of band",
+        if b.out_of_band {
+            "yes".into()
+        } else {
+            "no (IaC pipeline)".into()
+        },
+    ));
+    rows.push(("event id", s(&b.event_id)));
+    rows.push(("link", s(&b.console_link())));
+    if let Some(m) = &a.message {
+        rows.push(("note", s(m)));
+    }
+    push_denied(&mut rows, a);
+    rows
+}
+
+fn push_denied(rows: &mut Vec<(&'static str, String)>, a: &Attribution) {
+    for d in &a.denied {
+        rows.push((
+            "denied",
+            format!(
+                "{} {} by {} ({})",
+                d.event_time,
+                sanitize(&d.event_name),
+                sanitize(&d.actor.display),
+                sanitize(d.error_code.as_deref().unwrap_or("error"))
+            ),
+        ));
+    }
+}
