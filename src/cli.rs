@@ -190,6 +190,8 @@ pub enum Command {
         #[command(flatten)]
         reports: Reports,
     },
+    /// Who changed each drifted item, when, from where, with what (CloudTrail).
+    Attribute(AttributeArgs),
 }
 
 /// Settings shared by the decision commands (and the TUI).
@@ -248,4 +250,34 @@ pub enum ExportFormatArg {
     Sarif,
     /// CSV.
     Csv,
+}
+
+/// Flags of `driftdeck attribute`.
+#[derive(Debug, Args)]
+pub struct AttributeArgs {
+    /// The reports.
+    #[command(flatten)]
+    pub reports: Reports,
+    /// Read exported CloudTrail log files (S3 layout `AWSLogs/<account>/CloudTrail/<region>/…`,
+    /// `.json.gz` or `.json`) instead of calling AWS.
+    #[arg(long, value_name = "DIR", conflicts_with = "event_data_store")]
+    pub cloudtrail_logs: Option<PathBuf>,
+    /// Query this CloudTrail Lake event data store (one SQL query for all items).
+    #[arg(long, value_name = "ARN")]
+    pub event_data_store: Option<String>,
+    /// AWS profile (shared config/credentials files, SSO).
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+    /// AWS region for resources whose region the report does not say.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Start of the search window (RFC 3339 or YYYY-MM-DD); default 90 days before the report.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// End of the search window; default one hour after the report's timestamp.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
 }

@@ -9,6 +9,7 @@
 //! - [`output`]: the CLI's table and JSON renderings (the JSON is a documented contract).
 //! - [`text`]: sanitising outside text for the terminal; display widths.
 //! - [`config`]: config, cache and demo directories.
+//! - [`attribution`]: CloudTrail attribution (live SDK, exported logs, Lake): who changed what.
 //! - [`cli`] and [`commands`]: the command line, one file per subcommand.
 //! - [`decide`]: decisions (approve, adopt, revert, withdraw), the hash-chained journal, approvals,
 //!   the evidence export.
@@ -16,6 +17,7 @@
 //!
 //! Engine modules never import ratatui or crossterm.
 
+pub mod attribution;
 pub mod classify;
 pub mod cli;
 pub mod commands;

@@ -3,6 +3,7 @@
 mod adopt;
 mod approvals;
 mod approve;
+mod attribute;
 mod check;
 mod export;
 mod journal;
@@ -69,6 +70,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Export { format }) => export::run(format, &opts),
         Some(Command::Open { reports }) => tui::run(&reports.reports, cli.theme, &taxonomy, opts),
         None => tui::run(&cli.reports, cli.theme, &taxonomy, opts),
+        Some(Command::Attribute(args)) => attribute::run(&args, &taxonomy),
     }
 }
 
