@@ -32,6 +32,28 @@ pub fn sanitize(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Drops ANSI CSI sequences (`ESC [` … final byte), the colours and cursor moves that tools such
+/// as Terraform print, then [`sanitize`]s what is left: for command output we show, where the
+/// colour codes are noise rather than an attack. Any other escape stays visible.
+pub fn strip_csi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            chars.next();
+            // Parameter and intermediate bytes, then one final byte in 0x40..=0x7e.
+            for d in chars.by_ref() {
+                if ('\u{40}'..='\u{7e}').contains(&d) {
+                    break;
+                }
+            }
+            continue;
+        }
+        out.push(c);
+    }
+    sanitize(&out).into_owned()
+}
+
 /// Like [`sanitize`] but keeps newlines and tabs (tabs become spaces): for multi-line values.
 pub fn sanitize_multiline(s: &str) -> String {
     s.split('\n')
@@ -67,6 +89,16 @@ mod tests {
         assert!(clean.contains("\\u{1b}[2J"));
         assert!(clean.contains("\\u{202e}"));
         assert_eq!(sanitize("plain"), "plain");
+    }
+
+    #[test]
+    fn command_output_loses_colours_but_not_its_guard() {
+        let tf = "\u{1b}[31m│\u{1b}[0m \u{1b}[1mError:\u{1b}[0m init \u{1b}]0;title\u{7}";
+        let s = strip_csi(tf);
+        assert!(s.starts_with("│ Error: init "), "{s}");
+        // A non-CSI escape (an OSC title change) is still shown, not obeyed.
+        assert!(s.contains("\\u{1b}]0;title"), "{s}");
+        assert!(!s.chars().any(char::is_control));
     }
 
     #[test]

@@ -34,6 +34,11 @@ impl Session {
 
     /// Starts with files (name, contents) in a fresh config dir.
     fn start_with(args: &[&str], config_files: &[(&str, &str)]) -> Session {
+        Session::start_env(args, config_files, &[])
+    }
+
+    /// Starts with config files and extra environment variables.
+    fn start_env(args: &[&str], config_files: &[(&str, &str)], envs: &[(&str, String)]) -> Session {
         let pty = native_pty_system();
         let pair = pty.openpty(size(24, 80)).expect("openpty");
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_driftdeck"));
@@ -48,6 +53,10 @@ impl Session {
         cmd.env("DRIFTDECK_CONFIG_DIR", config.path());
         cmd.env("TERM", "xterm-256color");
         cmd.env_remove("NO_COLOR");
+        cmd.env("DRIFTDECK_AWS_IDENTITY", "0");
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
         let child = pair.slave.spawn_command(cmd).expect("spawn driftdeck");
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().expect("reader");
@@ -260,4 +269,103 @@ fn a_bad_keymap_is_named_and_the_defaults_still_work() {
     s.send(b"q");
     assert!(s.wait_exit().success());
     s.wait_restored();
+}
+
+/// A stand-in `terraform` first on PATH: records its arguments, prints a line, exits 0 (so the
+/// verification plan says "converged").
+fn stand_in_terraform(dir: &std::path::Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).expect("bin dir");
+    let log = dir.join("terraform-args.log");
+    let script = format!(
+        "#!/bin/sh\necho \"$@\" >> '{}'\nprintf '\\033[32mstand-in terraform\\033[0m %s\\n' \"$1\"\nexit 0\n",
+        log.display()
+    );
+    let tf = bin.join("terraform");
+    std::fs::write(&tf, script).expect("script");
+    std::fs::set_permissions(&tf, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    log
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read_dir") {
+        let e = e.expect("entry");
+        if e.file_type().expect("type").is_dir() {
+            copy_tree(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn revert_is_confirmed_by_typing_the_address_then_streams_and_is_journaled() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let iac = tmp.path().join("iac");
+    copy_tree(std::path::Path::new("assets/demo/iac"), &iac);
+    let log = stand_in_terraform(tmp.path());
+    let path = format!(
+        "{}:{}",
+        tmp.path().join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let iac_arg = iac.display().to_string();
+    let mut s = Session::start_env(
+        &[
+            "--iac-dir",
+            &iac_arg,
+            "--actor",
+            "oncall@corp.example",
+            "assets/demo/reports/terraform-plan.json",
+        ],
+        &[],
+        &[("PATH", path)],
+    );
+    s.wait_text("aws_security_group.web");
+    s.send(b"/aws_security_group.web\r");
+    s.wait_text("filter: aws_security_group.web");
+    s.send(b"r");
+    s.wait_text("type aws_security_group.web to confirm");
+    assert!(
+        s.screen().contains("-target=aws_security_group.web"),
+        "{}",
+        s.screen()
+    );
+    // A wrong confirmation is refused.
+    s.send(b"close the debug port\t\twrong\r");
+    s.wait_text("must be exactly");
+    assert!(!log.exists(), "nothing ran before the confirmation");
+    // Fix it: clear the field (Ctrl-U) and type the address.
+    s.send(b"\x15aws_security_group.web\r");
+    s.wait_text("revert output");
+    s.wait_text("= result: converged");
+    // Colours of the tool's output are dropped, not shown as escapes.
+    assert!(s.screen().contains("stand-in terraform plan"), "{}", s.screen());
+    assert!(!s.screen().contains("u{1b}"), "{}", s.screen());
+    s.wait_text("revert of 1 item(s): converged");
+    s.send(b"\x1b");
+    s.wait_for("the output pane to close", |sc| {
+        !sc.contents().contains("revert output")
+    });
+    s.send(b"q");
+    assert!(s.wait_exit().success());
+    s.wait_restored();
+    let args = std::fs::read_to_string(&log).expect("terraform ran");
+    let runs: Vec<&str> = args.lines().collect();
+    assert_eq!(runs.len(), 3, "plan, apply, verify: {args}");
+    assert!(runs[0].starts_with("plan") && runs[0].contains("-target=aws_security_group.web"));
+    assert!(runs[1].starts_with("apply"));
+    assert!(runs[2].contains("-detailed-exitcode"));
+    let journal = std::fs::read_to_string(iac.join(".driftdeck/journal.jsonl")).expect("journal");
+    let kinds: Vec<String> = journal
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("json");
+            v["decision"].as_str().unwrap_or_default().to_string()
+        })
+        .collect();
+    assert_eq!(kinds, ["revert", "revert-outcome"]);
+    assert!(journal.contains("close the debug port") && journal.contains("oncall@corp.example"));
 }

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 use time::OffsetDateTime;
 
 use super::input::{InputOutcome, TextInput, TextOverlay};
@@ -253,16 +253,6 @@ impl DecisionForm {
                 self.context.scroll_by(-isize::try_from(page).unwrap_or(1), page);
                 return FormOutcome::Stay;
             }
-            KeyCode::Char('d') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.context
-                    .scroll_by(isize::try_from(page / 2).unwrap_or(1), page);
-                return FormOutcome::Stay;
-            }
-            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                self.context
-                    .scroll_by(-isize::try_from(page / 2).unwrap_or(1), page);
-                return FormOutcome::Stay;
-            }
             _ => {}
         }
         let Some(f) = self.fields.get_mut(self.focus) else {
@@ -484,7 +474,7 @@ pub fn exec_line(ev: &ExecEvent) -> String {
         ExecEvent::Finished(cmd, Some(code)) => format!("= exit {code}: {cmd}"),
         ExecEvent::Finished(cmd, None) => format!("= killed by a signal: {cmd}"),
     };
-    crate::text::sanitize(&s).into_owned()
+    crate::text::strip_csi(&s)
 }
 
 /// Carries out a job (blocking: run it off the event loop). Output lines of executed commands
