@@ -121,6 +121,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 Decisions::Ready { read_only: true, .. } => {
                     state.set_status(Level::Info, "read-only: decisions are previewed, not recorded");
                 }
+                // Say once where decisions go, unless something more urgent is showing.
+                Decisions::Ready { actor, journal, .. } if state.status.is_none() => {
+                    let msg = format!("decisions are journaled in {journal} as {actor}");
+                    state.set_status(Level::Info, &msg);
+                }
                 _ => {}
             }
             state.decisions = d;
