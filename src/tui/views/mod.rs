@@ -38,6 +38,9 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
             Overlay::Decision(form) => {
                 decision::draw(frame, overlay_area(area.width, area.height), form, theme);
             }
+            Overlay::Groups(g) => {
+                popup::draw_groups(frame, overlay_area(area.width, area.height), g, theme);
+            }
             Overlay::Filter { input, .. } => {
                 popup::draw_prompt(frame, a.status, "/", input, state.filter_error.as_deref(), theme);
             }

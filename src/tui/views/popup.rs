@@ -76,3 +76,45 @@ pub fn draw_prompt(
         area.x + (crate::text::width(label) + 1 + before).min(area.width.saturating_sub(1) as usize) as u16;
     frame.set_cursor_position(Position::new(x, area.y));
 }
+
+/// Draws the group-by-actor overlay: one row per actor session (items, out-of-band flag,
+/// actor), the highlighted row selected; scrolls to keep it visible.
+pub fn draw_groups(frame: &mut Frame, area: Rect, g: &crate::tui::state::GroupsOverlay, theme: &Theme) {
+    frame.render_widget(Clear, area);
+    let block = Block::bordered()
+        .border_style(theme.border(true))
+        .style(theme.popup())
+        .title(Span::styled(
+            " who changed what: by actor session ",
+            theme.title(),
+        ))
+        .title_bottom(Span::styled(
+            " j/k move · Enter show the group's items · Esc close ",
+            theme.muted(),
+        ));
+    let inner = crate::tui::layout::inner(area);
+    frame.render_widget(block, area);
+    let rows = (inner.height as usize).saturating_sub(1).max(1);
+    let first = g.selected.saturating_sub(rows - 1);
+    let w = inner.width as usize;
+    let mut lines = vec![Line::from(Span::styled(
+        crate::text::pad(" items  oob  actor", w),
+        theme.accent(),
+    ))];
+    for (n, row) in g.groups.iter().enumerate().skip(first).take(rows) {
+        let oob = if row.out_of_band { "yes" } else { "no " };
+        let head = format!(" {:>5}  {oob}  ", row.items);
+        let label = super::fit(&row.label, w.saturating_sub(crate::text::width(&head)));
+        let text = crate::text::pad(&format!("{head}{label}"), w);
+        let mut style = if row.out_of_band {
+            theme.severity(crate::model::Severity::High)
+        } else {
+            theme.text()
+        };
+        if n == g.selected {
+            style = style.patch(theme.selection());
+        }
+        lines.push(Line::from(Span::styled(text, style)));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
