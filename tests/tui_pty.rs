@@ -235,6 +235,25 @@ fn demo_opens_the_tui() {
 }
 
 #[test]
+fn demo_attributes_offline_from_the_bundled_logs() {
+    let mut s = Session::start(&["demo"]);
+    // The actor column fills in from assets/demo/cloudtrail (no network): the top item is the
+    // stopped trail, changed by backdoor-admin, who the pane names.
+    s.wait_text("backdoor-ad");
+    s.wait_text("actor       backdoor-admin");
+    s.wait_for("attribution to finish", |sc| {
+        !sc.contents().contains("attributing")
+    });
+    // The filter narrows to one actor's items.
+    s.send(b"/actor:jane\r");
+    s.wait_text("actor:jane (4 of 23)");
+    s.wait_text("jane.doe@co");
+    s.send(b"q");
+    assert!(s.wait_exit().success());
+    s.wait_restored();
+}
+
+#[test]
 fn sighup_restores_the_terminal() {
     let mut s = Session::start(&["tests/fixtures/ingest/terraform-plan-v1.json"]);
     s.wait_for("the first frame", |sc| {
