@@ -130,3 +130,43 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribution_source_follows_the_flags_and_the_environment() {
+        let none = CloudTrailArgs::default();
+        assert_eq!(attribution_setup(&none, false), None, "no flags, no AWS env: off");
+        assert_eq!(
+            attribution_setup(&none, true).map(|s| s.choice),
+            Some(SourceChoice::Live)
+        );
+        let logs = CloudTrailArgs {
+            cloudtrail_logs: Some(PathBuf::from("logs")),
+            since: Some("2026-11-01".into()),
+            ..CloudTrailArgs::default()
+        };
+        let s = attribution_setup(&logs, false).expect("archive");
+        assert_eq!(s.choice, SourceChoice::Archive(PathBuf::from("logs")));
+        assert_eq!(s.since.as_deref(), Some("2026-11-01"));
+        let lake = CloudTrailArgs {
+            event_data_store: Some("arn:aws:cloudtrail:eu-west-1:1:eventdatastore/x".into()),
+            ..CloudTrailArgs::default()
+        };
+        assert!(matches!(
+            attribution_setup(&lake, false).map(|s| s.choice),
+            Some(SourceChoice::Lake(_))
+        ));
+        let profile = CloudTrailArgs {
+            profile: Some("prod".into()),
+            ..CloudTrailArgs::default()
+        };
+        let s = attribution_setup(&profile, false).expect("live");
+        assert_eq!(
+            (s.choice, s.profile.as_deref()),
+            (SourceChoice::Live, Some("prod"))
+        );
+    }
+}

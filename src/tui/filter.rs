@@ -344,4 +344,23 @@ mod tests {
             Term::Text(_)
         ));
     }
+
+    #[test]
+    fn attribution_terms_parse_and_need_results() {
+        let f = parse("actor:jane tool:console oob:true confidence:HIGH event:Authorize").expect("parses");
+        assert_eq!(f.terms.len(), 5);
+        assert!(f.terms.iter().all(|t| matches!(t, Term::Attribution(_))));
+        assert!(f.uses_attribution() && parse("-actor:bob").expect("not").uses_attribution());
+        assert!(!parse("sev:high kind:modified").expect("plain").uses_attribution());
+        assert!(matches!(
+            &parse("session:\"arn:aws:iam::1:user/bob|bob|\"").expect("session").terms[0],
+            Term::Session(k) if k == "arn:aws:iam::1:user/bob|bob|"
+        ));
+        let e = parse("oob:maybe").expect_err("bad").to_string();
+        assert!(e.contains("true or false"), "{e}");
+        assert!(parse("confidence:certain").is_err() && parse("actor:").is_err());
+        // Without a result an item matches no attribution term, not even a negated one's inner.
+        let a = item("aws_iam_role.ci", "aws_iam_role", Severity::Low, Kind::Modified);
+        assert!(!m("actor:jane", &a) && m("-actor:jane", &a) && !m("oob:false", &a));
+    }
 }
