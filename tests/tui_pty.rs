@@ -34,6 +34,11 @@ impl Session {
 
     /// Starts with files (name, contents) in a fresh config dir.
     fn start_with(args: &[&str], config_files: &[(&str, &str)]) -> Session {
+        Session::start_env(args, config_files, &[])
+    }
+
+    /// Starts with config files and extra environment variables (`None` removes one).
+    fn start_env(args: &[&str], config_files: &[(&str, &str)], envs: &[(&str, Option<&str>)]) -> Session {
         let pty = native_pty_system();
         let pair = pty.openpty(size(24, 80)).expect("openpty");
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_driftdeck"));
@@ -48,6 +53,12 @@ impl Session {
         cmd.env("DRIFTDECK_CONFIG_DIR", config.path());
         cmd.env("TERM", "xterm-256color");
         cmd.env_remove("NO_COLOR");
+        for (k, v) in envs {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            }
+        }
         let child = pair.slave.spawn_command(cmd).expect("spawn driftdeck");
         drop(pair.slave);
         let mut reader = pair.master.try_clone_reader().expect("reader");
@@ -248,6 +259,46 @@ fn demo_attributes_offline_from_the_bundled_logs() {
     s.send(b"/actor:jane\r");
     s.wait_text("actor:jane (4 of 23)");
     s.wait_text("jane.doe@co");
+    s.send(b"q");
+    assert!(s.wait_exit().success());
+    s.wait_restored();
+}
+
+#[test]
+fn missing_aws_credentials_are_a_message_in_the_pane() {
+    let none = tempfile::tempdir().expect("tempdir");
+    let missing = none.path().join("missing");
+    let missing = missing.to_str().expect("utf-8 path");
+    let mut s = Session::start_env(
+        &[
+            "tests/fixtures/ingest/terraform-plan-v1.json",
+            "--profile",
+            "driftdeck-test-no-such-profile",
+            "--region",
+            "eu-west-1",
+        ],
+        &[],
+        &[
+            ("AWS_CONFIG_FILE", Some(missing)),
+            ("AWS_SHARED_CREDENTIALS_FILE", Some(missing)),
+            ("AWS_EC2_METADATA_DISABLED", Some("true")),
+            ("AWS_ENDPOINT_URL", Some("http://127.0.0.1:9")),
+            ("AWS_ACCESS_KEY_ID", None),
+            ("AWS_SECRET_ACCESS_KEY", None),
+            ("AWS_SESSION_TOKEN", None),
+            ("AWS_PROFILE", None),
+            ("AWS_WEB_IDENTITY_TOKEN_FILE", None),
+            ("AWS_CONTAINER_CREDENTIALS_FULL_URI", None),
+            ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", None),
+            ("HOME", Some(none.path().to_str().expect("utf-8 path"))),
+        ],
+    );
+    s.wait_for("the lookup error in the pane", |sc| {
+        let t = sc.contents();
+        t.contains("── attribution") && t.contains("status      error") && t.contains("no AWS credentials")
+    });
+    // The rest keeps working.
+    s.send(b"j");
     s.send(b"q");
     assert!(s.wait_exit().success());
     s.wait_restored();
