@@ -13,7 +13,7 @@ use unicode_width::UnicodeWidthChar;
 use crate::diff::{Row, RowKind, Section, Side};
 use crate::model::{DriftItem, MASK};
 use crate::tui::layout;
-use crate::tui::state::{AttributionState, Focus, State};
+use crate::tui::state::{Focus, State};
 use crate::tui::theme::Theme;
 
 /// Draws the detail pane.
@@ -64,7 +64,7 @@ pub fn lines(state: &State, theme: &Theme, width: usize) -> Vec<Line<'static>> {
             width,
         );
     }
-    attribution(&mut out, state, index, theme, width);
+    super::attribution::section(&mut out, state, index, theme, width);
     match state.detail(index) {
         None => out.push(Line::from(Span::styled("preparing the diff…", theme.muted()))),
         Some(d) => {
@@ -76,72 +76,13 @@ pub fn lines(state: &State, theme: &Theme, width: usize) -> Vec<Line<'static>> {
     out
 }
 
-/// The attribution section: who changed the item, when, with what, how sure; or why there is
-/// no answer (off, unavailable, still looking, no events, an error).
-fn attribution(out: &mut Vec<Line<'static>>, state: &State, index: usize, theme: &Theme, width: usize) {
-    let label = |t: &str| Span::styled(format!("{t:<12}"), theme.muted());
-    match (&state.attribution, state.attribution(index)) {
-        (AttributionState::Off(why), _) => {
-            wrap_text(
-                out,
-                &[label("attribution")],
-                &format!("off: {why}"),
-                theme.muted(),
-                width,
-            );
-            return;
-        }
-        (AttributionState::Failed(why), None) => {
-            rule(out, "attribution", theme, width);
-            wrap_text(out, &[label("unavailable")], why, theme.error(), width);
-            return;
-        }
-        (_, None) => {
-            rule(out, "attribution", theme, width);
-            wrap_text(
-                out,
-                &[label("status")],
-                "looking up CloudTrail…",
-                theme.muted(),
-                width,
-            );
-            return;
-        }
-        (_, Some(_)) => {}
-    }
-    let Some(a) = state.attribution(index) else {
-        return;
-    };
-    rule(out, "attribution", theme, width);
-    for (name, value) in crate::attribution::view::details(a) {
-        let style = match name {
-            "out of band" if value == "yes" => theme.severity(crate::model::Severity::High),
-            "denied" => theme.error(),
-            "why" if a.status == crate::attribution::AttributionStatus::Error => theme.error(),
-            "link" | "actor" => theme.accent(),
-            _ => theme.text(),
-        };
-        wrap_text(out, &[label(name)], &value, style, width);
-    }
-}
-
-/// A section rule: `── title ───────`.
-fn rule(out: &mut Vec<Line<'static>>, title: &str, theme: &Theme, width: usize) {
-    let used = 4 + crate::text::width(title);
-    let mut spans = vec![
-        Span::styled("── ".to_string(), theme.muted()),
-        Span::styled(title.to_string(), theme.accent()),
-    ];
-    if used < width {
-        spans.push(Span::styled(
-            format!(" {}", "─".repeat(width - used)),
-            theme.muted(),
-        ));
-    }
-    out.push(Line::from(spans));
-}
-
-fn wrap_text(out: &mut Vec<Line<'static>>, prefix: &[Span<'static>], text: &str, style: Style, width: usize) {
+pub(super) fn wrap_text(
+    out: &mut Vec<Line<'static>>,
+    prefix: &[Span<'static>],
+    text: &str,
+    style: Style,
+    width: usize,
+) {
     let indent: usize = prefix.iter().map(|s| crate::text::width(&s.content)).sum();
     let avail = width.saturating_sub(indent).max(1);
     // Prose wraps at spaces; a word longer than the line is broken.
