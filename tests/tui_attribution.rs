@@ -229,3 +229,42 @@ fn decisions_carry_the_attribution_summary() {
     assert_eq!(sum.tool.as_deref(), Some("aws-cli"));
     assert!(sum.out_of_band);
 }
+
+#[test]
+fn an_approval_from_the_tui_journals_who_made_the_change() {
+    use driftdeck::decide::{Decider, DeciderOptions};
+    use driftdeck::tui::decisions::{DecisionJob, Prepared, Verb};
+    let tmp = tempfile::tempdir().expect("tmp");
+    let opts = DeciderOptions {
+        actor: Some("reviewer@corp.example".into()),
+        ..DeciderOptions::new(tmp.path())
+    };
+    let journal = opts.journal_path();
+    let mut decider = Decider::open(opts).expect("decider");
+    let mut s = demo_state(120, 40);
+    attribute_demo(&mut s);
+    select(&mut s, "aws_instance.web[1]");
+    let index = s.selected_index().expect("selected");
+    let job = DecisionJob {
+        verb: Verb::Approve,
+        targets: vec![index],
+        reason: Some("debug tag during the incident".into()),
+        ticket: None,
+        expires: Some("72h".into()),
+        confirmations: Vec::new(),
+        prepared: Prepared::None,
+    };
+    s.deciding = true;
+    s.pending += 1;
+    driftdeck::tui::settle_with(
+        &mut s,
+        vec![Effect::Decide(Box::new(job))],
+        None,
+        Some(&mut decider),
+        &mut |_| {},
+    );
+    let text = std::fs::read_to_string(&journal).expect("journal written");
+    assert!(text.contains("jane.doe@corp.example"), "{text}");
+    assert!(text.contains("f3194a3b-381e-43e7-952c-466e473a1797"), "{text}");
+    assert!(text.contains("console"), "{text}");
+}
