@@ -143,6 +143,7 @@ fn group_view_opens_and_enter_filters_to_the_group() {
 fn progress_is_shown_then_cleared() {
     let mut s = demo_state(120, 40);
     s.attribution = AttributionState::Starting;
+    assert!(screen(&s).contains("opening CloudTrail"));
     settle(
         &mut s,
         Msg::Attribution(ServiceEvent::Progress { done: 12, total: 23 }),
