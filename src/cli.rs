@@ -30,6 +30,10 @@ pub struct Cli {
     #[arg(value_name = "REPORT")]
     pub reports: Vec<String>,
 
+    /// CloudTrail attribution in the TUI.
+    #[command(flatten)]
+    pub cloudtrail: CloudTrailArgs,
+
     /// The subcommand; without one, the reports open in the TUI.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -189,6 +193,9 @@ pub enum Command {
         /// The reports.
         #[command(flatten)]
         reports: Reports,
+        /// CloudTrail attribution in the TUI.
+        #[command(flatten)]
+        cloudtrail: CloudTrailArgs,
     },
     /// Who changed each drifted item, when, from where, with what (CloudTrail).
     Attribute(AttributeArgs),
@@ -258,6 +265,17 @@ pub struct AttributeArgs {
     /// The reports.
     #[command(flatten)]
     pub reports: Reports,
+    /// Where CloudTrail events come from.
+    #[command(flatten)]
+    pub cloudtrail: CloudTrailArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+}
+
+/// CloudTrail source flags of `attribute` and of the TUI (`driftdeck REPORT...`, `open`).
+#[derive(Debug, Args, Default, Clone)]
+pub struct CloudTrailArgs {
     /// Read exported CloudTrail log files (S3 layout `AWSLogs/<account>/CloudTrail/<region>/…`,
     /// `.json.gz` or `.json`) instead of calling AWS.
     #[arg(long, value_name = "DIR", conflicts_with = "event_data_store")]
@@ -277,7 +295,4 @@ pub struct AttributeArgs {
     /// End of the search window; default one hour after the report's timestamp.
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    pub format: OutputFormat,
 }

@@ -37,8 +37,8 @@ impl Session {
         Session::start_env(args, config_files, &[])
     }
 
-    /// Starts with config files and extra environment variables.
-    fn start_env(args: &[&str], config_files: &[(&str, &str)], envs: &[(&str, String)]) -> Session {
+    /// Starts with config files and extra environment variables (`None` removes one).
+    fn start_env(args: &[&str], config_files: &[(&str, &str)], envs: &[(&str, Option<&str>)]) -> Session {
         let pty = native_pty_system();
         let pair = pty.openpty(size(24, 80)).expect("openpty");
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_driftdeck"));
@@ -55,7 +55,10 @@ impl Session {
         cmd.env_remove("NO_COLOR");
         cmd.env("DRIFTDECK_AWS_IDENTITY", "0");
         for (k, v) in envs {
-            cmd.env(k, v);
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            }
         }
         let child = pair.slave.spawn_command(cmd).expect("spawn driftdeck");
         drop(pair.slave);
@@ -244,6 +247,65 @@ fn demo_opens_the_tui() {
 }
 
 #[test]
+fn demo_attributes_offline_from_the_bundled_logs() {
+    let mut s = Session::start(&["demo"]);
+    // The actor column fills in from assets/demo/cloudtrail (no network): the top item is the
+    // stopped trail, changed by backdoor-admin, who the pane names.
+    s.wait_text("backdoor-ad");
+    s.wait_text("actor       backdoor-admin");
+    s.wait_for("attribution to finish", |sc| {
+        !sc.contents().contains("attributing")
+    });
+    // The filter narrows to one actor's items.
+    s.send(b"/actor:jane\r");
+    s.wait_text("actor:jane (4 of 23)");
+    s.wait_text("jane.doe@co");
+    s.send(b"q");
+    assert!(s.wait_exit().success());
+    s.wait_restored();
+}
+
+#[test]
+fn missing_aws_credentials_are_a_message_in_the_pane() {
+    let none = tempfile::tempdir().expect("tempdir");
+    let missing = none.path().join("missing");
+    let missing = missing.to_str().expect("utf-8 path");
+    let mut s = Session::start_env(
+        &[
+            "tests/fixtures/ingest/terraform-plan-v1.json",
+            "--profile",
+            "driftdeck-test-no-such-profile",
+            "--region",
+            "eu-west-1",
+        ],
+        &[],
+        &[
+            ("AWS_CONFIG_FILE", Some(missing)),
+            ("AWS_SHARED_CREDENTIALS_FILE", Some(missing)),
+            ("AWS_EC2_METADATA_DISABLED", Some("true")),
+            ("AWS_ENDPOINT_URL", Some("http://127.0.0.1:9")),
+            ("AWS_ACCESS_KEY_ID", None),
+            ("AWS_SECRET_ACCESS_KEY", None),
+            ("AWS_SESSION_TOKEN", None),
+            ("AWS_PROFILE", None),
+            ("AWS_WEB_IDENTITY_TOKEN_FILE", None),
+            ("AWS_CONTAINER_CREDENTIALS_FULL_URI", None),
+            ("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", None),
+            ("HOME", Some(none.path().to_str().expect("utf-8 path"))),
+        ],
+    );
+    s.wait_for("the lookup error in the pane", |sc| {
+        let t = sc.contents();
+        t.contains("── attribution") && t.contains("status      error") && t.contains("no AWS credentials")
+    });
+    // The rest keeps working.
+    s.send(b"j");
+    s.send(b"q");
+    assert!(s.wait_exit().success());
+    s.wait_restored();
+}
+
+#[test]
 fn sighup_restores_the_terminal() {
     let mut s = Session::start(&["tests/fixtures/ingest/terraform-plan-v1.json"]);
     s.wait_for("the first frame", |sc| {
@@ -321,7 +383,7 @@ fn revert_is_confirmed_by_typing_the_address_then_streams_and_is_journaled() {
             "assets/demo/reports/terraform-plan.json",
         ],
         &[],
-        &[("PATH", path)],
+        &[("PATH", Some(path.as_str()))],
     );
     s.wait_text("aws_security_group.web");
     s.send(b"/aws_security_group.web\r");

@@ -150,3 +150,28 @@ fn no_color_marks_changes_by_emphasis() {
     assert_eq!(b[(x, y)].bg, Color::Reset);
     assert_eq!(b[(x, y)].fg, Color::Reset);
 }
+
+#[test]
+fn attribution_pane() {
+    for (w, h) in SIZES {
+        let mut s = demo_state(w, h);
+        support::attribute_demo(&mut s);
+        select(&mut s, "aws_security_group.web");
+        let out = screen(&s);
+        assert!(out.contains("jane.doe@corp.example"), "{out}");
+        snap("attribution_pane", w, h, &out);
+    }
+}
+
+#[test]
+fn group_by_actor_overlay() {
+    for (w, h) in SIZES {
+        let mut s = demo_state(w, h);
+        support::attribute_demo(&mut s);
+        settle(&mut s, Msg::Action(Action::GroupByActor));
+        settle(&mut s, Msg::Action(Action::Down));
+        let out = screen(&s);
+        assert!(out.contains("who changed what"), "{out}");
+        snap("group_by_actor", w, h, &out);
+    }
+}

@@ -296,3 +296,64 @@ impl SourceChoice {
         })
     }
 }
+
+/// Everything needed to start attribution for a run: the source and the window flags. The
+/// `attribute` command and the TUI build their engine through [`Setup::engine`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setup {
+    /// Where events come from.
+    pub choice: SourceChoice,
+    /// `--profile` / `--region` (live and Lake sources).
+    pub profile: Option<String>,
+    /// `--region`.
+    pub region: Option<String>,
+    /// `--since`.
+    pub since: Option<String>,
+    /// `--until`.
+    pub until: Option<String>,
+}
+
+impl Setup {
+    /// A setup over `choice` with no flags.
+    pub fn new(choice: SourceChoice) -> Self {
+        Setup {
+            choice,
+            profile: None,
+            region: None,
+            since: None,
+            until: None,
+        }
+    }
+
+    /// Opens the source and builds the engine for `report`: `config.toml` settings, the disk
+    /// cache for live and Lake sources (archives are read directly). Must run inside a tokio
+    /// runtime; live sources do not call AWS until the first lookup.
+    pub async fn engine(
+        &self,
+        report: &crate::model::DriftReport,
+    ) -> Result<std::sync::Arc<Engine>, AttributionError> {
+        let config = AttributionConfig::load()?;
+        let live = cloudtrail::LiveOptions {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            ..cloudtrail::LiveOptions::default()
+        };
+        let source = self.choice.open(live).await?;
+        let cache = if matches!(self.choice, SourceChoice::Live | SourceChoice::Lake(_)) {
+            cache::Cache::default_location()
+        } else {
+            None
+        };
+        Ok(std::sync::Arc::new(Engine::new(
+            source,
+            report,
+            EngineOptions {
+                since: self.since.clone(),
+                until: self.until.clone(),
+                config,
+                cache,
+                ..EngineOptions::default()
+            },
+        )?))
+    }
+}

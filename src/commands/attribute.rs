@@ -1,46 +1,35 @@
 //! `driftdeck attribute`: find the CloudTrail event behind each drifted item.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use crate::attribution::cache::Cache;
-use crate::attribution::cloudtrail::LiveOptions;
-use crate::attribution::{AttributionConfig, Engine, EngineOptions, SourceChoice, view};
+use crate::attribution::{Setup, SourceChoice, view};
 use crate::classify::Taxonomy;
-use crate::cli::{AttributeArgs, OutputFormat};
+use crate::cli::{AttributeArgs, CloudTrailArgs, OutputFormat};
 
-/// Runs the subcommand.
-pub fn run(args: &AttributeArgs, taxonomy: &Taxonomy) -> anyhow::Result<ExitCode> {
-    let report = super::load(&args.reports.reports, taxonomy)?;
+/// The attribution setup the flags ask for: exported logs, a Lake store, or live
+/// `LookupEvents`.
+pub fn setup(args: &CloudTrailArgs) -> Setup {
     let choice = match (&args.cloudtrail_logs, &args.event_data_store) {
         (Some(dir), _) => SourceChoice::Archive(dir.clone()),
         (None, Some(arn)) => SourceChoice::Lake(arn.clone()),
         (None, None) => SourceChoice::Live,
     };
-    let config = AttributionConfig::load()?;
-    let live = LiveOptions {
+    Setup {
+        choice,
         profile: args.profile.clone(),
         region: args.region.clone(),
-        ..LiveOptions::default()
-    };
+        since: args.since.clone(),
+        until: args.until.clone(),
+    }
+}
+
+/// Runs the subcommand.
+pub fn run(args: &AttributeArgs, taxonomy: &Taxonomy) -> anyhow::Result<ExitCode> {
+    let report = super::load(&args.reports.reports, taxonomy)?;
+    let setup = setup(&args.cloudtrail);
     let rt = tokio::runtime::Runtime::new()?;
     let results = rt.block_on(async {
-        let source = choice.open(live).await?;
-        let engine = Arc::new(Engine::new(
-            source,
-            &report,
-            EngineOptions {
-                since: args.since.clone(),
-                until: args.until.clone(),
-                config,
-                cache: if matches!(choice, SourceChoice::Live | SourceChoice::Lake(_)) {
-                    Cache::default_location()
-                } else {
-                    None
-                },
-                ..EngineOptions::default()
-            },
-        )?);
+        let engine = setup.engine(&report).await?;
         if let Err(e) = engine.prepare(&report.items).await {
             eprintln!("driftdeck: warning: {}", crate::text::sanitize(&e.to_string()));
         }

@@ -68,8 +68,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         ),
         Some(Command::Journal { action }) => journal::run(&action, &opts),
         Some(Command::Export { format }) => export::run(format, &opts),
-        Some(Command::Open { reports }) => tui::run(&reports.reports, cli.theme, &taxonomy, opts),
-        None => tui::run(&cli.reports, cli.theme, &taxonomy, opts),
+        Some(Command::Open { reports, cloudtrail }) => {
+            tui::run(&reports.reports, cli.theme, &taxonomy, opts, &cloudtrail)
+        }
+        None => tui::run(&cli.reports, cli.theme, &taxonomy, opts, &cli.cloudtrail),
         Some(Command::Attribute(args)) => attribute::run(&args, &taxonomy),
     }
 }

@@ -4,24 +4,60 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::attribution::{Setup, SourceChoice};
 use crate::classify::Taxonomy;
+use crate::cli::CloudTrailArgs;
 use crate::decide::DeciderOptions;
 use crate::model::DriftReport;
 use crate::tui::{self, Options};
 
 /// Loads the reports, then runs the TUI until the user quits. Decisions are journaled with
-/// `decide` (the IaC directory from `--iac-dir`, default the current directory).
+/// `decide` (the IaC directory from `--iac-dir`, default the current directory). Attribution
+/// uses the CloudTrail flags (see [`attribution_setup`]).
 pub fn run(
     paths: &[String],
     theme: Option<String>,
     taxonomy: &Taxonomy,
     decide: DeciderOptions,
+    cloudtrail: &CloudTrailArgs,
 ) -> anyhow::Result<ExitCode> {
     if paths.is_empty() {
         anyhow::bail!("no reports given: driftdeck REPORT... (or `driftdeck demo`); see --help");
     }
     let report = super::load(paths, taxonomy)?;
-    open(report, theme, Some(decide))
+    let aws_env = AWS_ENV
+        .iter()
+        .any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()));
+    open(
+        report,
+        theme,
+        Some(decide),
+        attribution_setup(cloudtrail, aws_env),
+    )
+}
+
+/// Environment variables that say AWS credentials are configured for this shell.
+const AWS_ENV: [&str; 5] = [
+    "AWS_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+];
+
+/// The TUI's attribution source: exported logs or a Lake store when given; live `LookupEvents`
+/// when the user asked for AWS (`--profile`, `--region`, `--since`, `--until`) or the
+/// environment names credentials (`aws_env`); otherwise none, so opening a report on a machine
+/// without AWS access never waits on the credential chain. Live failures (no credentials,
+/// expired SSO, no network) show in the attribution pane, never stop the TUI.
+pub fn attribution_setup(args: &CloudTrailArgs, aws_env: bool) -> Option<Setup> {
+    let asked = args.cloudtrail_logs.is_some()
+        || args.event_data_store.is_some()
+        || args.profile.is_some()
+        || args.region.is_some()
+        || args.since.is_some()
+        || args.until.is_some();
+    (asked || aws_env).then(|| super::attribute::setup(args))
 }
 
 /// The bundled example incident. Decisions go to a scratch copy of its IaC sources (removed on
@@ -46,7 +82,8 @@ pub fn demo(theme: Option<String>, taxonomy: &Taxonomy, decide: DeciderOptions) 
         approvals: None,
         ..decide
     };
-    let res = open(report, theme, Some(opts));
+    let attribution = SourceChoice::demo().map(Setup::new);
+    let res = open(report, theme, Some(opts), attribution);
     let _ = std::fs::remove_dir_all(&scratch);
     res
 }
@@ -55,6 +92,7 @@ fn open(
     report: DriftReport,
     theme: Option<String>,
     decide: Option<DeciderOptions>,
+    attribution: Option<Setup>,
 ) -> anyhow::Result<ExitCode> {
     if !std::io::stdout().is_terminal() {
         anyhow::bail!(
@@ -68,6 +106,7 @@ fn open(
             theme,
             no_color,
             decide,
+            attribution,
         },
     )?;
     for w in warnings {
@@ -90,4 +129,44 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribution_source_follows_the_flags_and_the_environment() {
+        let none = CloudTrailArgs::default();
+        assert_eq!(attribution_setup(&none, false), None, "no flags, no AWS env: off");
+        assert_eq!(
+            attribution_setup(&none, true).map(|s| s.choice),
+            Some(SourceChoice::Live)
+        );
+        let logs = CloudTrailArgs {
+            cloudtrail_logs: Some(PathBuf::from("logs")),
+            since: Some("2026-11-01".into()),
+            ..CloudTrailArgs::default()
+        };
+        let s = attribution_setup(&logs, false).expect("archive");
+        assert_eq!(s.choice, SourceChoice::Archive(PathBuf::from("logs")));
+        assert_eq!(s.since.as_deref(), Some("2026-11-01"));
+        let lake = CloudTrailArgs {
+            event_data_store: Some("arn:aws:cloudtrail:eu-west-1:1:eventdatastore/x".into()),
+            ..CloudTrailArgs::default()
+        };
+        assert!(matches!(
+            attribution_setup(&lake, false).map(|s| s.choice),
+            Some(SourceChoice::Lake(_))
+        ));
+        let profile = CloudTrailArgs {
+            profile: Some("prod".into()),
+            ..CloudTrailArgs::default()
+        };
+        let s = attribution_setup(&profile, false).expect("live");
+        assert_eq!(
+            (s.choice, s.profile.as_deref()),
+            (SourceChoice::Live, Some("prod"))
+        );
+    }
 }

@@ -36,6 +36,8 @@ pub enum Action {
     Approve,
     /// Withdraw the selected item's latest decision.
     Undo,
+    /// Group attributed items by actor session (CloudTrail).
+    GroupByActor,
     /// Show the key help.
     Help,
     /// Close the overlay, or clear the filter.
@@ -46,7 +48,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order help lists them.
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 20] = [
         Action::Down,
         Action::Up,
         Action::Top,
@@ -63,6 +65,7 @@ impl Action {
         Action::Adopt,
         Action::Approve,
         Action::Undo,
+        Action::GroupByActor,
         Action::Help,
         Action::Close,
         Action::Quit,
@@ -87,6 +90,7 @@ impl Action {
             Action::Adopt => "adopt",
             Action::Approve => "approve",
             Action::Undo => "undo",
+            Action::GroupByActor => "group_by_actor",
             Action::Help => "help",
             Action::Close => "close",
             Action::Quit => "quit",
@@ -110,13 +114,14 @@ impl Action {
             Action::HalfPageDown => "half page down",
             Action::HalfPageUp => "half page up",
             Action::Focus => "switch focus: list / detail",
-            Action::Filter => "filter: text, sev:, sev>=, kind:, type:, status:",
+            Action::Filter => "filter: text sev>= kind: type: status: actor: tool: oob:",
             Action::Sort => "cycle sort: severity, address, kind",
             Action::Mark => "mark / unmark item",
             Action::Revert => "revert: bring live back to the IaC (selected or marked)",
             Action::Adopt => "adopt: write the live values into the IaC (diff first)",
             Action::Approve => "approve as temporary divergence (reason, expiry)",
             Action::Undo => "undo: withdraw the item's latest decision",
+            Action::GroupByActor => "group by actor (Enter shows the group's items)",
             Action::Help => "this help",
             Action::Close => "close overlay / clear filter",
             Action::Quit => "quit",

@@ -16,10 +16,11 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
 use super::decisions;
-use super::state::{Decisions, State};
+use super::state::{AttributionState, Decisions, State};
 use super::theme::Theme;
 use super::update::{Effect, Msg, update};
 use super::{TuiError, views};
+use crate::attribution::{AttributionService, Setup};
 use crate::decide::{Decider, DeciderOptions};
 use crate::diff::{self, Highlighter};
 
@@ -68,6 +69,14 @@ struct Runner {
     tx: mpsc::UnboundedSender<Msg>,
     /// The decision journal, once opened (decisions run one at a time under this lock).
     decider: Arc<Mutex<Option<Decider>>>,
+    /// The attribution service once its source is open, and the item to look up first.
+    attribution: Arc<Mutex<Attribution>>,
+}
+
+#[derive(Default)]
+struct Attribution {
+    service: Option<AttributionService>,
+    first: Option<String>,
 }
 
 fn lock(m: &Mutex<Option<Decider>>) -> std::sync::MutexGuard<'_, Option<Decider>> {
@@ -76,6 +85,50 @@ fn lock(m: &Mutex<Option<Decider>>) -> std::sync::MutexGuard<'_, Option<Decider>
 }
 
 impl Runner {
+    /// Opens the CloudTrail source off the loop, starts the attribution service, queues every
+    /// item and forwards the service's events to the loop. A source that cannot be opened (no
+    /// credentials, no network, an unreadable log directory) becomes a message in the pane.
+    fn start_attribution(&self, setup: Setup) {
+        let report = Arc::clone(&self.report);
+        let slot = Arc::clone(&self.attribution);
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            // Reading exported logs and config files is blocking work: keep it off the loop's
+            // thread (the loop's `block_on` drives the I/O this future may need).
+            let handle = tokio::runtime::Handle::current();
+            let r = Arc::clone(&report);
+            let built = tokio::task::spawn_blocking(move || handle.block_on(setup.engine(&r))).await;
+            let engine = match built {
+                Ok(Ok(e)) => e,
+                Ok(Err(e)) => {
+                    let _ = tx.send(Msg::AttributionFailed(e.to_string()));
+                    return;
+                }
+                Err(e) => {
+                    let _ = tx.send(Msg::AttributionFailed(format!(
+                        "the attribution setup stopped: {e}"
+                    )));
+                    return;
+                }
+            };
+            let (svc, mut events) = AttributionService::start(engine);
+            {
+                let mut a = slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                svc.request_all(report.items.clone());
+                if let Some(first) = a.first.take() {
+                    svc.prioritize(&first);
+                }
+                a.service = Some(svc);
+            }
+            let _ = tx.send(Msg::AttributionStarted);
+            while let Some(ev) = events.recv().await {
+                if tx.send(Msg::Attribution(ev)).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+
     /// Opens the decision journal off the loop (resolving the actor can ask the AWS CLI), then
     /// reports it and the latest decision per item.
     fn open_decider(&self, opts: DeciderOptions) {
@@ -112,11 +165,21 @@ impl Runner {
     }
 
     /// Runs effects; returns true when the loop should end.
-    fn run(&self, effects: Vec<Effect>) -> bool {
+    fn run(&self, state: &State, effects: Vec<Effect>) -> bool {
         let mut quit = false;
         for e in effects {
             match e {
                 Effect::Quit => quit = true,
+                Effect::PrioritizeAttribution(id) => {
+                    let mut a = self
+                        .attribution
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    match &a.service {
+                        Some(svc) => svc.prioritize(&id),
+                        None => a.first = Some(id),
+                    }
+                }
                 Effect::Prepare { verb, targets } => {
                     let slot = Arc::clone(&self.decider);
                     let report = Arc::clone(&self.report);
@@ -137,13 +200,16 @@ impl Runner {
                     let slot = Arc::clone(&self.decider);
                     let report = Arc::clone(&self.report);
                     let tx = self.tx.clone();
+                    let sums = decisions::attribution_summaries(state, &job.targets);
                     tokio::task::spawn_blocking(move || {
                         let out = tx.clone();
                         let mut sink = |line: String| {
                             let _ = out.send(Msg::Output(line));
                         };
                         let result = match lock(&slot).as_mut() {
-                            Some(d) => decisions::run_job(d, &report, &job, &|_| None, &mut sink),
+                            Some(d) => {
+                                decisions::run_job(d, &report, &job, &|i| sums.get(&i).cloned(), &mut sink)
+                            }
                             None => Err("the decision journal is not open".into()),
                         };
                         let _ = tx.send(Msg::Decided {
@@ -178,6 +244,7 @@ async fn event_loop(
     mut state: State,
     theme: &Theme,
     decide: Option<DeciderOptions>,
+    attribution: Option<Setup>,
 ) -> Result<(), TuiError> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let runner = Runner {
@@ -185,17 +252,23 @@ async fn event_loop(
         highlighter: Arc::new(theme.highlighter()),
         tx,
         decider: Arc::new(Mutex::new(None)),
+        attribution: Arc::new(Mutex::new(Attribution::default())),
     };
     if let Some(opts) = decide {
         state.decisions = Decisions::Opening;
         runner.open_decider(opts);
+    }
+    if let Some(setup) = attribution {
+        state.attribution = AttributionState::Starting;
+        runner.start_attribution(setup);
     }
     let mut events = EventStream::new();
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut tick = tokio::time::interval(Duration::from_millis(120));
-    if runner.run(update(&mut state, Msg::Tick)) {
+    let fx = update(&mut state, Msg::Tick);
+    if runner.run(&state, fx) {
         return Ok(());
     }
     loop {
@@ -215,12 +288,14 @@ async fn event_loop(
             _ = sighup.recv() => return Ok(()),
             _ = sigint.recv() => return Ok(()),
         };
-        if runner.run(update(&mut state, msg)) {
+        let fx = update(&mut state, msg);
+        if runner.run(&state, fx) {
             return Ok(());
         }
         // Drain what else arrived, then draw once.
         while let Ok(m) = rx.try_recv() {
-            if runner.run(update(&mut state, m)) {
+            let fx = update(&mut state, m);
+            if runner.run(&state, fx) {
                 return Ok(());
             }
         }
@@ -229,7 +304,12 @@ async fn event_loop(
 
 /// Takes over the terminal, runs the TUI until the user quits (or a signal arrives) and restores
 /// the terminal whatever happens.
-pub fn run(mut state: State, theme: &Theme, decide: Option<DeciderOptions>) -> Result<(), TuiError> {
+pub fn run(
+    mut state: State,
+    theme: &Theme,
+    decide: Option<DeciderOptions>,
+    attribution: Option<Setup>,
+) -> Result<(), TuiError> {
     install_panic_hook();
     enable_raw_mode()?;
     let _guard = Guard;
@@ -243,7 +323,7 @@ pub fn run(mut state: State, theme: &Theme, decide: Option<DeciderOptions>) -> R
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let res = rt.block_on(event_loop(&mut terminal, state, theme, decide));
+    let res = rt.block_on(event_loop(&mut terminal, state, theme, decide, attribution));
     // Workers still computing a diff are not waited for.
     rt.shutdown_background();
     res

@@ -48,6 +48,14 @@ pub enum Term {
     Type(GlobMatcher),
     /// Status name (`open`, `approved`, `approval-expired`, `changed-since-approval`).
     Status(String),
+    /// A CloudTrail attribution term (`actor:jane`, `tool:console`, `oob:true`,
+    /// `confidence:high`, `event:Authorize`), matched by
+    /// [`filter_matches`](crate::attribution::view::filter_matches). Items not attributed (yet)
+    /// match none.
+    Attribution(String),
+    /// The actor session of the best candidate, exactly (`session:KEY`; the group-by-actor view
+    /// applies it).
+    Session(String),
     /// The negation of a term (`-kind:unmanaged`).
     Not(Box<Term>),
 }
@@ -56,7 +64,10 @@ pub enum Term {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FilterError {
     /// `field:` is not a known field.
-    #[error("unknown filter field {0:?} (use sev, kind, type, status, or plain text)")]
+    #[error(
+        "unknown filter field {0:?} (use sev, kind, type, status, actor, tool, oob, confidence, event, \
+         session, or plain text)"
+    )]
     UnknownField(String),
     /// The value does not fit the field.
     #[error("{field}: {value:?} is not valid; expected {expected}")]
@@ -197,6 +208,18 @@ pub fn parse_term(w: &str) -> Result<Term, FilterError> {
                 Err(bad("open, approved, approval-expired or changed-since-approval"))
             }
         }
+        "actor" | "event" | "tool" if !value.is_empty() => Ok(Term::Attribution(format!("{field}:{value}"))),
+        "actor" | "event" | "tool" => Err(bad("a name, e.g. actor:jane, tool:console")),
+        "oob" => match value.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "1" | "false" | "no" | "0" => Ok(Term::Attribution(format!("oob:{value}"))),
+            _ => Err(bad("true or false")),
+        },
+        "confidence" => match value.to_ascii_lowercase().as_str() {
+            "high" | "medium" | "low" => Ok(Term::Attribution(format!("confidence:{value}"))),
+            _ => Err(bad("high, medium or low")),
+        },
+        "session" if !value.is_empty() => Ok(Term::Session(value.to_string())),
+        "session" => Err(bad("an actor session (press the group-by-actor key)")),
         // Text that merely contains a colon (an ARN, `module.x:y`) is free text.
         "" | "arn" | "http" | "https" => Ok(Term::Text(w.to_lowercase())),
         _ => Err(FilterError::UnknownField(field.clone())),
@@ -222,7 +245,26 @@ impl Term {
             Term::Kind(k) => item.kind == *k,
             Term::Type(g) => g.is_match(&item.resource_type),
             Term::Status(s) => item.status.as_str() == s,
+            Term::Attribution(t) => s
+                .side
+                .and_then(|side| side.attribution.as_deref())
+                .is_some_and(|a| crate::attribution::view::filter_matches(t, a).unwrap_or(false)),
+            Term::Session(k) => s
+                .side
+                .and_then(|side| side.attribution.as_deref())
+                .and_then(|a| a.best.as_ref())
+                .is_some_and(|b| b.actor.session_key() == *k),
             Term::Not(t) => !t.matches(s),
+        }
+    }
+
+    /// Whether the term looks at attribution results (so the list must be refiltered when
+    /// results arrive).
+    pub fn uses_attribution(&self) -> bool {
+        match self {
+            Term::Attribution(_) | Term::Session(_) => true,
+            Term::Not(t) => t.uses_attribution(),
+            _ => false,
         }
     }
 }
@@ -231,6 +273,11 @@ impl Filter {
     /// True when there are no terms.
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty()
+    }
+
+    /// Whether any term looks at attribution results.
+    pub fn uses_attribution(&self) -> bool {
+        self.terms.iter().any(Term::uses_attribution)
     }
 
     /// Whether an item matches every term.
@@ -296,5 +343,24 @@ mod tests {
             parse("arn:aws:iam::1:role/x").expect("text").terms[0],
             Term::Text(_)
         ));
+    }
+
+    #[test]
+    fn attribution_terms_parse_and_need_results() {
+        let f = parse("actor:jane tool:console oob:true confidence:HIGH event:Authorize").expect("parses");
+        assert_eq!(f.terms.len(), 5);
+        assert!(f.terms.iter().all(|t| matches!(t, Term::Attribution(_))));
+        assert!(f.uses_attribution() && parse("-actor:bob").expect("not").uses_attribution());
+        assert!(!parse("sev:high kind:modified").expect("plain").uses_attribution());
+        assert!(matches!(
+            &parse("session:\"arn:aws:iam::1:user/bob|bob|\"").expect("session").terms[0],
+            Term::Session(k) if k == "arn:aws:iam::1:user/bob|bob|"
+        ));
+        let e = parse("oob:maybe").expect_err("bad").to_string();
+        assert!(e.contains("true or false"), "{e}");
+        assert!(parse("confidence:certain").is_err() && parse("actor:").is_err());
+        // Without a result an item matches no attribution term, not even a negated one's inner.
+        let a = item("aws_iam_role.ci", "aws_iam_role", Severity::Low, Kind::Modified);
+        assert!(!m("actor:jane", &a) && m("-actor:jane", &a) && !m("oob:false", &a));
     }
 }

@@ -43,6 +43,9 @@ pub struct Options {
     pub no_color: bool,
     /// Where decisions are journaled; `None` disables the decision keys.
     pub decide: Option<crate::decide::DeciderOptions>,
+    /// Where CloudTrail events come from; `None` turns attribution off (the pane says how to
+    /// turn it on).
+    pub attribution: Option<crate::attribution::Setup>,
 }
 
 /// Runs the TUI on a loaded report. Problems with the user's keymap or theme files are shown in
@@ -57,12 +60,13 @@ pub fn run(report: DriftReport, options: &Options) -> Result<Vec<String>, TuiErr
     if let Some(w) = warnings.first() {
         state.set_status(state::Level::Warning, w);
     }
-    app::run(state, &theme, options.decide.clone())?;
+    app::run(state, &theme, options.decide.clone(), options.attribution.clone())?;
     Ok(warnings)
 }
 
 /// Runs effects synchronously until none are left (tests, benches, scripted use): prepares
-/// details in place instead of on a worker.
+/// details in place instead of on a worker. Attribution effects (`PrioritizeAttribution`) are
+/// dropped: there is no service; feed [`Msg::Attribution`] results directly.
 pub fn settle(state: &mut State, effects: Vec<Effect>, highlighter: Option<&Highlighter>) {
     settle_with(state, effects, highlighter, None, &mut |_| {});
 }
@@ -97,8 +101,11 @@ pub fn settle_with(
             Effect::Decide(job) => {
                 let report = Arc::clone(&state.report);
                 let mut lines = Vec::new();
+                let sums = decisions::attribution_summaries(state, &job.targets);
                 let result = match decider.as_deref_mut() {
-                    Some(d) => decisions::run_job(d, &report, &job, &|_| None, &mut |l| lines.push(l)),
+                    Some(d) => decisions::run_job(d, &report, &job, &|i| sums.get(&i).cloned(), &mut |l| {
+                        lines.push(l);
+                    }),
                     None => Err("no decider".into()),
                 };
                 for l in lines {
@@ -127,7 +134,7 @@ pub fn settle_with(
                     },
                 ));
             }
-            Effect::Quit => {}
+            Effect::Quit | Effect::PrioritizeAttribution(_) => {}
         }
     }
 }

@@ -79,6 +79,50 @@ pub enum Overlay {
     Decision(Box<DecisionForm>),
     /// Output of a running revert; new lines are appended as they arrive.
     Output(TextOverlay),
+    /// The group-by-actor view: one row per actor session.
+    Groups(GroupsOverlay),
+}
+
+/// The group-by-actor overlay: attributed items grouped by actor session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupsOverlay {
+    /// The groups, largest first.
+    pub groups: Vec<GroupRow>,
+    /// The highlighted row.
+    pub selected: usize,
+}
+
+/// One row of the group-by-actor overlay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRow {
+    /// The actor, sanitized.
+    pub label: String,
+    /// The session key the `session:` filter term matches.
+    pub key: String,
+    /// Items in the group.
+    pub items: usize,
+    /// Any change in the group was out of band.
+    pub out_of_band: bool,
+}
+
+/// Whether CloudTrail attribution runs in this session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttributionState {
+    /// No source was configured; why (shown in the pane).
+    Off(String),
+    /// The source is being opened.
+    Starting,
+    /// Lookups are running or done; results arrive per item.
+    Running,
+    /// The source could not be opened (no credentials, unreadable logs …); the message.
+    Failed(String),
+}
+
+impl AttributionState {
+    /// Attribution is (or is about to be) producing results.
+    pub fn active(&self) -> bool {
+        matches!(self, AttributionState::Starting | AttributionState::Running)
+    }
 }
 
 /// Whether decisions can be made in this session.
@@ -141,6 +185,8 @@ pub struct ItemSide {
     pub detail_request: Option<u64>,
     /// The latest decision in effect (one line), from the journal.
     pub decision: Option<String>,
+    /// The CloudTrail attribution, once looked up.
+    pub attribution: Option<Arc<crate::attribution::Attribution>>,
 }
 
 /// The whole TUI state.
@@ -198,6 +244,11 @@ pub struct State {
     pub deciding: bool,
     /// Quit was pressed once while a decision was running.
     pub quit_armed: bool,
+    /// Whether attribution runs.
+    pub attribution: AttributionState,
+    /// The item whose attribution was last asked to jump the queue.
+    pub prioritized: Option<usize>,
+    ids: HashMap<String, usize>,
 }
 
 fn order(report: &DriftReport, key: SortKey) -> Vec<u32> {
@@ -254,7 +305,19 @@ impl State {
             decisions: Decisions::Unavailable("no IaC directory was given".into()),
             deciding: false,
             quit_armed: false,
+            attribution: AttributionState::Off(
+                "pass --cloudtrail-logs, --event-data-store or --profile".into(),
+            ),
+            prioritized: None,
+            ids: HashMap::new(),
         };
+        s.ids = s
+            .report
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| (it.id.clone(), i))
+            .collect();
         s.recount();
         s.refresh_visible(None);
         s
@@ -309,6 +372,16 @@ impl State {
     /// The prepared detail of item `index`, if computed.
     pub fn detail(&self, index: usize) -> Option<&Arc<Detail>> {
         self.side.get(&index).and_then(|s| s.detail.as_ref())
+    }
+
+    /// The index of the item with this id.
+    pub fn index_of(&self, item_id: &str) -> Option<usize> {
+        self.ids.get(item_id).copied()
+    }
+
+    /// The attribution of item `index`, once looked up.
+    pub fn attribution(&self, index: usize) -> Option<&Arc<crate::attribution::Attribution>> {
+        self.side.get(&index).and_then(|s| s.attribution.as_ref())
     }
 
     /// The top overlay.

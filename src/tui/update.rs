@@ -12,8 +12,9 @@ use super::decisions::{self, Decided, DecisionForm, DecisionJob, FormOutcome, Pr
 use super::filter;
 use super::input::{InputOutcome, TextOverlay};
 use super::layout;
-use super::state::{Decisions, Focus, Level, Overlay, State};
+use super::state::{AttributionState, Decisions, Focus, GroupRow, GroupsOverlay, Level, Overlay, State};
 use super::views;
+use crate::attribution::ServiceEvent;
 use crate::diff::Detail;
 
 /// Something that happened: terminal input, or a worker's result.
@@ -62,6 +63,12 @@ pub enum Msg {
         /// The outcome.
         result: Result<Decided, String>,
     },
+    /// The attribution source was opened; lookups have been queued.
+    AttributionStarted,
+    /// The attribution source could not be opened (no credentials, unreadable logs …).
+    AttributionFailed(String),
+    /// A result, progress or warning from the attribution service.
+    Attribution(ServiceEvent),
 }
 
 /// Work for the event loop.
@@ -84,6 +91,8 @@ pub enum Effect {
     },
     /// Carry out a confirmed decision off the loop (journal first), then send `Msg::Decided`.
     Decide(Box<DecisionJob>),
+    /// Move this item (by id) to the front of the attribution queue: the user selected it.
+    PrioritizeAttribution(String),
     /// Leave the TUI.
     Quit,
 }
@@ -153,12 +162,168 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
         }
         Msg::Decided { verb, result } => on_decided(state, verb, result),
+        Msg::AttributionStarted => {
+            if state.attribution == AttributionState::Starting {
+                state.attribution = AttributionState::Running;
+            }
+        }
+        Msg::AttributionFailed(why) => {
+            let why = crate::text::sanitize(&why).into_owned();
+            state.progress.retain(|p| p.label != ATTRIBUTING);
+            state.set_status(Level::Warning, &format!("attribution unavailable: {why}"));
+            state.attribution = AttributionState::Failed(why);
+        }
+        Msg::Attribution(ev) => on_attribution(state, ev),
     }
     if state.quit {
         fx.push(Effect::Quit);
     }
     request_detail(state, &mut fx);
+    prioritize_selected(state, &mut fx);
     fx
+}
+
+/// The header label of attribution progress.
+pub const ATTRIBUTING: &str = "attributing";
+
+fn on_attribution(state: &mut State, ev: ServiceEvent) {
+    match ev {
+        ServiceEvent::Loaded { item_id, attribution } => {
+            let Some(index) = state.index_of(&item_id) else {
+                return;
+            };
+            state.side.entry(index).or_default().attribution = Some(std::sync::Arc::from(attribution));
+            if state.filter.uses_attribution() {
+                let keep = state.selected_index();
+                let (offset, scroll) = (state.list_offset, state.detail_scroll);
+                state.refresh_visible(keep);
+                if state.selected_index() == keep {
+                    state.list_offset = offset;
+                    state.detail_scroll = scroll;
+                }
+                keep_selection_visible(state);
+            }
+            if let Some(Overlay::Groups(g)) = state.overlays.last() {
+                let selected = g.selected;
+                let mut fresh = groups(state);
+                fresh.selected = selected.min(fresh.groups.len().saturating_sub(1));
+                if let Some(Overlay::Groups(g)) = state.overlays.last_mut() {
+                    *g = fresh;
+                }
+            }
+        }
+        ServiceEvent::Progress { done, total } => {
+            if state.attribution == AttributionState::Starting {
+                state.attribution = AttributionState::Running;
+            }
+            state.progress.retain(|p| p.label != ATTRIBUTING);
+            if done < total {
+                state.progress.push(super::state::Progress {
+                    label: ATTRIBUTING.into(),
+                    done,
+                    total,
+                });
+            }
+        }
+        ServiceEvent::Warning(w) => state.set_status(Level::Warning, &w),
+    }
+}
+
+/// Asks the attribution service to look up the selected item next, once per selection, while
+/// it has no result.
+fn prioritize_selected(state: &mut State, fx: &mut Vec<Effect>) {
+    if !state.attribution.active() {
+        return;
+    }
+    let Some(index) = state.selected_index() else {
+        return;
+    };
+    if state.prioritized == Some(index) || state.attribution(index).is_some() {
+        return;
+    }
+    state.prioritized = Some(index);
+    fx.push(Effect::PrioritizeAttribution(
+        state.report.items[index].id.clone(),
+    ));
+}
+
+/// The group-by-actor rows from the attributions received so far.
+fn groups(state: &State) -> GroupsOverlay {
+    let mut indices: Vec<usize> = state
+        .side
+        .iter()
+        .filter(|(_, s)| s.attribution.is_some())
+        .map(|(i, _)| *i)
+        .collect();
+    indices.sort_unstable();
+    let all: Vec<crate::attribution::Attribution> = indices
+        .iter()
+        .filter_map(|i| state.attribution(*i).map(|a| a.as_ref().clone()))
+        .collect();
+    let groups = crate::attribution::group_by_actor(&all)
+        .into_iter()
+        .map(|g| GroupRow {
+            label: g.label,
+            key: g.key,
+            items: g.item_ids.len(),
+            out_of_band: g.out_of_band,
+        })
+        .collect();
+    GroupsOverlay { groups, selected: 0 }
+}
+
+fn open_groups(state: &mut State) {
+    match &state.attribution {
+        AttributionState::Off(why) | AttributionState::Failed(why) => {
+            let why = why.clone();
+            state.set_status(Level::Info, &format!("no attribution: {why}"));
+            return;
+        }
+        AttributionState::Starting | AttributionState::Running => {}
+    }
+    let g = groups(state);
+    if g.groups.is_empty() {
+        state.set_status(Level::Info, "no item is attributed yet");
+        return;
+    }
+    state.overlays.push(Overlay::Groups(g));
+}
+
+/// Keys of the group-by-actor overlay: j/k move, Enter filters to the group, Esc closes.
+fn on_groups_action(state: &mut State, a: Action) -> bool {
+    let Some(Overlay::Groups(g)) = state.overlays.last_mut() else {
+        return false;
+    };
+    let last = g.groups.len().saturating_sub(1);
+    match a {
+        Action::Down => g.selected = (g.selected + 1).min(last),
+        Action::Up => g.selected = g.selected.saturating_sub(1),
+        Action::Top => g.selected = 0,
+        Action::Bottom => g.selected = last,
+        Action::PageDown | Action::HalfPageDown => g.selected = (g.selected + 10).min(last),
+        Action::PageUp | Action::HalfPageUp => g.selected = g.selected.saturating_sub(10),
+        Action::Focus => {
+            let row = g.groups.get(g.selected).cloned();
+            state.overlays.pop();
+            if let Some(row) = row {
+                let key = row.key.replace('"', "");
+                apply_filter(state, &format!("session:\"{key}\""));
+                state.set_status(
+                    Level::Info,
+                    &format!(
+                        "{} item(s) changed by {} (Esc clears the filter)",
+                        row.items, row.label
+                    ),
+                );
+            }
+        }
+        Action::Close | Action::GroupByActor | Action::Help => {
+            state.overlays.pop();
+        }
+        Action::Quit => state.quit = true,
+        _ => {}
+    }
+    true
 }
 
 /// Asks for the selected item's detail when it is neither computed nor requested.
@@ -277,7 +442,7 @@ pub fn overlay_page(state: &State) -> usize {
 // `fx` collects the effects of actions; navigation needs none (the selected item's detail is
 // requested once per message in `update`), decisions will.
 fn on_action(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
-    if on_overlay_action(state, a) {
+    if on_overlay_action(state, a) || on_groups_action(state, a) {
         return;
     }
     state.status = None;
@@ -333,6 +498,7 @@ fn on_action(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
         (Action::Adopt, _) => start_decision(state, Verb::Adopt, fx),
         (Action::Revert, _) => start_decision(state, Verb::Revert, fx),
         (Action::Undo, _) => start_decision(state, Verb::Undo, fx),
+        (Action::GroupByActor, _) => open_groups(state),
         (_, Focus::Detail) => {
             let dpage = layout::detail_rows(state.width, state.height).max(1);
             let delta: isize = match a {

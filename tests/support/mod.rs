@@ -103,3 +103,38 @@ pub fn find(b: &Buffer, needle: &str) -> Option<(u16, u16)> {
     }
     None
 }
+
+/// The demo incident attributed offline from its bundled CloudTrail logs, with the real
+/// engine (what `driftdeck demo` feeds the TUI).
+pub fn demo_attributions(report: &DriftReport) -> Vec<driftdeck::attribution::Attribution> {
+    use driftdeck::attribution::{Setup, SourceChoice};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/cloudtrail");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let engine = Setup::new(SourceChoice::Archive(dir))
+            .engine(report)
+            .await
+            .expect("demo engine");
+        engine.attribute_all(&report.items).await
+    })
+}
+
+/// Turns attribution on in `s` and feeds it every demo result, as the service would.
+pub fn attribute_demo(s: &mut State) {
+    use driftdeck::attribution::ServiceEvent;
+    s.attribution = driftdeck::tui::state::AttributionState::Running;
+    let total = s.report.items.len();
+    for (n, a) in demo_attributions(&s.report).into_iter().enumerate() {
+        settle(
+            s,
+            Msg::Attribution(ServiceEvent::Loaded {
+                item_id: a.item_id.clone(),
+                attribution: Box::new(a),
+            }),
+        );
+        settle(s, Msg::Attribution(ServiceEvent::Progress { done: n + 1, total }));
+    }
+}

@@ -64,6 +64,7 @@ pub fn lines(state: &State, theme: &Theme, width: usize) -> Vec<Line<'static>> {
             width,
         );
     }
+    super::attribution::section(&mut out, state, index, theme, width);
     match state.detail(index) {
         None => out.push(Line::from(Span::styled("preparing the diff…", theme.muted()))),
         Some(d) => {
@@ -75,7 +76,13 @@ pub fn lines(state: &State, theme: &Theme, width: usize) -> Vec<Line<'static>> {
     out
 }
 
-fn wrap_text(out: &mut Vec<Line<'static>>, prefix: &[Span<'static>], text: &str, style: Style, width: usize) {
+pub(super) fn wrap_text(
+    out: &mut Vec<Line<'static>>,
+    prefix: &[Span<'static>],
+    text: &str,
+    style: Style,
+    width: usize,
+) {
     let indent: usize = prefix.iter().map(|s| crate::text::width(&s.content)).sum();
     let avail = width.saturating_sub(indent).max(1);
     // Prose wraps at spaces; a word longer than the line is broken.

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::model::Severity;
-use crate::tui::state::State;
+use crate::tui::state::{AttributionState, State};
 use crate::tui::theme::Theme;
 
 /// Draws the header.
@@ -74,6 +74,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if state.marked > 0 {
         l2.push(sep());
         l2.push(Span::styled(format!("{} marked", state.marked), theme.mark()));
+    }
+    if state.attribution == AttributionState::Starting && state.progress.is_empty() {
+        l2.push(sep());
+        l2.push(Span::styled("opening CloudTrail…", theme.muted()));
     }
     for p in &state.progress {
         l2.push(sep());

@@ -7,9 +7,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::fit;
+use crate::attribution::{Attribution, AttributionStatus};
 use crate::model::{DriftItem, Severity};
 use crate::tui::layout;
-use crate::tui::state::{Focus, State};
+use crate::tui::state::{AttributionState, Focus, State};
 use crate::tui::theme::Theme;
 
 /// The four-letter badge of a severity.
@@ -50,8 +51,9 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .max()
         .unwrap_or(4);
     let w = inner.width as usize;
-    // mark(1) sp badge(4) sp kind(9) sp … sp status
-    let fixed = 1 + 1 + 4 + 1 + 9 + 1 + 1 + status_w;
+    let cols = attribution_columns(&state.attribution, w);
+    // mark(1) sp badge(4) sp kind(9) sp … sp status [sp actor [sp tool]]
+    let fixed = 1 + 1 + 4 + 1 + 9 + 1 + 1 + status_w + cols.width();
     let rest = w.saturating_sub(fixed);
     let addr_w = (rest * 11 / 20).max(1);
     let sum_w = rest.saturating_sub(addr_w + 1);
@@ -61,7 +63,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .map(|(n, &i)| {
             let index = i as usize;
             let selected = state.list_offset + n == state.selected;
-            row(
+            let mut line = row(
                 &items[index],
                 state.is_marked(index),
                 selected,
@@ -69,7 +71,37 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                 sum_w,
                 status_w,
                 theme,
-            )
+            );
+            if cols.actor > 0 {
+                let cells =
+                    attribution_cells(&state.attribution, state.attribution(index).map(AsRef::as_ref));
+                let mut extra = vec![
+                    Span::raw(" "),
+                    Span::styled(
+                        crate::text::pad(&fit(&cells.actor, cols.actor), cols.actor),
+                        if cells.out_of_band {
+                            theme.severity(Severity::High)
+                        } else {
+                            theme.text()
+                        },
+                    ),
+                ];
+                if cols.tool > 0 {
+                    extra.push(Span::raw(" "));
+                    extra.push(Span::styled(
+                        crate::text::pad(&fit(&cells.tool, cols.tool), cols.tool),
+                        theme.muted(),
+                    ));
+                }
+                if selected {
+                    let sel = theme.selection();
+                    for s in &mut extra {
+                        s.style = s.style.patch(sel);
+                    }
+                }
+                line.spans.extend(extra);
+            }
+            line
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
@@ -106,4 +138,66 @@ fn row<'a>(
         }
     }
     Line::from(spans)
+}
+
+/// Widths of the actor and tool columns (0 = hidden).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttributionColumns {
+    /// Actor column width.
+    pub actor: usize,
+    /// Tool column width.
+    pub tool: usize,
+}
+
+impl AttributionColumns {
+    /// Columns taken, separators included.
+    pub fn width(self) -> usize {
+        let sep = |w: usize| if w > 0 { w + 1 } else { 0 };
+        sep(self.actor) + sep(self.tool)
+    }
+}
+
+/// Which attribution columns fit: none when attribution is off; the actor from 70 columns;
+/// the tool too from 110. Narrow terminals keep the address readable.
+pub fn attribution_columns(a: &AttributionState, width: usize) -> AttributionColumns {
+    let on = !matches!(a, AttributionState::Off(_));
+    match width {
+        _ if !on => AttributionColumns { actor: 0, tool: 0 },
+        w if w >= 110 => AttributionColumns { actor: 18, tool: 9 },
+        w if w >= 70 => AttributionColumns { actor: 12, tool: 0 },
+        _ => AttributionColumns { actor: 0, tool: 0 },
+    }
+}
+
+/// The text of an item's actor and tool cells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttributionCells {
+    /// Actor display name, or the state of the lookup (`…`, `no events`, `error`).
+    pub actor: String,
+    /// Claimed tool, or empty.
+    pub tool: String,
+    /// The change was made outside the IaC pipeline (drawn as a warning).
+    pub out_of_band: bool,
+}
+
+/// The actor and tool cells for an item (sanitized).
+pub fn attribution_cells(state: &AttributionState, a: Option<&Attribution>) -> AttributionCells {
+    let (actor, tool, out_of_band) = match (a, state) {
+        (Some(a), _) => match &a.best {
+            Some(b) => (
+                crate::text::sanitize(&b.actor.display).into_owned(),
+                b.tool.as_str().to_string(),
+                b.out_of_band,
+            ),
+            None if a.status == AttributionStatus::Error => ("error".into(), String::new(), false),
+            None => ("no events".into(), String::new(), false),
+        },
+        (None, AttributionState::Failed(_)) => ("unavailable".into(), String::new(), false),
+        (None, _) => ("…".into(), String::new(), false),
+    };
+    AttributionCells {
+        actor,
+        tool,
+        out_of_band,
+    }
 }

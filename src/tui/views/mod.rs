@@ -1,6 +1,7 @@
 //! Drawing: pure functions of `&State` and the theme into a ratatui frame. Views never change
 //! state; anything they need to remember lives in [`State`].
 
+pub mod attribution;
 pub mod decision;
 pub mod detail;
 pub mod header;
@@ -37,6 +38,9 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
             }
             Overlay::Decision(form) => {
                 decision::draw(frame, overlay_area(area.width, area.height), form, theme);
+            }
+            Overlay::Groups(g) => {
+                attribution::draw_groups(frame, overlay_area(area.width, area.height), g, theme);
             }
             Overlay::Filter { input, .. } => {
                 popup::draw_prompt(frame, a.status, "/", input, state.filter_error.as_deref(), theme);
