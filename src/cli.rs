@@ -127,6 +127,9 @@ pub enum Command {
         /// Approve only these attributes (comma-separated); default all changed attributes.
         #[arg(long, value_delimiter = ',')]
         attributes: Vec<String>,
+        /// Attribute the change through CloudTrail for the journal's evidence (optional).
+        #[command(flatten)]
+        cloudtrail: CloudTrailArgs,
     },
     /// Show or prune the approvals file.
     Approvals {
@@ -151,6 +154,9 @@ pub enum Command {
         /// Ticket id.
         #[arg(long)]
         ticket: Option<String>,
+        /// Attribute the change through CloudTrail for the journal's evidence (optional).
+        #[command(flatten)]
+        cloudtrail: CloudTrailArgs,
     },
     /// Revert live back to the IaC: print the commands; --execute runs them and verifies.
     Revert {
@@ -175,6 +181,9 @@ pub enum Command {
         /// Typed confirmation: the address of each high or critical item, exactly.
         #[arg(long, value_name = "ADDRESS")]
         confirm: Vec<String>,
+        /// Attribute the change through CloudTrail for the journal's evidence (optional).
+        #[command(flatten)]
+        cloudtrail: CloudTrailArgs,
     },
     /// The decision journal.
     Journal {

@@ -1431,3 +1431,56 @@ fn revert_that_cannot_start_is_journaled_as_failed() {
             .is_some_and(|e| e.contains("terraform"))
     );
 }
+
+#[test]
+fn cli_decisions_carry_the_cloudtrail_attribution_into_the_journal_and_the_export() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().to_str().expect("utf8");
+    let (code, out, err) = run(
+        &[
+            "approve",
+            DEMO_TF,
+            "aws_security_group.web",
+            "--reason",
+            "temporary SSH for INC-4817",
+            "--expires",
+            "1d",
+            "--iac-dir",
+            dir,
+            "--cloudtrail-logs",
+            "assets/demo/cloudtrail",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let journal = std::fs::read_to_string(tmp.path().join(".driftdeck/journal.jsonl")).expect("journal");
+    let entry: Value = serde_json::from_str(journal.lines().next().expect("an entry")).expect("json");
+    let a = &entry["evidence"]["attribution"];
+    assert_eq!(a["actor"], "jane.doe@corp.example", "{entry}");
+    assert_eq!(a["event_name"], "AuthorizeSecurityGroupIngress");
+    assert_eq!(a["tool"], "console");
+    assert_eq!(a["out_of_band"], true);
+    let (code, out, err) = run(&["export", "--format", "md", "--iac-dir", dir], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("jane.doe@corp.example") && out.contains("AuthorizeSecurityGroupIngress"),
+        "{out}"
+    );
+    // Without a source the decision is still recorded, just without attribution.
+    let (code, out, err) = run(
+        &[
+            "approve",
+            DEMO_TF,
+            "aws_instance.web[1]",
+            "--expires",
+            "1d",
+            "--iac-dir",
+            dir,
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let journal = std::fs::read_to_string(tmp.path().join(".driftdeck/journal.jsonl")).expect("journal");
+    let second: Value = serde_json::from_str(journal.lines().nth(1).expect("second")).expect("json");
+    assert!(second["evidence"]["attribution"].is_null(), "{second}");
+}

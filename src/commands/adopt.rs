@@ -4,10 +4,12 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use crate::classify::Taxonomy;
+use crate::cli::CloudTrailArgs;
 use crate::decide::{Decider, DeciderOptions, DecisionInput};
 use crate::text::{sanitize, sanitize_multiline};
 
 /// Prints the diff and notes; with `write`, journals and writes.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     report_path: &str,
     address: &str,
@@ -16,6 +18,7 @@ pub fn run(
     ticket: Option<String>,
     opts: DeciderOptions,
     taxonomy: &Taxonomy,
+    cloudtrail: &CloudTrailArgs,
 ) -> anyhow::Result<ExitCode> {
     let report = super::load(&[report_path.to_string()], taxonomy)?;
     let item = super::find_item(&report, address)?;
@@ -45,7 +48,9 @@ pub fn run(
     let input = DecisionInput {
         reason,
         ticket,
-        attribution: None,
+        attribution: super::attribution_summaries(cloudtrail, &report, &[item])
+            .pop()
+            .flatten(),
     };
     let entry = decider.adopt_write(&report, item, &preview, &input)?;
     for e in &preview.edits {

@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use crate::classify::Taxonomy;
+use crate::cli::CloudTrailArgs;
 use crate::decide::{ApproveInput, Decider, DeciderOptions, DecisionInput};
 use crate::text::sanitize;
 
@@ -17,6 +18,7 @@ pub fn run(
     attributes: Vec<String>,
     opts: DeciderOptions,
     taxonomy: &Taxonomy,
+    cloudtrail: &CloudTrailArgs,
 ) -> anyhow::Result<ExitCode> {
     let report = super::load(&[report_path.to_string()], taxonomy)?;
     let item = super::find_item(&report, address)?;
@@ -26,7 +28,9 @@ pub fn run(
         decision: DecisionInput {
             reason,
             ticket,
-            attribution: None,
+            attribution: super::attribution_summaries(cloudtrail, &report, &[item])
+                .pop()
+                .flatten(),
         },
         expires: expires.to_string(),
         attributes,

@@ -44,8 +44,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             expires,
             ticket,
             attributes,
+            cloudtrail,
         }) => approve::run(
-            &report, &address, reason, &expires, ticket, attributes, opts, &taxonomy,
+            &report,
+            &address,
+            reason,
+            &expires,
+            ticket,
+            attributes,
+            opts,
+            &taxonomy,
+            &cloudtrail,
         ),
         Some(Command::Approvals { action }) => approvals::run(&action, &opts),
         Some(Command::Adopt {
@@ -54,7 +63,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             write,
             reason,
             ticket,
-        }) => adopt::run(&report, &address, write, reason, ticket, opts, &taxonomy),
+            cloudtrail,
+        }) => adopt::run(
+            &report,
+            &address,
+            write,
+            reason,
+            ticket,
+            opts,
+            &taxonomy,
+            &cloudtrail,
+        ),
         Some(Command::Revert {
             report,
             addresses,
@@ -63,8 +82,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             reason,
             ticket,
             confirm,
+            cloudtrail,
         }) => revert::run(
-            &report, &addresses, execute, tool, reason, ticket, &confirm, opts, &taxonomy,
+            &report,
+            &addresses,
+            execute,
+            tool,
+            reason,
+            ticket,
+            &confirm,
+            opts,
+            &taxonomy,
+            &cloudtrail,
         ),
         Some(Command::Journal { action }) => journal::run(&action, &opts),
         Some(Command::Export { format }) => export::run(format, &opts),
@@ -164,5 +193,52 @@ pub fn find_item<'a>(report: &'a DriftReport, address: &str) -> anyhow::Result<&
 pub fn warn_journal(decider: &crate::decide::Decider) {
     if let Some(w) = decider.journal_warning() {
         eprintln!("driftdeck: warning: {}", crate::text::sanitize(&w));
+    }
+}
+
+/// The CloudTrail attribution of the items a command-line decision is about, for the journal's
+/// evidence. Only when a source is named on the command line (`--cloudtrail-logs`,
+/// `--event-data-store`, `--profile`, …); a lookup that fails is a warning, never a reason not to
+/// record the decision.
+pub fn attribution_summaries(
+    args: &crate::cli::CloudTrailArgs,
+    report: &DriftReport,
+    items: &[&crate::model::DriftItem],
+) -> Vec<Option<crate::decide::AttributionSummary>> {
+    let none = || vec![None; items.len()];
+    let Some(setup) = tui::attribution_setup(args, false) else {
+        return none();
+    };
+    let lookup = async {
+        let engine = setup.engine(report).await?;
+        let mut out = Vec::new();
+        for item in items {
+            let a = engine.attribute(item).await;
+            if let Some(m) = &a.message {
+                eprintln!(
+                    "driftdeck: warning: attribution of {}: {}",
+                    crate::text::sanitize(&item.address),
+                    crate::text::sanitize(m)
+                );
+            }
+            out.push(crate::decide::AttributionSummary::of(&a));
+        }
+        for w in engine.take_warnings() {
+            eprintln!("driftdeck: warning: {}", crate::text::sanitize(&w));
+        }
+        anyhow::Ok(out)
+    };
+    let result = tokio::runtime::Runtime::new()
+        .map_err(anyhow::Error::from)
+        .and_then(|rt| rt.block_on(lookup));
+    match result {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!(
+                "driftdeck: warning: no CloudTrail attribution for the journal: {}",
+                crate::text::sanitize(&format!("{e:#}"))
+            );
+            none()
+        }
     }
 }

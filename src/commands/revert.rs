@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use crate::classify::Taxonomy;
-use crate::cli::ToolArg;
+use crate::cli::{CloudTrailArgs, ToolArg};
 use crate::decide::{Decider, DeciderOptions, DecisionInput};
 use crate::remediate::revert::{ExecEvent, Stream, Tool};
 use crate::text::sanitize;
@@ -25,6 +25,7 @@ pub fn run(
     confirm: &[String],
     opts: DeciderOptions,
     taxonomy: &Taxonomy,
+    cloudtrail: &CloudTrailArgs,
 ) -> anyhow::Result<ExitCode> {
     let report = super::load(&[report_path.to_string()], taxonomy)?;
     let items = addresses
@@ -64,10 +65,17 @@ pub fn run(
         )?;
         return Ok(ExitCode::SUCCESS);
     }
+    // One decision input serves every item: the attribution goes with it for a single item.
+    let attribution = match items.as_slice() {
+        [one] => super::attribution_summaries(cloudtrail, &report, &[one])
+            .pop()
+            .flatten(),
+        _ => None,
+    };
     let input = DecisionInput {
         reason,
         ticket,
-        attribution: None,
+        attribution,
     };
     drop(out);
     let mut sink = |ev: ExecEvent| {

@@ -84,6 +84,21 @@ pub struct AttributionSummary {
     pub out_of_band: bool,
 }
 
+impl AttributionSummary {
+    /// The summary of an attribution's best candidate; `None` when no event was found.
+    pub fn of(a: &crate::attribution::Attribution) -> Option<Self> {
+        let b = a.best.as_ref()?;
+        Some(AttributionSummary {
+            actor: b.actor.display.clone(),
+            event_name: b.event_name.clone(),
+            event_id: b.event_id.clone(),
+            event_time: b.event_time.clone(),
+            tool: Some(b.tool.as_str().to_string()),
+            out_of_band: b.out_of_band,
+        })
+    }
+}
+
 /// One attribute as it was when decided: masked wherever sensitive.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChangeSnapshot {

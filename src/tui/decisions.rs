@@ -587,15 +587,7 @@ pub fn prepare(
 /// The journal's attribution summary of an item: its best candidate (actor, event, tool,
 /// out-of-band), or `None` when nothing was attributed.
 pub fn attribution_summary(a: &crate::attribution::Attribution) -> Option<AttributionSummary> {
-    let b = a.best.as_ref()?;
-    Some(AttributionSummary {
-        actor: b.actor.display.clone(),
-        event_name: b.event_name.clone(),
-        event_id: b.event_id.clone(),
-        event_time: b.event_time.clone(),
-        tool: Some(b.tool.as_str().to_string()),
-        out_of_band: b.out_of_band,
-    })
+    AttributionSummary::of(a)
 }
 
 /// The attribution summaries of `targets` known in `state` (for [`run_job`]).
