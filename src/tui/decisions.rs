@@ -40,7 +40,8 @@ impl Verb {
         }
     }
 
-    fn kind(self) -> DecisionKind {
+    /// The journal's decision kind for this verb (for the tier rules).
+    pub fn kind(self) -> DecisionKind {
         match self {
             Verb::Approve => DecisionKind::Approve,
             Verb::Adopt => DecisionKind::Adopt,

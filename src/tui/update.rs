@@ -664,7 +664,11 @@ fn start_decision(state: &mut State, verb: Verb, fx: &mut Vec<Effect>) {
             );
             return;
         }
-        if let Some(big) = items.iter().find(|i| i.severity > crate::model::Severity::Low) {
+        // The tier rule lives in the library: only batchable (low) items go together.
+        if let Some(big) = items
+            .iter()
+            .find(|i| !crate::decide::requirements(i, verb.kind()).batchable)
+        {
             let msg = format!(
                 "batch decisions are for low items only: {} is {} and needs its own decision",
                 big.address, big.severity
