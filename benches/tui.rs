@@ -123,8 +123,64 @@ fn start_to_first_frame(c: &mut Criterion) {
     g.finish();
 }
 
+/// Criterion estimates means; the targets are on tail latency. Times each operation singly
+/// (2,000 samples) and prints p50 / p99 / max.
+fn tail_latencies(_c: &mut Criterion) {
+    fn report(name: &str, mut v: Vec<Duration>) {
+        v.sort_unstable();
+        let at = |q: f64| v[((v.len() - 1) as f64 * q) as usize];
+        println!(
+            "{name}: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms ({} samples)",
+            at(0.5).as_secs_f64() * 1e3,
+            at(0.99).as_secs_f64() * 1e3,
+            at(1.0).as_secs_f64() * 1e3,
+            v.len()
+        );
+    }
+    const N: usize = 2_000;
+    let theme = Theme::default_dark();
+    let h = theme.highlighter();
+    let mut s = state();
+    let mut term = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+    let mut frames = Vec::with_capacity(N);
+    let mut steps = Vec::with_capacity(N);
+    for i in 0..N {
+        let t = Instant::now();
+        term.draw(|f| tui::views::draw(f, &s, &theme)).expect("draw");
+        frames.push(t.elapsed());
+        // Walk forward through new items (each needs its diff prepared), then back.
+        let a = if i < N / 2 { Action::Down } else { Action::Up };
+        let t = Instant::now();
+        let fx = update(&mut s, Msg::Action(a));
+        tui::settle(&mut s, fx, h.as_ref());
+        term.draw(|f| tui::views::draw(f, &s, &theme)).expect("draw");
+        steps.push(t.elapsed());
+    }
+    report("tail/render_frame_100k", frames);
+    report("tail/navigation_step_100k", steps);
+    let mut s = state();
+    let _ = update(&mut s, Msg::Action(Action::Filter));
+    for ch in "web".chars() {
+        let _ = update(&mut s, Msg::Key(KeyEvent::from(KeyCode::Char(ch))));
+    }
+    let mut keys = Vec::with_capacity(N);
+    for i in 0..N {
+        // Type one more character, then erase it: each keystroke re-filters all items.
+        let k = if i % 2 == 0 {
+            KeyCode::Char(['1', '-', 'x', '0'][(i / 2) % 4])
+        } else {
+            KeyCode::Backspace
+        };
+        let t = Instant::now();
+        black_box(update(&mut s, Msg::Key(KeyEvent::from(k))));
+        keys.push(t.elapsed());
+    }
+    report("tail/filter_keystroke_100k", keys);
+}
+
 criterion_group!(
     benches,
+    tail_latencies,
     frame_and_navigation,
     filter_keystroke,
     start_to_first_frame
