@@ -59,6 +59,49 @@ fn load_err(bytes: &[u8]) -> String {
 // ------------------------------------------------------------------ Terraform
 
 #[test]
+fn large_plans_are_read_on_every_core_with_the_same_result_in_order() {
+    // Enough entries for the parallel path: drifted, reordered-only (in sync), created (not
+    // drift) and deleted entries interleaved; the result must be what a sequential read gives.
+    let n = 1_500;
+    let mut entries = Vec::new();
+    for i in 0..n {
+        let address = format!("aws_security_group.sg{i:04}");
+        let e = match i % 4 {
+            0 => serde_json::json!({"address": address, "mode": "managed", "type": "aws_security_group",
+                "name": format!("sg{i:04}"), "change": {"actions": ["update"],
+                "before": {"id": format!("sg-{i}"), "ingress": [{"cidr_blocks": ["10.0.0.0/8"]}]},
+                "after": {"id": format!("sg-{i}"), "ingress": [{"cidr_blocks": ["0.0.0.0/0"]}]}}}),
+            1 => serde_json::json!({"address": address, "mode": "managed", "type": "aws_security_group",
+                "name": format!("sg{i:04}"), "change": {"actions": ["update"],
+                "before": {"tags": {"a": "1", "b": "2"}}, "after": {"tags": {"b": "2", "a": "1"}}}}),
+            2 => serde_json::json!({"address": address, "mode": "managed", "type": "aws_security_group",
+                "name": format!("sg{i:04}"), "change": {"actions": ["create"], "before": null, "after": {}}}),
+            _ => serde_json::json!({"address": address, "mode": "managed", "type": "aws_security_group",
+                "name": format!("sg{i:04}"), "change": {"actions": ["delete"],
+                "before": {"id": format!("sg-{i}"), "name": "x"}, "after": null}}),
+        };
+        entries.push(e);
+    }
+    let plan = serde_json::json!({"format_version": "1.2", "resource_drift": entries});
+    let bytes = serde_json::to_vec(&plan).expect("plan");
+    let r = load_inputs(&[bytes_input("big.json", &bytes)], &taxonomy()).expect("loads");
+    let want: Vec<String> = (0..n)
+        .filter(|i| i % 4 == 0 || i % 4 == 3)
+        .map(|i| format!("aws_security_group.sg{i:04}"))
+        .collect();
+    let got: Vec<&str> = r.items.iter().map(|i| i.address.as_str()).collect();
+    assert_eq!(got, want);
+    assert_eq!(r.not_drift.in_sync, n / 4);
+    assert!(
+        r.items
+            .iter()
+            .step_by(2)
+            .all(|i| i.kind == Kind::Modified && i.severity == Severity::Critical)
+    );
+    assert!(r.items.iter().skip(1).step_by(2).all(|i| i.kind == Kind::Deleted));
+}
+
+#[test]
 fn terraform_drift_only_from_resource_drift_with_modules_and_instance_keys() {
     let r = load(&["terraform-plan-v1.json"]);
     assert_eq!(r.reports[0].format, Format::TerraformPlan);

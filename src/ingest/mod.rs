@@ -192,20 +192,34 @@ pub(crate) fn parse(input: &Input, secrets: &SecretMatcher) -> Result<Loaded, In
             path: path.to_string(),
         });
     }
-    let sha256 = hex::encode(Sha256::digest(&input.bytes));
-    let envelope = detect::Envelope::parse(path, &input.bytes)?;
-    let format = envelope.format(path)?;
-    let mut loaded = match format {
-        Format::TerraformPlan => terraform::load(path, &envelope, secrets)?,
-        Format::Driftctl => driftctl::load(path, &envelope, secrets)?,
-        Format::Cloudformation => cloudformation::load(path, &envelope, secrets)?,
-    };
+    // The report's hash (for the journal's evidence) is computed beside the parse: on a
+    // 100 MB plan it is a quarter of the load time.
+    let (sha256, parsed) = std::thread::scope(|scope| {
+        let hasher = scope.spawn(|| hex::encode(Sha256::digest(&input.bytes)));
+        let parsed = parse_format(path, &input.bytes, secrets);
+        let sha256 = hasher
+            .join()
+            .unwrap_or_else(|_| hex::encode(Sha256::digest(&input.bytes)));
+        (sha256, parsed)
+    });
+    let (format, mut loaded) = parsed?;
     loaded.meta.sha256 = sha256;
     for item in &mut loaded.items {
         item.format = Some(format);
         item.source = path.to_string();
     }
     Ok(loaded)
+}
+
+fn parse_format(path: &str, bytes: &[u8], secrets: &SecretMatcher) -> Result<(Format, Loaded), IngestError> {
+    let envelope = detect::Envelope::parse(path, bytes)?;
+    let format = envelope.format(path)?;
+    let loaded = match format {
+        Format::TerraformPlan => terraform::load(path, &envelope, secrets)?,
+        Format::Driftctl => driftctl::load(path, &envelope, secrets)?,
+        Format::Cloudformation => cloudformation::load(path, &envelope, secrets)?,
+    };
+    Ok((format, loaded))
 }
 
 /// A stable item id from the format and the address (plus a discriminator such as a deposed key).

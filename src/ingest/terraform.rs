@@ -263,8 +263,17 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
         warnings.push("the plan errored: drift may be incomplete".to_string());
     }
 
-    let drift: Vec<RawChange<'_>> = env.member(path, F, "resource_drift")?.unwrap_or_default();
-    let planned: Vec<PlannedChange> = env.member(path, F, "resource_changes")?.unwrap_or_default();
+    // `resource_changes` is as large as `resource_drift`: both are scanned at once.
+    let (drift, planned) = std::thread::scope(|scope| {
+        let planned = scope.spawn(|| env.member::<Vec<PlannedChange>>(path, F, "resource_changes"));
+        let drift = env.member::<Vec<RawChange<'_>>>(path, F, "resource_drift");
+        (
+            drift,
+            planned.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+        )
+    });
+    let drift = drift?.unwrap_or_default();
+    let planned = planned?.unwrap_or_default();
     let config_index = match env.get("configuration") {
         Some(r) if !drift.is_empty() => {
             let c: Configuration = typed(path, F, "configuration", r)?;
@@ -281,127 +290,28 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
         .map(|p| ((p.address.as_str(), p.deposed.as_deref()), p))
         .collect();
 
+    let cx = Context {
+        path,
+        secrets,
+        config_index: &config_index,
+        planned_by_address: &planned_by_address,
+        relevant: &relevant,
+    };
     let mut items = Vec::with_capacity(drift.len());
     let mut not_drift = NotDrift::default();
     let mut drifted: HashSet<&str> = HashSet::new();
-    for (n, rc) in drift.iter().enumerate() {
-        if rc.mode.as_deref().is_some_and(|m| m != "managed") || rc.deposed.is_some() {
-            continue;
-        }
-        let actions = &rc.change.actions;
-        let kind = if actions.iter().any(|a| a == "delete") {
-            Kind::Deleted
-        } else if actions.iter().any(|a| a == "update") {
-            Kind::Modified
-        } else {
-            // `no-op` = moved only; `create`/`read`/`forget` are not drift.
-            continue;
-        };
-        let ctx = |what: &str| format!("resource_drift[{n}] ({}) {what}", rc.address);
-        let before = parse_raw(path, &ctx("change.before"), rc.change.before)?;
-        let after = parse_raw(path, &ctx("change.after"), rc.change.after)?;
-        let bs = parse_raw(path, &ctx("change.before_sensitive"), rc.change.before_sensitive)?;
-        let as_ = parse_raw(path, &ctx("change.after_sensitive"), rc.change.after_sensitive)?;
-        let mask = union_mask(Some(&bs), Some(&as_));
-        let unknown = parse_raw(path, &ctx("change.after_unknown"), rc.change.after_unknown)?;
-
-        let mut changes = Vec::new();
-        match kind {
-            Kind::Modified => {
-                let mut diffs = Vec::new();
-                diff_values(&AttrPath::root(), &before, &after, &mut diffs);
-                dedupe_tags_all(&mut diffs);
-                for d in diffs {
-                    let live_unknown = mask_at(&unknown, &d.path) == Some(&Value::Bool(true));
-                    let mut c = masked_change(
-                        &rc.address,
-                        d.path,
-                        d.desired.as_ref(),
-                        d.live.as_ref(),
-                        Some(&mask),
-                        secrets,
-                    );
-                    if live_unknown && c.live.is_none() {
-                        c.live = Some(Value::String("(known after apply)".to_string()));
-                    }
-                    changes.push(c);
-                }
-                if changes.is_empty() {
-                    // Only reordering or re-serialisation: not drift.
-                    not_drift.in_sync += 1;
-                    drifted.insert(rc.address.as_str());
-                    continue;
-                }
+    for e in entries(&cx, &drift) {
+        match e? {
+            Entry::Skip => {}
+            Entry::InSync(address) => {
+                not_drift.in_sync += 1;
+                drifted.insert(address);
             }
-            Kind::Deleted | Kind::Unmanaged => {
-                if let Value::Object(o) = &before {
-                    for (k, v) in o {
-                        if is_absent(v) {
-                            continue;
-                        }
-                        let p = AttrPath(vec![Step::Key(k.clone())]);
-                        changes.push(masked_change(&rc.address, p, Some(v), None, Some(&mask), secrets));
-                    }
-                }
+            Entry::Item(item, address) => {
+                drifted.insert(address);
+                items.push(*item);
             }
         }
-
-        let mut identity = BTreeMap::new();
-        identity_of(
-            if after.is_null() {
-                Some(&before)
-            } else {
-                Some(&after)
-            },
-            &mut identity,
-        );
-        identity_of(Some(&before), &mut identity);
-        identity.retain(|k, _| {
-            let p = AttrPath(vec![Step::Key(k.clone())]);
-            mask_at(&mask, &p) != Some(&Value::Bool(true)) && !secrets.is_secret_key(k)
-        });
-        let (arn_region, account) = identity.get("arn").map_or((None, None), |a| arn_parts(a));
-        let region = identity.get("region").cloned().or(arn_region);
-
-        let module_path = rc.module_address.as_deref().map(module_names).unwrap_or_default();
-        let rel_address = address_parts(&rc.address)
-            .iter()
-            .rev()
-            .take(2)
-            .rev()
-            .map(|p| p.split('[').next().unwrap_or(p))
-            .collect::<Vec<_>>()
-            .join(".");
-        let config = config_index.get(&(module_path, rel_address)).cloned();
-        let planned = planned_by_address.get(&(rc.address.as_str(), None));
-        drifted.insert(rc.address.as_str());
-
-        let mut item = DriftItem::new(
-            item_id(F, &rc.address, ""),
-            rc.address.clone(),
-            rc.ty.clone(),
-            path,
-            F,
-            kind,
-        );
-        item.changes = changes;
-        item.identity = identity;
-        item.config = config;
-        item.planned_actions = planned.map(|p| p.change.actions.clone()).unwrap_or_default();
-        item.planned_replace_paths = planned
-            .and_then(|p| p.change.replace_paths.as_ref())
-            .map(|ps| ps.iter().map(|p| json_path(p)).collect())
-            .unwrap_or_default();
-        item.relevant = relevant
-            .as_ref()
-            .map(|r| r.contains(&rc.address) || r.contains(""));
-        item.region = region;
-        item.account = account;
-        if let Some(prev) = &rc.previous_address {
-            // A `moved` block renamed it; attribution and adoption may need the old name.
-            item.identity.insert("previous_address".to_string(), prev.clone());
-        }
-        items.push(item);
     }
     not_drift.in_sync += planned
         .iter()
@@ -420,6 +330,189 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
         },
         items,
         not_drift,
+    })
+}
+
+/// What one `resource_drift` entry turned out to be.
+enum Entry<'a> {
+    /// Not drift (a data source, a deposed object, a create/read/forget or a moved-only entry).
+    Skip,
+    /// Reported as drifted but semantically equal (reordering, re-serialisation).
+    InSync(&'a str),
+    /// A drifted item.
+    Item(Box<DriftItem>, &'a str),
+}
+
+/// What every entry is read against.
+struct Context<'a> {
+    path: &'a str,
+    secrets: &'a SecretMatcher,
+    config_index: &'a HashMap<(Vec<String>, String), ConfigInfo>,
+    planned_by_address: &'a HashMap<(&'a str, Option<&'a str>), &'a PlannedChange>,
+    relevant: &'a Option<HashSet<String>>,
+}
+
+/// Reads one `resource_drift` entry: its values are parsed, compared and masked here, and the
+/// plaintext is dropped before this returns.
+fn entry<'a>(cx: &Context<'_>, n: usize, rc: &'a RawChange<'a>) -> Result<Entry<'a>, IngestError> {
+    if rc.mode.as_deref().is_some_and(|m| m != "managed") || rc.deposed.is_some() {
+        return Ok(Entry::Skip);
+    }
+    let actions = &rc.change.actions;
+    let kind = if actions.iter().any(|a| a == "delete") {
+        Kind::Deleted
+    } else if actions.iter().any(|a| a == "update") {
+        Kind::Modified
+    } else {
+        // `no-op` = moved only; `create`/`read`/`forget` are not drift.
+        return Ok(Entry::Skip);
+    };
+    let ctx = |what: &str| format!("resource_drift[{n}] ({}) {what}", rc.address);
+    let before = parse_raw(cx.path, &ctx("change.before"), rc.change.before)?;
+    let after = parse_raw(cx.path, &ctx("change.after"), rc.change.after)?;
+    let bs = parse_raw(
+        cx.path,
+        &ctx("change.before_sensitive"),
+        rc.change.before_sensitive,
+    )?;
+    let as_ = parse_raw(cx.path, &ctx("change.after_sensitive"), rc.change.after_sensitive)?;
+    let mask = union_mask(Some(&bs), Some(&as_));
+    let unknown = parse_raw(cx.path, &ctx("change.after_unknown"), rc.change.after_unknown)?;
+
+    let mut changes = Vec::new();
+    match kind {
+        Kind::Modified => {
+            let mut diffs = Vec::new();
+            diff_values(&AttrPath::root(), &before, &after, &mut diffs);
+            dedupe_tags_all(&mut diffs);
+            for d in diffs {
+                let live_unknown = mask_at(&unknown, &d.path) == Some(&Value::Bool(true));
+                let mut c = masked_change(
+                    &rc.address,
+                    d.path,
+                    d.desired.as_ref(),
+                    d.live.as_ref(),
+                    Some(&mask),
+                    cx.secrets,
+                );
+                if live_unknown && c.live.is_none() {
+                    c.live = Some(Value::String("(known after apply)".to_string()));
+                }
+                changes.push(c);
+            }
+            if changes.is_empty() {
+                // Only reordering or re-serialisation: not drift.
+                return Ok(Entry::InSync(rc.address.as_str()));
+            }
+        }
+        Kind::Deleted | Kind::Unmanaged => {
+            if let Value::Object(o) = &before {
+                for (k, v) in o {
+                    if is_absent(v) {
+                        continue;
+                    }
+                    let p = AttrPath(vec![Step::Key(k.clone())]);
+                    changes.push(masked_change(
+                        &rc.address,
+                        p,
+                        Some(v),
+                        None,
+                        Some(&mask),
+                        cx.secrets,
+                    ));
+                }
+            }
+        }
+    }
+
+    let mut identity = BTreeMap::new();
+    identity_of(
+        if after.is_null() {
+            Some(&before)
+        } else {
+            Some(&after)
+        },
+        &mut identity,
+    );
+    identity_of(Some(&before), &mut identity);
+    identity.retain(|k, _| {
+        let p = AttrPath(vec![Step::Key(k.clone())]);
+        mask_at(&mask, &p) != Some(&Value::Bool(true)) && !cx.secrets.is_secret_key(k)
+    });
+    let (arn_region, account) = identity.get("arn").map_or((None, None), |a| arn_parts(a));
+    let region = identity.get("region").cloned().or(arn_region);
+
+    let module_path = rc.module_address.as_deref().map(module_names).unwrap_or_default();
+    let rel_address = address_parts(&rc.address)
+        .iter()
+        .rev()
+        .take(2)
+        .rev()
+        .map(|p| p.split('[').next().unwrap_or(p))
+        .collect::<Vec<_>>()
+        .join(".");
+    let config = cx.config_index.get(&(module_path, rel_address)).cloned();
+    let planned = cx.planned_by_address.get(&(rc.address.as_str(), None));
+
+    let mut item = DriftItem::new(
+        item_id(F, &rc.address, ""),
+        rc.address.clone(),
+        rc.ty.clone(),
+        cx.path,
+        F,
+        kind,
+    );
+    item.changes = changes;
+    item.identity = identity;
+    item.config = config;
+    item.planned_actions = planned.map(|p| p.change.actions.clone()).unwrap_or_default();
+    item.planned_replace_paths = planned
+        .and_then(|p| p.change.replace_paths.as_ref())
+        .map(|ps| ps.iter().map(|p| json_path(p)).collect())
+        .unwrap_or_default();
+    item.relevant = cx
+        .relevant
+        .as_ref()
+        .map(|r| r.contains(&rc.address) || r.contains(""));
+    item.region = region;
+    item.account = account;
+    if let Some(prev) = &rc.previous_address {
+        // A `moved` block renamed it; attribution and adoption may need the old name.
+        item.identity.insert("previous_address".to_string(), prev.clone());
+    }
+    Ok(Entry::Item(Box::new(item), rc.address.as_str()))
+}
+
+/// Entries below this are read on the calling thread; above it, in chunks on every core.
+const PARALLEL_MIN: usize = 512;
+
+/// Reads every entry, in order, on up to one thread per core: the per-entry value parsing and
+/// comparison is most of the time of a large plan.
+fn entries<'a>(cx: &Context<'_>, drift: &'a [RawChange<'a>]) -> Vec<Result<Entry<'a>, IngestError>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(8);
+    if drift.len() < PARALLEL_MIN || threads < 2 {
+        return drift.iter().enumerate().map(|(n, rc)| entry(cx, n, rc)).collect();
+    }
+    let chunk = drift.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = drift
+            .chunks(chunk)
+            .enumerate()
+            .map(|(c, part)| {
+                scope.spawn(move || {
+                    part.iter()
+                        .enumerate()
+                        .map(|(j, rc)| entry(cx, c * chunk + j, rc))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
     })
 }
 
