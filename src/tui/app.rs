@@ -46,12 +46,48 @@ impl Drop for Guard {
     }
 }
 
+/// The last panic of a worker thread, for the message the loop shows instead.
+static WORKER_PANIC: Mutex<Option<String>> = Mutex::new(None);
+
+/// A panic on the TUI's own thread restores the terminal, then reports as usual. A panic on a
+/// worker thread must not tear the screen down (or print over it) while the TUI keeps running:
+/// its message is kept and the worker's job reports it as an error (see [`guarded`]).
 fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        restore_terminal();
-        previous(info);
+        if std::thread::current().name() == Some("main") {
+            restore_terminal();
+            previous(info);
+        } else {
+            let at = info
+                .location()
+                .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                .unwrap_or_default();
+            let what = info
+                .payload()
+                .downcast_ref::<&str>()
+                .map(ToString::to_string)
+                .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a worker stopped".to_string());
+            *WORKER_PANIC
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(format!("{what}{at}"));
+        }
     }));
+}
+
+/// Runs a worker's job; a panic becomes an error message (so a decision never stays "running").
+fn guarded<T>(job: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)).unwrap_or_else(|_| {
+        let why = WORKER_PANIC
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+            .unwrap_or_else(|| "a worker stopped".to_string());
+        Err(format!(
+            "internal error ({why}); nothing further was done — please report it"
+        ))
+    })
 }
 
 fn to_msg(ev: &Event) -> Option<Msg> {
@@ -185,10 +221,10 @@ impl Runner {
                     let report = Arc::clone(&self.report);
                     let tx = self.tx.clone();
                     tokio::task::spawn_blocking(move || {
-                        let result = match lock(&slot).as_ref() {
+                        let result = guarded(|| match lock(&slot).as_ref() {
                             Some(d) => decisions::prepare(d, &report, verb, &targets),
                             None => Err("the decision journal is not open".into()),
-                        };
+                        });
                         let _ = tx.send(Msg::Prepared {
                             verb,
                             targets,
@@ -206,12 +242,12 @@ impl Runner {
                         let mut sink = |line: String| {
                             let _ = out.send(Msg::Output(line));
                         };
-                        let result = match lock(&slot).as_mut() {
+                        let result = guarded(|| match lock(&slot).as_mut() {
                             Some(d) => {
                                 decisions::run_job(d, &report, &job, &|i| sums.get(&i).cloned(), &mut sink)
                             }
                             None => Err("the decision journal is not open".into()),
-                        };
+                        });
                         let _ = tx.send(Msg::Decided {
                             verb: job.verb,
                             result,
@@ -224,12 +260,21 @@ impl Runner {
                     let tx = self.tx.clone();
                     tokio::task::spawn_blocking(move || {
                         if let Some(item) = report.items.get(index) {
-                            let detail = Arc::new(diff::prepare(item, h.as_ref().as_ref()));
-                            let _ = tx.send(Msg::DetailReady {
-                                index,
-                                request,
-                                detail,
-                            });
+                            match guarded(|| Ok(Arc::new(diff::prepare(item, h.as_ref().as_ref())))) {
+                                Ok(detail) => {
+                                    let _ = tx.send(Msg::DetailReady {
+                                        index,
+                                        request,
+                                        detail,
+                                    });
+                                }
+                                Err(e) => {
+                                    let _ = tx.send(Msg::Warning(format!(
+                                        "cannot show the diff of {}: {e}",
+                                        item.address
+                                    )));
+                                }
+                            }
                         }
                     });
                 }
@@ -327,4 +372,17 @@ pub fn run(
     // Workers still computing a diff are not waited for.
     rt.shutdown_background();
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::guarded;
+
+    #[test]
+    fn a_panicking_job_becomes_an_error_not_a_stuck_decision() {
+        let r: Result<(), String> = guarded(|| panic!("boom"));
+        let e = r.expect_err("the panic is an error");
+        assert!(e.contains("internal error"), "{e}");
+        assert_eq!(guarded(|| Ok::<_, String>(7)), Ok(7));
+    }
 }
