@@ -2,6 +2,9 @@
 //! approvals (expiry, re-drift, `check` exit codes), revert with a stand-in `terraform`, tiers,
 //! undo, the evidence export and read-only mode.
 
+#[path = "support/files.rs"]
+mod files;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -25,21 +28,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_driftdeck");
 
 fn fixture_tree() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().expect("tempdir");
-    copy_dir(Path::new("tests/fixtures/decide/tf"), tmp.path());
+    files::copy_dir(Path::new("tests/fixtures/decide/tf"), tmp.path());
     tmp
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read_dir") {
-        let e = e.expect("entry");
-        let dest = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).expect("copy");
-        }
-    }
 }
 
 fn item(address: &str, rtype: &str, kind: Kind, changes: Vec<Change>) -> DriftItem {
@@ -1162,7 +1152,7 @@ fn export_holds_every_decision_with_time_to_decision_and_no_secrets() {
 #[test]
 fn adopt_write_is_journaled_first_then_applied_to_tf_and_templates() {
     let tmp = tempfile::tempdir().expect("tmp");
-    copy_dir(Path::new("assets/demo/iac"), tmp.path());
+    files::copy_dir(Path::new("assets/demo/iac"), tmp.path());
     let dir = tmp.path().to_str().expect("utf8");
     // High item: a reason is required to write.
     let (code, _, err) = run(

@@ -4,6 +4,9 @@
 
 mod support;
 
+#[path = "support/files.rs"]
+mod files;
+
 use std::path::Path;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -20,22 +23,9 @@ struct Desk {
     dir: tempfile::TempDir,
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read_dir") {
-        let e = e.expect("entry");
-        let dest = to.join(e.file_name());
-        if e.file_type().expect("type").is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), &dest).expect("copy");
-        }
-    }
-}
-
 fn desk(read_only: bool) -> Desk {
     let dir = tempfile::tempdir().expect("tmp");
-    copy_dir(
+    files::copy_dir(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/demo/iac"),
         dir.path(),
     );
