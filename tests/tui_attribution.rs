@@ -269,3 +269,43 @@ fn an_approval_from_the_tui_journals_who_made_the_change() {
     assert!(text.contains("f3194a3b-381e-43e7-952c-466e473a1797"), "{text}");
     assert!(text.contains("console"), "{text}");
 }
+
+#[test]
+fn failed_lookups_can_be_retried_with_a_key() {
+    let mut s = demo_state(120, 40);
+    // Nothing to retry while attribution is off.
+    let fx = update(&mut s, Msg::Action(Action::RetryAttribution));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::RetryAttribution(_))));
+    attribute_demo(&mut s);
+    let fx = update(&mut s, Msg::Action(Action::RetryAttribution));
+    assert!(fx.iter().all(|e| !matches!(e, Effect::RetryAttribution(_))));
+    assert!(s.status.as_ref().is_some_and(|m| m.text.contains("no failed")));
+    // One lookup failed (say, an expired SSO token): R asks for it again and the pane waits.
+    select(&mut s, "aws_kms_key.data");
+    let index = s.selected_index().expect("selected");
+    let item = s.report.items[index].clone();
+    let mut failed = s.attribution(index).expect("attributed").as_ref().clone();
+    failed.status = driftdeck::attribution::AttributionStatus::Error;
+    failed.message = Some("the SSO session has expired: run aws sso login".into());
+    failed.best = None;
+    settle(
+        &mut s,
+        Msg::Attribution(ServiceEvent::Loaded {
+            item_id: item.id.clone(),
+            attribution: Box::new(failed),
+        }),
+    );
+    assert!(screen(&s).contains("aws sso login"));
+    let fx = update(&mut s, Msg::Action(Action::RetryAttribution));
+    assert_eq!(
+        fx.iter()
+            .filter_map(|e| match e {
+                Effect::RetryAttribution(v) => Some(v.clone()),
+                _ => None,
+            })
+            .collect::<Vec<_>>(),
+        vec![vec![index]]
+    );
+    assert!(s.attribution(index).is_none());
+    assert!(screen(&s).contains("looking up CloudTrail"));
+}

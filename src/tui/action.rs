@@ -38,6 +38,8 @@ pub enum Action {
     Undo,
     /// Group attributed items by actor session (CloudTrail).
     GroupByActor,
+    /// Look up again the items whose CloudTrail lookup failed.
+    RetryAttribution,
     /// Show the key help.
     Help,
     /// Close the overlay, or clear the filter.
@@ -48,7 +50,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order help lists them.
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 21] = [
         Action::Down,
         Action::Up,
         Action::Top,
@@ -66,6 +68,7 @@ impl Action {
         Action::Approve,
         Action::Undo,
         Action::GroupByActor,
+        Action::RetryAttribution,
         Action::Help,
         Action::Close,
         Action::Quit,
@@ -91,6 +94,7 @@ impl Action {
             Action::Approve => "approve",
             Action::Undo => "undo",
             Action::GroupByActor => "group_by_actor",
+            Action::RetryAttribution => "retry_attribution",
             Action::Help => "help",
             Action::Close => "close",
             Action::Quit => "quit",
@@ -122,6 +126,7 @@ impl Action {
             Action::Approve => "approve as temporary divergence (reason, expiry)",
             Action::Undo => "undo: withdraw the item's latest decision",
             Action::GroupByActor => "group by actor (Enter shows the group's items)",
+            Action::RetryAttribution => "retry the CloudTrail lookups that failed",
             Action::Help => "this help",
             Action::Close => "close overlay / clear filter",
             Action::Quit => "quit",

@@ -216,6 +216,19 @@ impl Runner {
                         None => a.first = Some(id),
                     }
                 }
+                Effect::RetryAttribution(indices) => {
+                    let items: Vec<_> = indices
+                        .iter()
+                        .filter_map(|&i| self.report.items.get(i).cloned())
+                        .collect();
+                    let a = self
+                        .attribution
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if let Some(svc) = &a.service {
+                        svc.request_all(items);
+                    }
+                }
                 Effect::Prepare { verb, targets } => {
                     let slot = Arc::clone(&self.decider);
                     let report = Arc::clone(&self.report);

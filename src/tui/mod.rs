@@ -65,8 +65,9 @@ pub fn run(report: DriftReport, options: &Options) -> Result<Vec<String>, TuiErr
 }
 
 /// Runs effects synchronously until none are left (tests, benches, scripted use): prepares
-/// details in place instead of on a worker. Attribution effects (`PrioritizeAttribution`) are
-/// dropped: there is no service; feed [`Msg::Attribution`] results directly.
+/// details in place instead of on a worker. Attribution effects (`PrioritizeAttribution`,
+/// `RetryAttribution`) are dropped: there is no service; feed [`Msg::Attribution`] results
+/// directly.
 pub fn settle(state: &mut State, effects: Vec<Effect>, highlighter: Option<&Highlighter>) {
     settle_with(state, effects, highlighter, None, &mut |_| {});
 }
@@ -134,7 +135,7 @@ pub fn settle_with(
                     },
                 ));
             }
-            Effect::Quit | Effect::PrioritizeAttribution(_) => {}
+            Effect::Quit | Effect::PrioritizeAttribution(_) | Effect::RetryAttribution(_) => {}
         }
     }
 }

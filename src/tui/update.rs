@@ -93,6 +93,8 @@ pub enum Effect {
     Decide(Box<DecisionJob>),
     /// Move this item (by id) to the front of the attribution queue: the user selected it.
     PrioritizeAttribution(String),
+    /// Ask the attribution service to look these items up again (their last lookup failed).
+    RetryAttribution(Vec<usize>),
     /// Leave the TUI.
     Quit,
 }
@@ -245,6 +247,44 @@ fn prioritize_selected(state: &mut State, fx: &mut Vec<Effect>) {
     fx.push(Effect::PrioritizeAttribution(
         state.report.items[index].id.clone(),
     ));
+}
+
+/// `R`: the items whose lookup ended in an error are looked up again (e.g. after `aws sso
+/// login`); their pane says "looking up" until the new result arrives.
+fn retry_attribution(state: &mut State, fx: &mut Vec<Effect>) {
+    if !state.attribution.active() {
+        let why = match &state.attribution {
+            AttributionState::Off(w) | AttributionState::Failed(w) => w.clone(),
+            AttributionState::Starting | AttributionState::Running => String::new(),
+        };
+        state.set_status(Level::Info, &format!("no attribution to retry: {why}"));
+        return;
+    }
+    let failed: Vec<usize> = state
+        .side
+        .iter()
+        .filter(|(_, s)| {
+            s.attribution
+                .as_ref()
+                .is_some_and(|a| a.status == crate::attribution::AttributionStatus::Error)
+        })
+        .map(|(i, _)| *i)
+        .collect();
+    if failed.is_empty() {
+        state.set_status(Level::Info, "no failed CloudTrail lookups to retry");
+        return;
+    }
+    let mut failed = failed;
+    failed.sort_unstable();
+    for i in &failed {
+        if let Some(side) = state.side.get_mut(i) {
+            side.attribution = None;
+        }
+    }
+    state.prioritized = None;
+    let n = failed.len();
+    state.set_status(Level::Info, &format!("looking up {n} item(s) again"));
+    fx.push(Effect::RetryAttribution(failed));
 }
 
 /// The group-by-actor rows from the attributions received so far.
@@ -499,6 +539,7 @@ fn on_action(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
         (Action::Revert, _) => start_decision(state, Verb::Revert, fx),
         (Action::Undo, _) => start_decision(state, Verb::Undo, fx),
         (Action::GroupByActor, _) => open_groups(state),
+        (Action::RetryAttribution, _) => retry_attribution(state, fx),
         (_, Focus::Detail) => {
             let dpage = layout::detail_rows(state.width, state.height).max(1);
             let delta: isize = match a {
