@@ -252,31 +252,28 @@ impl Theme {
         self.fg(if focused { "border_focused" } else { "border" })
     }
 
-    /// The header line.
-    pub fn header(&self) -> Style {
+    /// Text on the background `role` (plain in monochrome).
+    fn text_on(&self, role: &str) -> Style {
         if self.mono {
             Style::default()
         } else {
-            self.text().bg(self.c("header_bg"))
+            self.text().bg(self.c(role))
         }
+    }
+
+    /// The header line.
+    pub fn header(&self) -> Style {
+        self.text_on("header_bg")
     }
 
     /// The status bar.
     pub fn status_bar(&self) -> Style {
-        if self.mono {
-            Style::default()
-        } else {
-            self.text().bg(self.c("status_bar_bg"))
-        }
+        self.text_on("status_bar_bg")
     }
 
     /// Popups and overlays.
     pub fn popup(&self) -> Style {
-        if self.mono {
-            Style::default()
-        } else {
-            self.text().bg(self.c("popup_bg"))
-        }
+        self.text_on("popup_bg")
     }
 
     /// The selected list row.
