@@ -851,11 +851,11 @@ fn tiers_reason_batch_and_typed_confirmation() {
     ));
     let batch = [&report.items[0], &report.items[1]];
     assert!(matches!(
-        d.approve_batch(&report, &batch, &input),
+        d.approve_batch(&report, &batch, &input, &|_| None),
         Err(DecideError::NotBatchable { .. })
     ));
     assert_eq!(
-        d.approve_batch(&report, &[&report.items[0]], &input)
+        d.approve_batch(&report, &[&report.items[0]], &input, &|_| None)
             .expect("low batch")
             .len(),
         1

@@ -328,11 +328,14 @@ impl Decider {
     }
 
     /// Approves several items at once; every item must be batchable (low), else nothing is done.
+    /// `attribution` gives each item's own CloudTrail summary for its evidence (falling back to
+    /// the one in `input`).
     pub fn approve_batch(
         &mut self,
         report: &DriftReport,
         items: &[&DriftItem],
         input: &ApproveInput,
+        attribution: &dyn Fn(&DriftItem) -> Option<AttributionSummary>,
     ) -> Result<Vec<JournalEntry>, DecideError> {
         for item in items {
             if !requirements(item, DecisionKind::Approve).batchable {
@@ -344,7 +347,11 @@ impl Decider {
         }
         let mut out = Vec::new();
         for item in items {
-            out.push(self.approve(report, item, input)?);
+            let mut one = input.clone();
+            if let Some(a) = attribution(item) {
+                one.decision.attribution = Some(a);
+            }
+            out.push(self.approve(report, item, &one)?);
         }
         Ok(out)
     }

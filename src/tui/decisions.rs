@@ -492,29 +492,26 @@ pub fn run_job(
     let first_index = job.targets[0];
     let summary = match (&job.verb, &job.prepared) {
         (Verb::Approve, _) => {
-            let expires = job.expires.clone().unwrap_or_else(|| "72h".into());
+            let a = ApproveInput {
+                decision: input(job, attribution(first_index)),
+                expires: job.expires.clone().unwrap_or_else(|| "72h".into()),
+                attributes: Vec::new(),
+            };
             if items.len() == 1 {
-                let a = ApproveInput {
-                    decision: input(job, attribution(first_index)),
-                    expires,
-                    attributes: Vec::new(),
-                };
                 let e = decider.approve(report, first, &a).map_err(|e| e.to_string())?;
                 format!("approved {} (journal #{})", first.address, e.seq)
             } else {
-                let mut n = 0;
-                for (&i, item) in job.targets.iter().zip(&items) {
-                    let a = ApproveInput {
-                        decision: input(job, attribution(i)),
-                        expires: expires.clone(),
-                        attributes: Vec::new(),
-                    };
-                    decider
-                        .approve_batch(report, &[item], &a)
-                        .map_err(|e| e.to_string())?;
-                    n += 1;
-                }
-                format!("approved {n} items")
+                let index_of = |it: &DriftItem| {
+                    job.targets
+                        .iter()
+                        .zip(&items)
+                        .find(|(_, i)| std::ptr::eq(**i, it))
+                        .map(|(&ix, _)| ix)
+                };
+                let done = decider
+                    .approve_batch(report, &items, &a, &|it| index_of(it).and_then(attribution))
+                    .map_err(|e| e.to_string())?;
+                format!("approved {} items", done.len())
             }
         }
         (Verb::Adopt, Prepared::Adopt(p)) => {
