@@ -64,6 +64,18 @@ pub enum FieldKind {
     Confirm,
 }
 
+impl FieldKind {
+    /// What the field is called in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            FieldKind::Reason => "reason",
+            FieldKind::Expires => "expires",
+            FieldKind::Ticket => "ticket",
+            FieldKind::Confirm => "the confirmation",
+        }
+    }
+}
+
 /// One input line of a form.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
@@ -109,6 +121,8 @@ pub struct DecisionForm {
     pub prepared: Prepared,
     /// False when the form only shows something (read-only, nothing to write).
     pub can_submit: bool,
+    /// The text the confirmation field must hold exactly (the tier's typed confirmation).
+    pub confirmation: Option<String>,
 }
 
 /// What a key did to a form.
@@ -189,12 +203,12 @@ impl DecisionForm {
         if verb != Verb::Undo {
             fields.push(field(FieldKind::Ticket, "ticket", "", false));
         }
-        let confirm: Vec<String> = if verb == Verb::Revert {
-            reqs.iter().filter_map(|r| r.typed_confirmation.clone()).collect()
+        let confirmation = if verb == Verb::Revert {
+            reqs.iter().find_map(|r| r.typed_confirmation.clone())
         } else {
-            Vec::new()
+            None
         };
-        if let Some(address) = confirm.first() {
+        if let Some(address) = &confirmation {
             fields.push(field(
                 FieldKind::Confirm,
                 &format!("type {address} to confirm"),
@@ -221,6 +235,7 @@ impl DecisionForm {
             error: None,
             prepared,
             can_submit,
+            confirmation,
         }
     }
 
@@ -281,20 +296,16 @@ impl DecisionForm {
             .enumerate()
             .find(|(_, f)| f.required && f.input.text.trim().is_empty())
         {
-            self.error = Some(format!("{} is required", f.label.trim_end_matches(" (required)")));
+            self.error = Some(format!("{} is required", f.kind.name()));
             self.focus = i;
             return FormOutcome::Stay;
         }
         let confirmations: Vec<String> = self.value(FieldKind::Confirm).into_iter().collect();
-        if let Some(f) = self.fields.iter().find(|f| f.kind == FieldKind::Confirm) {
-            let want = f
-                .label
-                .trim_start_matches("type ")
-                .trim_end_matches(" to confirm");
-            if f.input.text.trim() != want {
-                self.error = Some(format!("the confirmation must be exactly {want}"));
-                return FormOutcome::Stay;
-            }
+        if let Some(want) = &self.confirmation
+            && self.value(FieldKind::Confirm).as_deref() != Some(want.as_str())
+        {
+            self.error = Some(format!("the confirmation must be exactly {want}"));
+            return FormOutcome::Stay;
         }
         FormOutcome::Submit(Box::new(DecisionJob {
             verb: self.verb,
