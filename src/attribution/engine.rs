@@ -15,7 +15,7 @@ use super::actor::PipelinePrincipals;
 use super::cache::Cache;
 use super::matcher::{self, Plan, TypeMap};
 use super::source::{Event, EventSource, Lookup, LookupKey, SourceError, format_time};
-use super::{Attribution, AttributionConfig, AttributionError, AttributionStatus, Confidence};
+use super::{Attribution, AttributionConfig, AttributionError, AttributionStatus, Candidate, Confidence};
 use crate::model::{DriftItem, DriftReport};
 
 /// Default look-back before the report time (LookupEvents keeps 90 days).
@@ -214,6 +214,7 @@ impl Engine {
     /// Every lookup the items may need (for bulk sources' `prepare`).
     pub fn planned_lookups(&self, items: &[DriftItem]) -> Vec<Lookup> {
         let mut out: Vec<Lookup> = Vec::new();
+        let mut seen: std::collections::HashSet<Lookup> = std::collections::HashSet::new();
         for item in items {
             let plan = matcher::plan(&self.map, item);
             let keys = plan
@@ -227,7 +228,7 @@ impl Engine {
                 );
             for k in keys {
                 let q = self.query(item, &plan, k);
-                if !out.contains(&q) {
+                if seen.insert(q.clone()) {
                     out.push(q);
                 }
             }
@@ -237,6 +238,9 @@ impl Engine {
 
     /// Lets a bulk source fetch everything up front (one Lake query for all items).
     pub async fn prepare(&self, items: &[DriftItem]) -> Result<(), SourceError> {
+        if !self.source.wants_prepare() {
+            return Ok(());
+        }
         let planned = self.planned_lookups(items);
         self.source.prepare(&planned).await
     }
@@ -311,6 +315,7 @@ impl Engine {
         let mut events: Vec<Event> = Vec::new();
         let mut errors: Vec<SourceError> = Vec::new();
         let mut ok_lookups = 0usize;
+        let mut ranked: Option<(Vec<Candidate>, Vec<Candidate>)> = None;
         for rn in &plan.resource_names {
             match self
                 .lookup(self.query(item, &plan, LookupKey::ResourceName(rn.clone())))
@@ -320,8 +325,10 @@ impl Engine {
                     ok_lookups += 1;
                     events.extend(evs.iter().cloned());
                     // The first name that finds the change settles it: no further lookups.
-                    let (ok, _) = matcher::rank(item, &plan, &events, &self.pipeline);
-                    if ok.first().is_some_and(|c| c.confidence == Confidence::High) {
+                    let r = matcher::rank(item, &plan, &events, &self.pipeline);
+                    let high = r.0.first().is_some_and(|c| c.confidence == Confidence::High);
+                    ranked = Some(r);
+                    if high {
                         break;
                     }
                 }
@@ -331,7 +338,9 @@ impl Engine {
                 }
             }
         }
-        let (mut ok, mut denied) = matcher::rank(item, &plan, &events, &self.pipeline);
+        // The events only grew before a failed lookup, so the last ranking stands unless none ran.
+        let (mut ok, mut denied) =
+            ranked.unwrap_or_else(|| matcher::rank(item, &plan, &events, &self.pipeline));
         let settled = ok.first().is_some_and(|c| c.confidence == Confidence::High);
         if !settled && errors.is_empty() {
             for name in &plan.fallback_events {

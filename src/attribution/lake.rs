@@ -277,6 +277,10 @@ impl EventSource for LakeSource {
         "lake"
     }
 
+    fn wants_prepare(&self) -> bool {
+        true
+    }
+
     fn prepare<'a>(&'a self, planned: &'a [Lookup]) -> BoxFuture<'a, Result<(), SourceError>> {
         Box::pin(async move {
             let events = match build_query(self.store_id(), planned) {

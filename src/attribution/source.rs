@@ -220,6 +220,12 @@ pub trait EventSource: Send + Sync {
     /// failed calls; the matcher filters.
     fn lookup<'a>(&'a self, q: &'a Lookup) -> BoxFuture<'a, Result<Vec<Event>, SourceError>>;
 
+    /// Whether [`prepare`](EventSource::prepare) wants the planned lookups (bulk sources only;
+    /// planning every item's lookups is wasted work for the others).
+    fn wants_prepare(&self) -> bool {
+        false
+    }
+
     /// Called once with every lookup the engine expects to make, before any
     /// [`lookup`](EventSource::lookup): bulk sources (Lake) fetch everything in one query.
     fn prepare<'a>(&'a self, _planned: &'a [Lookup]) -> BoxFuture<'a, Result<(), SourceError>> {
