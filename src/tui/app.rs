@@ -99,8 +99,10 @@ fn to_msg(ev: &Event) -> Option<Msg> {
     }
 }
 
+/// Runs effects. It holds no report of its own: each job takes the state's report when it
+/// starts, so a status change after a decision (`Arc::make_mut`) copies nothing unless a job
+/// is running at that moment.
 struct Runner {
-    report: Arc<crate::model::DriftReport>,
     highlighter: Arc<Option<Highlighter>>,
     tx: mpsc::UnboundedSender<Msg>,
     /// The decision journal, once opened (decisions run one at a time under this lock).
@@ -124,8 +126,8 @@ impl Runner {
     /// Opens the CloudTrail source off the loop, starts the attribution service, queues every
     /// item and forwards the service's events to the loop. A source that cannot be opened (no
     /// credentials, no network, an unreadable log directory) becomes a message in the pane.
-    fn start_attribution(&self, setup: Setup) {
-        let report = Arc::clone(&self.report);
+    fn start_attribution(&self, setup: Setup, report: &Arc<crate::model::DriftReport>) {
+        let report = Arc::clone(report);
         let slot = Arc::clone(&self.attribution);
         let tx = self.tx.clone();
         tokio::spawn(async move {
@@ -156,6 +158,8 @@ impl Runner {
                 }
                 a.service = Some(svc);
             }
+            // The service has its copies of the items; this task only forwards events now.
+            drop(report);
             let _ = tx.send(Msg::AttributionStarted);
             while let Some(ev) = events.recv().await {
                 if tx.send(Msg::Attribution(ev)).is_err() {
@@ -167,9 +171,9 @@ impl Runner {
 
     /// Opens the decision journal off the loop (resolving the actor can ask the AWS CLI), then
     /// reports it and the latest decision per item.
-    fn open_decider(&self, opts: DeciderOptions) {
+    fn open_decider(&self, opts: DeciderOptions, report: &Arc<crate::model::DriftReport>) {
         let slot = Arc::clone(&self.decider);
-        let report = Arc::clone(&self.report);
+        let report = Arc::clone(report);
         let tx = self.tx.clone();
         tokio::task::spawn_blocking(move || match Decider::open(opts) {
             Ok(d) => {
@@ -219,7 +223,7 @@ impl Runner {
                 Effect::RetryAttribution(indices) => {
                     let items: Vec<_> = indices
                         .iter()
-                        .filter_map(|&i| self.report.items.get(i).cloned())
+                        .filter_map(|&i| state.report.items.get(i).cloned())
                         .collect();
                     let a = self
                         .attribution
@@ -231,7 +235,7 @@ impl Runner {
                 }
                 Effect::Prepare { verb, targets } => {
                     let slot = Arc::clone(&self.decider);
-                    let report = Arc::clone(&self.report);
+                    let report = Arc::clone(&state.report);
                     let tx = self.tx.clone();
                     tokio::task::spawn_blocking(move || {
                         let result = guarded(|| match lock(&slot).as_ref() {
@@ -247,7 +251,7 @@ impl Runner {
                 }
                 Effect::Decide(job) => {
                     let slot = Arc::clone(&self.decider);
-                    let report = Arc::clone(&self.report);
+                    let report = Arc::clone(&state.report);
                     let tx = self.tx.clone();
                     let sums = decisions::attribution_summaries(state, &job.targets);
                     tokio::task::spawn_blocking(move || {
@@ -268,7 +272,7 @@ impl Runner {
                     });
                 }
                 Effect::PrepareDetail { index, request } => {
-                    let report = Arc::clone(&self.report);
+                    let report = Arc::clone(&state.report);
                     let h = Arc::clone(&self.highlighter);
                     let tx = self.tx.clone();
                     tokio::task::spawn_blocking(move || {
@@ -306,7 +310,6 @@ async fn event_loop(
 ) -> Result<(), TuiError> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let runner = Runner {
-        report: Arc::clone(&state.report),
         highlighter: Arc::new(theme.highlighter()),
         tx,
         decider: Arc::new(Mutex::new(None)),
@@ -314,11 +317,11 @@ async fn event_loop(
     };
     if let Some(opts) = decide {
         state.decisions = Decisions::Opening;
-        runner.open_decider(opts);
+        runner.open_decider(opts, &state.report);
     }
     if let Some(setup) = attribution {
         state.attribution = AttributionState::Starting;
-        runner.start_attribution(setup);
+        runner.start_attribution(setup, &state.report);
     }
     let mut events = EventStream::new();
     let mut sigterm = signal(SignalKind::terminate())?;
