@@ -217,13 +217,19 @@ impl Approvals {
             .max_by(|a, b| a.created.cmp(&b.created))
     }
 
+    /// An item's status and approval expiry under these approvals (`open` without one).
+    pub fn status_of(&self, item: &DriftItem, now: OffsetDateTime) -> (Status, Option<String>) {
+        match self.latest_for(&item.address) {
+            Some(a) => status_for(item, a, now),
+            None => (Status::Open, None),
+        }
+    }
+
     /// Sets the status of every item that has an approval (see the module docs).
     pub fn apply(&self, report: &mut DriftReport, now: OffsetDateTime) {
         for item in &mut report.items {
-            if let Some(a) = self.latest_for(&item.address) {
-                let (status, expires) = status_for(item, a, now);
-                item.status = status;
-                item.approval_expires = expires;
+            if self.latest_for(&item.address).is_some() {
+                (item.status, item.approval_expires) = self.status_of(item, now);
             }
         }
     }

@@ -170,6 +170,11 @@ pub struct ItemRef {
 }
 
 impl ItemRef {
+    /// Whether this reference names `item` (by id, or by address when the id changed).
+    pub fn refers_to(&self, item: &DriftItem) -> bool {
+        self.id == item.id || self.address == item.address
+    }
+
     /// The reference for a model item.
     pub fn of(item: &DriftItem) -> Self {
         ItemRef {

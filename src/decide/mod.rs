@@ -19,6 +19,7 @@ pub mod decision;
 pub mod evidence;
 pub mod journal;
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -508,12 +509,32 @@ impl Decider {
 
     /// The latest decision in effect for `item` (withdrawn ones are skipped).
     pub fn last_decision(&self, item: &DriftItem) -> Result<Option<JournalEntry>, DecideError> {
+        Ok(self.last_decisions(&[item])?.pop().flatten())
+    }
+
+    /// The latest decision in effect for each of `items`, in order, reading the journal once.
+    pub fn last_decisions(&self, items: &[&DriftItem]) -> Result<Vec<Option<JournalEntry>>, DecideError> {
         let entries = self.entries()?;
-        Ok(effective(&entries)
-            .into_iter()
-            .rev()
-            .find(|e| e.item.id == item.id || e.item.address == item.address)
-            .cloned())
+        let eff = effective(&entries);
+        // Later entries win: index the effective entries by id and by address.
+        let mut by_id: HashMap<&str, &JournalEntry> = HashMap::new();
+        let mut by_address: HashMap<&str, &JournalEntry> = HashMap::new();
+        for e in &eff {
+            by_id.insert(e.item.id.as_str(), e);
+            by_address.insert(e.item.address.as_str(), e);
+        }
+        Ok(items
+            .iter()
+            .map(|item| {
+                let a = by_id.get(item.id.as_str());
+                let b = by_address.get(item.address.as_str());
+                match (a, b) {
+                    (Some(a), Some(b)) => Some(if a.seq >= b.seq { *a } else { *b }),
+                    (a, b) => a.or(b).copied(),
+                }
+                .cloned()
+            })
+            .collect())
     }
 
     /// Withdraws the most recent decision still in effect — for `item` when given, else the most
@@ -531,7 +552,7 @@ impl Decider {
         let target = effective(&entries)
             .into_iter()
             .rev()
-            .find(|e| item.is_none_or(|i| e.item.id == i.id || e.item.address == i.address))
+            .find(|e| item.is_none_or(|i| e.item.refers_to(i)))
             .cloned()
             .ok_or_else(|| {
                 DecideError::NothingToUndo(item.map(|i| format!(" for {}", i.address)).unwrap_or_default())
@@ -548,7 +569,7 @@ impl Decider {
         let model_item = report
             .items
             .iter()
-            .find(|i| i.id == target.item.id || i.address == target.item.address)
+            .find(|i| target.item.refers_to(i))
             .ok_or_else(|| DecideError::UnknownItem(target.item.address.clone()))?;
         let note = match target.decision {
             DecisionKind::Approve => "approval removed from approvals.toml; the item is open again",

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use super::input::{InputOutcome, TextInput, TextOverlay};
 use crate::decide::{
-    self, Approvals, ApproveInput, AttributionSummary, Decider, DecisionInput, DecisionKind, effective,
+    self, Approvals, ApproveInput, AttributionSummary, Decider, DecisionInput, DecisionKind,
 };
 use crate::model::{DriftItem, DriftReport, Status};
 use crate::remediate::adopt::AdoptPreview;
@@ -429,19 +429,11 @@ pub fn entry_line(e: &decide::JournalEntry) -> String {
 
 /// The latest decision in effect per item, from the journal.
 pub fn latest_notes(decider: &Decider, report: &DriftReport) -> Result<Vec<(usize, Option<String>)>, String> {
-    let entries = decider.entries().map_err(|e| e.to_string())?;
-    let eff = effective(&entries);
-    let mut out = Vec::new();
-    for (i, item) in report.items.iter().enumerate() {
-        if let Some(e) = eff
-            .iter()
-            .rev()
-            .find(|e| e.item.id == item.id || e.item.address == item.address)
-        {
-            out.push((i, Some(entry_line(e))));
-        }
-    }
-    Ok(out)
+    let all: Vec<usize> = (0..report.items.len()).collect();
+    Ok(notes_for(decider, report, &all)?
+        .into_iter()
+        .filter(|(_, n)| n.is_some())
+        .collect())
 }
 
 fn statuses(
@@ -456,25 +448,30 @@ fn statuses(
     targets
         .iter()
         .filter_map(|&i| {
-            let item = report.items.get(i)?;
-            let (s, e) = match all.latest_for(&item.address) {
-                Some(a) => decide::approvals::status_for(item, a, now),
-                None => (Status::Open, None),
-            };
+            let (s, e) = all.status_of(report.items.get(i)?, now);
             Some((i, s, e))
         })
         .collect()
 }
 
-fn notes_for(decider: &Decider, report: &DriftReport, targets: &[usize]) -> Vec<(usize, Option<String>)> {
-    targets
+/// The latest decision line of each target, reading the journal once.
+fn notes_for(
+    decider: &Decider,
+    report: &DriftReport,
+    targets: &[usize],
+) -> Result<Vec<(usize, Option<String>)>, String> {
+    let targets: Vec<usize> = targets
         .iter()
-        .filter_map(|&i| {
-            let item = report.items.get(i)?;
-            let note = decider.last_decision(item).ok().flatten().map(|e| entry_line(&e));
-            Some((i, note))
-        })
-        .collect()
+        .copied()
+        .filter(|&i| i < report.items.len())
+        .collect();
+    let items: Vec<&DriftItem> = targets.iter().map(|&i| &report.items[i]).collect();
+    let latest = decider.last_decisions(&items).map_err(|e| e.to_string())?;
+    Ok(targets
+        .iter()
+        .zip(latest)
+        .map(|(&i, e)| (i, e.as_ref().map(entry_line)))
+        .collect())
 }
 
 /// Renders an execution event as an output line.
@@ -565,7 +562,7 @@ pub fn run_job(
     Ok(Decided {
         summary,
         statuses: statuses(decider, report, &job.targets),
-        notes: notes_for(decider, report, &job.targets),
+        notes: notes_for(decider, report, &job.targets).unwrap_or_default(),
     })
 }
 
