@@ -5,6 +5,7 @@
 //! - [`ingest`]: format detection and the Terraform plan, driftctl and CloudFormation loaders.
 //! - [`classify`]: the taxonomy (rules as data) giving severity, controls and *why*; secret names.
 //! - [`diff`]: desired vs live side by side: normalised values, aligned rows, in-line ranges, colours.
+//! - [`fsutil`]: atomic file writes (temp file, fsync, rename) for every file driftdeck changes.
 //! - [`tui`]: the interactive triage screen (state, update, views, keymap, themes, event loop).
 //! - [`output`]: the CLI's table and JSON renderings (the JSON is a documented contract).
 //! - [`text`]: sanitising outside text for the terminal; display widths.
@@ -24,6 +25,7 @@ pub mod commands;
 pub mod config;
 pub mod decide;
 pub mod diff;
+pub mod fsutil;
 pub mod ingest;
 pub mod model;
 pub mod output;

@@ -72,8 +72,7 @@ impl Cache {
             events: events.to_vec(),
         })
         .map_err(|e| e.to_string())?;
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&tmp, body).map_err(|e| format!("{}: cannot write the cache: {e}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).map_err(|e| format!("{}: cannot write the cache: {e}", path.display()))
+        crate::fsutil::atomic_write(&path, &body)
+            .map_err(|e| format!("{}: cannot write the cache: {e}", path.display()))
     }
 }

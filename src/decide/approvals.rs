@@ -180,7 +180,7 @@ impl Approvals {
     /// Writes the file atomically (temp file + rename).
     pub fn save(&self, path: &Path) -> Result<(), ApprovalError> {
         let text = self.to_toml()?;
-        crate::decide::atomic_write(path, text.as_bytes()).map_err(|source| ApprovalError::Io {
+        crate::fsutil::atomic_write(path, text.as_bytes()).map_err(|source| ApprovalError::Io {
             path: path.to_path_buf(),
             what: "cannot write",
             source,

@@ -267,7 +267,7 @@ pub fn write(preview: &AdoptPreview, iac_dir: &Path) -> Result<Vec<PathBuf>, Ado
     let targets = fresh_targets(preview, iac_dir)?;
     let mut written = Vec::new();
     for (full, e) in targets {
-        crate::decide::atomic_write(&full, e.after.as_bytes()).map_err(|source| AdoptError::Io {
+        crate::fsutil::atomic_write(&full, e.after.as_bytes()).map_err(|source| AdoptError::Io {
             path: full.clone(),
             what: "cannot write",
             source,
