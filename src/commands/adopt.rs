@@ -48,9 +48,7 @@ pub fn run(
     let input = DecisionInput {
         reason,
         ticket,
-        attribution: super::attribution_summaries(cloudtrail, &report, &[item])
-            .pop()
-            .flatten(),
+        attribution: super::attribution_summary(cloudtrail, &report, item),
     };
     let entry = decider.adopt_write(&report, item, &preview, &input)?;
     for e in &preview.edits {

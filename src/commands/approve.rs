@@ -28,9 +28,7 @@ pub fn run(
         decision: DecisionInput {
             reason,
             ticket,
-            attribution: super::attribution_summaries(cloudtrail, &report, &[item])
-                .pop()
-                .flatten(),
+            attribution: super::attribution_summary(cloudtrail, &report, item),
         },
         expires: expires.to_string(),
         attributes,

@@ -196,49 +196,39 @@ pub fn warn_journal(decider: &crate::decide::Decider) {
     }
 }
 
-/// The CloudTrail attribution of the items a command-line decision is about, for the journal's
+/// The CloudTrail attribution of the item a command-line decision is about, for the journal's
 /// evidence. Only when a source is named on the command line (`--cloudtrail-logs`,
 /// `--event-data-store`, `--profile`, …); a lookup that fails is a warning, never a reason not to
 /// record the decision.
-pub fn attribution_summaries(
+pub fn attribution_summary(
     args: &crate::cli::CloudTrailArgs,
     report: &DriftReport,
-    items: &[&crate::model::DriftItem],
-) -> Vec<Option<crate::decide::AttributionSummary>> {
-    let none = || vec![None; items.len()];
-    let Some(setup) = tui::attribution_setup(args, false) else {
-        return none();
-    };
+    item: &crate::model::DriftItem,
+) -> Option<crate::decide::AttributionSummary> {
+    let setup = tui::attribution_setup(args, false)?;
     let lookup = async {
         let engine = setup.engine(report).await?;
-        let mut out = Vec::new();
-        for item in items {
-            let a = engine.attribute(item).await;
-            if let Some(m) = &a.message {
-                eprintln!(
-                    "driftdeck: warning: attribution of {}: {}",
-                    crate::text::sanitize(&item.address),
-                    crate::text::sanitize(m)
-                );
-            }
-            out.push(crate::decide::AttributionSummary::of(&a));
+        let a = engine.attribute(item).await;
+        if let Some(m) = &a.message {
+            eprintln!(
+                "driftdeck: warning: attribution of {}: {}",
+                crate::text::sanitize(&item.address),
+                crate::text::sanitize(m)
+            );
         }
         for w in engine.take_warnings() {
             eprintln!("driftdeck: warning: {}", crate::text::sanitize(&w));
         }
-        anyhow::Ok(out)
+        anyhow::Ok(crate::decide::AttributionSummary::of(&a))
     };
     let result = tokio::runtime::Runtime::new()
         .map_err(anyhow::Error::from)
         .and_then(|rt| rt.block_on(lookup));
-    match result {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!(
-                "driftdeck: warning: no CloudTrail attribution for the journal: {}",
-                crate::text::sanitize(&format!("{e:#}"))
-            );
-            none()
-        }
-    }
+    result.unwrap_or_else(|e| {
+        eprintln!(
+            "driftdeck: warning: no CloudTrail attribution for the journal: {}",
+            crate::text::sanitize(&format!("{e:#}"))
+        );
+        None
+    })
 }

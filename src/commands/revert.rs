@@ -67,9 +67,7 @@ pub fn run(
     }
     // One decision input serves every item: the attribution goes with it for a single item.
     let attribution = match items.as_slice() {
-        [one] => super::attribution_summaries(cloudtrail, &report, &[one])
-            .pop()
-            .flatten(),
+        [one] => super::attribution_summary(cloudtrail, &report, one),
         _ => None,
     };
     let input = DecisionInput {
