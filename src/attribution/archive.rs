@@ -22,7 +22,6 @@ use super::source::{Event, EventSource, Lookup, SourceError};
 /// An in-memory index of an exported log tree.
 #[derive(Debug)]
 pub struct ArchiveSource {
-    root: PathBuf,
     events: Vec<Event>,
     warnings: Mutex<Vec<String>>,
     files: usize,
@@ -186,19 +185,11 @@ impl ArchiveSource {
         }
         events.sort_by_key(|e| std::cmp::Reverse(e.event_time));
         Ok(ArchiveSource {
-            root: root.to_path_buf(),
             events,
             warnings: Mutex::new(warnings),
             files: files.len(),
             duplicates,
         })
-    }
-
-    /// The bundled demo archive (`assets/demo/cloudtrail`).
-    pub fn demo() -> Result<Self, SourceError> {
-        let dir = crate::config::demo_dir()
-            .ok_or_else(|| SourceError::Io("the bundled demo (assets/demo) was not found".into()))?;
-        Self::open(&dir.join("cloudtrail"))
     }
 
     /// Distinct mutating or failed events held (read-only calls are dropped at load).
@@ -214,11 +205,6 @@ impl ArchiveSource {
     /// Records dropped as duplicate deliveries.
     pub fn duplicate_count(&self) -> usize {
         self.duplicates
-    }
-
-    /// The directory read.
-    pub fn root(&self) -> &Path {
-        &self.root
     }
 }
 

@@ -2,7 +2,7 @@
 //! window) under `<cache dir>/attribution/`, so reopening a report costs zero API calls.
 //! Writes go to a temporary file and are renamed into place; an unreadable entry is a miss.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -30,11 +30,6 @@ impl Cache {
     /// The cache in `config::cache_dir()/attribution`, when there is a cache dir.
     pub fn default_location() -> Option<Self> {
         crate::config::cache_dir().map(|d| Cache::new(d.join("attribution")))
-    }
-
-    /// Where entries live.
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 
     fn key(scope: &str, q: &Lookup) -> String {

@@ -186,11 +186,6 @@ impl Engine {
         self.sent.load(Ordering::Relaxed)
     }
 
-    /// The source's name.
-    pub fn source_name(&self) -> &'static str {
-        self.source.name()
-    }
-
     /// Warnings from the source and the cache, each returned once.
     pub fn take_warnings(&self) -> Vec<String> {
         let mut w = self.source.take_warnings();
@@ -299,18 +294,14 @@ impl Engine {
     pub async fn attribute(&self, item: &DriftItem) -> Attribution {
         let plan = matcher::plan(&self.map, item);
         if plan.keys.is_empty() {
-            return Attribution {
-                item_id: item.id.clone(),
-                address: item.address.clone(),
-                status: AttributionStatus::NoEvents,
-                message: Some(
+            return Attribution::empty(
+                item,
+                AttributionStatus::NoEvents,
+                Some(
                     "the report gives no id, ARN or name for this resource, so CloudTrail cannot be searched"
                         .into(),
                 ),
-                best: None,
-                candidates: Vec::new(),
-                denied: Vec::new(),
-            };
+            );
         }
         let mut events: Vec<Event> = Vec::new();
         let mut errors: Vec<SourceError> = Vec::new();
@@ -362,13 +353,8 @@ impl Engine {
         }
         let window = self.window_for(item);
         let mut result = Attribution {
-            item_id: item.id.clone(),
-            address: item.address.clone(),
-            status: AttributionStatus::Attributed,
-            message: None,
-            best: None,
-            candidates: Vec::new(),
             denied,
+            ..Attribution::empty(item, AttributionStatus::Attributed, None)
         };
         if ok.is_empty() {
             if let Some(e) = errors.first() {

@@ -113,13 +113,6 @@ impl TypeMap {
             .iter()
             .find(|e| e.names.iter().any(|n| n == resource_type))
     }
-
-    /// Every covered type name.
-    pub fn type_names(&self) -> impl Iterator<Item = &str> {
-        self.entries
-            .iter()
-            .flat_map(|e| e.names.iter().map(String::as_str))
-    }
 }
 
 /// Lambda names carry API-version suffixes (`UpdateFunctionConfiguration20150331v2`).

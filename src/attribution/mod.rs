@@ -153,13 +153,13 @@ pub struct Attribution {
 }
 
 impl Attribution {
-    /// A per-item error result.
-    pub fn error(item: &crate::model::DriftItem, message: impl Into<String>) -> Self {
+    /// A result for `item` with `status` and `message` and no events yet.
+    pub fn empty(item: &crate::model::DriftItem, status: AttributionStatus, message: Option<String>) -> Self {
         Attribution {
             item_id: item.id.clone(),
             address: item.address.clone(),
-            status: AttributionStatus::Error,
-            message: Some(message.into()),
+            status,
+            message,
             best: None,
             candidates: Vec::new(),
             denied: Vec::new(),

@@ -62,9 +62,6 @@ pub enum SourceError {
     /// Local files (archive, cache) could not be read.
     #[error("{0}")]
     Io(String),
-    /// The source is not set up (no region, bad option).
-    #[error("{0}")]
-    Setup(String),
 }
 
 /// A CloudTrail record, normalised from either a log file `Records[]` element or a

@@ -310,11 +310,6 @@ impl Journal {
         &self.path
     }
 
-    /// True when opened read-only.
-    pub fn is_read_only(&self) -> bool {
-        !self.writable
-    }
-
     /// The open file, creating the journal (and its directory) on first use.
     fn file(&mut self) -> Result<&mut File, JournalError> {
         if !self.writable {

@@ -192,11 +192,6 @@ impl Decider {
         })
     }
 
-    /// What opening the journal found (a torn tail must be shown to the user).
-    pub fn open_report(&self) -> &OpenReport {
-        &self.open_report
-    }
-
     /// A warning to show about the journal, if any.
     pub fn journal_warning(&self) -> Option<String> {
         self.open_report.warning(self.journal.path())
@@ -215,11 +210,6 @@ impl Decider {
     /// True in read-only mode.
     pub fn read_only(&self) -> bool {
         self.opts.read_only
-    }
-
-    /// What the tier requires for `kind` on `item`.
-    pub fn requirements(&self, item: &DriftItem, kind: DecisionKind) -> Requirements {
-        requirements(item, kind)
     }
 
     fn check_tier(item: &DriftItem, kind: DecisionKind, input: &DecisionInput) -> Result<(), DecideError> {

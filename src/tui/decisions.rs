@@ -590,12 +590,6 @@ pub fn prepare(
     }
 }
 
-/// The journal's attribution summary of an item: its best candidate (actor, event, tool,
-/// out-of-band), or `None` when nothing was attributed.
-pub fn attribution_summary(a: &crate::attribution::Attribution) -> Option<AttributionSummary> {
-    AttributionSummary::of(a)
-}
-
 /// The attribution summaries of `targets` known in `state` (for [`run_job`]).
 pub fn attribution_summaries(
     state: &super::State,
@@ -606,7 +600,7 @@ pub fn attribution_summaries(
         .filter_map(|&i| {
             state
                 .attribution(i)
-                .and_then(|a| attribution_summary(a))
+                .and_then(|a| AttributionSummary::of(a))
                 .map(|s| (i, s))
         })
         .collect()
