@@ -7,40 +7,84 @@ use serde_json::{Value, json};
 use super::{Attribution, Candidate};
 use crate::text::{pad, sanitize};
 
-/// Whether an attribution satisfies one filter term.
-///
-/// Returns `None` when the term is not an attribution term (so the caller's other filters
-/// handle it), `Some(matches)` otherwise. Terms: `actor:TEXT` (substring, any case, of the
-/// actor, principal, session or source identity), `tool:NAME` (`console`, `aws-cli`, …),
-/// `oob:true|false`, `confidence:high|medium|low`, `event:TEXT` (event name substring).
-/// An item without a best candidate (not yet attributed, no events, error) matches no
-/// attribution term, not even `oob:false`.
+/// One attribution filter term, parsed once (values lower-cased): `actor:TEXT` (substring, any
+/// case, of the actor, principal, session, source identity or ARN), `tool:NAME` (`console`,
+/// `aws-cli`, …), `oob:true|false`, `confidence:high|medium|low`, `event:TEXT` (event name
+/// substring). An item without a best candidate (not yet attributed, no events, error) matches
+/// no attribution term, not even `oob:false`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttrTerm {
+    /// `actor:TEXT`.
+    Actor(String),
+    /// `tool:NAME`.
+    Tool(String),
+    /// `oob:BOOL`.
+    Oob(bool),
+    /// `confidence:LEVEL`.
+    Confidence(String),
+    /// `event:TEXT`.
+    Event(String),
+}
+
+impl AttrTerm {
+    /// Parses `field:value`: `Ok(None)` when the field is not an attribution field, `Err` with
+    /// what the value may be when it is but the value is not valid.
+    pub fn parse(field: &str, value: &str) -> Result<Option<AttrTerm>, &'static str> {
+        let v = value.trim().to_ascii_lowercase();
+        let named = |t: fn(String) -> AttrTerm| {
+            if v.is_empty() {
+                Err("a name, e.g. actor:jane, tool:console")
+            } else {
+                Ok(Some(t(v.clone())))
+            }
+        };
+        match field.trim().to_ascii_lowercase().as_str() {
+            "actor" => named(AttrTerm::Actor),
+            "tool" => named(AttrTerm::Tool),
+            "event" => named(AttrTerm::Event),
+            "oob" => match v.as_str() {
+                "true" | "yes" | "1" => Ok(Some(AttrTerm::Oob(true))),
+                "false" | "no" | "0" => Ok(Some(AttrTerm::Oob(false))),
+                _ => Err("true or false"),
+            },
+            "confidence" => match v.as_str() {
+                "high" | "medium" | "low" => Ok(Some(AttrTerm::Confidence(v))),
+                _ => Err("high, medium or low"),
+            },
+            _ => Ok(None),
+        }
+    }
+
+    /// Whether an attribution satisfies the term.
+    pub fn matches(&self, a: &Attribution) -> bool {
+        let Some(b) = &a.best else { return false };
+        let contains = |s: Option<&str>, v: &str| s.is_some_and(|s| s.to_ascii_lowercase().contains(v));
+        match self {
+            AttrTerm::Actor(v) => {
+                contains(Some(&b.actor.display), v)
+                    || contains(b.actor.principal.as_deref(), v)
+                    || contains(b.actor.session.as_deref(), v)
+                    || contains(b.actor.source_identity.as_deref(), v)
+                    || contains(b.actor.arn.as_deref(), v)
+            }
+            AttrTerm::Tool(v) => b.tool.as_str() == v,
+            AttrTerm::Oob(want) => b.out_of_band == *want,
+            AttrTerm::Confidence(v) => b.confidence.as_str() == v,
+            AttrTerm::Event(v) => contains(Some(&b.event_name), v),
+        }
+    }
+}
+
+/// Whether an attribution satisfies one filter term given as text (`actor:jane`): `None` when
+/// it is not an attribution term (so the caller's other filters handle it); an invalid value
+/// matches nothing. See [`AttrTerm`].
 pub fn filter_matches(term: &str, a: &Attribution) -> Option<bool> {
     let (k, v) = term.split_once(':')?;
-    let v = v.trim().to_ascii_lowercase();
-    let k = k.trim().to_ascii_lowercase();
-    if !["actor", "tool", "oob", "confidence", "event"].contains(&k.as_str()) {
-        return None;
+    match AttrTerm::parse(k, v) {
+        Ok(Some(t)) => Some(t.matches(a)),
+        Ok(None) => None,
+        Err(_) => Some(false),
     }
-    let Some(b) = &a.best else { return Some(false) };
-    let contains = |s: Option<&str>| s.is_some_and(|s| s.to_ascii_lowercase().contains(&v));
-    Some(match k.as_str() {
-        "actor" => {
-            contains(Some(&b.actor.display))
-                || contains(b.actor.principal.as_deref())
-                || contains(b.actor.session.as_deref())
-                || contains(b.actor.source_identity.as_deref())
-                || contains(b.actor.arn.as_deref())
-        }
-        "tool" => b.tool.as_str() == v,
-        "oob" => match v.as_str() {
-            "true" | "yes" | "1" => b.out_of_band,
-            "false" | "no" | "0" => !b.out_of_band,
-            _ => false,
-        },
-        "confidence" => b.confidence.as_str() == v,
-        _ => contains(Some(&b.event_name)),
-    })
 }
 
 /// The items one actor session changed.
@@ -58,7 +102,7 @@ pub struct ActorGroup {
 
 /// Groups attributed items by actor session (one person's session = one group), largest
 /// group first; unattributed items are left out.
-pub fn group_by_actor(attributions: &[Attribution]) -> Vec<ActorGroup> {
+pub fn group_by_actor<'a>(attributions: impl IntoIterator<Item = &'a Attribution>) -> Vec<ActorGroup> {
     let mut groups: Vec<ActorGroup> = Vec::new();
     for a in attributions {
         let Some(b) = &a.best else { continue };

@@ -6,6 +6,7 @@
 use globset::{GlobBuilder, GlobMatcher};
 
 use super::state::ItemSide;
+use crate::attribution::view::AttrTerm;
 use crate::model::{DriftItem, Kind, Severity};
 
 /// A comparison of severities.
@@ -50,9 +51,8 @@ pub enum Term {
     Status(String),
     /// A CloudTrail attribution term (`actor:jane`, `tool:console`, `oob:true`,
     /// `confidence:high`, `event:Authorize`), matched by
-    /// [`filter_matches`](crate::attribution::view::filter_matches). Items not attributed (yet)
-    /// match none.
-    Attribution(String),
+    /// [`AttrTerm::matches`]. Items not attributed (yet) match none.
+    Attribution(AttrTerm),
     /// The actor session of the best candidate, exactly (`session:KEY`; the group-by-actor view
     /// applies it).
     Session(String),
@@ -208,15 +208,10 @@ pub fn parse_term(w: &str) -> Result<Term, FilterError> {
                 Err(bad("open, approved, approval-expired or changed-since-approval"))
             }
         }
-        "actor" | "event" | "tool" if !value.is_empty() => Ok(Term::Attribution(format!("{field}:{value}"))),
-        "actor" | "event" | "tool" => Err(bad("a name, e.g. actor:jane, tool:console")),
-        "oob" => match value.to_ascii_lowercase().as_str() {
-            "true" | "yes" | "1" | "false" | "no" | "0" => Ok(Term::Attribution(format!("oob:{value}"))),
-            _ => Err(bad("true or false")),
-        },
-        "confidence" => match value.to_ascii_lowercase().as_str() {
-            "high" | "medium" | "low" => Ok(Term::Attribution(format!("confidence:{value}"))),
-            _ => Err(bad("high, medium or low")),
+        "actor" | "event" | "tool" | "oob" | "confidence" => match AttrTerm::parse(&field, value) {
+            Ok(Some(t)) => Ok(Term::Attribution(t)),
+            Ok(None) => Err(FilterError::UnknownField(field.clone())),
+            Err(valid) => Err(bad(valid)),
         },
         "session" if !value.is_empty() => Ok(Term::Session(value.to_string())),
         "session" => Err(bad("an actor session (press the group-by-actor key)")),
@@ -248,7 +243,7 @@ impl Term {
             Term::Attribution(t) => s
                 .side
                 .and_then(|side| side.attribution.as_deref())
-                .is_some_and(|a| crate::attribution::view::filter_matches(t, a).unwrap_or(false)),
+                .is_some_and(|a| t.matches(a)),
             Term::Session(k) => s
                 .side
                 .and_then(|side| side.attribution.as_deref())

@@ -296,11 +296,10 @@ fn groups(state: &State) -> GroupsOverlay {
         .map(|(i, _)| *i)
         .collect();
     indices.sort_unstable();
-    let all: Vec<crate::attribution::Attribution> = indices
+    let all = indices
         .iter()
-        .filter_map(|i| state.attribution(*i).map(|a| a.as_ref().clone()))
-        .collect();
-    let groups = crate::attribution::group_by_actor(&all)
+        .filter_map(|i| state.attribution(*i).map(std::convert::AsRef::as_ref));
+    let groups = crate::attribution::group_by_actor(all)
         .into_iter()
         .map(|g| GroupRow {
             label: g.label,
