@@ -56,20 +56,13 @@ pub fn section(out: &mut Vec<Line<'static>>, state: &State, index: usize, theme:
     }
 }
 
-/// A section rule: `── title ───────`.
+/// The `── attribution ───` rule.
 fn rule(out: &mut Vec<Line<'static>>, title: &str, theme: &Theme, width: usize) {
-    let used = 4 + crate::text::width(title);
-    let mut spans = vec![
+    let spans = vec![
         Span::styled("── ".to_string(), theme.muted()),
         Span::styled(title.to_string(), theme.accent()),
     ];
-    if used < width {
-        spans.push(Span::styled(
-            format!(" {}", "─".repeat(width - used)),
-            theme.muted(),
-        ));
-    }
-    out.push(Line::from(spans));
+    super::detail::rule(out, spans, theme, width);
 }
 
 /// Draws the group-by-actor overlay: one row per actor session (items, out-of-band flag,

@@ -171,30 +171,33 @@ fn summary(item: &DriftItem, theme: &Theme, width: usize) -> Vec<Line<'static>> 
     out
 }
 
+/// A section rule: the title spans (starting `── `), then `─` to the full width.
+pub(super) fn rule(out: &mut Vec<Line<'static>>, mut spans: Vec<Span<'static>>, theme: &Theme, width: usize) {
+    let used: usize = spans.iter().map(|s| crate::text::width(&s.content)).sum();
+    if used + 1 < width {
+        spans.push(Span::styled(
+            format!(" {}", "─".repeat(width - used - 1)),
+            theme.muted(),
+        ));
+    }
+    out.push(Line::from(spans));
+}
+
 fn section(out: &mut Vec<Line<'static>>, s: &Section, theme: &Theme, width: usize) {
     let mut title = vec![
         Span::styled("── ".to_string(), theme.muted()),
         Span::styled(s.title.clone(), theme.accent()),
     ];
-    let mut used = 3 + crate::text::width(&s.title);
     if s.sensitive {
         title.push(Span::styled(
             " (sensitive: changed, value hidden)".to_string(),
             theme.sensitive(),
         ));
-        used += 34;
     }
     if let Some(n) = &s.note {
         title.push(Span::styled(format!(" ({n})"), theme.muted()));
-        used += crate::text::width(n) + 3;
     }
-    if used + 1 < width {
-        title.push(Span::styled(
-            format!(" {}", "─".repeat(width - used - 1)),
-            theme.muted(),
-        ));
-    }
-    out.push(Line::from(title));
+    rule(out, title, theme, width);
     // Each side: a one-column gutter (-, +) and the text; a 3-column separator between.
     let col = width.saturating_sub(3) / 2;
     let text_w = col.saturating_sub(1).max(1);
