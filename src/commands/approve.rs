@@ -20,7 +20,7 @@ pub fn run(
     taxonomy: &Taxonomy,
     cloudtrail: &CloudTrailArgs,
 ) -> anyhow::Result<ExitCode> {
-    let report = super::load(&[report_path.to_string()], taxonomy)?;
+    let report = super::load(&[report_path.to_string()], taxonomy, &opts)?;
     let item = super::find_item(&report, address)?;
     let mut decider = Decider::open(opts)?;
     super::warn_journal(&decider);

@@ -24,8 +24,12 @@ pub fn setup(args: &CloudTrailArgs) -> Setup {
 }
 
 /// Runs the subcommand.
-pub fn run(args: &AttributeArgs, taxonomy: &Taxonomy) -> anyhow::Result<ExitCode> {
-    let report = super::load(&args.reports.reports, taxonomy)?;
+pub fn run(
+    args: &AttributeArgs,
+    taxonomy: &Taxonomy,
+    opts: &crate::decide::DeciderOptions,
+) -> anyhow::Result<ExitCode> {
+    let report = super::load(&args.reports.reports, taxonomy, opts)?;
     let setup = setup(&args.cloudtrail);
     let rt = tokio::runtime::Runtime::new()?;
     let results = rt.block_on(async {

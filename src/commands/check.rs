@@ -8,8 +8,13 @@ use crate::model::{Severity, Status};
 use crate::output;
 
 /// 0 when nothing at or above `threshold` is drifted (approved items are ignored), 2 otherwise.
-pub fn run(paths: &[String], threshold: Severity, taxonomy: &Taxonomy) -> anyhow::Result<ExitCode> {
-    let report = super::load(paths, taxonomy)?;
+pub fn run(
+    paths: &[String],
+    threshold: Severity,
+    taxonomy: &Taxonomy,
+    opts: &crate::decide::DeciderOptions,
+) -> anyhow::Result<ExitCode> {
+    let report = super::load(paths, taxonomy, opts)?;
     let failing = report
         .items
         .iter()

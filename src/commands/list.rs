@@ -8,8 +8,13 @@ use crate::cli::OutputFormat;
 use crate::output;
 
 /// Prints the items of the reports as a table or as the JSON contract.
-pub fn run(paths: &[String], format: OutputFormat, taxonomy: &Taxonomy) -> anyhow::Result<ExitCode> {
-    let report = super::load(paths, taxonomy)?;
+pub fn run(
+    paths: &[String],
+    format: OutputFormat,
+    taxonomy: &Taxonomy,
+    opts: &crate::decide::DeciderOptions,
+) -> anyhow::Result<ExitCode> {
+    let report = super::load(paths, taxonomy, opts)?;
     let mut out = std::io::stdout().lock();
     match format {
         OutputFormat::Table => out.write_all(output::list_table(&report).as_bytes())?,

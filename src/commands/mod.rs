@@ -11,9 +11,8 @@ mod list;
 mod revert;
 mod tui;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::OnceLock;
 
 use crate::classify::{self, Taxonomy};
 use crate::cli::{Cli, Command, DecideArgs};
@@ -31,11 +30,12 @@ pub mod exit {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let taxonomy = load_taxonomy(&cli)?;
-    let _ = IAC_DIR.set(cli.decide.iac_dir.clone().unwrap_or_else(|| PathBuf::from(".")));
     let opts = decider_options(&cli.decide);
     match cli.command {
-        Some(Command::List { reports, format }) => list::run(&reports.reports, format, &taxonomy),
-        Some(Command::Check { reports, fail_on }) => check::run(&reports.reports, fail_on.into(), &taxonomy),
+        Some(Command::List { reports, format }) => list::run(&reports.reports, format, &taxonomy, &opts),
+        Some(Command::Check { reports, fail_on }) => {
+            check::run(&reports.reports, fail_on.into(), &taxonomy, &opts)
+        }
         Some(Command::Demo) => tui::demo(cli.theme, &taxonomy, opts),
         Some(Command::Approve {
             report,
@@ -101,13 +101,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             tui::run(&reports.reports, cli.theme, &taxonomy, opts, &cloudtrail)
         }
         None => tui::run(&cli.reports, cli.theme, &taxonomy, opts, &cli.cloudtrail),
-        Some(Command::Attribute(args)) => attribute::run(&args, &taxonomy),
+        Some(Command::Attribute(args)) => attribute::run(&args, &taxonomy, &opts),
     }
 }
-
-/// The IaC directory of this run (`--iac-dir`, default the current directory): where
-/// [`load`] finds `.driftdeck/approvals.toml`.
-static IAC_DIR: OnceLock<PathBuf> = OnceLock::new();
 
 /// Decider options from the command line.
 pub fn decider_options(args: &DecideArgs) -> DeciderOptions {
@@ -122,10 +118,9 @@ pub fn decider_options(args: &DecideArgs) -> DeciderOptions {
     }
 }
 
-/// Applies the approvals file of `iac_dir` to a loaded report (statuses and expiries).
-pub fn apply_approvals(report: &mut DriftReport, iac_dir: &Path) -> anyhow::Result<()> {
-    let path = Approvals::default_path(iac_dir);
-    let approvals = Approvals::load(&path)?;
+/// Applies the approvals file of `opts` to a loaded report (statuses and expiries).
+pub fn apply_approvals(report: &mut DriftReport, opts: &DeciderOptions) -> anyhow::Result<()> {
+    let approvals = Approvals::load(&opts.approvals_path())?;
     approvals.apply(report, time::OffsetDateTime::now_utc());
     Ok(())
 }
@@ -139,10 +134,9 @@ pub fn load_taxonomy(cli: &Cli) -> anyhow::Result<Taxonomy> {
 /// Loads reports (files or `-`), merged and classified.
 /// Approvals from the IaC directory's `.driftdeck/approvals.toml` are applied; a broken
 /// approvals file is reported and ignored (every item then stays open).
-pub fn load(paths: &[String], taxonomy: &Taxonomy) -> anyhow::Result<DriftReport> {
+pub fn load(paths: &[String], taxonomy: &Taxonomy, opts: &DeciderOptions) -> anyhow::Result<DriftReport> {
     let mut report = crate::ingest::load_paths(paths, taxonomy)?;
-    let dir = IAC_DIR.get().cloned().unwrap_or_else(|| PathBuf::from("."));
-    if let Err(e) = apply_approvals(&mut report, &dir) {
+    if let Err(e) = apply_approvals(&mut report, opts) {
         eprintln!("driftdeck: warning: {}", crate::text::sanitize(&format!("{e:#}")));
     }
     Ok(report)

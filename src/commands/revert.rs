@@ -27,7 +27,7 @@ pub fn run(
     taxonomy: &Taxonomy,
     cloudtrail: &CloudTrailArgs,
 ) -> anyhow::Result<ExitCode> {
-    let report = super::load(&[report_path.to_string()], taxonomy)?;
+    let report = super::load(&[report_path.to_string()], taxonomy, &opts)?;
     let items = addresses
         .iter()
         .map(|a| super::find_item(&report, a))

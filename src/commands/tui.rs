@@ -24,7 +24,7 @@ pub fn run(
     if paths.is_empty() {
         anyhow::bail!("no reports given: driftdeck REPORT... (or `driftdeck demo`); see --help");
     }
-    let report = super::load(paths, taxonomy)?;
+    let report = super::load(paths, taxonomy, &decide)?;
     let aws_env = AWS_ENV
         .iter()
         .any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()));
@@ -75,13 +75,13 @@ pub fn demo(theme: Option<String>, taxonomy: &Taxonomy, decide: DeciderOptions) 
             scratch.display()
         )
     })?;
-    super::apply_approvals(&mut report, &scratch)?;
     let opts = DeciderOptions {
         iac_dir: scratch.clone(),
         journal: None,
         approvals: None,
         ..decide
     };
+    super::apply_approvals(&mut report, &opts)?;
     let attribution = SourceChoice::demo().map(Setup::new);
     let res = open(report, theme, Some(opts), attribution);
     let _ = std::fs::remove_dir_all(&scratch);
