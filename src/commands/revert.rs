@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use crate::classify::Taxonomy;
 use crate::cli::{CloudTrailArgs, ToolArg};
 use crate::decide::{Decider, DeciderOptions, DecisionInput};
-use crate::remediate::revert::{ExecEvent, Stream, Tool};
+use crate::remediate::revert::{ExecEvent, RevertResult, Stream, Tool};
 use crate::text::sanitize;
 
 /// Exit code when the revert ran but did not converge.
@@ -93,9 +93,9 @@ pub fn run(
     };
     let outcome = decider.revert_execute(&report, &items, &plan, &input, confirm, &mut sink)?;
     println!("revert {}: journaled", outcome.result);
-    Ok(match outcome.result.as_str() {
-        "converged" => ExitCode::SUCCESS,
-        "not-converged" => ExitCode::from(NOT_CONVERGED),
-        _ => ExitCode::from(super::exit::ERROR),
+    Ok(match outcome.result {
+        RevertResult::Converged => ExitCode::SUCCESS,
+        RevertResult::NotConverged => ExitCode::from(NOT_CONVERGED),
+        RevertResult::Failed => ExitCode::from(super::exit::ERROR),
     })
 }

@@ -451,7 +451,7 @@ impl Decider {
             Err(e) => {
                 // The decision is journaled; so is the fact that it could not be carried out.
                 let failed = RevertOutcome {
-                    result: "failed".into(),
+                    result: revert::RevertResult::Failed,
                     steps: Vec::new(),
                     error: Some(e.to_string()),
                 };

@@ -339,23 +339,45 @@ pub struct StepResult {
     pub exit_code: Option<i32>,
 }
 
+/// How an executed revert ended (journaled as `converged`, `not-converged` or `failed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RevertResult {
+    /// The verification plan found no remaining changes (exit 0).
+    Converged,
+    /// The verification plan says changes remain (exit 2).
+    NotConverged,
+    /// A step failed or could not run.
+    Failed,
+}
+
+impl RevertResult {
+    /// The journaled name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RevertResult::Converged => "converged",
+            RevertResult::NotConverged => "not-converged",
+            RevertResult::Failed => "failed",
+        }
+    }
+}
+
+impl std::fmt::Display for RevertResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Outcome of an executed revert, as journaled.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RevertOutcome {
-    /// `converged` (verify exit 0), `not-converged` (verify said changes remain) or `failed`.
-    pub result: String,
+    /// How it ended.
+    pub result: RevertResult,
     /// Each step that ran.
     pub steps: Vec<StepResult>,
     /// Why a step could not run at all (e.g. the tool is not installed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-}
-
-impl RevertOutcome {
-    /// True when the verify step found no remaining changes.
-    pub fn converged(&self) -> bool {
-        self.result == "converged"
-    }
 }
 
 fn run_step(step: &Step, sink: &mut dyn FnMut(ExecEvent)) -> Result<Option<i32>, RevertError> {
@@ -413,7 +435,7 @@ fn run_step(step: &Step, sink: &mut dyn FnMut(ExecEvent)) -> Result<Option<i32>,
 /// `-detailed-exitcode`: 0 converged, 2 changes remain, 1 error). Blocking: run it on a worker.
 pub fn execute(plan: &RevertPlan, sink: &mut dyn FnMut(ExecEvent)) -> Result<RevertOutcome, RevertError> {
     let mut steps = Vec::new();
-    let mut result = "converged".to_string();
+    let mut result = RevertResult::Converged;
     for step in &plan.steps {
         if !step.dir.is_dir() {
             return Err(RevertError::NoIacDir(step.dir.clone()));
@@ -427,10 +449,10 @@ pub fn execute(plan: &RevertPlan, sink: &mut dyn FnMut(ExecEvent)) -> Result<Rev
         match (step.role, code) {
             (_, Some(0)) => {}
             (StepRole::Verify, Some(2)) if step.program != "aws" => {
-                result = "not-converged".into();
+                result = RevertResult::NotConverged;
             }
             _ => {
-                result = "failed".into();
+                result = RevertResult::Failed;
                 break;
             }
         }
