@@ -374,7 +374,7 @@ impl Journal {
         };
         let mut entry = JournalEntry {
             seq,
-            time: now_rfc3339(),
+            time: super::approvals::fmt_time(OffsetDateTime::now_utc()),
             actor: actor.clone(),
             item: decision.item.clone(),
             report_sha256: decision.report_sha256.clone(),
@@ -441,14 +441,6 @@ fn sync_dir(path: &Path) {
     {
         let _ = d.sync_all();
     }
-}
-
-/// The current UTC time, RFC 3339 with seconds.
-pub fn now_rfc3339() -> String {
-    let now = OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .unwrap_or_else(|_| OffsetDateTime::now_utc());
-    now.format(&Rfc3339).unwrap_or_default()
 }
 
 /// The first problem [`verify`] found.
