@@ -132,7 +132,8 @@ pub async fn load_sdk_config(opts: &LiveOptions) -> SdkConfig {
     loader.load().await
 }
 
-fn classify(code: Option<&str>, message: &str) -> SourceError {
+/// A service error as a [`SourceError`]; `action` is the IAM action the hint names.
+fn classify(code: Option<&str>, message: &str, action: &str) -> SourceError {
     let c = code.unwrap_or("");
     let text = format!("{c}{}{message}", if c.is_empty() { "" } else { ": " });
     if matches!(
@@ -148,7 +149,7 @@ fn classify(code: Option<&str>, message: &str) -> SourceError {
         || c == "UnauthorizedOperation"
         || c == "OperationNotPermittedException"
     {
-        SourceError::AccessDenied(format!("{text} (the principal needs cloudtrail:LookupEvents)"))
+        SourceError::AccessDenied(format!("{text} (the principal needs {action})"))
     } else {
         SourceError::Service(text)
     }
@@ -159,8 +160,27 @@ enum Verdict {
     Fail(SourceError),
 }
 
+/// How an SDK error of a `LookupEvents` call is handled.
 fn judge<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
     err: &SdkError<E, R>,
+) -> Verdict {
+    judge_for(err, "cloudtrail:LookupEvents")
+}
+
+/// An SDK error of another CloudTrail call (Lake's `StartQuery`, …) as a [`SourceError`], with
+/// the same reading of credentials, access and network failures as lookups get.
+pub(super) fn sdk_error<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    err: &SdkError<E, R>,
+    action: &str,
+) -> SourceError {
+    match judge_for(err, action) {
+        Verdict::Retry(e) | Verdict::Fail(e) => e,
+    }
+}
+
+fn judge_for<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    err: &SdkError<E, R>,
+    action: &str,
 ) -> Verdict {
     match err {
         SdkError::ServiceError(se) => {
@@ -175,7 +195,7 @@ fn judge<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Deb
                     concise(&DisplayErrorContext(err).to_string())
                 )));
             }
-            Verdict::Fail(classify(code, &msg))
+            Verdict::Fail(classify(code, &msg, action))
         }
         SdkError::TimeoutError(_) => Verdict::Retry(SourceError::Network("the request timed out".into())),
         SdkError::DispatchFailure(d) => {

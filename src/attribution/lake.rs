@@ -9,7 +9,6 @@ use std::sync::RwLock;
 use std::time::Duration;
 
 use aws_sdk_cloudtrail::Client;
-use aws_sdk_cloudtrail::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudtrail::types::QueryStatus;
 use futures::future::BoxFuture;
 use serde_json::{Map, Value, json};
@@ -176,28 +175,6 @@ pub fn row_to_event<S: std::hash::BuildHasher>(row: &[HashMap<String, String, S>
     Event::from_record(&Value::Object(rec))
 }
 
-fn err_text<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
-    e: &SdkError<E, R>,
-) -> SourceError {
-    match e {
-        SdkError::ServiceError(se) => {
-            let code = se.err().code().unwrap_or("");
-            let msg = format!("{code}: {}", se.err().message().unwrap_or(""));
-            if code.contains("AccessDenied") {
-                SourceError::AccessDenied(msg)
-            } else if code.contains("Token") {
-                SourceError::Credentials(msg)
-            } else {
-                SourceError::Service(msg)
-            }
-        }
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-            SourceError::Network(super::cloudtrail::concise(&DisplayErrorContext(e).to_string()))
-        }
-        _ => SourceError::Service(super::cloudtrail::concise(&DisplayErrorContext(e).to_string())),
-    }
-}
-
 impl LakeSource {
     /// A source for the event data store `arn` (or its id).
     pub async fn new(store_arn: &str, opts: LiveOptions) -> Result<Self, SourceError> {
@@ -231,7 +208,7 @@ impl LakeSource {
             .query_statement(sql)
             .send()
             .await
-            .map_err(|e| err_text(&e))?;
+            .map_err(|e| super::cloudtrail::sdk_error(&e, "cloudtrail:StartQuery"))?;
         let id = started
             .query_id()
             .ok_or_else(|| SourceError::Service("StartQuery returned no QueryId".into()))?
@@ -247,7 +224,7 @@ impl LakeSource {
                 .set_next_token(token.clone())
                 .send()
                 .await
-                .map_err(|e| err_text(&e))?;
+                .map_err(|e| super::cloudtrail::sdk_error(&e, "cloudtrail:GetQueryResults"))?;
             match out.query_status() {
                 Some(QueryStatus::Queued | QueryStatus::Running) => {
                     tokio::time::sleep(self.poll).await;
