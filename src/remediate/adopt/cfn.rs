@@ -34,11 +34,7 @@ fn find_template(iac_dir: &Path, stack: &str) -> Result<PathBuf, AdoptError> {
 }
 
 fn note(notes: &mut Vec<AdoptNote>, attribute: &str, kind: NoteKind, message: impl Into<String>) {
-    notes.push(AdoptNote {
-        attribute: attribute.to_string(),
-        kind,
-        message: message.into(),
-    });
+    notes.push(AdoptNote::new(attribute, kind, message));
 }
 
 /// Computes the template edit for a CloudFormation item.
@@ -118,12 +114,7 @@ fn edit_json(
     for c in changes {
         let label = c.path.to_string();
         if c.sensitive {
-            note(
-                notes,
-                &label,
-                NoteKind::Sensitive,
-                "the live value is sensitive and is never written into the template",
-            );
+            notes.push(AdoptNote::sensitive(&label, "the template"));
             continue;
         }
         let mut cur = &mut *props;
@@ -426,12 +417,7 @@ fn edit_yaml(text: &str, logical: &str, changes: &[Change], notes: &mut Vec<Adop
     for c in changes {
         let label = c.path.to_string();
         if c.sensitive {
-            note(
-                notes,
-                &label,
-                NoteKind::Sensitive,
-                "the live value is sensitive and is never written into the template",
-            );
+            notes.push(AdoptNote::sensitive(&label, "the template"));
             continue;
         }
         let mut cur = props;

@@ -404,11 +404,7 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn note(&mut self, attribute: &str, kind: NoteKind, message: String) {
-        self.notes.push(AdoptNote {
-            attribute: attribute.to_string(),
-            kind,
-            message,
-        });
+        self.notes.push(AdoptNote::new(attribute, kind, message));
     }
 
     fn snippet(&self, span: Option<Range<usize>>) -> String {
@@ -658,11 +654,7 @@ impl Ctx<'_> {
         }
         let Some(live) = &change.live else { return };
         if change.sensitive {
-            self.note(
-                attr,
-                NoteKind::Sensitive,
-                "the live value is sensitive and is never written into code".into(),
-            );
+            self.notes.push(AdoptNote::sensitive(attr, "code"));
             return;
         }
         let Some(span) = Expression::Object(obj.clone()).span().or_else(|| obj.span()) else {
@@ -814,11 +806,7 @@ impl Ctx<'_> {
             return;
         };
         if change.sensitive {
-            self.note(
-                attr,
-                NoteKind::Sensitive,
-                "the live value is sensitive and is never written into code".into(),
-            );
+            self.notes.push(AdoptNote::sensitive(attr, "code"));
             return;
         }
         // Build the value for the remaining key path.
@@ -867,11 +855,7 @@ impl Ctx<'_> {
     /// blocks matching no live element are removed; matching blocks stay untouched.
     fn reconcile_blocks(&mut self, k: &str, blocks: &[&Block], change: &Change, attr: &str) {
         if change.sensitive {
-            self.note(
-                attr,
-                NoteKind::Sensitive,
-                "the live value is sensitive and is never written into code".into(),
-            );
+            self.notes.push(AdoptNote::sensitive(attr, "code"));
             return;
         }
         let live: Vec<serde_json::Map<String, Value>> = match &change.live {
@@ -1059,11 +1043,7 @@ fn adopt_unmanaged(item: &DriftItem, iac_dir: &Path) -> (Vec<FileEdit>, Vec<Adop
                         body,
                         "  # {k}: sensitive in live, not written; set it from a secret store"
                     );
-                    notes.push(AdoptNote {
-                        attribute: k.clone(),
-                        kind: NoteKind::Sensitive,
-                        message: "the live value is sensitive and is never written into code".into(),
-                    });
+                    notes.push(AdoptNote::sensitive(k, "code"));
                 } else {
                     let _ = writeln!(body, "  {:width$} = {}", key_text(k), render(v, "  "));
                 }
@@ -1200,11 +1180,7 @@ pub fn adopt(item: &DriftItem, iac_dir: &Path) -> Result<(Vec<FileEdit>, Vec<Ado
                         format!("set by an expression: {msg}"),
                     );
                     if change.sensitive {
-                        ctx.note(
-                            &label,
-                            NoteKind::Sensitive,
-                            "the live value is sensitive and is never written into code".into(),
-                        );
+                        ctx.notes.push(AdoptNote::sensitive(&label, "code"));
                     }
                 }
                 Some(ConfigExpr::Computed) => {

@@ -126,6 +126,27 @@ pub struct AdoptNote {
     pub message: String,
 }
 
+impl AdoptNote {
+    /// A note on `attribute`.
+    pub fn new(attribute: &str, kind: NoteKind, message: impl Into<String>) -> Self {
+        AdoptNote {
+            attribute: attribute.to_string(),
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// The note for a sensitive live value, which is never written into `into` (code, the
+    /// template).
+    pub fn sensitive(attribute: &str, into: &str) -> Self {
+        AdoptNote::new(
+            attribute,
+            NoteKind::Sensitive,
+            format!("the live value is sensitive and is never written into {into}"),
+        )
+    }
+}
+
 impl fmt::Display for AdoptNote {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.attribute.is_empty() {
