@@ -159,31 +159,35 @@ fn attr_str<'a>(body: &'a Body, key: &str) -> Option<&'a str> {
     body.get_attribute(key).and_then(|a| a.value.as_str())
 }
 
-/// The directory (relative to the IaC dir) of the module at `names` from the root.
-fn module_dir(iac_dir: &Path, names: &[String], address: &str) -> Result<PathBuf, AdoptError> {
-    if names.is_empty() {
-        return Ok(PathBuf::new());
-    }
-    let manifest = iac_dir.join(".terraform").join("modules").join("modules.json");
-    if let Ok(text) = std::fs::read_to_string(&manifest)
-        && let Ok(v) = serde_json::from_str::<Value>(&text)
-    {
-        let key = names.join(".");
-        let dir = v
-            .get("Modules")
-            .and_then(Value::as_array)
-            .and_then(|m| {
-                m.iter()
-                    .find(|e| e.get("Key").and_then(Value::as_str) == Some(key.as_str()))
-            })
-            .and_then(|e| e.get("Dir").and_then(Value::as_str));
-        if let Some(d) = dir {
-            return Ok(normalize(Path::new(d)));
+/// The directories (relative to the IaC dir) of the root and of each module along `names`,
+/// resolved in one walk.
+fn module_dirs(iac_dir: &Path, names: &[String], address: &str) -> Result<Vec<PathBuf>, AdoptError> {
+    // The manifest `terraform init` writes, read once; a module missing from it is found by
+    // following the local `source` of its `module` block in its parent's directory.
+    let manifest: Option<Value> =
+        std::fs::read_to_string(iac_dir.join(".terraform").join("modules").join("modules.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok());
+    let from_manifest = |key: &str| {
+        manifest
+            .as_ref()?
+            .get("Modules")?
+            .as_array()?
+            .iter()
+            .find(|e| e.get("Key").and_then(Value::as_str) == Some(key))?
+            .get("Dir")?
+            .as_str()
+            .map(|d| normalize(Path::new(d)))
+    };
+    let mut dirs = vec![PathBuf::new()];
+    for (i, name) in names.iter().enumerate() {
+        let key = names[..=i].join(".");
+        if let Some(d) = from_manifest(&key) {
+            dirs.push(d);
+            continue;
         }
-    }
-    let mut cur = PathBuf::new();
-    for name in names {
-        let files = load_dir(iac_dir, &cur, ".tf")?;
+        let parent = &dirs[i];
+        let files = load_dir(iac_dir, parent, ".tf")?;
         let source = files.iter().find_map(|f| {
             f.body
                 .blocks()
@@ -191,16 +195,16 @@ fn module_dir(iac_dir: &Path, names: &[String], address: &str) -> Result<PathBuf
                 .find_map(|b| attr_str(&b.body, "source").map(str::to_string))
         });
         match source {
-            Some(s) if s.starts_with("./") || s.starts_with("../") => cur = normalize(&cur.join(s)),
+            Some(s) if s.starts_with("./") || s.starts_with("../") => dirs.push(normalize(&parent.join(s))),
             _ => {
                 return Err(AdoptError::ModuleNotFound {
                     address: address.to_string(),
-                    module: names.join("."),
+                    module: key,
                 });
             }
         }
     }
-    Ok(cur)
+    Ok(dirs)
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -1093,10 +1097,7 @@ pub fn adopt(item: &DriftItem, iac_dir: &Path) -> Result<(Vec<FileEdit>, Vec<Ado
     }
     let addr = parse_address(&item.address)?;
     let names: Vec<String> = addr.modules.iter().map(|(n, _)| n.clone()).collect();
-    let mut module_dirs = vec![PathBuf::new()];
-    for i in 1..=names.len() {
-        module_dirs.push(module_dir(iac_dir, &names[..i], &item.address)?);
-    }
+    let module_dirs = module_dirs(iac_dir, &names, &item.address)?;
     let dir = module_dirs.last().cloned().unwrap_or_default();
     let files = load_dir(iac_dir, &dir, ".tf")?;
     let (fi, block) =
