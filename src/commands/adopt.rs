@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use crate::classify::Taxonomy;
 use crate::cli::CloudTrailArgs;
-use crate::decide::{Decider, DeciderOptions, DecisionInput};
+use crate::decide::{DeciderOptions, DecisionInput};
 use crate::text::{sanitize, sanitize_multiline};
 
 /// Prints the diff and notes; with `write`, journals and writes.
@@ -22,11 +22,10 @@ pub fn run(
 ) -> anyhow::Result<ExitCode> {
     let report = super::load(&[report_path.to_string()], taxonomy, &opts)?;
     let item = super::find_item(&report, address)?;
-    let mut decider = Decider::open(DeciderOptions {
+    let mut decider = super::open_decider(DeciderOptions {
         read_only: opts.read_only || !write,
         ..opts
     })?;
-    super::warn_journal(&decider);
     let preview = decider.adopt_preview(item)?;
     let mut out = std::io::stdout().lock();
     out.write_all(sanitize_multiline(&preview.diff).as_bytes())?;

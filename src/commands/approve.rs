@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use crate::classify::Taxonomy;
 use crate::cli::CloudTrailArgs;
-use crate::decide::{ApproveInput, Decider, DeciderOptions, DecisionInput};
+use crate::decide::{ApproveInput, DeciderOptions, DecisionInput};
 use crate::text::sanitize;
 
 /// Journals the approval, then writes it to the approvals file.
@@ -22,8 +22,7 @@ pub fn run(
 ) -> anyhow::Result<ExitCode> {
     let report = super::load(&[report_path.to_string()], taxonomy, &opts)?;
     let item = super::find_item(&report, address)?;
-    let mut decider = Decider::open(opts)?;
-    super::warn_journal(&decider);
+    let mut decider = super::open_decider(opts)?;
     let input = ApproveInput {
         decision: DecisionInput {
             reason,

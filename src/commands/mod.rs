@@ -183,11 +183,13 @@ pub fn find_item<'a>(report: &'a DriftReport, address: &str) -> anyhow::Result<&
     })
 }
 
-/// Prints the journal's torn-tail warning, if any.
-pub fn warn_journal(decider: &crate::decide::Decider) {
+/// Opens the decision journal for a command, printing its torn-tail warning, if any.
+pub fn open_decider(opts: DeciderOptions) -> anyhow::Result<crate::decide::Decider> {
+    let decider = crate::decide::Decider::open(opts)?;
     if let Some(w) = decider.journal_warning() {
         eprintln!("driftdeck: warning: {}", crate::text::sanitize(&w));
     }
+    Ok(decider)
 }
 
 /// The CloudTrail attribution of the item a command-line decision is about, for the journal's

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use crate::classify::Taxonomy;
 use crate::cli::{CloudTrailArgs, ToolArg};
-use crate::decide::{Decider, DeciderOptions, DecisionInput};
+use crate::decide::{DeciderOptions, DecisionInput};
 use crate::remediate::revert::{ExecEvent, RevertResult, Stream, Tool};
 use crate::text::sanitize;
 
@@ -38,11 +38,10 @@ pub fn run(
         ToolArg::Terragrunt => Tool::Terragrunt,
     };
     let read_only = opts.read_only;
-    let mut decider = Decider::open(DeciderOptions {
+    let mut decider = super::open_decider(DeciderOptions {
         read_only: read_only || !execute,
         ..opts
     })?;
-    super::warn_journal(&decider);
     let plan = decider.revert_plan(&items, tool)?;
     let mut out = std::io::stdout().lock();
     for w in &plan.warnings {
