@@ -203,13 +203,7 @@ pub fn to_table(attributions: &[Attribution]) -> String {
             extra.push(format!("  note: {}", sanitize(m)));
         }
         for d in &a.denied {
-            extra.push(format!(
-                "  denied: {} {} by {} ({})",
-                d.event_time,
-                sanitize(&d.event_name),
-                sanitize(&d.actor.display),
-                sanitize(d.error_code.as_deref().unwrap_or("error"))
-            ));
+            extra.push(format!("  denied: {}", denied_line(d)));
         }
         if !extra.is_empty() {
             notes.push((rows.len() - 1, extra));
@@ -292,15 +286,17 @@ pub fn details(a: &Attribution) -> Vec<(&'static str, String)> {
 
 fn push_denied(rows: &mut Vec<(&'static str, String)>, a: &Attribution) {
     for d in &a.denied {
-        rows.push((
-            "denied",
-            format!(
-                "{} {} by {} ({})",
-                d.event_time,
-                sanitize(&d.event_name),
-                sanitize(&d.actor.display),
-                sanitize(d.error_code.as_deref().unwrap_or("error"))
-            ),
-        ));
+        rows.push(("denied", denied_line(d)));
     }
+}
+
+/// A denied attempt on one line: when, what, who, why it failed (sanitised).
+fn denied_line(d: &Candidate) -> String {
+    format!(
+        "{} {} by {} ({})",
+        sanitize(&d.event_time),
+        sanitize(&d.event_name),
+        sanitize(&d.actor.display),
+        sanitize(d.error_code.as_deref().unwrap_or("error"))
+    )
 }
