@@ -175,3 +175,57 @@ fn group_by_actor_overlay() {
         snap("group_by_actor", w, h, &out);
     }
 }
+
+/// The diff-first layout for each kind of demo item: deleted (desired only) and unmanaged
+/// (live only); the modified kinds are the security group, policy and secret snapshots above.
+#[test]
+fn deleted_and_unmanaged_items_diff_first() {
+    for (w, h) in SIZES {
+        for (name, address) in [
+            ("deleted_item", "aws_cloudwatch_log_group.audit"),
+            ("unmanaged_item", "aws_iam_user.backdoor-admin"),
+        ] {
+            let mut s = demo_state(w, h);
+            select(&mut s, address);
+            let out = screen(&s);
+            assert!(
+                out.contains("desired (IaC)") && out.contains("live (cloud)"),
+                "{out}"
+            );
+            snap(name, w, h, &out);
+        }
+    }
+}
+
+/// At 80x24, with the list visible and nothing scrolled, every demo item shows its first
+/// changed line (a `-`/`+` row, or the rule of a changed secret) in the detail pane.
+#[test]
+fn first_changed_line_of_every_demo_item_is_visible_at_80x24() {
+    let s0 = demo_state(80, 24);
+    for i in 0..s0.report.items.len() {
+        let mut s = demo_state(80, 24);
+        let address = s.report.items[i].address.clone();
+        select(&mut s, &address);
+        let out = screen(&s);
+        let detail: Vec<&str> = out
+            .lines()
+            .skip_while(|l| !l.starts_with('└'))
+            .skip(2)
+            .take_while(|l| !l.starts_with('└'))
+            .collect();
+        let changed = detail.iter().any(|l| {
+            l.starts_with("│-")
+                || l.starts_with("│+")
+                || l.contains(" │ +")
+                || l.contains(" │ -")
+                || l.contains("sensitive: changed")
+        });
+        assert!(changed, "{address}: no changed line visible\n{out}");
+        // The headline (severity first) and the pinned labels come first.
+        assert!(detail.first().is_some_and(|l| l.len() > 5), "{out}");
+        assert!(
+            detail.get(1).is_some_and(|l| l.contains("desired (IaC)")),
+            "{out}"
+        );
+    }
+}

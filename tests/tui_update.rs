@@ -296,3 +296,33 @@ fn mouse_click_selects_and_wheel_scrolls() {
     settle(&mut s, Msg::Mouse(wheel));
     assert_eq!(s.selected, 6);
 }
+
+/// `n` / `N` jump between changed attributes, the scroll is kept per item, `z` zooms.
+#[test]
+fn next_change_keeps_scroll_per_item_and_zooms() {
+    let mut s = support::demo_state(80, 24);
+    support::select(&mut s, "module.app[\"eu\"].aws_db_instance.main[0]");
+    let db = s.selected_index().expect("selected");
+    assert_eq!(s.detail_scroll, 0);
+    support::settle(&mut s, Msg::Action(Action::NextChange));
+    let first = s.detail_scroll;
+    assert!(first > 0, "the second changed attribute is below the first");
+    assert!(support::screen(&s).contains("── latest_restorable_time"));
+    support::settle(&mut s, Msg::Action(Action::PrevChange));
+    assert_eq!(s.detail_scroll, 0);
+    support::settle(&mut s, Msg::Action(Action::NextChange));
+    // Move away and back: the position is kept.
+    support::settle(&mut s, Msg::Action(Action::Down));
+    assert_ne!(s.selected_index(), Some(db));
+    assert_eq!(s.detail_scroll, 0, "a new item starts at the top");
+    support::settle(&mut s, Msg::Action(Action::Up));
+    assert_eq!(s.selected_index(), Some(db));
+    assert_eq!(s.detail_scroll, first);
+    // Zoom: the list is gone, the detail fills the body; z again restores.
+    support::settle(&mut s, Msg::Action(Action::Zoom));
+    let out = support::screen(&s);
+    assert!(!out.contains("items 23/23"), "{out}");
+    assert!(out.contains("desired (IaC)"), "{out}");
+    support::settle(&mut s, Msg::Action(Action::Zoom));
+    assert!(support::screen(&s).contains("items 23/23"));
+}

@@ -40,6 +40,12 @@ pub enum Action {
     GroupByActor,
     /// Look up again the items whose CloudTrail lookup failed.
     RetryAttribution,
+    /// Scroll the detail to the next changed attribute.
+    NextChange,
+    /// Scroll the detail to the previous changed attribute.
+    PrevChange,
+    /// Zoom the detail pane to the whole screen, and back.
+    Zoom,
     /// Show the key help.
     Help,
     /// Close the overlay, or clear the filter.
@@ -50,7 +56,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order help lists them.
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 24] = [
         Action::Down,
         Action::Up,
         Action::Top,
@@ -69,6 +75,9 @@ impl Action {
         Action::Undo,
         Action::GroupByActor,
         Action::RetryAttribution,
+        Action::NextChange,
+        Action::PrevChange,
+        Action::Zoom,
         Action::Help,
         Action::Close,
         Action::Quit,
@@ -95,6 +104,9 @@ impl Action {
             Action::Undo => "undo",
             Action::GroupByActor => "group_by_actor",
             Action::RetryAttribution => "retry_attribution",
+            Action::NextChange => "next_change",
+            Action::PrevChange => "prev_change",
+            Action::Zoom => "zoom",
             Action::Help => "help",
             Action::Close => "close",
             Action::Quit => "quit",
@@ -127,6 +139,9 @@ impl Action {
             Action::Undo => "undo: withdraw the item's latest decision",
             Action::GroupByActor => "group by actor (Enter shows the group's items)",
             Action::RetryAttribution => "retry the CloudTrail lookups that failed",
+            Action::NextChange => "next changed attribute in the detail",
+            Action::PrevChange => "previous changed attribute in the detail",
+            Action::Zoom => "zoom the detail to the whole screen / back",
             Action::Help => "this help",
             Action::Close => "close overlay / clear filter",
             Action::Quit => "quit",

@@ -187,6 +187,9 @@ pub struct ItemSide {
     pub decision: Option<String>,
     /// The CloudTrail attribution, once looked up.
     pub attribution: Option<Arc<crate::attribution::Attribution>>,
+    /// The detail's scroll position when the item was last left, restored when it is selected
+    /// again.
+    pub scroll: usize,
 }
 
 /// The whole TUI state.
@@ -206,8 +209,10 @@ pub struct State {
     pub selected: usize,
     /// First visible row of the list.
     pub list_offset: usize,
-    /// First visible row of the detail pane.
+    /// First visible row of the detail pane's body (kept per item in [`ItemSide::scroll`]).
     pub detail_scroll: usize,
+    /// The detail pane fills the screen (`z`).
+    pub zoom: bool,
     /// Which pane has focus.
     pub focus: Focus,
     /// The list order.
@@ -287,6 +292,7 @@ impl State {
             selected: 0,
             list_offset: 0,
             detail_scroll: 0,
+            zoom: false,
             focus: Focus::List,
             sort: SortKey::Severity,
             filter_text: String::new(),
@@ -438,10 +444,38 @@ impl State {
                 })
                 .collect()
         };
+        let before = self.selected_index();
+        self.stash_scroll(before);
         self.selected = keep
             .and_then(|k| self.visible.iter().position(|&i| i as usize == k))
             .unwrap_or(0);
         self.list_offset = 0;
-        self.detail_scroll = 0;
+        self.restore_scroll();
+    }
+
+    /// Remembers the detail scroll of item `index` (the one being left).
+    fn stash_scroll(&mut self, index: Option<usize>) {
+        if let Some(i) = index {
+            self.side.entry(i).or_default().scroll = self.detail_scroll;
+        }
+    }
+
+    /// Restores the selected item's remembered detail scroll (0 the first time).
+    fn restore_scroll(&mut self) {
+        self.detail_scroll = self
+            .selected_index()
+            .and_then(|i| self.side.get(&i))
+            .map_or(0, |s| s.scroll);
+    }
+
+    /// Selects row `row` of `visible`, keeping each item's detail scroll position.
+    pub fn select_row(&mut self, row: usize) {
+        if row == self.selected {
+            return;
+        }
+        let before = self.selected_index();
+        self.stash_scroll(before);
+        self.selected = row;
+        self.restore_scroll();
     }
 }

@@ -538,9 +538,18 @@ fn on_action(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
         (Action::Revert, _) => start_decision(state, Verb::Revert, fx),
         (Action::Undo, _) => start_decision(state, Verb::Undo, fx),
         (Action::GroupByActor, _) => open_groups(state),
+        (Action::Zoom, _) => {
+            state.zoom = !state.zoom;
+            clamp_detail(state);
+            if state.zoom {
+                state.set_status(Level::Info, "detail zoomed to the whole screen (z restores)");
+            }
+        }
+        (Action::NextChange, _) => jump_change(state, true),
+        (Action::PrevChange, _) => jump_change(state, false),
         (Action::RetryAttribution, _) => retry_attribution(state, fx),
         (_, Focus::Detail) => {
-            let dpage = layout::detail_rows(state.width, state.height).max(1);
+            let dpage = layout::detail_rows_for(state.width, state.height, state.zoom).max(1);
             let delta: isize = match a {
                 Action::Down => 1,
                 Action::Up => -1,
@@ -593,10 +602,7 @@ pub fn move_selection(state: &mut State, delta: isize) {
     }
     let last = state.visible.len() - 1;
     let next = state.selected.saturating_add_signed(delta).min(last);
-    if next != state.selected {
-        state.selected = next;
-        state.detail_scroll = 0;
-    }
+    state.select_row(next);
     keep_selection_visible(state);
 }
 
@@ -611,13 +617,50 @@ fn keep_selection_visible(state: &mut State) {
     state.list_offset = state.list_offset.min(max_offset);
 }
 
+/// `n` / `N`: scrolls the detail so the next (previous) changed attribute is at the top.
+fn jump_change(state: &mut State, forward: bool) {
+    let anchors = views::detail::anchors(state);
+    if anchors.is_empty() {
+        state.set_status(Level::Info, "no changed attribute to jump to");
+        return;
+    }
+    let rows = layout::detail_rows_for(state.width, state.height, state.zoom);
+    let total = views::detail::total_lines(state);
+    let max = total.saturating_sub(rows);
+    let cur = state.detail_scroll;
+    let target = if forward {
+        // An anchor that cannot reach the top because the end is on screen counts as passed.
+        anchors.iter().copied().find(|&a| a.min(max) > cur)
+    } else {
+        anchors.iter().rev().copied().find(|&a| a < cur)
+    };
+    match target {
+        Some(a) => {
+            state.detail_scroll = a.min(max);
+            let n = anchors.iter().position(|&x| x == a).map_or(0, |p| p + 1);
+            state.set_status(
+                Level::Info,
+                &format!("changed attribute {n} of {}", anchors.len()),
+            );
+        }
+        None => state.set_status(
+            Level::Info,
+            if forward {
+                "no further changed attribute"
+            } else {
+                "no earlier changed attribute"
+            },
+        ),
+    }
+}
+
 fn scroll_detail(state: &mut State, delta: isize) {
     state.detail_scroll = state.detail_scroll.saturating_add_signed(delta);
     clamp_detail(state);
 }
 
 fn clamp_detail(state: &mut State) {
-    let rows = layout::detail_rows(state.width, state.height);
+    let rows = layout::detail_rows_for(state.width, state.height, state.zoom);
     let total = views::detail::total_lines(state);
     state.detail_scroll = state.detail_scroll.min(total.saturating_sub(rows));
 }
@@ -626,7 +669,7 @@ fn on_mouse(state: &mut State, m: MouseEvent) {
     if layout::too_small(state.width, state.height) || !state.overlays.is_empty() {
         return;
     }
-    let a = layout::areas(state.width, state.height);
+    let a = layout::areas_for(state.width, state.height, state.zoom);
     let list = layout::inner(a.list);
     let detail = layout::inner(a.detail);
     let inside = |r: ratatui::layout::Rect| {
@@ -637,10 +680,7 @@ fn on_mouse(state: &mut State, m: MouseEvent) {
             let row = state.list_offset + (m.row - list.y) as usize;
             if row < state.visible.len() {
                 state.focus = Focus::List;
-                if row != state.selected {
-                    state.selected = row;
-                    state.detail_scroll = 0;
-                }
+                state.select_row(row);
             }
         }
         MouseEventKind::Down(MouseButton::Left) if inside(detail) => state.focus = Focus::Detail,
