@@ -139,8 +139,9 @@ impl fmt::Display for Severity {
     }
 }
 
-/// Triage status of an item. Every item starts `Open`; approvals change it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+/// Triage status of an item. Every item starts `Open`; `decide::status` derives the others from
+/// the journal and the approvals file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// Nobody has decided yet.
@@ -152,6 +153,13 @@ pub enum Status {
     ApprovalExpired,
     /// Approved, but the live value has drifted again since.
     ChangedSinceApproval,
+    /// The live value was adopted into the IaC (file written); stays until a new report no
+    /// longer shows the drift.
+    Adopted,
+    /// An executed revert converged: live matches the IaC again.
+    Reverted,
+    /// An executed revert failed or did not converge.
+    RevertFailed,
 }
 
 impl Status {
@@ -162,7 +170,36 @@ impl Status {
             Status::Approved => "approved",
             Status::ApprovalExpired => "approval-expired",
             Status::ChangedSinceApproval => "changed-since-approval",
+            Status::Adopted => "adopted",
+            Status::Reverted => "reverted",
+            Status::RevertFailed => "revert-failed",
         }
+    }
+
+    /// Every status, in triage order (the ones that need attention first).
+    pub const ALL: [Status; 7] = [
+        Status::Open,
+        Status::RevertFailed,
+        Status::ChangedSinceApproval,
+        Status::ApprovalExpired,
+        Status::Approved,
+        Status::Adopted,
+        Status::Reverted,
+    ];
+
+    /// Whether an item with this status still needs a decision, so `check` fails on it: open,
+    /// approval-expired, changed-since-approval and revert-failed do; approved, adopted and
+    /// reverted do not.
+    pub fn gates(self) -> bool {
+        matches!(
+            self,
+            Status::Open | Status::ApprovalExpired | Status::ChangedSinceApproval | Status::RevertFailed
+        )
+    }
+
+    /// Parses the kebab-case name.
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|x| x.as_str() == s)
     }
 }
 
