@@ -39,6 +39,8 @@ fn desk(read_only: bool) -> Desk {
     let mut state = demo_state(120, 40);
     let ready = Decisions::Ready {
         read_only,
+        why_read_only: None,
+        iac_dir: dir.path().display().to_string(),
         actor: "oncall@corp.example".into(),
         journal: decider.options().journal_path().display().to_string(),
     };
@@ -337,8 +339,10 @@ fn read_only_previews_but_never_records() {
     let f = d.form();
     assert!(!f.can_submit);
     assert!(f.context.lines.iter().any(|l| l.contains("read-only")));
+    // A view-only preview: nothing to type into, Enter just closes it.
+    assert!(f.fields.is_empty());
     d.key(KeyCode::Enter);
-    assert!(d.form().error.is_some());
+    assert!(d.state.overlays.is_empty());
     assert!(d.journal_lines().is_empty());
     assert!(!d.dir.path().join(".driftdeck").exists());
 }
@@ -354,4 +358,84 @@ fn decision_keys_explain_when_decisions_are_unavailable() {
     assert_eq!(st.level, Level::Error);
     assert!(st.text.contains("decisions unavailable"), "{}", st.text);
     assert!(s.overlays.is_empty());
+}
+
+/// While "terminal too small" is shown, keys never reach an open form: typed characters and
+/// Enter are ignored, the form keeps its text, and nothing is journaled.
+#[test]
+fn too_small_terminal_ignores_keys_and_keeps_the_open_form() {
+    let mut d = desk(false);
+    select(&mut d.state, "aws_security_group.web");
+    d.key(KeyCode::Char('p'));
+    d.typed("half a reason");
+    d.send(Msg::Resize(50, 12));
+    d.typed("xyz");
+    d.key(KeyCode::Enter);
+    d.key(KeyCode::Esc);
+    d.send(Msg::Resize(120, 40));
+    assert_eq!(d.form().fields[0].input.text, "half a reason");
+    assert!(d.journal_lines().is_empty());
+    // Quit is the one key that works (and asks nothing of the hidden form).
+    d.send(Msg::Resize(50, 12));
+    d.key(KeyCode::Char('q'));
+    assert!(d.state.quit);
+    assert!(matches!(d.state.overlays.last(), Some(Overlay::Decision(_))));
+}
+
+/// Fields validate as they are typed and on Enter; the form never closes on an error and keeps
+/// what was typed. A refused decision reopens its form with the text and the reason.
+#[test]
+fn forms_validate_in_place_and_never_lose_input() {
+    let mut d = desk(false);
+    select(&mut d.state, "aws_security_group.web");
+    d.key(KeyCode::Char('p'));
+    d.typed("INC-4817 vendor cutover");
+    d.key(KeyCode::Tab);
+    // Replace the default expiry with a bad one: the error shows at once.
+    for _ in 0..3 {
+        d.key(KeyCode::Backspace);
+    }
+    d.typed("soon");
+    assert!(
+        d.form().error.as_deref().is_some_and(|e| e.contains("expires")),
+        "{:?}",
+        d.form().error
+    );
+    d.key(KeyCode::Enter);
+    assert!(d.form().error.as_deref().is_some_and(|e| e.contains("expires")));
+    assert_eq!(d.form().fields[0].input.text, "INC-4817 vendor cutover");
+    assert!(d.journal_lines().is_empty());
+    // A ticket with spaces is refused in place too.
+    for _ in 0..4 {
+        d.key(KeyCode::Backspace);
+    }
+    d.typed("72h");
+    d.key(KeyCode::Tab);
+    d.typed("SEC 12");
+    d.key(KeyCode::Enter);
+    assert!(d.form().error.as_deref().is_some_and(|e| e.contains("ticket")));
+    d.key(KeyCode::Backspace);
+    d.key(KeyCode::Backspace);
+    d.key(KeyCode::Backspace);
+    d.typed("-12");
+    d.key(KeyCode::Enter);
+    assert!(d.state.overlays.is_empty(), "{:?}", d.state.overlays);
+    assert_eq!(d.journal_lines().len(), 1);
+}
+
+/// A read-only session's adoption preview has nothing to type into; keys other than close do
+/// nothing.
+#[test]
+fn view_only_preview_has_no_fields() {
+    let mut d = desk(true);
+    select(&mut d.state, "aws_instance.web[0]");
+    d.key(KeyCode::Char('a'));
+    let f = d.form();
+    assert!(f.fields.is_empty() && !f.can_submit, "{f:?}");
+    d.typed("xyz");
+    d.key(KeyCode::Tab);
+    assert!(matches!(d.state.overlays.last(), Some(Overlay::Decision(_))));
+    d.key(KeyCode::Esc);
+    assert!(d.state.overlays.is_empty());
+    assert!(d.journal_lines().is_empty());
 }

@@ -326,3 +326,59 @@ fn next_change_keeps_scroll_per_item_and_zooms() {
     support::settle(&mut s, Msg::Action(Action::Zoom));
     assert!(support::screen(&s).contains("items 23/23"));
 }
+
+/// The filter prompt opens with the current filter selected (typing replaces it); a term that
+/// does not parse never filters the list, while typing or after Enter.
+#[test]
+fn filter_prompt_replaces_the_selection_and_ignores_garbled_terms() {
+    let mut s = demo_state(120, 40);
+    settle(&mut s, Msg::Action(Action::Filter));
+    for c in "sev>=critical".chars() {
+        settle(&mut s, Msg::Key(KeyEvent::from(KeyCode::Char(c))));
+    }
+    settle(&mut s, Msg::Key(KeyEvent::from(KeyCode::Enter)));
+    let critical = s.visible.len();
+    assert!(critical > 0 && critical < s.report.items.len());
+    // Reopen: the filter is selected; typing replaces it.
+    settle(&mut s, Msg::Action(Action::Filter));
+    match s.overlays.last() {
+        Some(Overlay::Filter { input, .. }) => assert!(input.selected && input.text == "sev>=critical"),
+        other => panic!("{other:?}"),
+    }
+    for c in "sev>=".chars() {
+        settle(&mut s, Msg::Key(KeyEvent::from(KeyCode::Char(c))));
+    }
+    // "sev>=" does not parse: the list keeps the filter the prompt opened with.
+    assert!(s.filter_error.is_some());
+    assert_eq!(s.filter_text, "sev>=critical");
+    assert_eq!(s.visible.len(), critical);
+    settle(&mut s, Msg::Key(KeyEvent::from(KeyCode::Enter)));
+    assert_eq!(s.filter_text, "sev>=critical");
+    assert!(
+        s.status
+            .as_ref()
+            .is_some_and(|m| m.text.contains("filter not applied"))
+    );
+}
+
+/// Long messages are never cut: the status line shows the first line and `…`, the log (`L`)
+/// holds every message, newest first, with times.
+#[test]
+fn message_log_keeps_every_message() {
+    let mut s = demo_state(80, 24);
+    s.set_status(
+        driftdeck::tui::state::Level::Error,
+        "first problem\nwith a second line",
+    );
+    s.set_status(driftdeck::tui::state::Level::Info, "second message");
+    s.set_status(driftdeck::tui::state::Level::Error, "third\nline two");
+    let out = support::screen(&s);
+    assert!(out.lines().last().is_some_and(|l| l.contains("third …")), "{out}");
+    settle(&mut s, Msg::Action(Action::Messages));
+    let out = support::screen(&s);
+    let third = out.find("third").expect("third");
+    let second = out.find("second message").expect("second");
+    let first = out.find("first problem").expect("first");
+    assert!(third < second && second < first, "{out}");
+    assert!(out.contains("with a second line"), "{out}");
+}

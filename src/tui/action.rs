@@ -46,6 +46,8 @@ pub enum Action {
     PrevChange,
     /// Zoom the detail pane to the whole screen, and back.
     Zoom,
+    /// Show the message log (every message of the session, newest first).
+    Messages,
     /// Show the key help.
     Help,
     /// Close the overlay, or clear the filter.
@@ -56,7 +58,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order help lists them.
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 25] = [
         Action::Down,
         Action::Up,
         Action::Top,
@@ -78,6 +80,7 @@ impl Action {
         Action::NextChange,
         Action::PrevChange,
         Action::Zoom,
+        Action::Messages,
         Action::Help,
         Action::Close,
         Action::Quit,
@@ -107,6 +110,7 @@ impl Action {
             Action::NextChange => "next_change",
             Action::PrevChange => "prev_change",
             Action::Zoom => "zoom",
+            Action::Messages => "messages",
             Action::Help => "help",
             Action::Close => "close",
             Action::Quit => "quit",
@@ -142,6 +146,7 @@ impl Action {
             Action::NextChange => "next changed attribute in the detail",
             Action::PrevChange => "previous changed attribute in the detail",
             Action::Zoom => "zoom the detail to the whole screen / back",
+            Action::Messages => "message log: every message of the session, newest first",
             Action::Help => "this help",
             Action::Close => "close overlay / clear filter",
             Action::Quit => "quit",

@@ -175,35 +175,65 @@ impl Runner {
         let slot = Arc::clone(&self.decider);
         let report = Arc::clone(report);
         let tx = self.tx.clone();
-        tokio::task::spawn_blocking(move || match Decider::open(opts) {
-            Ok(d) => {
-                let ready = Decisions::Ready {
-                    read_only: d.read_only(),
-                    actor: d.actor().name.clone(),
-                    journal: d.options().journal_path().display().to_string(),
-                };
-                let warning = d.journal_warning();
-                let notes = decisions::latest_notes(&d, &report);
-                *lock(&slot) = Some(d);
-                let _ = tx.send(Msg::DecisionsReady(ready));
-                match notes {
-                    Ok(n) => {
-                        let _ = tx.send(Msg::DecisionNotes(n));
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Msg::DecisionsReady(Decisions::Unavailable(e)));
-                    }
-                }
-                if let Some(w) = warning {
-                    let _ = tx.send(Msg::Warning(w));
-                }
-            }
-            Err(e) => {
-                let _ = tx.send(Msg::DecisionsReady(Decisions::Unavailable(e.to_string())));
-            }
+        tokio::task::spawn_blocking(move || {
+            // A read-only IaC directory is found now, not at the first decision: decisions
+            // become previews and the header says why.
+            let mut opts = opts;
+            let why_read_only = if !opts.read_only && !crate::fsutil::dir_writable(&opts.iac_dir) {
+                opts.read_only = true;
+                let name = opts.iac_dir.file_name().map_or_else(
+                    || opts.iac_dir.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                );
+                Some(format!("read-only: {name}/ not writable"))
+            } else {
+                None
+            };
+            open_decider_now(opts, why_read_only, &slot, &report, &tx);
         });
     }
+}
 
+/// Opens the journal and reports it (see [`Runner::open_decider`]).
+fn open_decider_now(
+    opts: DeciderOptions,
+    why_read_only: Option<String>,
+    slot: &Arc<Mutex<Option<Decider>>>,
+    report: &Arc<crate::model::DriftReport>,
+    tx: &mpsc::UnboundedSender<Msg>,
+) {
+    match Decider::open(opts) {
+        Ok(d) => {
+            let ready = Decisions::Ready {
+                why_read_only,
+                read_only: d.read_only(),
+                actor: d.actor().name.clone(),
+                journal: d.options().journal_path().display().to_string(),
+                iac_dir: d.options().iac_dir.display().to_string(),
+            };
+            let warning = d.journal_warning();
+            let notes = decisions::latest_notes(&d, report);
+            *lock(slot) = Some(d);
+            let _ = tx.send(Msg::DecisionsReady(ready));
+            match notes {
+                Ok(n) => {
+                    let _ = tx.send(Msg::DecisionNotes(n));
+                }
+                Err(e) => {
+                    let _ = tx.send(Msg::DecisionsReady(Decisions::Unavailable(e)));
+                }
+            }
+            if let Some(w) = warning {
+                let _ = tx.send(Msg::Warning(w));
+            }
+        }
+        Err(e) => {
+            let _ = tx.send(Msg::DecisionsReady(Decisions::Unavailable(e.to_string())));
+        }
+    }
+}
+
+impl Runner {
     /// Runs effects; returns true when the loop should end.
     fn run(&self, state: &State, effects: Vec<Effect>) -> bool {
         let mut quit = false;

@@ -134,10 +134,14 @@ pub enum Decisions {
     Ready {
         /// Read-only: previews only.
         read_only: bool,
+        /// Why read-only when it was not asked for (`iac/ not writable`), for the header.
+        why_read_only: Option<String>,
         /// Who decisions are recorded under.
         actor: String,
         /// The journal file.
         journal: String,
+        /// The IaC directory.
+        iac_dir: String,
     },
     /// Decisions cannot be recorded; why.
     Unavailable(String),
@@ -161,6 +165,17 @@ pub struct StatusMessage {
     pub text: String,
     /// How it is shown.
     pub level: Level,
+}
+
+/// One message of the session, for the message log (`L`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    /// When it was shown (UTC, `HH:MM:SS`).
+    pub time: String,
+    /// How it was shown.
+    pub level: Level,
+    /// The whole text (sanitized line by line; newlines kept).
+    pub text: String,
 }
 
 /// Background work shown in the header (e.g. `attributing 12/40`).
@@ -199,6 +214,8 @@ pub struct State {
     pub report: Arc<DriftReport>,
     /// The live keymap.
     pub keymap: Keymap,
+    /// The accounts and regions of the loaded items, for the header (`123456789012 · eu-west-1`).
+    pub scope: String,
     hay: Vec<String>,
     sev_counts: [(Severity, usize); 4],
     status_counts: Vec<(&'static str, usize)>,
@@ -227,6 +244,8 @@ pub struct State {
     pub overlays: Vec<Overlay>,
     /// The status-bar message.
     pub status: Option<StatusMessage>,
+    /// Every message of the session, oldest first (the log shows them newest first).
+    pub messages: Vec<LogEntry>,
     /// Background work for the header.
     pub progress: Vec<Progress>,
     /// Terminal size.
@@ -247,6 +266,9 @@ pub struct State {
     pub decisions: Decisions,
     /// A decision (or its preparation) is running; another waits until it ends.
     pub deciding: bool,
+    /// The form of the decision being carried out, reopened with what was typed when the
+    /// decision is refused (nothing typed is lost).
+    pub submitted: Option<Box<DecisionForm>>,
     /// Quit was pressed once while a decision was running.
     pub quit_armed: bool,
     /// Whether attribution runs.
@@ -254,6 +276,24 @@ pub struct State {
     /// The item whose attribution was last asked to jump the queue.
     pub prioritized: Option<usize>,
     ids: HashMap<String, usize>,
+}
+
+/// The distinct accounts and regions of the items, e.g. `acct 123456789012 · eu-west-1, us-east-1`.
+pub fn scope(report: &DriftReport) -> String {
+    let mut accounts: Vec<&str> = report.items.iter().filter_map(|i| i.account.as_deref()).collect();
+    let mut regions: Vec<&str> = report.items.iter().filter_map(|i| i.region.as_deref()).collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    regions.sort_unstable();
+    regions.dedup();
+    let mut parts = Vec::new();
+    if !accounts.is_empty() {
+        parts.push(format!("acct {}", accounts.join(", ")));
+    }
+    if !regions.is_empty() {
+        parts.push(regions.join(", "));
+    }
+    crate::text::sanitize(&parts.join(" · ")).into_owned()
 }
 
 fn order(report: &DriftReport, key: SortKey) -> Vec<u32> {
@@ -282,6 +322,7 @@ impl State {
     pub fn new(report: DriftReport, keymap: Keymap, width: u16, height: u16) -> Self {
         let hay = report.items.iter().map(filter::haystack).collect();
         let mut s = State {
+            scope: scope(&report),
             report: Arc::new(report),
             keymap,
             hay,
@@ -300,6 +341,7 @@ impl State {
             filter_error: None,
             overlays: Vec::new(),
             status: None,
+            messages: Vec::new(),
             progress: Vec::new(),
             width,
             height,
@@ -310,6 +352,7 @@ impl State {
             quit: false,
             decisions: Decisions::Unavailable("no IaC directory was given".into()),
             deciding: false,
+            submitted: None,
             quit_armed: false,
             attribution: AttributionState::Off(
                 "pass --cloudtrail-logs, --event-data-store or --profile".into(),
@@ -395,12 +438,43 @@ impl State {
         self.overlays.last()
     }
 
-    /// Shows a message in the status bar (sanitized here).
+    /// Shows a message in the status bar (sanitized here, newlines kept) and logs it.
     pub fn set_status(&mut self, level: Level, text: &str) {
-        self.status = Some(StatusMessage {
-            text: crate::text::sanitize(text).into_owned(),
+        let text = crate::text::sanitize_multiline(text.trim_end());
+        let now = time::OffsetDateTime::now_utc();
+        self.messages.push(LogEntry {
+            time: format!("{:02}:{:02}:{:02}", now.hour(), now.minute(), now.second()),
             level,
+            text: text.clone(),
         });
+        // A long session keeps its last thousand messages.
+        if self.messages.len() > 1000 {
+            self.messages.remove(0);
+        }
+        self.status = Some(StatusMessage { text, level });
+    }
+
+    /// The message log, newest first, one line per message line, with time stamps.
+    pub fn message_lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for m in self.messages.iter().rev() {
+            let level = match m.level {
+                Level::Info => "info",
+                Level::Warning => "warning",
+                Level::Error => "error",
+            };
+            for (n, line) in m.text.lines().enumerate() {
+                if n == 0 {
+                    out.push(format!("{} {level:<7} {line}", m.time));
+                } else {
+                    out.push(format!("{} {line}", " ".repeat(8 + 1 + 7)));
+                }
+            }
+        }
+        if out.is_empty() {
+            out.push("no messages yet".into());
+        }
+        out
     }
 
     /// Counts of all items by severity, most severe first.

@@ -129,8 +129,16 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 Decisions::Unavailable(why) => {
                     state.set_status(Level::Warning, &format!("decisions unavailable: {why}"));
                 }
-                Decisions::Ready { read_only: true, .. } => {
-                    state.set_status(Level::Info, "read-only: decisions are previewed, not recorded");
+                Decisions::Ready {
+                    read_only: true,
+                    why_read_only,
+                    ..
+                } => {
+                    let why = why_read_only.clone().unwrap_or_else(|| "read-only mode".into());
+                    state.set_status(
+                        Level::Info,
+                        &format!("{why}: decisions are previewed, not recorded"),
+                    );
                 }
                 // Say once where decisions go, unless something more urgent is showing.
                 Decisions::Ready { actor, journal, .. } if state.status.is_none() => {
@@ -385,6 +393,19 @@ fn signed(n: usize) -> isize {
     isize::try_from(n).unwrap_or(isize::MAX)
 }
 
+/// Quit, unless a decision is running: then the first press warns and the second leaves.
+fn request_quit(state: &mut State) {
+    if state.deciding && !state.quit_armed {
+        state.quit_armed = true;
+        state.set_status(
+            Level::Warning,
+            "a decision is still being carried out: press quit again to leave anyway",
+        );
+    } else {
+        state.quit = true;
+    }
+}
+
 fn on_key(state: &mut State, key: &KeyEvent, fx: &mut Vec<Effect>) {
     if key.kind == KeyEventKind::Release {
         return;
@@ -392,6 +413,14 @@ fn on_key(state: &mut State, key: &KeyEvent, fx: &mut Vec<Effect>) {
     // Ctrl-C always quits, whatever the keymap or overlay.
     if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
         state.quit = true;
+        return;
+    }
+    // Nothing is typed blind: while "terminal too small" hides the screen, every key but quit is
+    // ignored, and quit leaves without touching an open form (it stays as it was).
+    if layout::too_small(state.width, state.height) {
+        if state.keymap.action(key) == Some(Action::Quit) {
+            request_quit(state);
+        }
         return;
     }
     if let Some(Overlay::Filter { .. }) = state.overlays.last() {
@@ -414,12 +443,27 @@ fn on_filter_key(state: &mut State, key: &KeyEvent) {
     match input.handle_key(key) {
         InputOutcome::Changed => {
             let text = input.text.clone();
-            apply_filter(state, &text);
+            let before = before.clone();
+            // While the text does not parse, the list shows the filter the prompt opened with,
+            // never a half-typed term.
+            if let Err(e) = filter::parse(&text) {
+                apply_filter(state, &before);
+                state.filter_error = Some(e.to_string());
+            } else {
+                apply_filter(state, &text);
+            }
         }
         InputOutcome::Submit => {
+            let before = before.clone();
             state.overlays.pop();
             if let Some(e) = state.filter_error.take() {
-                state.set_status(Level::Warning, &format!("filter not applied: {e}"));
+                apply_filter(state, &before);
+                let kept = if before.is_empty() {
+                    "no filter".to_string()
+                } else {
+                    format!("kept {before}")
+                };
+                state.set_status(Level::Warning, &format!("filter not applied ({kept}): {e}"));
             }
         }
         InputOutcome::Cancel => {
@@ -487,16 +531,12 @@ fn on_action(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
     state.status = None;
     let page = layout::list_rows(state.width, state.height).max(1);
     match (a, state.focus) {
-        (Action::Quit, _) => {
-            if state.deciding && !state.quit_armed {
-                state.quit_armed = true;
-                state.set_status(
-                    Level::Warning,
-                    "a decision is still being carried out: press quit again to leave anyway",
-                );
-            } else {
-                state.quit = true;
-            }
+        (Action::Quit, _) => request_quit(state),
+        (Action::Messages, _) => {
+            let lines = state.message_lines();
+            state
+                .overlays
+                .push(Overlay::Text(TextOverlay::new("messages (newest first)", lines)));
         }
         (Action::Help, _) => {
             let lines = views::help::lines(&state.keymap);
@@ -506,8 +546,9 @@ fn on_action(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
         }
         (Action::Filter, _) => {
             let before = state.filter_text.clone();
+            // The current filter opens selected, so typing replaces it and ←/→ edit it.
             state.overlays.push(Overlay::Filter {
-                input: super::input::TextInput::new(&before),
+                input: super::input::TextInput::selected(&before),
                 before,
             });
         }
@@ -760,7 +801,17 @@ fn start_decision(state: &mut State, verb: Verb, fx: &mut Vec<Effect>) {
     match verb {
         Verb::Approve | Verb::Undo => {
             if read_only {
-                state.set_status(Level::Error, "read-only mode: nothing can be recorded");
+                let why = match &state.decisions {
+                    Decisions::Ready {
+                        why_read_only: Some(w),
+                        ..
+                    } => w.clone(),
+                    _ => "read-only mode".into(),
+                };
+                state.set_status(
+                    Level::Error,
+                    &format!("{why}: nothing can be recorded (adopt and revert only preview)"),
+                );
                 return;
             }
             let last: Vec<Option<String>> = targets
@@ -824,7 +875,9 @@ fn on_form_key(state: &mut State, key: &KeyEvent, fx: &mut Vec<Effect>) {
         }
         FormOutcome::Submit(job) => {
             let verb = job.verb;
-            state.overlays.pop();
+            if let Some(Overlay::Decision(form)) = state.overlays.pop() {
+                state.submitted = Some(form);
+            }
             state.deciding = true;
             state.pending += 1;
             if verb == Verb::Revert {
@@ -844,6 +897,7 @@ fn on_form_key(state: &mut State, key: &KeyEvent, fx: &mut Vec<Effect>) {
 fn on_decided(state: &mut State, verb: Verb, result: Result<Decided, String>) {
     state.deciding = false;
     state.pending = state.pending.saturating_sub(1);
+    let form = state.submitted.take();
     match result {
         Ok(d) => {
             let changed = !d.statuses.is_empty();
@@ -872,6 +926,15 @@ fn on_decided(state: &mut State, verb: Verb, result: Result<Decided, String>) {
         }
         Err(e) => {
             state.set_status(Level::Error, &format!("{} failed: {e}", verb.label()));
+            // A refused approval, adoption or undo reopens its form with everything typed, the
+            // reason shown in place (a revert's output pane shows its failure instead).
+            if let Some(mut form) = form
+                && verb != Verb::Revert
+            {
+                form.error = Some(e);
+                form.stale_acknowledged = false;
+                state.overlays.push(Overlay::Decision(form));
+            }
         }
     }
 }

@@ -27,6 +27,18 @@ pub fn hints(state: &State) -> String {
     parts.join("  ")
 }
 
+/// The status line's text of a message: its first line, with `…` when more follows (the
+/// message log, `L`, has all of it).
+fn first_line(text: &str) -> String {
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or_default();
+    if lines.next().is_some() {
+        format!(" {first} …")
+    } else {
+        format!(" {first}")
+    }
+}
+
 /// Draws the status bar.
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let pos = if state.visible.is_empty() {
@@ -37,7 +49,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let left_w = (area.width as usize).saturating_sub(pos.len() + 1);
     let left = match &state.status {
         Some(m) => Span::styled(
-            super::fit(&format!(" {}", m.text), left_w),
+            super::fit(&first_line(&m.text), left_w),
             match m.level {
                 Level::Info => theme.ok(),
                 Level::Warning | Level::Error => theme.error(),
