@@ -439,3 +439,78 @@ fn view_only_preview_has_no_fields() {
     assert!(d.state.overlays.is_empty());
     assert!(d.journal_lines().is_empty());
 }
+
+/// Another process (another person) approves in the same journal: the watcher's read applies
+/// it — status, decision line, a message naming who and what — and the open form on that item
+/// says so before recording (a second Enter records anyway). This TUI's own decisions are not
+/// announced as someone else's.
+#[test]
+fn others_decisions_apply_with_a_message_and_mark_open_forms_stale() {
+    let mut d = desk(false);
+    select(&mut d.state, "aws_security_group.web");
+    let web = d.index("aws_security_group.web");
+    // Our own decision first: not announced by the watcher.
+    select(&mut d.state, "aws_instance.web[1]");
+    d.key(KeyCode::Char('p'));
+    d.key(KeyCode::Enter);
+    let own = d.journal_lines().len();
+    assert_eq!(own, 1);
+    // Open a form on the security group, then bob approves it from another process.
+    select(&mut d.state, "aws_security_group.web");
+    d.key(KeyCode::Char('p'));
+    d.typed("INC-4817 containment");
+    let mut bob = Decider::open(DeciderOptions {
+        iac_dir: d.dir.path().to_path_buf(),
+        actor: Some("bob@corp.example".into()),
+        ..DeciderOptions::default()
+    })
+    .expect("bob");
+    let report = std::sync::Arc::clone(&d.state.report);
+    bob.approve(
+        &report,
+        &report.items[web],
+        &driftdeck::decide::ApproveInput {
+            decision: driftdeck::decide::DecisionInput {
+                reason: Some("vendor window".into()),
+                ..Default::default()
+            },
+            expires: "24h".into(),
+            attributes: vec![],
+        },
+    )
+    .expect("bob approves");
+    let opts = DeciderOptions::new(d.dir.path());
+    let (entries, approvals) =
+        driftdeck::decide::status::read(&opts.journal_path(), &opts.approvals_path()).expect("read");
+    d.send(Msg::JournalRead {
+        entries: std::sync::Arc::new(entries),
+        approvals: std::sync::Arc::new(approvals),
+    });
+    let (_, text) = d.status();
+    assert!(
+        text.contains("bob@corp.example approved aws_security_group.web"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("aws_instance.web[1]"),
+        "own decision announced: {text}"
+    );
+    assert_eq!(d.item("aws_security_group.web").status, Status::Approved);
+    let f = d.form();
+    assert!(
+        f.stale.as_deref().is_some_and(|s| s.contains("bob@corp.example")),
+        "{f:?}"
+    );
+    // Enter once: the form says so and stays; Enter again records.
+    d.key(KeyCode::Enter);
+    assert!(
+        d.form()
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("Enter again"))
+    );
+    assert_eq!(d.journal_lines().len(), 2);
+    d.key(KeyCode::Enter);
+    assert!(d.state.overlays.is_empty(), "{:?}", d.state.overlays);
+    assert_eq!(d.journal_lines().len(), 3);
+}

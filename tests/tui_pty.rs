@@ -260,7 +260,11 @@ fn demo_attributes_offline_from_the_bundled_logs() {
     // The actor column fills in from assets/demo/cloudtrail (no network): the top item is the
     // stopped trail, changed by backdoor-admin, who the pane names.
     s.wait_text("backdoor-ad");
+    // The full attribution follows the diff: zoom the detail and go to its end.
+    s.send(b"z\tG");
     s.wait_text("actor       backdoor-admin");
+    s.send(b"\tz");
+    s.wait_text("items 23/23");
     s.wait_for("attribution to finish", |sc| {
         !sc.contents().contains("attributing")
     });
@@ -426,4 +430,94 @@ fn revert_is_confirmed_by_typing_the_address_then_streams_and_is_journaled() {
         .collect();
     assert_eq!(kinds, ["revert", "revert-outcome"]);
     assert!(journal.contains("close the debug port") && journal.contains("oncall@corp.example"));
+}
+
+/// Starts the TUI on the demo's Terraform report with decisions in a scratch IaC directory.
+fn desk_session(iac: &std::path::Path) -> Session {
+    let iac_arg = iac.display().to_string();
+    Session::start(&[
+        "--iac-dir",
+        &iac_arg,
+        "--actor",
+        "oncall@corp.example",
+        "assets/demo/reports/terraform-plan.json",
+    ])
+}
+
+#[test]
+fn too_small_ignores_keys_and_keeps_the_open_form() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut s = desk_session(tmp.path());
+    s.wait_text("aws_security_group.web");
+    s.wait_text("journal.jsonl");
+    s.send(b"/aws_security_group.web\r");
+    s.wait_text("filter: aws_security_group.web");
+    s.send(b"p");
+    s.wait_text("reason (required)");
+    s.send(b"half a reason");
+    s.wait_text("half a reason");
+    s.resize(12, 50);
+    s.wait_text("terminal too small");
+    // Typed blind: more text, Tab, Enter, Esc. None of it may reach the form.
+    s.send(b"xyz\t\r\x1b");
+    std::thread::sleep(Duration::from_millis(300));
+    s.resize(24, 80);
+    s.wait_text("half a reason");
+    let screen = s.screen();
+    assert!(!screen.contains("half a reasonxyz"), "{screen}");
+    assert!(
+        screen.contains("reason (required)"),
+        "the form is still open: {screen}"
+    );
+    assert!(
+        !tmp.path().join(".driftdeck/journal.jsonl").exists(),
+        "nothing journaled"
+    );
+    // q while too small quits at once, asking nothing of the hidden form.
+    s.resize(12, 50);
+    s.wait_text("terminal too small");
+    s.send(b"q");
+    assert!(s.wait_exit().success());
+    s.wait_restored();
+    assert!(
+        !tmp.path().join(".driftdeck/journal.jsonl").exists(),
+        "nothing journaled"
+    );
+}
+
+#[test]
+fn a_second_process_decision_appears_in_the_open_tui() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut s = desk_session(tmp.path());
+    s.wait_text("aws_security_group.web");
+    s.wait_text("journal.jsonl");
+    // Another person approves from another terminal, through the binary.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_driftdeck"))
+        .args([
+            "approve",
+            "assets/demo/reports/terraform-plan.json",
+            "aws_security_group.web",
+            "--reason",
+            "vendor window",
+            "--expires",
+            "24h",
+            "--iac-dir",
+            tmp.path().to_str().expect("utf-8"),
+            "--actor",
+            "bob@corp.example",
+        ])
+        .env("DRIFTDECK_AWS_IDENTITY", "0")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("approve");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    s.wait_text("bob@corp.example approved aws_security_group.web");
+    s.wait_for("the status column to follow", |sc| {
+        sc.contents()
+            .lines()
+            .any(|l| l.contains("aws_security_group.web") && l.contains("approved"))
+    });
+    s.send(b"q");
+    assert!(s.wait_exit().success());
+    s.wait_restored();
 }

@@ -189,8 +189,47 @@ impl Runner {
             } else {
                 None
             };
+            let watch = opts.clone();
             open_decider_now(opts, why_read_only, &slot, &report, &tx);
+            watch_journal(&watch, &slot, &tx);
         });
+    }
+}
+
+/// Polls the journal and approvals files (size and time, [`super::watch::POLL`]) until the loop
+/// ends; a change is read and sent as [`Msg::JournalRead`]. Runs on its own blocking worker.
+fn watch_journal(
+    opts: &DeciderOptions,
+    decider: &Arc<Mutex<Option<Decider>>>,
+    tx: &mpsc::UnboundedSender<Msg>,
+) {
+    let journal = opts.journal_path();
+    let approvals = opts.approvals_path();
+    let mut watched = super::watch::Watched::new([journal.clone(), approvals.clone()]);
+    let mut warned = false;
+    while !tx.is_closed() {
+        std::thread::sleep(super::watch::POLL);
+        if !watched.changed() {
+            continue;
+        }
+        // Wait for a decision of this TUI to finish and report first (see Effect::Decide).
+        let guard = lock(decider);
+        let read = crate::decide::status::read(&journal, &approvals);
+        drop(guard);
+        match read {
+            Ok((entries, approvals)) => {
+                warned = false;
+                let _ = tx.send(Msg::JournalRead {
+                    entries: Arc::new(entries),
+                    approvals: Arc::new(approvals),
+                });
+            }
+            Err(e) if !warned => {
+                warned = true;
+                let _ = tx.send(Msg::Warning(format!("cannot follow others' decisions: {e}")));
+            }
+            Err(_) => {}
+        }
     }
 }
 
@@ -213,6 +252,8 @@ fn open_decider_now(
             };
             let warning = d.journal_warning();
             let notes = decisions::latest_notes(&d, report);
+            let seq = super::watch::last_seq(&d.options().journal_path());
+            let _ = tx.send(Msg::JournalSeq(seq));
             *lock(slot) = Some(d);
             let _ = tx.send(Msg::DecisionsReady(ready));
             match notes {
@@ -289,16 +330,32 @@ impl Runner {
                         let mut sink = |line: String| {
                             let _ = out.send(Msg::Output(line));
                         };
-                        let result = guarded(|| match lock(&slot).as_mut() {
+                        // The lock is held until `Decided` is sent: the journal watcher takes it
+                        // before reading, so it sees this job's entries only after the loop
+                        // knows they are its own.
+                        let mut guard = lock(&slot);
+                        let mut seqs = Vec::new();
+                        let result = guarded(|| match guard.as_mut() {
                             Some(d) => {
-                                decisions::run_job(d, &report, &job, &|i| sums.get(&i).cloned(), &mut sink)
+                                let before = super::watch::last_seq(&d.options().journal_path());
+                                let r = decisions::run_job(
+                                    d,
+                                    &report,
+                                    &job,
+                                    &|i| sums.get(&i).cloned(),
+                                    &mut sink,
+                                );
+                                seqs = decisions::own_entries(d, before);
+                                r
                             }
                             None => Err("the decision journal is not open".into()),
                         });
                         let _ = tx.send(Msg::Decided {
                             verb: job.verb,
                             result,
+                            seqs,
                         });
+                        drop(guard);
                     });
                 }
                 Effect::PrepareDetail { index, request } => {

@@ -535,6 +535,21 @@ pub fn exec_line(ev: &ExecEvent) -> String {
     crate::text::strip_csi(&s)
 }
 
+/// The journal entries a job wrote: those after `before` under this decider's actor (the
+/// decider lock keeps this TUI's own jobs apart; another process writes under its own actor).
+/// The journal watcher leaves them out of its "someone else decided" messages.
+pub fn own_entries(decider: &Decider, before: u64) -> Vec<u64> {
+    let me = &decider.actor().name;
+    decide::Journal::read_all(&decider.options().journal_path())
+        .map(|es| {
+            es.iter()
+                .filter(|e| e.seq > before && &e.actor.name == me)
+                .map(|e| e.seq)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Carries out a job (blocking: run it off the event loop). Output lines of executed commands
 /// go to `sink`. `attribution` is the CloudTrail summary per target when known.
 pub fn run_job(
@@ -547,6 +562,7 @@ pub fn run_job(
     let items: Vec<&DriftItem> = job.targets.iter().filter_map(|&i| report.items.get(i)).collect();
     let first = *items.first().ok_or("no item to decide")?;
     let first_index = job.targets[0];
+
     let summary = match (&job.verb, &job.prepared) {
         (Verb::Approve, _) => {
             let a = ApproveInput {

@@ -14,6 +14,7 @@ pub mod state;
 pub mod theme;
 pub mod update;
 pub mod views;
+pub mod watch;
 
 use std::sync::Arc;
 
@@ -103,10 +104,16 @@ pub fn settle_with(
                 let report = Arc::clone(&state.report);
                 let mut lines = Vec::new();
                 let sums = decisions::attribution_summaries(state, &job.targets);
+                let mut seqs = Vec::new();
                 let result = match decider.as_deref_mut() {
-                    Some(d) => decisions::run_job(d, &report, &job, &|i| sums.get(&i).cloned(), &mut |l| {
-                        lines.push(l);
-                    }),
+                    Some(d) => {
+                        let before = watch::last_seq(&d.options().journal_path());
+                        let r = decisions::run_job(d, &report, &job, &|i| sums.get(&i).cloned(), &mut |l| {
+                            lines.push(l);
+                        });
+                        seqs = decisions::own_entries(d, before);
+                        r
+                    }
                     None => Err("no decider".into()),
                 };
                 for l in lines {
@@ -118,6 +125,7 @@ pub fn settle_with(
                     Msg::Decided {
                         verb: job.verb,
                         result,
+                        seqs,
                     },
                 ));
             }

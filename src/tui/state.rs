@@ -266,6 +266,10 @@ pub struct State {
     pub decisions: Decisions,
     /// A decision (or its preparation) is running; another waits until it ends.
     pub deciding: bool,
+    /// Journal entries this TUI wrote (the watcher announces only others').
+    pub own_seqs: std::collections::HashSet<u64>,
+    /// The last journal sequence number the screen reflects.
+    pub journal_seq: u64,
     /// The form of the decision being carried out, reopened with what was typed when the
     /// decision is refused (nothing typed is lost).
     pub submitted: Option<Box<DecisionForm>>,
@@ -352,6 +356,8 @@ impl State {
             quit: false,
             decisions: Decisions::Unavailable("no IaC directory was given".into()),
             deciding: false,
+            own_seqs: std::collections::HashSet::new(),
+            journal_seq: 0,
             submitted: None,
             quit_armed: false,
             attribution: AttributionState::Off(

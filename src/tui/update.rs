@@ -62,6 +62,17 @@ pub enum Msg {
         verb: Verb,
         /// The outcome.
         result: Result<Decided, String>,
+        /// The journal entries it wrote (see [`decisions::own_entries`]).
+        seqs: Vec<u64>,
+    },
+    /// The journal's last sequence number when it was opened (later entries are news).
+    JournalSeq(u64),
+    /// The journal or approvals file changed on disk (read off the loop by the watcher).
+    JournalRead {
+        /// Every journal entry.
+        entries: Arc<Vec<crate::decide::JournalEntry>>,
+        /// The approvals.
+        approvals: Arc<crate::decide::Approvals>,
     },
     /// The attribution source was opened; lookups have been queued.
     AttributionStarted,
@@ -171,7 +182,21 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 o.push_line(&line, page);
             }
         }
-        Msg::Decided { verb, result } => on_decided(state, verb, result),
+        Msg::Decided { verb, result, seqs } => {
+            state.own_seqs.extend(seqs);
+            on_decided(state, verb, result);
+        }
+        Msg::JournalSeq(seq) => state.journal_seq = seq,
+        Msg::JournalRead { entries, approvals } => {
+            let c = super::watch::changes_from(
+                &state.report,
+                &entries,
+                &approvals,
+                state.journal_seq,
+                time::OffsetDateTime::now_utc(),
+            );
+            on_journal_changed(state, c);
+        }
         Msg::AttributionStarted => {
             if state.attribution == AttributionState::Starting {
                 state.attribution = AttributionState::Running;
@@ -892,6 +917,67 @@ fn on_form_key(state: &mut State, key: &KeyEvent, fx: &mut Vec<Effect>) {
             fx.push(Effect::Decide(job));
         }
     }
+}
+
+/// Applies what the journal watcher found: statuses and decision lines of every item, and a
+/// message naming who decided what when it was not this TUI. An open form whose item was just
+/// decided says so (and asks for a second Enter before recording).
+fn on_journal_changed(state: &mut State, c: super::watch::JournalChanges) {
+    let differs = c.statuses.iter().any(|(i, s, e)| {
+        state
+            .report
+            .items
+            .get(*i)
+            .is_some_and(|it| it.status != *s || it.approval_expires != *e)
+    });
+    if differs {
+        let keep = state.selected_index();
+        let report = Arc::make_mut(&mut state.report);
+        for (i, s, e) in c.statuses {
+            if let Some(item) = report.items.get_mut(i) {
+                item.status = s;
+                item.approval_expires = e;
+            }
+        }
+        state.recount();
+        let offset = state.list_offset;
+        state.refresh_visible(keep);
+        state.list_offset = offset;
+        keep_selection_visible(state);
+    }
+    for (i, note) in c.notes {
+        if note.is_some() || state.side.contains_key(&i) {
+            state.side.entry(i).or_default().decision = note;
+        }
+    }
+    state.journal_seq = state.journal_seq.max(c.last_seq);
+    let foreign: Vec<&super::watch::Foreign> = c
+        .new
+        .iter()
+        .filter(|f| !state.own_seqs.contains(&f.seq))
+        .collect();
+    if foreign.is_empty() {
+        return;
+    }
+    for o in &mut state.overlays {
+        if let Overlay::Decision(form) = o
+            && let Some(f) = foreign
+                .iter()
+                .find(|f| f.index.is_some_and(|i| form.targets.contains(&i)))
+        {
+            let note = format!("{} meanwhile", f.line());
+            form.error = Some(format!("{note}: check before recording"));
+            form.stale = Some(note);
+            form.stale_acknowledged = false;
+        }
+    }
+    let lines: Vec<String> = foreign.iter().map(|f| f.line()).collect();
+    let text = if lines.len() == 1 {
+        lines[0].clone()
+    } else {
+        format!("{} decisions by others:\n{}", lines.len(), lines.join("\n"))
+    };
+    state.set_status(Level::Info, &text);
 }
 
 fn on_decided(state: &mut State, verb: Verb, result: Result<Decided, String>) {
