@@ -521,3 +521,94 @@ fn a_second_process_decision_appears_in_the_open_tui() {
     assert!(s.wait_exit().success());
     s.wait_restored();
 }
+
+/// Starts the TUI on the demo's Terraform report in a scratch IaC directory with `path` as PATH.
+fn revert_session(tmp: &std::path::Path, path: &str) -> (Session, std::path::PathBuf) {
+    let iac = tmp.join("iac");
+    files::copy_dir(std::path::Path::new("assets/demo/iac"), &iac);
+    let iac_arg = iac.display().to_string();
+    let s = Session::start_env(
+        &[
+            "--iac-dir",
+            &iac_arg,
+            "--actor",
+            "oncall@corp.example",
+            "assets/demo/reports/terraform-plan.json",
+        ],
+        &[],
+        &[("PATH", Some(path))],
+    );
+    (s, iac)
+}
+
+/// Opens the revert form of the security group and confirms it.
+fn confirm_revert(s: &mut Session) {
+    s.wait_text("aws_security_group.web");
+    s.wait_text("journal.jsonl");
+    s.send(b"/aws_security_group.web\r");
+    s.wait_text("filter: aws_security_group.web");
+    s.send(b"r");
+    s.wait_text("type aws_security_group.web to confirm");
+    s.send(b"close the debug port\t\taws_security_group.web\r");
+}
+
+#[test]
+fn a_slow_revert_shows_its_step_and_elapsed_time_and_the_pane_reopens() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    // A stand-in terraform that takes its time on every step.
+    let tf = bin.join("terraform");
+    std::fs::write(&tf, "#!/bin/sh\necho \"working on $1\"\nsleep 1.5\nexit 0\n").expect("script");
+    std::fs::set_permissions(&tf, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let (mut s, _iac) = revert_session(tmp.path(), &path);
+    confirm_revert(&mut s);
+    s.wait_text("revert output");
+    // The status line: spinner, the step, the elapsed seconds.
+    s.wait_text("plan 1/3");
+    s.wait_text("apply 2/3");
+    s.wait_for("elapsed seconds", |sc| {
+        sc.contents()
+            .lines()
+            .last()
+            .is_some_and(|l| l.contains("revert aws_security_group.web: ") && l.contains("s "))
+    });
+    // Close the pane while it runs; the status line keeps the progress; O reopens it.
+    s.send(b"\x1b");
+    s.wait_for("the pane to close", |sc| !sc.contents().contains("revert output"));
+    s.wait_text("verify 3/3");
+    s.send(b"O");
+    s.wait_text("revert output");
+    s.wait_text("= result: converged");
+    s.send(b"\x1b");
+    s.wait_for("the pane to close", |sc| !sc.contents().contains("revert output"));
+    s.send(b"q");
+    assert!(s.wait_exit().success());
+    s.wait_restored();
+}
+
+#[test]
+fn a_tool_that_is_not_on_path_fails_in_the_pane_and_the_detail() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let empty = tmp.path().join("empty-bin");
+    std::fs::create_dir_all(&empty).expect("bin");
+    let path = empty.display().to_string();
+    let (mut s, iac) = revert_session(tmp.path(), &path);
+    confirm_revert(&mut s);
+    s.wait_text("revert output");
+    s.wait_text("terraform not found on PATH");
+    s.send(b"\x1b");
+    s.wait_for("the pane to close", |sc| !sc.contents().contains("revert output"));
+    // The item's detail says what happened; the journal has the failed outcome.
+    s.wait_text("revert failed: terraform not found on PATH");
+    s.send(b"q");
+    assert!(s.wait_exit().success());
+    s.wait_restored();
+    let journal = std::fs::read_to_string(iac.join(".driftdeck/journal.jsonl")).expect("journal");
+    assert!(
+        journal.contains("revert-outcome") && journal.contains("failed"),
+        "{journal}"
+    );
+}

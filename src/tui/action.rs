@@ -48,6 +48,8 @@ pub enum Action {
     Zoom,
     /// Show the message log (every message of the session, newest first).
     Messages,
+    /// Reopen the output pane of the last (or running) revert.
+    Output,
     /// Show the key help.
     Help,
     /// Close the overlay, or clear the filter.
@@ -58,7 +60,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order help lists them.
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 26] = [
         Action::Down,
         Action::Up,
         Action::Top,
@@ -81,6 +83,7 @@ impl Action {
         Action::PrevChange,
         Action::Zoom,
         Action::Messages,
+        Action::Output,
         Action::Help,
         Action::Close,
         Action::Quit,
@@ -111,6 +114,7 @@ impl Action {
             Action::PrevChange => "prev_change",
             Action::Zoom => "zoom",
             Action::Messages => "messages",
+            Action::Output => "output",
             Action::Help => "help",
             Action::Close => "close",
             Action::Quit => "quit",
@@ -147,6 +151,7 @@ impl Action {
             Action::PrevChange => "previous changed attribute in the detail",
             Action::Zoom => "zoom the detail to the whole screen / back",
             Action::Messages => "message log: every message of the session, newest first",
+            Action::Output => "reopen the revert output pane",
             Action::Help => "this help",
             Action::Close => "close overlay / clear filter",
             Action::Quit => "quit",

@@ -178,6 +178,23 @@ pub struct LogEntry {
     pub text: String,
 }
 
+/// A revert being carried out: its steps, the current one, how long it has run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevertRun {
+    /// What is reverted (an address, or `3 items`).
+    pub what: String,
+    /// Step names in order (`plan`, `apply`, `verify`).
+    pub steps: Vec<&'static str>,
+    /// Steps started so far (1-based index of the current one; 0 before the first).
+    pub step: usize,
+    /// When it started.
+    pub started: std::time::Instant,
+    /// Whole seconds elapsed at the last tick.
+    pub elapsed: u64,
+    /// Spinner frame.
+    pub frame: usize,
+}
+
 /// Background work shown in the header (e.g. `attributing 12/40`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Progress {
@@ -202,6 +219,9 @@ pub struct ItemSide {
     pub decision: Option<String>,
     /// The CloudTrail attribution, once looked up.
     pub attribution: Option<Arc<crate::attribution::Attribution>>,
+    /// The outcome of the last revert run from this TUI (`revert failed: …`), shown in the
+    /// detail.
+    pub outcome: Option<String>,
     /// The detail's scroll position when the item was last left, restored when it is selected
     /// again.
     pub scroll: usize,
@@ -244,6 +264,10 @@ pub struct State {
     pub overlays: Vec<Overlay>,
     /// The status-bar message.
     pub status: Option<StatusMessage>,
+    /// The revert being carried out, for the status line.
+    pub revert: Option<RevertRun>,
+    /// The output of the last revert (the pane can be reopened).
+    pub output: Vec<String>,
     /// Every message of the session, oldest first (the log shows them newest first).
     pub messages: Vec<LogEntry>,
     /// Background work for the header.
@@ -345,6 +369,8 @@ impl State {
             filter_error: None,
             overlays: Vec::new(),
             status: None,
+            revert: None,
+            output: Vec::new(),
             messages: Vec::new(),
             progress: Vec::new(),
             width,

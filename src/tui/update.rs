@@ -134,7 +134,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 side.detail = Some(detail);
             }
         }
-        Msg::Tick => {}
+        Msg::Tick => {
+            if let Some(r) = &mut state.revert {
+                r.elapsed = r.started.elapsed().as_secs();
+                r.frame = r.frame.wrapping_add(1);
+            }
+        }
         Msg::DecisionsReady(d) => {
             match &d {
                 Decisions::Unavailable(why) => {
@@ -172,6 +177,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             result,
         } => on_prepared(state, verb, targets, result),
         Msg::Output(line) => {
+            if line.starts_with("$ ")
+                && let Some(r) = &mut state.revert
+            {
+                r.step = (r.step + 1).min(r.steps.len());
+            }
+            state.output.push(line.clone());
             let page = overlay_page(state);
             if let Some(Overlay::Output(o)) = state
                 .overlays
@@ -557,6 +568,17 @@ fn on_action(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
     let page = layout::list_rows(state.width, state.height).max(1);
     match (a, state.focus) {
         (Action::Quit, _) => request_quit(state),
+        (Action::Output, _) => {
+            if state.output.is_empty() && state.revert.is_none() {
+                state.set_status(Level::Info, "no revert output yet in this session");
+            } else {
+                let mut o = TextOverlay::new("revert output", state.output.clone());
+                o.follow = state.revert.is_some();
+                let page = overlay_page(state);
+                o.scroll_by(isize::MAX / 2, page);
+                state.overlays.push(Overlay::Output(o));
+            }
+        }
         (Action::Messages, _) => {
             let lines = state.message_lines();
             state
@@ -909,6 +931,35 @@ fn on_form_key(state: &mut State, key: &KeyEvent, fx: &mut Vec<Effect>) {
                 let mut o = super::input::TextOverlay::new("revert output", Vec::new());
                 o.follow = true;
                 state.overlays.push(Overlay::Output(o));
+                state.output.clear();
+                let steps = match &job.prepared {
+                    decisions::Prepared::Revert(p) => p
+                        .steps
+                        .iter()
+                        .map(|s| match s.role {
+                            crate::remediate::revert::StepRole::Plan => "plan",
+                            crate::remediate::revert::StepRole::Apply => "apply",
+                            crate::remediate::revert::StepRole::Verify => "verify",
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                let what = match job.targets.as_slice() {
+                    [one] => state
+                        .report
+                        .items
+                        .get(*one)
+                        .map_or_else(String::new, |i| i.address.clone()),
+                    many => format!("{} items", many.len()),
+                };
+                state.revert = Some(super::state::RevertRun {
+                    what: crate::text::sanitize(&what).into_owned(),
+                    steps,
+                    step: 0,
+                    started: std::time::Instant::now(),
+                    elapsed: 0,
+                    frame: 0,
+                });
             }
             state.set_status(
                 Level::Info,
@@ -984,6 +1035,40 @@ fn on_decided(state: &mut State, verb: Verb, result: Result<Decided, String>) {
     state.deciding = false;
     state.pending = state.pending.saturating_sub(1);
     let form = state.submitted.take();
+    let reverted: Vec<usize> = if verb == Verb::Revert {
+        state.revert = None;
+        form.as_ref().map(|f| f.targets.clone()).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    // The outcome of a revert stays in each item's detail and in the (reopenable) output pane.
+    let outcome = match &result {
+        Ok(d) => d.summary.clone(),
+        Err(e) => format!("revert failed: {e}"),
+    };
+    for i in &reverted {
+        state.side.entry(*i).or_default().outcome = Some(outcome.clone());
+    }
+    if verb == Verb::Revert
+        && let Err(e) = &result
+    {
+        let page = overlay_page(state);
+        let lines: Vec<String> = crate::text::sanitize_multiline(&format!("! revert failed: {e}"))
+            .lines()
+            .map(str::to_string)
+            .collect();
+        for l in lines {
+            state.output.push(l.clone());
+            if let Some(Overlay::Output(o)) = state
+                .overlays
+                .iter_mut()
+                .rev()
+                .find(|o| matches!(o, Overlay::Output(_)))
+            {
+                o.push_line(&l, page);
+            }
+        }
+    }
     match result {
         Ok(d) => {
             let changed = !d.statuses.is_empty();

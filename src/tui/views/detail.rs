@@ -153,6 +153,14 @@ pub fn body(state: &State, theme: &Theme, width: usize) -> Body {
         return b;
     };
     let item = &state.report.items[index];
+    if let Some(o) = state.side.get(&index).and_then(|s| s.outcome.as_deref()) {
+        let style = if o.starts_with("revert failed") {
+            theme.error()
+        } else {
+            theme.ok()
+        };
+        wrap_text(&mut b.lines, &[], o, style, width);
+    }
     diff_sections(&mut b, state, index, theme, width);
     facts(&mut b.lines, item, theme, width);
     if let Some(d) = state.side.get(&index).and_then(|s| s.decision.as_deref()) {
