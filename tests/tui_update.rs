@@ -382,3 +382,39 @@ fn message_log_keeps_every_message() {
     assert!(third < second && second < first, "{out}");
     assert!(out.contains("with a second line"), "{out}");
 }
+
+/// Free text matches what the operator sees: values in the changes, the why, the controls; help
+/// lists every filter field from the parser's own table.
+#[test]
+fn free_text_matches_values_why_and_controls_and_help_lists_every_field() {
+    let mut s = demo_state(120, 40);
+    driftdeck::tui::update::apply_filter(&mut s, "0.0.0.0/0");
+    let shown: Vec<&str> = s
+        .visible
+        .iter()
+        .map(|&i| s.report.items[i as usize].address.as_str())
+        .collect();
+    assert!(shown.contains(&"aws_security_group.web"), "{shown:?}");
+    driftdeck::tui::update::apply_filter(&mut s, "\"PCI DSS 2.2\"");
+    assert!(!s.visible.is_empty() && s.filter_error.is_none());
+    driftdeck::tui::update::apply_filter(&mut s, "\"network exposure\"");
+    assert!(
+        s.visible
+            .iter()
+            .any(|&i| s.report.items[i as usize].address == "aws_security_group.web")
+    );
+    settle(&mut s, Msg::Action(Action::Help));
+    let help = match s.overlays.last() {
+        Some(Overlay::Help(o)) => o.lines.join("\n"),
+        other => panic!("{other:?}"),
+    };
+    for f in driftdeck::tui::filter::FIELDS {
+        assert!(
+            help.contains(f.example),
+            "{} missing from help:\n{help}",
+            f.example
+        );
+        assert!(driftdeck::tui::filter::parse(&f.example.replace("KEY", "k")).is_ok());
+    }
+    assert!(driftdeck::tui::filter::parse("status:revert-failed").is_ok());
+}
