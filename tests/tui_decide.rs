@@ -514,3 +514,25 @@ fn others_decisions_apply_with_a_message_and_mark_open_forms_stale() {
     assert!(d.state.overlays.is_empty(), "{:?}", d.state.overlays);
     assert_eq!(d.journal_lines().len(), 3);
 }
+
+/// `e` asks for the evidence export next to the journal; the loop writes it off the render loop.
+#[test]
+fn export_key_names_the_file_next_to_the_journal() {
+    let mut d = desk(false);
+    let fx = update(&mut d.state, Msg::Key(KeyEvent::from(KeyCode::Char('e'))));
+    let path = fx
+        .iter()
+        .find_map(|e| match e {
+            tui::Effect::Export { path, journal } => Some((path.clone(), journal.clone())),
+            _ => None,
+        })
+        .expect("an export effect");
+    assert_eq!(path.0.parent(), path.1.parent());
+    assert!(
+        path.0
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("driftdeck-evidence-") && n.ends_with(".md"))
+    );
+    assert!(d.status().1.contains("exporting the evidence to"));
+}

@@ -13,6 +13,8 @@ use portable_pty::{CommandBuilder, MasterPty, PtySize, native_pty_system};
 
 struct Session {
     parser: Arc<Mutex<vt100::Parser>>,
+    /// Every byte the program wrote (the emulator drops what it does not draw, like OSC 52).
+    raw: Arc<Mutex<Vec<u8>>>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn portable_pty::Child + Send + Sync>,
     master: Box<dyn MasterPty + Send>,
@@ -73,17 +75,21 @@ impl Session {
             0,
         )));
         let p = Arc::clone(&parser);
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let r = Arc::clone(&raw);
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buf) {
                 if n == 0 {
                     break;
                 }
+                r.lock().expect("raw").extend_from_slice(&buf[..n]);
                 p.lock().expect("parser").process(&buf[..n]);
             }
         });
         Session {
             parser,
+            raw,
             writer,
             child,
             master: pair.master,
@@ -611,4 +617,31 @@ fn a_tool_that_is_not_on_path_fails_in_the_pane_and_the_detail() {
         journal.contains("revert-outcome") && journal.contains("failed"),
         "{journal}"
     );
+}
+
+#[test]
+fn yank_emits_osc52_with_the_address() {
+    let mut s = Session::start(&["assets/demo/reports/terraform-plan.json"]);
+    s.wait_text("aws_security_group.web");
+    s.send(b"/aws_security_group.web\r");
+    s.wait_text("filter: aws_security_group.web");
+    s.send(b"y");
+    s.wait_text("yanked to the clipboard: aws_security_group.web");
+    // OSC 52 with the base64 of the address: "aws_security_group.web".
+    let want = format!(
+        "\x1b]52;c;{}\x07",
+        driftdeck::tui::clipboard::base64(b"aws_security_group.web")
+    );
+    let start = Instant::now();
+    loop {
+        let raw = s.raw.lock().expect("raw").clone();
+        if raw.windows(want.len()).any(|w| w == want.as_bytes()) {
+            break;
+        }
+        assert!(start.elapsed() < TIMEOUT, "no OSC 52 in the output");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    s.send(b"q");
+    assert!(s.wait_exit().success());
+    s.wait_restored();
 }

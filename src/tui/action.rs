@@ -50,6 +50,14 @@ pub enum Action {
     Messages,
     /// Reopen the output pane of the last (or running) revert.
     Output,
+    /// Copy the selected item's address to the clipboard.
+    Yank,
+    /// Copy the ARN, the CloudTrail event id and the console link.
+    YankMore,
+    /// Open the CloudTrail console link of the selected item.
+    OpenLink,
+    /// Export the evidence of the journal to a file.
+    Export,
     /// Show the key help.
     Help,
     /// Close the overlay, or clear the filter.
@@ -60,7 +68,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order help lists them.
-    pub const ALL: [Action; 26] = [
+    pub const ALL: [Action; 30] = [
         Action::Down,
         Action::Up,
         Action::Top,
@@ -84,6 +92,10 @@ impl Action {
         Action::Zoom,
         Action::Messages,
         Action::Output,
+        Action::Yank,
+        Action::YankMore,
+        Action::OpenLink,
+        Action::Export,
         Action::Help,
         Action::Close,
         Action::Quit,
@@ -115,6 +127,10 @@ impl Action {
             Action::Zoom => "zoom",
             Action::Messages => "messages",
             Action::Output => "output",
+            Action::Yank => "yank",
+            Action::YankMore => "yank_more",
+            Action::OpenLink => "open_link",
+            Action::Export => "export",
             Action::Help => "help",
             Action::Close => "close",
             Action::Quit => "quit",
@@ -152,6 +168,10 @@ impl Action {
             Action::Zoom => "zoom the detail to the whole screen / back",
             Action::Messages => "message log: every message of the session, newest first",
             Action::Output => "reopen the revert output pane",
+            Action::Yank => "yank the address to the clipboard (OSC 52)",
+            Action::YankMore => "yank the ARN, CloudTrail event id and console link",
+            Action::OpenLink => "open the CloudTrail console link ($BROWSER, xdg-open, open)",
+            Action::Export => "export the evidence (Markdown) next to the journal",
             Action::Help => "this help",
             Action::Close => "close overlay / clear filter",
             Action::Quit => "quit",

@@ -281,6 +281,57 @@ impl Runner {
         for e in effects {
             match e {
                 Effect::Quit => quit = true,
+                Effect::Clipboard(text) => {
+                    // Written between frames; the terminal takes it as a command, not text.
+                    let mut out = std::io::stdout();
+                    let _ = out.write_all(super::clipboard::osc52(&text).as_bytes());
+                    let _ = out.flush();
+                }
+                Effect::Open(url) => {
+                    let tx = self.tx.clone();
+                    std::thread::spawn(move || {
+                        let opener = super::clipboard::opener(std::env::var("BROWSER").ok().as_deref());
+                        let run = std::process::Command::new(&opener)
+                            .arg(&url)
+                            .stdin(std::process::Stdio::null())
+                            .stdout(std::process::Stdio::null())
+                            .stderr(std::process::Stdio::null())
+                            .status();
+                        let msg = match run {
+                            Ok(s) if s.success() => Msg::Info(format!("opened {url} with {opener}")),
+                            Ok(s) => {
+                                Msg::Warning(format!("{opener} could not open {url} ({s}): copy it with Y"))
+                            }
+                            Err(e) => Msg::Warning(format!(
+                                "cannot run {opener} to open {url}: {e} (set $BROWSER, or copy it with Y)"
+                            )),
+                        };
+                        let _ = tx.send(msg);
+                    });
+                }
+                Effect::Export { journal, path } => {
+                    let tx = self.tx.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let msg = match crate::decide::Journal::read_all(&journal) {
+                            Ok(entries) => {
+                                let text = crate::decide::evidence::export(
+                                    &entries,
+                                    crate::decide::evidence::ExportFormat::Markdown,
+                                );
+                                match crate::fsutil::atomic_write(&path, text.as_bytes()) {
+                                    Ok(()) => Msg::Info(format!(
+                                        "exported the evidence of {} journal entries to {}",
+                                        entries.len(),
+                                        path.display()
+                                    )),
+                                    Err(e) => Msg::Warning(format!("cannot write {}: {e}", path.display())),
+                                }
+                            }
+                            Err(e) => Msg::Warning(format!("cannot export: {e}")),
+                        };
+                        let _ = tx.send(msg);
+                    });
+                }
                 Effect::PrioritizeAttribution(id) => {
                     let mut a = self
                         .attribution

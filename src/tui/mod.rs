@@ -5,6 +5,7 @@
 
 pub mod action;
 pub mod app;
+pub mod clipboard;
 pub mod decisions;
 pub mod filter;
 pub mod input;
@@ -143,7 +144,12 @@ pub fn settle_with(
                     },
                 ));
             }
-            Effect::Quit | Effect::PrioritizeAttribution(_) | Effect::RetryAttribution(_) => {}
+            Effect::Quit
+            | Effect::PrioritizeAttribution(_)
+            | Effect::RetryAttribution(_)
+            | Effect::Clipboard(_)
+            | Effect::Open(_)
+            | Effect::Export { .. } => {}
         }
     }
 }

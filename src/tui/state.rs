@@ -234,6 +234,8 @@ pub struct State {
     pub report: Arc<DriftReport>,
     /// The live keymap.
     pub keymap: Keymap,
+    /// `$TERM`, to know whether the clipboard can be set through the terminal.
+    pub term: Option<String>,
     /// The accounts and regions of the loaded items, for the header (`123456789012 · eu-west-1`).
     pub scope: String,
     hay: Vec<String>,
@@ -351,6 +353,7 @@ impl State {
         let hay = report.items.iter().map(filter::haystack).collect();
         let mut s = State {
             scope: scope(&report),
+            term: std::env::var("TERM").ok(),
             report: Arc::new(report),
             keymap,
             hay,

@@ -41,6 +41,8 @@ pub enum Msg {
     Tick,
     /// Something to tell the user that is not an error of theirs (e.g. a torn journal tail).
     Warning(String),
+    /// A plain message (an export written, a link opened).
+    Info(String),
     /// The decision journal was opened (or could not be).
     DecisionsReady(Decisions),
     /// The latest decision per item, from the journal.
@@ -106,6 +108,17 @@ pub enum Effect {
     PrioritizeAttribution(String),
     /// Ask the attribution service to look these items up again (their last lookup failed).
     RetryAttribution(Vec<usize>),
+    /// Put this text on the clipboard (the loop writes the OSC 52 sequence).
+    Clipboard(String),
+    /// Open this URL with the system opener.
+    Open(String),
+    /// Write the evidence export of the journal to `path` (off the loop), then report.
+    Export {
+        /// The journal to read.
+        journal: std::path::PathBuf,
+        /// The file to write.
+        path: std::path::PathBuf,
+    },
     /// Leave the TUI.
     Quit,
 }
@@ -166,6 +179,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.decisions = d;
         }
         Msg::Warning(w) => state.set_status(Level::Warning, &w),
+        Msg::Info(m) => state.set_status(Level::Info, &m),
         Msg::DecisionNotes(notes) => {
             for (i, note) in notes {
                 state.side.entry(i).or_default().decision = note;
@@ -579,6 +593,10 @@ fn on_action(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
                 state.overlays.push(Overlay::Output(o));
             }
         }
+        (Action::Yank, _) => yank(state, false, fx),
+        (Action::YankMore, _) => yank(state, true, fx),
+        (Action::OpenLink, _) => open_link(state, fx),
+        (Action::Export, _) => export(state, fx),
         (Action::Messages, _) => {
             let lines = state.message_lines();
             state
@@ -703,6 +721,88 @@ fn keep_selection_visible(state: &mut State) {
     }
     let max_offset = state.visible.len().saturating_sub(rows);
     state.list_offset = state.list_offset.min(max_offset);
+}
+
+/// `y`: the selected item's address to the clipboard; `Y`: its ARN, the CloudTrail event id and
+/// the console link (whichever are known). The text is shown too, for terminals without OSC 52.
+fn yank(state: &mut State, more: bool, fx: &mut Vec<Effect>) {
+    let Some(index) = state.selected_index() else {
+        state.set_status(Level::Info, "no item selected");
+        return;
+    };
+    let item = &state.report.items[index];
+    let text = if more {
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(arn) = item.identity.get("arn") {
+            parts.push(arn.clone());
+        }
+        if let Some(b) = state.attribution(index).and_then(|a| a.best.as_ref()) {
+            parts.push(b.event_id.clone());
+            parts.push(b.console_link());
+        }
+        if parts.is_empty() {
+            state.set_status(
+                Level::Info,
+                "nothing more to yank: no ARN in the report and no CloudTrail event yet",
+            );
+            return;
+        }
+        parts.join("\n")
+    } else {
+        item.address.clone()
+    };
+    let shown = crate::text::sanitize(&text.replace('\n', "  ")).into_owned();
+    if super::clipboard::osc52_supported(state.term.as_deref()) {
+        state.set_status(Level::Info, &format!("yanked to the clipboard: {shown}"));
+        fx.push(Effect::Clipboard(text));
+    } else {
+        state.set_status(
+            Level::Info,
+            &format!("this terminal cannot set the clipboard; copy it from here: {shown}"),
+        );
+    }
+}
+
+/// `o`: opens the CloudTrail console page of the selected item's event.
+fn open_link(state: &mut State, fx: &mut Vec<Effect>) {
+    let Some(index) = state.selected_index() else {
+        state.set_status(Level::Info, "no item selected");
+        return;
+    };
+    match state.attribution(index).and_then(|a| a.best.as_ref()) {
+        Some(b) => fx.push(Effect::Open(b.console_link())),
+        None => state.set_status(
+            Level::Info,
+            "no CloudTrail event for this item (yet): nothing to open",
+        ),
+    }
+}
+
+/// `e`: writes the evidence export (Markdown) of the journal next to it, named with the time.
+fn export(state: &mut State, fx: &mut Vec<Effect>) {
+    let Decisions::Ready { journal, .. } = &state.decisions else {
+        state.set_status(Level::Info, "no journal open: nothing to export");
+        return;
+    };
+    let journal = std::path::PathBuf::from(journal);
+    let now = time::OffsetDateTime::now_utc();
+    let name = format!(
+        "driftdeck-evidence-{:04}{:02}{:02}-{:02}{:02}{:02}.md",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    );
+    let path = journal
+        .parent()
+        .map_or_else(|| std::path::PathBuf::from(&name), |d| d.join(&name));
+    state.set_status(
+        Level::Info,
+        &format!("exporting the evidence to {}…", path.display()),
+    );
+    fx.push(Effect::Export { journal, path });
 }
 
 /// `n` / `N`: scrolls the detail so the next (previous) changed attribute is at the top.
