@@ -645,3 +645,44 @@ fn yank_emits_osc52_with_the_address() {
     assert!(s.wait_exit().success());
     s.wait_restored();
 }
+
+#[test]
+fn reload_keeps_selection_and_filter_and_watch_reloads_on_change() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let report = tmp.path().join("plan.json");
+    std::fs::copy("assets/demo/reports/terraform-plan.json", &report).expect("copy");
+    let report_arg = report.display().to_string();
+    let iac_arg = tmp.path().display().to_string();
+    let mut s = Session::start(&["--watch", "--iac-dir", &iac_arg, &report_arg]);
+    s.wait_text("aws_security_group.web");
+    s.send(b"/kind:modified\r");
+    s.wait_text("filter: kind:modified");
+    s.send(b"jj");
+    s.wait_text(" 3/");
+    let selected = |sc: &vt100::Screen| sc.contents().lines().last().unwrap_or_default().to_string();
+    let before = selected(s.parser.lock().expect("parser").screen());
+    let pos = before.split_whitespace().last().unwrap_or_default().to_string();
+    // Ctrl-R reloads from disk: same position, same filter.
+    s.send(b"\x12");
+    s.wait_text("reloaded:");
+    let screen = s.screen();
+    assert!(screen.contains("filter: kind:modified"), "{screen}");
+    assert!(
+        selected(s.parser.lock().expect("parser").screen())
+            .trim_end()
+            .ends_with(&pos),
+        "{screen}"
+    );
+    // --watch: a change to the file reloads by itself.
+    s.send(b"j");
+    s.wait_text(" 4/");
+    let mut text = std::fs::read_to_string(&report).expect("read");
+    text.push('\n');
+    std::fs::write(&report, text).expect("touch the report");
+    s.wait_text("a report changed on disk");
+    s.wait_text("reloaded:");
+    assert!(s.screen().contains(" 4/"), "{}", s.screen());
+    s.send(b"q");
+    assert!(s.wait_exit().success());
+    s.wait_restored();
+}

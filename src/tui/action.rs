@@ -58,6 +58,8 @@ pub enum Action {
     OpenLink,
     /// Export the evidence of the journal to a file.
     Export,
+    /// Reload the reports from disk.
+    Reload,
     /// Show the key help.
     Help,
     /// Close the overlay, or clear the filter.
@@ -68,7 +70,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order help lists them.
-    pub const ALL: [Action; 30] = [
+    pub const ALL: [Action; 31] = [
         Action::Down,
         Action::Up,
         Action::Top,
@@ -96,6 +98,7 @@ impl Action {
         Action::YankMore,
         Action::OpenLink,
         Action::Export,
+        Action::Reload,
         Action::Help,
         Action::Close,
         Action::Quit,
@@ -131,6 +134,7 @@ impl Action {
             Action::YankMore => "yank_more",
             Action::OpenLink => "open_link",
             Action::Export => "export",
+            Action::Reload => "reload",
             Action::Help => "help",
             Action::Close => "close",
             Action::Quit => "quit",
@@ -172,6 +176,7 @@ impl Action {
             Action::YankMore => "yank the ARN, CloudTrail event id and console link",
             Action::OpenLink => "open the CloudTrail console link ($BROWSER, xdg-open, open)",
             Action::Export => "export the evidence (Markdown) next to the journal",
+            Action::Reload => "reload the reports (keeps selection, marks, filter, decisions)",
             Action::Help => "this help",
             Action::Close => "close overlay / clear filter",
             Action::Quit => "quit",

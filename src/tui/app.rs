@@ -103,6 +103,8 @@ fn to_msg(ev: &Event) -> Option<Msg> {
 /// starts, so a status change after a decision (`Arc::make_mut`) copies nothing unless a job
 /// is running at that moment.
 struct Runner {
+    /// Loads the reports again (Ctrl-R, `--watch`).
+    reload: Option<super::LoadFn>,
     highlighter: Arc<Option<Highlighter>>,
     tx: mpsc::UnboundedSender<Msg>,
     /// The decision journal, once opened (decisions run one at a time under this lock).
@@ -196,6 +198,20 @@ impl Runner {
     }
 }
 
+/// `--watch`: polls the report files (size and time) on a worker thread until the loop ends; a
+/// change sends [`Msg::ReportsChanged`].
+fn watch_reports(paths: Vec<std::path::PathBuf>, tx: mpsc::UnboundedSender<Msg>) {
+    std::thread::spawn(move || {
+        let mut watched = super::watch::Watched::new(paths);
+        while !tx.is_closed() {
+            std::thread::sleep(super::watch::POLL);
+            if watched.changed() {
+                let _ = tx.send(Msg::ReportsChanged);
+            }
+        }
+    });
+}
+
 /// Polls the journal and approvals files (size and time, [`super::watch::POLL`]) until the loop
 /// ends; a change is read and sent as [`Msg::JournalRead`]. Runs on its own blocking worker.
 fn watch_journal(
@@ -281,6 +297,21 @@ impl Runner {
         for e in effects {
             match e {
                 Effect::Quit => quit = true,
+                Effect::Reload => {
+                    let tx = self.tx.clone();
+                    match &self.reload {
+                        Some(load) => {
+                            let load = Arc::clone(load);
+                            tokio::task::spawn_blocking(move || {
+                                let result = guarded(|| load().map(Box::new));
+                                let _ = tx.send(Msg::Reloaded(result));
+                            });
+                        }
+                        None => {
+                            let _ = tx.send(Msg::Reloaded(Err("these reports cannot be reloaded".into())));
+                        }
+                    }
+                }
                 Effect::Clipboard(text) => {
                     // Written between frames; the terminal takes it as a command, not text.
                     let mut out = std::io::stdout();
@@ -445,9 +476,16 @@ async fn event_loop(
     theme: &Theme,
     decide: Option<DeciderOptions>,
     attribution: Option<Setup>,
+    reload: Option<super::Reload>,
 ) -> Result<(), TuiError> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    if let Some(r) = &reload
+        && !r.watch.is_empty()
+    {
+        watch_reports(r.watch.clone(), tx.clone());
+    }
     let runner = Runner {
+        reload: reload.map(|r| r.load),
         highlighter: Arc::new(theme.highlighter()),
         tx,
         decider: Arc::new(Mutex::new(None)),
@@ -508,6 +546,7 @@ pub fn run(
     theme: &Theme,
     decide: Option<DeciderOptions>,
     attribution: Option<Setup>,
+    reload: Option<super::Reload>,
 ) -> Result<(), TuiError> {
     install_panic_hook();
     enable_raw_mode()?;
@@ -522,7 +561,14 @@ pub fn run(
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let res = rt.block_on(event_loop(&mut terminal, state, theme, decide, attribution));
+    let res = rt.block_on(event_loop(
+        &mut terminal,
+        state,
+        theme,
+        decide,
+        attribution,
+        reload,
+    ));
     // Workers still computing a diff are not waited for.
     rt.shutdown_background();
     res

@@ -288,6 +288,10 @@ pub struct State {
     pub next_request: u64,
     /// Set when the user asked to quit.
     pub quit: bool,
+    /// The reports can be reloaded (`Ctrl-R`).
+    pub can_reload: bool,
+    /// A reload is running.
+    pub reloading: bool,
     /// Whether decisions can be made.
     pub decisions: Decisions,
     /// A decision (or its preparation) is running; another waits until it ends.
@@ -383,6 +387,8 @@ impl State {
             pending: 0,
             next_request: 1,
             quit: false,
+            can_reload: false,
+            reloading: false,
             decisions: Decisions::Unavailable("no IaC directory was given".into()),
             deciding: false,
             own_seqs: std::collections::HashSet::new(),
@@ -424,6 +430,63 @@ impl State {
         }
         self.sev_counts = sev;
         self.status_counts = status;
+    }
+
+    /// Replaces the report with a reloaded one, keeping what the operator did: the selection,
+    /// marks, decision lines, attributions, scroll positions (matched by item id, then address),
+    /// the filter and the sort. Prepared diffs are dropped (the values may have changed).
+    pub fn replace_report(&mut self, report: DriftReport) {
+        let keep = self.selected_item().map(|i| (i.id.clone(), i.address.clone()));
+        let old: Vec<(String, String)> = self
+            .report
+            .items
+            .iter()
+            .map(|i| (i.id.clone(), i.address.clone()))
+            .collect();
+        let by_id: HashMap<&str, usize> = report
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| (it.id.as_str(), i))
+            .collect();
+        let by_addr: HashMap<&str, usize> = report
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| (it.address.as_str(), i))
+            .collect();
+        let find = |id: &str, addr: &str| by_id.get(id).or_else(|| by_addr.get(addr)).copied();
+        let mut side = HashMap::new();
+        for (i, mut s) in std::mem::take(&mut self.side) {
+            let Some((id, addr)) = old.get(i) else { continue };
+            if let Some(n) = find(id, addr) {
+                s.detail = None;
+                s.detail_request = None;
+                side.insert(n, s);
+            }
+        }
+        let selected = keep.and_then(|(id, addr)| find(&id, &addr));
+        self.side = side;
+        self.marked = self.side.values().filter(|s| s.marked).count();
+        self.hay = report.items.iter().map(filter::haystack).collect();
+        self.scope = scope(&report);
+        self.ids = report
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| (it.id.clone(), i))
+            .collect();
+        self.report = Arc::new(report);
+        self.orders = [None, None, None];
+        self.prioritized = None;
+        self.recount();
+        let scroll = self.detail_scroll;
+        // The old positions mean nothing in the new report.
+        self.visible.clear();
+        self.refresh_visible(selected);
+        if self.selected_index() == selected {
+            self.detail_scroll = scroll;
+        }
     }
 
     /// The selected item's index in `report.items`.

@@ -43,6 +43,10 @@ pub enum Msg {
     Warning(String),
     /// A plain message (an export written, a link opened).
     Info(String),
+    /// A watched report file changed on disk (`--watch`).
+    ReportsChanged,
+    /// The reports were loaded again (or could not be).
+    Reloaded(Result<Box<crate::model::DriftReport>, String>),
     /// The decision journal was opened (or could not be).
     DecisionsReady(Decisions),
     /// The latest decision per item, from the journal.
@@ -119,6 +123,8 @@ pub enum Effect {
         /// The file to write.
         path: std::path::PathBuf,
     },
+    /// Load the reports again off the loop, then send `Msg::Reloaded`.
+    Reload,
     /// Leave the TUI.
     Quit,
 }
@@ -180,6 +186,31 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Warning(w) => state.set_status(Level::Warning, &w),
         Msg::Info(m) => state.set_status(Level::Info, &m),
+        Msg::ReportsChanged => {
+            if !state.reloading {
+                state.reloading = true;
+                state.set_status(Level::Info, "a report changed on disk: reloading…");
+                fx.push(Effect::Reload);
+            }
+        }
+        Msg::Reloaded(result) => {
+            state.reloading = false;
+            match result {
+                Ok(report) => {
+                    let n = report.items.len();
+                    state.replace_report(*report);
+                    keep_selection_visible(state);
+                    state.set_status(
+                        Level::Info,
+                        &format!("reloaded: {n} items (selection, marks, filter and decisions kept)"),
+                    );
+                }
+                Err(e) => state.set_status(
+                    Level::Error,
+                    &format!("reload failed (the loaded reports stay): {e}"),
+                ),
+            }
+        }
         Msg::DecisionNotes(notes) => {
             for (i, note) in notes {
                 state.side.entry(i).or_default().decision = note;
@@ -597,6 +628,15 @@ fn on_action(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
         (Action::YankMore, _) => yank(state, true, fx),
         (Action::OpenLink, _) => open_link(state, fx),
         (Action::Export, _) => export(state, fx),
+        (Action::Reload, _) => {
+            if !state.can_reload {
+                state.set_status(Level::Info, "these reports cannot be reloaded");
+            } else if !state.reloading {
+                state.reloading = true;
+                state.set_status(Level::Info, "reloading the reports…");
+                fx.push(Effect::Reload);
+            }
+        }
         (Action::Messages, _) => {
             let lines = state.message_lines();
             state
