@@ -99,8 +99,28 @@ fn sort_cycles_and_keeps_the_selection() {
         .map(|&i| s.report.items[i as usize].kind)
         .collect();
     assert!(kinds.windows(2).all(|w| w[0] <= w[1]));
+    // Status, actor, when, then back to severity.
+    settle(&mut s, key('s'));
+    assert_eq!(s.sort, SortKey::Status);
+    settle(&mut s, key('s'));
+    assert_eq!(s.sort, SortKey::Actor);
+    settle(&mut s, key('s'));
+    assert_eq!(s.sort, SortKey::When);
+    assert_eq!(s.selected_index(), picked);
     settle(&mut s, key('s'));
     assert_eq!(s.sort, SortKey::Severity);
+    // S reverses: least severe first.
+    settle(&mut s, key('S'));
+    assert!(s.sort_reverse);
+    assert_eq!(s.selected_index(), picked);
+    let rev: Vec<_> = s
+        .visible
+        .iter()
+        .map(|&i| s.report.items[i as usize].severity)
+        .collect();
+    assert!(rev.windows(2).all(|w| w[0] <= w[1]));
+    assert!(support::screen(&s).contains("sev▲"));
+    settle(&mut s, key('S'));
     let sev: Vec<_> = s
         .visible
         .iter()
@@ -286,7 +306,8 @@ fn mouse_click_selects_and_wheel_scrolls() {
         modifiers: KeyModifiers::NONE,
     };
     settle(&mut s, Msg::Mouse(click));
-    assert_eq!(s.selected, 3);
+    // The first row of the list is its column headers.
+    assert_eq!(s.selected, 2);
     let wheel = MouseEvent {
         kind: MouseEventKind::ScrollDown,
         column: list.x + 5,
@@ -294,7 +315,7 @@ fn mouse_click_selects_and_wheel_scrolls() {
         modifiers: KeyModifiers::NONE,
     };
     settle(&mut s, Msg::Mouse(wheel));
-    assert_eq!(s.selected, 6);
+    assert_eq!(s.selected, 5);
 }
 
 /// `n` / `N` jump between changed attributes, the scroll is kept per item, `z` zooms.

@@ -26,6 +26,8 @@ pub enum Action {
     Filter,
     /// Cycle the sort order.
     Sort,
+    /// Reverse the sort order.
+    SortReverse,
     /// Mark or unmark the selected item (for batch decisions).
     Mark,
     /// Revert the selected (or marked) items: bring live back to the IaC.
@@ -70,7 +72,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order help lists them.
-    pub const ALL: [Action; 31] = [
+    pub const ALL: [Action; 32] = [
         Action::Down,
         Action::Up,
         Action::Top,
@@ -82,6 +84,7 @@ impl Action {
         Action::Focus,
         Action::Filter,
         Action::Sort,
+        Action::SortReverse,
         Action::Mark,
         Action::Revert,
         Action::Adopt,
@@ -118,6 +121,7 @@ impl Action {
             Action::Focus => "focus",
             Action::Filter => "filter",
             Action::Sort => "sort",
+            Action::SortReverse => "sort_reverse",
             Action::Mark => "mark",
             Action::Revert => "revert",
             Action::Adopt => "adopt",
@@ -159,7 +163,8 @@ impl Action {
             Action::HalfPageUp => "half page up",
             Action::Focus => "switch focus: list / detail",
             Action::Filter => "filter: text sev>= kind: type: status: actor: tool: oob:",
-            Action::Sort => "cycle sort: severity, address, kind",
+            Action::Sort => "cycle sort: severity, address, kind, status, actor, when",
+            Action::SortReverse => "reverse the sort order",
             Action::Mark => "mark / unmark item",
             Action::Revert => "revert: bring live back to the IaC (selected or marked)",
             Action::Adopt => "adopt: write the live values into the IaC (diff first)",

@@ -51,9 +51,9 @@ pub fn areas_for(width: u16, height: u16, zoom: bool) -> Areas {
     }
 }
 
-/// Rows of items visible in the list pane.
+/// Rows of items visible in the list pane (below its column headers).
 pub fn list_rows(width: u16, height: u16) -> usize {
-    areas(width, height).list.height.saturating_sub(2) as usize
+    areas(width, height).list.height.saturating_sub(3) as usize
 }
 
 /// The inside of a bordered pane.

@@ -29,17 +29,30 @@ pub enum SortKey {
     Address,
     /// By kind (modified, deleted, unmanaged), then most severe first.
     Kind,
+    /// By status, the ones needing attention first, then most severe first.
+    Status,
+    /// By the CloudTrail actor (unattributed last), then most severe first.
+    Actor,
+    /// Most recent change first (CloudTrail event time; unattributed last).
+    When,
 }
 
 impl SortKey {
+    /// Every order, in the `s` cycle.
+    pub const ALL: [SortKey; 6] = [
+        SortKey::Severity,
+        SortKey::Address,
+        SortKey::Kind,
+        SortKey::Status,
+        SortKey::Actor,
+        SortKey::When,
+    ];
+
     /// The next order in the `s` cycle.
     #[must_use]
     pub fn next(self) -> Self {
-        match self {
-            SortKey::Severity => SortKey::Address,
-            SortKey::Address => SortKey::Kind,
-            SortKey::Kind => SortKey::Severity,
-        }
+        let i = SortKey::ALL.iter().position(|k| *k == self).unwrap_or(0);
+        SortKey::ALL[(i + 1) % SortKey::ALL.len()]
     }
 
     /// Its name in the header.
@@ -48,14 +61,20 @@ impl SortKey {
             SortKey::Severity => "severity",
             SortKey::Address => "address",
             SortKey::Kind => "kind",
+            SortKey::Status => "status",
+            SortKey::Actor => "actor",
+            SortKey::When => "when",
         }
     }
 
-    fn slot(self) -> usize {
+    /// The cache slot of an order that depends on the report alone (`None`: it depends on
+    /// statuses or attribution and is computed each time).
+    fn slot(self) -> Option<usize> {
         match self {
-            SortKey::Severity => 0,
-            SortKey::Address => 1,
-            SortKey::Kind => 2,
+            SortKey::Severity => Some(0),
+            SortKey::Address => Some(1),
+            SortKey::Kind => Some(2),
+            SortKey::Status | SortKey::Actor | SortKey::When => None,
         }
     }
 }
@@ -256,6 +275,8 @@ pub struct State {
     pub focus: Focus,
     /// The list order.
     pub sort: SortKey,
+    /// The order is reversed (`S`).
+    pub sort_reverse: bool,
     /// The active filter's text.
     pub filter_text: String,
     /// The active filter.
@@ -330,11 +351,48 @@ pub fn scope(report: &DriftReport) -> String {
     crate::text::sanitize(&parts.join(" · ")).into_owned()
 }
 
-fn order(report: &DriftReport, key: SortKey) -> Vec<u32> {
+fn order(report: &DriftReport, key: SortKey, side: &HashMap<usize, ItemSide>) -> Vec<u32> {
     let items = &report.items;
     let mut v: Vec<u32> = (0..items.len() as u32).collect();
     let cmp_addr = |a: &DriftItem, b: &DriftItem| a.address.cmp(&b.address).then_with(|| a.id.cmp(&b.id));
+    let best = |i: u32| {
+        side.get(&(i as usize))
+            .and_then(|s| s.attribution.as_deref())
+            .and_then(|a| a.best.as_ref())
+    };
+    let rank = |s: crate::model::Status| {
+        crate::model::Status::ALL
+            .iter()
+            .position(|x| *x == s)
+            .unwrap_or(0)
+    };
     match key {
+        SortKey::Status => v.sort_by(|&a, &b| {
+            let (x, y) = (&items[a as usize], &items[b as usize]);
+            rank(x.status)
+                .cmp(&rank(y.status))
+                .then_with(|| y.severity.cmp(&x.severity))
+                .then_with(|| cmp_addr(x, y))
+        }),
+        SortKey::Actor => v.sort_by(|&a, &b| {
+            let (x, y) = (&items[a as usize], &items[b as usize]);
+            let ax = best(a).map(|c| c.actor.display.to_lowercase());
+            let ay = best(b).map(|c| c.actor.display.to_lowercase());
+            // Attributed first (None sorts last), then by name.
+            (ax.is_none(), ax)
+                .cmp(&(ay.is_none(), ay))
+                .then_with(|| y.severity.cmp(&x.severity))
+                .then_with(|| cmp_addr(x, y))
+        }),
+        SortKey::When => v.sort_by(|&a, &b| {
+            let (x, y) = (&items[a as usize], &items[b as usize]);
+            let tx = best(a).map(|c| c.event_time.clone());
+            let ty = best(b).map(|c| c.event_time.clone());
+            // Newest first; RFC 3339 UTC times compare as text.
+            (ty.is_some(), ty)
+                .cmp(&(tx.is_some(), tx))
+                .then_with(|| cmp_addr(x, y))
+        }),
         SortKey::Severity => v.sort_by(|&a, &b| {
             let (x, y) = (&items[a as usize], &items[b as usize]);
             y.severity.cmp(&x.severity).then_with(|| cmp_addr(x, y))
@@ -371,6 +429,7 @@ impl State {
             zoom: false,
             focus: Focus::List,
             sort: SortKey::Severity,
+            sort_reverse: false,
             filter_text: String::new(),
             filter: Filter::default(),
             filter_error: None,
@@ -586,11 +645,13 @@ impl State {
     }
 
     fn sorted(&mut self) -> Arc<Vec<u32>> {
-        let slot = self.sort.slot();
+        let Some(slot) = self.sort.slot() else {
+            return Arc::new(order(&self.report, self.sort, &self.side));
+        };
         if let Some(o) = &self.orders[slot] {
             return Arc::clone(o);
         }
-        let o = Arc::new(order(&self.report, self.sort));
+        let o = Arc::new(order(&self.report, self.sort, &self.side));
         self.orders[slot] = Some(Arc::clone(&o));
         o
     }
@@ -600,7 +661,7 @@ impl State {
     pub fn refresh_visible(&mut self, keep: Option<usize>) {
         let order = self.sorted();
         let items = &self.report.items;
-        self.visible = if self.filter.is_empty() {
+        let mut visible: Vec<u32> = if self.filter.is_empty() {
             order.as_ref().clone()
         } else {
             order
@@ -616,8 +677,12 @@ impl State {
                 })
                 .collect()
         };
+        if self.sort_reverse {
+            visible.reverse();
+        }
         let before = self.selected_index();
         self.stash_scroll(before);
+        self.visible = visible;
         self.selected = keep
             .and_then(|k| self.visible.iter().position(|&i| i as usize == k))
             .unwrap_or(0);

@@ -284,7 +284,12 @@ fn on_attribution(state: &mut State, ev: ServiceEvent) {
                 return;
             };
             state.side.entry(index).or_default().attribution = Some(std::sync::Arc::from(attribution));
-            if state.filter.uses_attribution() {
+            if state.filter.uses_attribution()
+                || matches!(
+                    state.sort,
+                    super::state::SortKey::Actor | super::state::SortKey::When
+                )
+            {
                 let keep = state.selected_index();
                 let (offset, scroll) = (state.list_offset, state.detail_scroll);
                 state.refresh_visible(keep);
@@ -678,6 +683,14 @@ fn on_action(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
             keep_selection_visible(state);
             state.set_status(Level::Info, &format!("sorted by {}", state.sort.label()));
         }
+        (Action::SortReverse, _) => {
+            let keep = state.selected_index();
+            state.sort_reverse = !state.sort_reverse;
+            state.refresh_visible(keep);
+            keep_selection_visible(state);
+            let dir = if state.sort_reverse { "reversed" } else { "normal" };
+            state.set_status(Level::Info, &format!("sorted by {} ({dir})", state.sort.label()));
+        }
         (Action::Mark, _) => toggle_mark(state),
         (Action::Approve, _) => start_decision(state, Verb::Approve, fx),
         (Action::Adopt, _) => start_decision(state, Verb::Adopt, fx),
@@ -904,8 +917,9 @@ fn on_mouse(state: &mut State, m: MouseEvent) {
         m.column >= r.x && m.column < r.x + r.width && m.row >= r.y && m.row < r.y + r.height
     };
     match m.kind {
-        MouseEventKind::Down(MouseButton::Left) if inside(list) => {
-            let row = state.list_offset + (m.row - list.y) as usize;
+        // The first row of the list is the column headers.
+        MouseEventKind::Down(MouseButton::Left) if inside(list) && m.row > list.y => {
+            let row = state.list_offset + (m.row - list.y - 1) as usize;
             if row < state.visible.len() {
                 state.focus = Focus::List;
                 state.select_row(row);

@@ -80,7 +80,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     l2.push(sep());
     l2.push(Span::styled("sort: ", theme.muted()));
-    l2.push(Span::styled(state.sort.label(), theme.text()));
+    l2.push(Span::styled(
+        format!(
+            "{}{}",
+            state.sort.label(),
+            if state.sort_reverse { " ▲" } else { "" }
+        ),
+        theme.text(),
+    ));
     if state.marked > 0 {
         l2.push(sep());
         l2.push(Span::styled(format!("{} marked", state.marked), theme.mark()));
