@@ -104,10 +104,6 @@ fn too_small_message() {
     }
 }
 
-fn rgb(s: &str) -> Color {
-    driftdeck::tui::theme::parse_color(s).expect("colour")
-}
-
 #[test]
 fn changed_words_have_the_inline_backgrounds() {
     let mut s = demo_state(120, 40);
@@ -119,10 +115,11 @@ fn changed_words_have_the_inline_backgrounds() {
     assert_eq!(ly, ry, "aligned on one row");
     let (tx, lx, rx) = (lx - 1, lx + 3, rx + 3);
     // Changed words: the inline removed/added backgrounds from themes/default.toml.
-    assert_eq!(b[(lx, ly)].bg, rgb("#7a2b35"));
-    assert_eq!(b[(rx, ry)].bg, rgb("#2f6b3e"));
+    let t = Theme::default_dark();
+    assert_eq!(b[(lx, ly)].bg, t.color("diff_inline_removed_bg"));
+    assert_eq!(b[(rx, ry)].bg, t.color("diff_inline_added_bg"));
     // Unchanged text of a changed line: the row backgrounds.
-    assert_eq!(b[(tx, ly)].bg, rgb("#3d1f24"));
+    assert_eq!(b[(tx, ly)].bg, t.color("diff_removed_bg"));
     // Syntax colours give the foreground.
     assert!(matches!(b[(lx, ly)].fg, Color::Rgb(..)), "{:?}", b[(lx, ly)]);
 }
@@ -134,9 +131,13 @@ fn added_rows_have_the_added_background() {
     let b = render(&s, &Theme::default_dark());
     let (x, y) = find(&b, "\"0.0.0.0/0\"").unwrap_or_else(|| panic!("{}", text(&b)));
     let bg = b[(x, y)].bg;
-    assert!(bg == rgb("#2f6b3e") || bg == rgb("#1d3524"), "{bg:?}");
-    // The left side of an added row is not coloured.
-    assert_eq!(b[(2, y)].bg, Color::Reset, "{}", text(&b));
+    let t = Theme::default_dark();
+    assert!(
+        bg == t.color("diff_inline_added_bg") || bg == t.color("diff_added_bg"),
+        "{bg:?}"
+    );
+    // The left side of an added row is not coloured: the pane background.
+    assert_eq!(b[(2, y)].bg, t.color("background"), "{}", text(&b));
 }
 
 #[test]

@@ -26,6 +26,8 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         draw_too_small(frame, area, theme);
         return;
     }
+    // The theme's background under everything, so its contrast promise holds.
+    frame.render_widget(ratatui::widgets::Block::new().style(theme.base()), area);
     let a = layout::areas_for(area.width, area.height, state.zoom);
     header::draw(frame, a.header, state, theme);
     if a.list.height > 0 {
