@@ -528,11 +528,12 @@ fn export_key_names_the_file_next_to_the_journal() {
         })
         .expect("an export effect");
     assert_eq!(path.0.parent(), path.1.parent());
+    assert_eq!(path.0.extension().and_then(|e| e.to_str()), Some("md"));
     assert!(
         path.0
             .file_name()
             .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with("driftdeck-evidence-") && n.ends_with(".md"))
+            .is_some_and(|n| n.starts_with("driftdeck-evidence-"))
     );
     assert!(d.status().1.contains("exporting the evidence to"));
 }

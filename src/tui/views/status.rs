@@ -13,7 +13,7 @@ use crate::tui::theme::Theme;
 /// Key hints from the live keymap for where the keys go now (list, detail, a form or a pane):
 /// as many as fit in `width`, most useful first, always ending with the help key.
 pub fn hints(state: &State, width: usize) -> String {
-    let key = |a: Action| state.keymap.keys(a).first().cloned();
+    let key = |a: Action| state.keymap.keys(a).first().copied();
     let mut parts: Vec<String> = Vec::new();
     let push = |parts: &mut Vec<String>, a: Action, label: &str| {
         if let Some(k) = key(a) {
