@@ -30,7 +30,7 @@ pub enum RevertError {
     #[error("{0}: the IaC directory does not exist (use --iac-dir)")]
     NoIacDir(PathBuf),
     /// The program is not on PATH.
-    #[error("{program} not found on PATH: install it or add its directory to PATH (nothing ran)")]
+    #[error("{program} not found on PATH: cannot run {program} (is it installed and on PATH?); nothing ran")]
     NotFound {
         /// Program.
         program: String,
