@@ -253,7 +253,7 @@ fn hostile_text_is_shown_escaped() {
 #[test]
 fn demo_opens_the_tui() {
     let mut s = Session::start(&["demo"]);
-    s.wait_text("aws_security_group.web");
+    s.wait_text("aws_cloudtrail.main");
     s.wait_text("reports");
     s.send(b"q");
     assert!(s.wait_exit().success());
@@ -312,11 +312,27 @@ fn missing_aws_credentials_are_a_message_in_the_pane() {
             ("HOME", Some(none.path().to_str().expect("utf-8 path"))),
         ],
     );
-    s.wait_for("the lookup error in the pane", |sc| {
-        let t = sc.contents();
+    // The attribution follows the diff: wait for the lookup to fail (the actor column says so),
+    // then zoom the detail and go to its end.
+    s.wait_text("error");
+    s.send(b"z\t");
+    let shown = |t: &str| {
         t.contains("── attribution") && t.contains("status      error") && t.contains("no AWS credentials")
-    });
+    };
+    // The pane can still grow when the result arrives: go to the end until it shows.
+    let start = Instant::now();
+    while !shown(&s.screen()) {
+        assert!(
+            start.elapsed() < TIMEOUT,
+            "no lookup error in the pane:\n{}",
+            s.screen()
+        );
+        s.send(b"G");
+        std::thread::sleep(Duration::from_millis(200));
+    }
     // The rest keeps working.
+    s.send(b"\tz");
+    s.wait_text("items 6/6");
     s.send(b"j");
     s.send(b"q");
     assert!(s.wait_exit().success());
@@ -679,9 +695,15 @@ fn reload_keeps_selection_and_filter_and_watch_reloads_on_change() {
     let mut text = std::fs::read_to_string(&report).expect("read");
     text.push('\n');
     std::fs::write(&report, text).expect("touch the report");
-    s.wait_text("a report changed on disk");
     s.wait_text("reloaded:");
     assert!(s.screen().contains(" 4/"), "{}", s.screen());
+    // The message log has why it reloaded (the status line moved on to the result).
+    s.send(b"L");
+    s.wait_text("a report changed on disk");
+    s.send(b"\x1b");
+    s.wait_for("the log to close", |sc| {
+        !sc.contents().contains("messages (newest first)")
+    });
     s.send(b"q");
     assert!(s.wait_exit().success());
     s.wait_restored();
