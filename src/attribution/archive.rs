@@ -888,6 +888,8 @@ fn walk(root: &Path, skipped: &mut Skipped) -> Vec<PathBuf> {
             }
         }
     }
+    // Path order: deterministic messages, and S3 date folders read oldest first.
+    files.sort();
     files
 }
 
