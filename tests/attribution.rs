@@ -1258,11 +1258,23 @@ fn every_export_shape_is_read_from_one_mixed_directory() {
     // S3 log file, NDJSON, NDJSON.gz, lookup-events output, bare event; the digest file and
     // make_exports.py are not read.
     assert_eq!(src.file_count(), 5);
-    let by_name = |n: &str| src.events().iter().filter(|e| e.event_name == n).collect::<Vec<_>>();
+    let by_name = |n: &str| {
+        src.events()
+            .iter()
+            .filter(|e| e.event_name == n)
+            .collect::<Vec<_>>()
+    };
     // {"Records"} in .json.gz: the mutating call and the denied attempt; the Describe is dropped.
-    assert_eq!(by_name("AuthorizeSecurityGroupIngress").len(), 1, "delivered twice, kept once");
+    assert_eq!(
+        by_name("AuthorizeSecurityGroupIngress").len(),
+        1,
+        "delivered twice, kept once"
+    );
     assert!(by_name("RevokeSecurityGroupIngress")[0].error_code.is_some());
-    assert!(by_name("DescribeSecurityGroups").is_empty(), "read-only calls are dropped");
+    assert!(
+        by_name("DescribeSecurityGroups").is_empty(),
+        "read-only calls are dropped"
+    );
     // Saved lookup-events output: CloudTrailEvent decoded, Resources merged.
     let role = by_name("UpdateAssumeRolePolicy");
     assert_eq!(role.len(), 1);
@@ -1280,17 +1292,27 @@ fn every_export_shape_is_read_from_one_mixed_directory() {
     assert!(inst[0].event_id.starts_with("synthetic-"), "{}", inst[0].event_id);
     assert_eq!(inst[0].source_ip, None);
     assert_eq!(inst[0].user_agent, None);
-    assert_eq!(inst[0].event_time, 1_795_257_464, "milliseconds in eventTime are read");
+    assert_eq!(
+        inst[0].event_time, 1_795_257_464,
+        "milliseconds in eventTime are read"
+    );
     assert!(by_name("GetBucketPolicy").is_empty());
     assert_eq!(src.duplicate_count(), 2);
     // The id is the same on every open (stable), and serialised with the flag.
     let again = ArchiveSource::open(&exports_dir()).expect("again");
-    let inst2 = again.events().iter().find(|e| e.event_name == SYNTHETIC_INSTANCE_CALL).expect("inst");
+    let inst2 = again
+        .events()
+        .iter()
+        .find(|e| e.event_name == SYNTHETIC_INSTANCE_CALL)
+        .expect("inst");
     assert_eq!(inst2.event_id, inst[0].event_id);
     let ser = serde_json::to_value(inst[0]).expect("ser");
     assert_eq!(ser["event_id_synthetic"], true);
     let plain = serde_json::to_value(role[0]).expect("ser");
-    assert!(plain.get("event_id_synthetic").is_none(), "only marked when synthetic");
+    assert!(
+        plain.get("event_id_synthetic").is_none(),
+        "only marked when synthetic"
+    );
     // The digest file is skipped quietly: one summary line with its count, nothing else.
     assert_eq!(src.skipped().digest_files, 1);
     let w = src.take_warnings();
@@ -1340,12 +1362,19 @@ async fn attribute_json_marks_synthetic_ids_and_the_cli_prints_one_skip_line() {
     assert_eq!(web0["status"], "attributed", "{web0}");
     assert_eq!(web0["best"]["event_name"], SYNTHETIC_INSTANCE_CALL);
     assert_eq!(web0["best"]["event_id_synthetic"], true);
-    assert_eq!(web0["best"]["source_ip"], Value::Null, "moved field shown as unknown");
+    assert_eq!(
+        web0["best"]["source_ip"],
+        Value::Null,
+        "moved field shown as unknown"
+    );
     let sg = item("aws_security_group.web");
     assert_eq!(sg["best"]["event_id"], "3b7f4c2e-91a6-4d0b-8e5f-2c6a9d1b7e40");
     assert!(sg["best"].get("event_id_synthetic").is_none());
     assert_eq!(sg["denied"][0]["error_code"], "Client.UnauthorizedOperation");
-    assert_eq!(item("aws_iam_role.ci")["best"]["event_name"], "UpdateAssumeRolePolicy");
+    assert_eq!(
+        item("aws_iam_role.ci")["best"]["event_name"],
+        "UpdateAssumeRolePolicy"
+    );
     assert_eq!(
         item("aws_lambda_function.ingest")["best"]["event_name"],
         "UpdateFunctionConfiguration20150331v2"
@@ -1400,21 +1429,32 @@ fn gzip_bomb(pad: usize) -> Vec<u8> {
 fn a_gzip_bomb_is_cut_off_at_the_configured_limit_and_skipped() {
     let bomb = gzip_bomb(64 << 20); // 64 MiB of text
     assert!(bomb.len() < 512 << 10, "a small file on disk: {}", bomb.len());
-    let low = ArchiveOptions { max_file_bytes: 1 << 20 };
+    let low = ArchiveOptions {
+        max_file_bytes: 1 << 20,
+    };
     let started = std::time::Instant::now();
-    let err = events_from_bytes(&bomb, "x.json.gz", &low).expect_err("over the limit");
+    let err = events_from_bytes(&bomb, "x.json.gz", low).expect_err("over the limit");
     assert_eq!(err, ReadError::TooLarge { limit: 1 << 20 });
     assert!(err.to_string().contains("1 MiB"), "{err}");
     // Only the first MiB was expanded: far quicker than inflating 64 MiB.
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     // Under a limit above its size, the same file is fine.
-    let ok = events_from_bytes(&bomb, "x.json.gz", &ArchiveOptions { max_file_bytes: 65 << 20 }).expect("fits");
+    let ok = events_from_bytes(
+        &bomb,
+        "x.json.gz",
+        ArchiveOptions {
+            max_file_bytes: 65 << 20,
+        },
+    )
+    .expect("fits");
     assert_eq!(ok.events.len(), 1);
 
     // In a directory: the bomb is skipped whole (its leading record is not kept), named in the
     // summary, and the good file beside it is read.
     let dir = tempfile::tempdir().expect("tmp");
-    let day = dir.path().join("AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/20");
+    let day = dir
+        .path()
+        .join("AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/20");
     std::fs::create_dir_all(&day).expect("mkdir");
     std::fs::write(day.join("bomb.json.gz"), &bomb).expect("w");
     gz(
@@ -1422,18 +1462,28 @@ fn a_gzip_bomb_is_cut_off_at_the_configured_limit_and_skipped() {
         &json!({"Records": [record("good-1", "AuthorizeSecurityGroupIngress", "2026-11-20T11:00:00Z", "sg-0123456789abcdef0")]})
             .to_string(),
     );
-    let src = ArchiveSource::open_with(dir.path(), &low).expect("open");
+    let src = ArchiveSource::open_with(dir.path(), low).expect("open");
     let ids: Vec<&str> = src.events().iter().map(|e| e.event_id.as_str()).collect();
     assert_eq!(ids, ["good-1"]);
     assert_eq!(src.skipped().too_large.len(), 1);
     let w = src.take_warnings();
     assert_eq!(w.len(), 1, "{w:?}");
-    assert!(w[0].contains("1 file over the per-file size limit") && w[0].contains("bomb.json.gz"), "{w:?}");
-    assert!(w[0].contains("archive_max_file_mib"), "says how to raise it: {w:?}");
+    assert!(
+        w[0].contains("1 file over the per-file size limit") && w[0].contains("bomb.json.gz"),
+        "{w:?}"
+    );
+    assert!(
+        w[0].contains("archive_max_file_mib"),
+        "says how to raise it: {w:?}"
+    );
 
     // The binary reads the limit from config.toml.
     let cfg = tempfile::tempdir().expect("cfg");
-    std::fs::write(cfg.path().join("config.toml"), "[attribution]\narchive_max_file_mib = 1\n").expect("w");
+    std::fs::write(
+        cfg.path().join("config.toml"),
+        "[attribution]\narchive_max_file_mib = 1\n",
+    )
+    .expect("w");
     let out = Command::new(env!("CARGO_BIN_EXE_driftdeck"))
         .arg("attribute")
         .arg(demo_dir().join("reports/terraform-plan.json"))
@@ -1447,7 +1497,11 @@ fn a_gzip_bomb_is_cut_off_at_the_configured_limit_and_skipped() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bomb.json.gz"), "{err}");
     // A bad limit is a clear error naming the file and the key.
-    std::fs::write(cfg.path().join("config.toml"), "[attribution]\narchive_max_file_mib = 0\n").expect("w");
+    std::fs::write(
+        cfg.path().join("config.toml"),
+        "[attribution]\narchive_max_file_mib = 0\n",
+    )
+    .expect("w");
     let out = Command::new(env!("CARGO_BIN_EXE_driftdeck"))
         .arg("attribute")
         .arg(demo_dir().join("reports/terraform-plan.json"))
@@ -1458,7 +1512,10 @@ fn a_gzip_bomb_is_cut_off_at_the_configured_limit_and_skipped() {
         .expect("runs");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("config.toml") && err.contains("archive_max_file_mib"), "{err}");
+    assert!(
+        err.contains("config.toml") && err.contains("archive_max_file_mib"),
+        "{err}"
+    );
 }
 
 #[cfg(unix)]
@@ -1483,13 +1540,22 @@ fn symlink_loops_end_and_each_folder_is_read_once() {
     symlink(root.join("nowhere.json"), root.join("dangling.json")).expect("link");
     symlink(day.join("a.json.gz"), root.join("x/linked.json.gz")).expect("link");
     // A FIFO named like a log would block a reader forever: never opened.
-    let fifo = std::process::Command::new("mkfifo").arg(root.join("pipe.json")).status();
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(root.join("pipe.json"))
+        .status();
     let have_fifo = fifo.is_ok_and(|s| s.success());
 
     let (tx, rx) = std::sync::mpsc::channel();
     let r = root.clone();
     std::thread::spawn(move || {
-        let _ = tx.send(ArchiveSource::open(&r).map(|s| (s.events().len(), s.duplicate_count(), s.skipped().clone(), s.take_warnings())));
+        let _ = tx.send(ArchiveSource::open(&r).map(|s| {
+            (
+                s.events().len(),
+                s.duplicate_count(),
+                s.skipped().clone(),
+                s.take_warnings(),
+            )
+        }));
     });
     let (events, dupes, skipped, warnings) = rx
         .recv_timeout(std::time::Duration::from_secs(30))
@@ -1499,43 +1565,80 @@ fn symlink_loops_end_and_each_folder_is_read_once() {
     assert_eq!(dupes, 1, "the linked file is the same delivery");
     assert!(skipped.revisited_dirs >= 2, "{skipped:?}");
     assert_eq!(skipped.not_regular, usize::from(have_fifo));
-    assert!(skipped.unreadable.iter().any(|(f, _)| f == "dangling.json"), "{skipped:?}");
+    assert!(
+        skipped.unreadable.iter().any(|(f, _)| f == "dangling.json"),
+        "{skipped:?}"
+    );
     assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(warnings[0].contains("reached again through a link"), "{warnings:?}");
+    assert!(
+        warnings[0].contains("reached again through a link"),
+        "{warnings:?}"
+    );
 }
 
 #[test]
 fn each_shape_from_bytes_and_bad_input_is_a_clear_error() {
     let o = ArchiveOptions::default();
-    let r1 = record("r-1", "AuthorizeSecurityGroupIngress", "2026-11-20T10:00:00Z", "sg-1");
-    let r2 = record("r-2", "RevokeSecurityGroupIngress", "2026-11-20T11:00:00Z", "sg-1");
+    let r1 = record(
+        "r-1",
+        "AuthorizeSecurityGroupIngress",
+        "2026-11-20T10:00:00Z",
+        "sg-1",
+    );
+    let r2 = record(
+        "r-2",
+        "RevokeSecurityGroupIngress",
+        "2026-11-20T11:00:00Z",
+        "sg-1",
+    );
     let ids = |p: &driftdeck::attribution::archive::ParsedExport| -> Vec<String> {
         p.events.iter().map(|e| e.event_id.clone()).collect()
     };
     // Records, plain and gzipped.
     let doc = json!({"Records": [r1, r2]}).to_string();
-    assert_eq!(ids(&events_from_bytes(doc.as_bytes(), "f.json", &o).expect("records")), ["r-1", "r-2"]);
+    assert_eq!(
+        ids(&events_from_bytes(doc.as_bytes(), "f.json", o).expect("records")),
+        ["r-1", "r-2"]
+    );
     let mut gzd = Vec::new();
     {
         let mut e = flate2::write::GzEncoder::new(&mut gzd, flate2::Compression::default());
         e.write_all(doc.as_bytes()).expect("w");
         e.finish().expect("f");
     }
-    assert_eq!(events_from_bytes(&gzd, "f.json.gz", &o).expect("gz").events.len(), 2);
+    assert_eq!(
+        events_from_bytes(&gzd, "f.json.gz", o).expect("gz").events.len(),
+        2
+    );
     // A bare event, and a JSON array of events.
     let bare = serde_json::to_string_pretty(&r1).expect("s");
-    assert_eq!(ids(&events_from_bytes(bare.as_bytes(), "e.json", &o).expect("bare")), ["r-1"]);
+    assert_eq!(
+        ids(&events_from_bytes(bare.as_bytes(), "e.json", o).expect("bare")),
+        ["r-1"]
+    );
     let arr = json!([r1, r2]).to_string();
-    assert_eq!(events_from_bytes(arr.as_bytes(), "a.json", &o).expect("array").events.len(), 2);
+    assert_eq!(
+        events_from_bytes(arr.as_bytes(), "a.json", o)
+            .expect("array")
+            .events
+            .len(),
+        2
+    );
     // NDJSON: a bad line is counted with its line number and the rest is read.
     let nd = format!("{r1}\n{{\"eventName\": oops}}\n\n{r2}\n{{\"eventName\":\"X\"}}\n");
-    let p = events_from_bytes(nd.as_bytes(), "siem.ndjson", &o).expect("ndjson");
+    let p = events_from_bytes(nd.as_bytes(), "siem.ndjson", o).expect("ndjson");
     assert_eq!(ids(&p), ["r-1", "r-2"]);
     assert_eq!(p.bad_count, 2);
     assert!(p.bad[0].starts_with("line 2: expected value"), "{:?}", p.bad);
     assert_eq!(p.bad[1], "line 5: no readable eventTime");
     // NDJSON named .json (SIEM exports do this): values one after the other.
-    assert_eq!(events_from_bytes(format!("{r1}\n{r2}\n").as_bytes(), "siem.json", &o).expect("concat").events.len(), 2);
+    assert_eq!(
+        events_from_bytes(format!("{r1}\n{r2}\n").as_bytes(), "siem.json", o)
+            .expect("concat")
+            .events
+            .len(),
+        2
+    );
     // lookup-events output with NextToken; EventTime as the CLI prints it or as epoch seconds.
     let mut no_time = r2.clone();
     no_time.as_object_mut().expect("obj").remove("eventTime");
@@ -1546,21 +1649,34 @@ fn each_shape_from_bytes_and_bad_input_is_a_clear_error() {
         {"EventId": "r-2", "EventTime": 1_795_172_400, "CloudTrailEvent": no_time.to_string()},
         {"EventId": "r-3", "CloudTrailEvent": "{not json"}
     ], "NextToken": "abc"});
-    let p = events_from_bytes(le.to_string().as_bytes(), "le.json", &o).expect("lookup");
+    let p = events_from_bytes(le.to_string().as_bytes(), "le.json", o).expect("lookup");
     assert_eq!(ids(&p), ["r-1", "r-2"]);
     assert!(p.events[0].names_resource("sg-1"));
     assert_eq!(p.events[1].event_time, 1_795_172_400);
     assert_eq!(p.bad_count, 1);
-    assert!(p.bad[0].starts_with("record 3: CloudTrailEvent is not a JSON record"), "{:?}", p.bad);
+    assert!(
+        p.bad[0].starts_with("record 3: CloudTrailEvent is not a JSON record"),
+        "{:?}",
+        p.bad
+    );
     // Clear errors for what is not an export.
-    let e = events_from_bytes(b"{\"foo\": 1}", "o.json", &o).expect_err("not an export");
-    assert!(e.to_string().contains("not a CloudTrail export") && e.to_string().contains("foo"), "{e}");
-    assert_eq!(events_from_bytes(b"plain", "p.json.gz", &o).expect_err("not gzip"), ReadError::NotGzip);
-    assert_eq!(events_from_bytes(b"  \n", "w.json", &o).expect_err("empty"), ReadError::Empty);
-    let e = events_from_bytes(b"{\"Records\": [ not json", "j.json", &o).expect_err("junk");
+    let e = events_from_bytes(b"{\"foo\": 1}", "o.json", o).expect_err("not an export");
+    assert!(
+        e.to_string().contains("not a CloudTrail export") && e.to_string().contains("foo"),
+        "{e}"
+    );
+    assert_eq!(
+        events_from_bytes(b"plain", "p.json.gz", o).expect_err("not gzip"),
+        ReadError::NotGzip
+    );
+    assert_eq!(
+        events_from_bytes(b"  \n", "w.json", o).expect_err("empty"),
+        ReadError::Empty
+    );
+    let e = events_from_bytes(b"{\"Records\": [ not json", "j.json", o).expect_err("junk");
     assert!(matches!(e, ReadError::Syntax { line: 1, .. }), "{e:?}");
     // A truncated gzip: an I/O error after the records before the cut.
-    let e = events_from_bytes(&gzd[..gzd.len() - 10], "t.json.gz", &o).expect_err("truncated");
+    let e = events_from_bytes(&gzd[..gzd.len() - 10], "t.json.gz", o).expect_err("truncated");
     assert!(matches!(e, ReadError::Io(_) | ReadError::Syntax { .. }), "{e:?}");
 }
 
@@ -1590,34 +1706,57 @@ fn no_input_bytes_make_the_reader_panic() {
             flipped[at] ^= (seed >> 8) as u8 | 1;
             for bytes in [&input[..cut], &flipped[..]] {
                 for name in ["x.json", "x.json.gz", "x.ndjson", "x.jsonl.gz"] {
-                    let _ = events_from_bytes(bytes, name, &ArchiveOptions::default());
-                    let _ = events_from_bytes(bytes, name, &small);
+                    let _ = events_from_bytes(bytes, name, ArchiveOptions::default());
+                    let _ = events_from_bytes(bytes, name, small);
                 }
             }
         }
     }
     // Deep nesting stops at serde_json's recursion limit instead of overflowing the stack.
     let deep = "[".repeat(100_000);
-    assert!(events_from_bytes(deep.as_bytes(), "d.json", &ArchiveOptions::default()).is_err());
+    assert!(events_from_bytes(deep.as_bytes(), "d.json", ArchiveOptions::default()).is_err());
 }
 
 #[tokio::test]
 async fn unreadable_files_are_counted_in_one_line_with_their_line_numbers() {
     let dir = tempfile::tempdir().expect("tmp");
-    let good = record("g-1", "AuthorizeSecurityGroupIngress", "2026-11-20T10:00:00Z", "sg-0123456789abcdef0");
-    std::fs::write(dir.path().join("good.json"), json!({"Records": [good]}).to_string()).expect("w");
+    let good = record(
+        "g-1",
+        "AuthorizeSecurityGroupIngress",
+        "2026-11-20T10:00:00Z",
+        "sg-0123456789abcdef0",
+    );
+    std::fs::write(
+        dir.path().join("good.json"),
+        json!({"Records": [good]}).to_string(),
+    )
+    .expect("w");
     std::fs::write(dir.path().join("a.json"), "{\n \"Records\": [\n  {},\n  oops\n]}").expect("w");
-    std::fs::write(dir.path().join("b.ndjson"), "{\"eventID\":\"n\",\"eventName\":\"X\"}\n").expect("w");
+    std::fs::write(
+        dir.path().join("b.ndjson"),
+        "{\"eventID\":\"n\",\"eventName\":\"X\"}\n",
+    )
+    .expect("w");
     std::fs::write(dir.path().join("notes.txt"), "not a log").expect("w");
-    let digest = dir.path().join("AWSLogs/111122223333/CloudTrail-Digest/eu-west-1/2026/11/20");
+    let digest = dir
+        .path()
+        .join("AWSLogs/111122223333/CloudTrail-Digest/eu-west-1/2026/11/20");
     for i in 0..3 {
-        gz(&digest.join(format!("111122223333_CloudTrail-Digest_eu-west-1_t_eu-west-1_20261120T22{i}512Z.json.gz")), "{}");
+        gz(
+            &digest.join(format!(
+                "111122223333_CloudTrail-Digest_eu-west-1_t_eu-west-1_20261120T22{i}512Z.json.gz"
+            )),
+            "{}",
+        );
     }
     let src = ArchiveSource::open(dir.path()).expect("open");
     let w = src.take_warnings();
     assert_eq!(w.len(), 1, "one line: {w:?}");
     let line = &w[0];
-    assert!(line.starts_with("skipped 3 digest files; 1 unreadable file: a.json (line 4: expected value)"), "{line}");
+    assert!(
+        line.starts_with("skipped 3 digest files; 1 unreadable file: a.json (line 4: expected value)"),
+        "{line}"
+    );
     assert!(line.contains("2 records that are not events: a.json (record 1: no eventName), b.ndjson (line 1: no readable eventTime)"), "{line}");
     assert!(!line.contains("notes.txt"), "other names are not logs: {line}");
     assert_eq!(src.events().len(), 1);

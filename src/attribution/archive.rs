@@ -150,9 +150,13 @@ impl Emitter<'_, '_> {
         match v {
             Value::Object(mut m) => {
                 if let Some(Value::Array(rs)) = m.remove("Records") {
-                    rs.into_iter().for_each(|r| self.record(r));
+                    for r in rs {
+                        self.record(r);
+                    }
                 } else if let Some(Value::Array(es)) = m.remove("Events") {
-                    es.into_iter().for_each(|e| self.lookup(e));
+                    for e in es {
+                        self.lookup(e);
+                    }
                 } else if m.contains_key("CloudTrailEvent") {
                     self.lookup(Value::Object(m));
                 } else if looks_like_event(&m) {
@@ -219,7 +223,11 @@ fn lookup_record(el: Value) -> Result<Value, String> {
             kind_of(&rec)
         ));
     };
-    for (from, to) in [("EventId", "eventID"), ("EventTime", "eventTime"), ("EventName", "eventName")] {
+    for (from, to) in [
+        ("EventId", "eventID"),
+        ("EventTime", "eventTime"),
+        ("EventName", "eventName"),
+    ] {
         if !r.contains_key(to) {
             if let Some(v) = el.get(from).filter(|v| !v.is_null()) {
                 r.insert(to.into(), v.clone());
@@ -240,9 +248,7 @@ fn lookup_record(el: Value) -> Result<Value, String> {
             .map(|n| serde_json::json!({ "ResourceName": n }))
             .collect();
         if !names.is_empty() {
-            let list = r
-                .entry("resources")
-                .or_insert_with(|| Value::Array(Vec::new()));
+            let list = r.entry("resources").or_insert_with(|| Value::Array(Vec::new()));
             if let Value::Array(l) = list {
                 l.extend(names);
             }
@@ -400,7 +406,7 @@ impl<R: BufRead> LineCounter<R> {
                 .iter()
                 .position(|b| !b.is_ascii_whitespace())
                 .unwrap_or(buf.len());
-            self.line += buf[..n].iter().filter(|b| **b == b'\n').count() as u64;
+            self.line += newlines(&buf[..n]);
             let done = n < buf.len();
             self.inner.consume(n);
             if done {
@@ -413,9 +419,13 @@ impl<R: BufRead> LineCounter<R> {
 impl<R: BufRead> Read for LineCounter<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.line += buf[..n].iter().filter(|b| **b == b'\n').count() as u64;
+        self.line += newlines(&buf[..n]);
         Ok(n)
     }
+}
+
+fn newlines(b: &[u8]) -> u64 {
+    b.iter().fold(0, |n, c| n + u64::from(*c == b'\n'))
 }
 
 /// A parse error as `line N: what`, with `start` the file line the value began on.
@@ -523,10 +533,7 @@ fn read_lines(r: impl Read, em: &mut Emitter<'_, '_>) -> Result<(), ReadError> {
         }
         values += 1;
         let mut de = serde_json::Deserializer::from_slice(text);
-        if let Err(e) = TopSeed(&mut *em)
-            .deserialize(&mut de)
-            .and_then(|()| de.end())
-        {
+        if let Err(e) = TopSeed(&mut *em).deserialize(&mut de).and_then(|()| de.end()) {
             let why = match syntax_error(&e, 1) {
                 ReadError::Syntax { message, .. } => message,
                 other => other.to_string(),
@@ -547,7 +554,8 @@ fn name_kind(name: &str) -> (bool, bool) {
         Some(b) => (true, b),
         None => (false, lower.as_str()),
     };
-    (gz, base.ends_with(".jsonl") || base.ends_with(".ndjson"))
+    let ext = Path::new(base).extension().and_then(|e| e.to_str()).unwrap_or("");
+    (gz, ext == "jsonl" || ext == "ndjson")
 }
 
 /// True for names the reader takes as exports: `.json`, `.jsonl`, `.ndjson`, each optionally
@@ -555,14 +563,18 @@ fn name_kind(name: &str) -> (bool, bool) {
 fn is_log_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     let base = lower.strip_suffix(".gz").unwrap_or(&lower);
-    [".json", ".jsonl", ".ndjson"]
-        .iter()
-        .any(|e| base.ends_with(e))
+    let ext = Path::new(base).extension().and_then(|e| e.to_str()).unwrap_or("");
+    ["json", "jsonl", "ndjson"].contains(&ext)
 }
 
 /// Reads one export from `raw`, named `name` (the name decides NDJSON; gzip is recognised by
 /// its magic bytes, and a `.gz` name without them is an error).
-fn read_stream(raw: impl Read, name: &str, opts: &ArchiveOptions, sink: &mut Sink<'_>) -> Result<(), ReadError> {
+fn read_stream(
+    raw: impl Read,
+    name: &str,
+    opts: ArchiveOptions,
+    sink: &mut Sink<'_>,
+) -> Result<(), ReadError> {
     let (gz_name, ndjson) = name_kind(name);
     let mut head = BufReader::new(raw);
     let magic = head
@@ -606,7 +618,7 @@ fn read_stream(raw: impl Read, name: &str, opts: &ArchiveOptions, sink: &mut Sin
 /// Streams the records of one exported file into `sink`, one at a time, with where each came
 /// from; an element that is not a record arrives as `Err(why)`. The whole-file error (if any)
 /// comes back after every record before it was delivered.
-pub fn read_file(path: &Path, opts: &ArchiveOptions, sink: &mut Sink<'_>) -> Result<(), ReadError> {
+pub fn read_file(path: &Path, opts: ArchiveOptions, sink: &mut Sink<'_>) -> Result<(), ReadError> {
     let file = File::open(path).map_err(|e| ReadError::Io(format!("cannot open it ({e})")))?;
     let name = path
         .file_name()
@@ -618,7 +630,7 @@ pub fn read_file(path: &Path, opts: &ArchiveOptions, sink: &mut Sink<'_>) -> Res
 /// Streams the records of one log file (any shape above) into `f`, skipping elements that
 /// are not records; with the default size cap.
 pub fn read_records(path: &Path, f: &mut dyn FnMut(Value)) -> Result<(), String> {
-    read_file(path, &ArchiveOptions::default(), &mut |_, r| {
+    read_file(path, ArchiveOptions::default(), &mut |_, r| {
         if let Ok(v) = r {
             f(v);
         }
@@ -642,16 +654,20 @@ pub struct ParsedExport {
 /// magic bytes, the size cap of `opts`. Never panics, whatever the bytes (the fuzz entry
 /// point). An error means the buffer as a whole is unusable or stops being readable at some
 /// point; the events before that point are not returned with it.
-pub fn events_from_bytes(bytes: &[u8], name_hint: &str, opts: &ArchiveOptions) -> Result<ParsedExport, ReadError> {
+pub fn events_from_bytes(
+    bytes: &[u8],
+    name_hint: &str,
+    opts: ArchiveOptions,
+) -> Result<ParsedExport, ReadError> {
     let mut out = ParsedExport::default();
-    read_stream(bytes, name_hint, opts, &mut |place, r| {
-        match r.and_then(|v| Event::read_record(&v).map_err(|e| e.to_string())) {
-            Ok(e) => out.events.push(e),
-            Err(why) => {
-                out.bad_count += 1;
-                if out.bad.len() < 10 {
-                    out.bad.push(format!("{place}: {why}"));
-                }
+    read_stream(bytes, name_hint, opts, &mut |place, r| match r
+        .and_then(|v| Event::read_record(&v).map_err(|e| e.to_string()))
+    {
+        Ok(e) => out.events.push(e),
+        Err(why) => {
+            out.bad_count += 1;
+            if out.bad.len() < 10 {
+                out.bad.push(format!("{place}: {why}"));
             }
         }
     })?;
@@ -819,9 +835,10 @@ fn walk(root: &Path, skipped: &mut Skipped) -> Vec<PathBuf> {
         let entries = match std::fs::read_dir(&dir) {
             Ok(e) => e,
             Err(e) => {
-                skipped
-                    .unreadable
-                    .push((format!("{}/", rel(root, &dir)), format!("cannot list the folder: {e}")));
+                skipped.unreadable.push((
+                    format!("{}/", rel(root, &dir)),
+                    format!("cannot list the folder: {e}"),
+                ));
                 continue;
             }
         };
@@ -908,11 +925,11 @@ impl ArchiveSource {
     /// is not a readable directory or holds no export files; whatever is skipped is counted in
     /// one [`take_warnings`](EventSource::take_warnings) line.
     pub fn open(root: &Path) -> Result<Self, SourceError> {
-        Self::open_with(root, &ArchiveOptions::default())
+        Self::open_with(root, ArchiveOptions::default())
     }
 
     /// [`open`](Self::open) with explicit options (the per-file size cap).
-    pub fn open_with(root: &Path, opts: &ArchiveOptions) -> Result<Self, SourceError> {
+    pub fn open_with(root: &Path, opts: ArchiveOptions) -> Result<Self, SourceError> {
         if !root.is_dir() {
             return Err(SourceError::Io(format!(
                 "{}: not a directory; --cloudtrail-logs wants the folder holding AWSLogs/<account>/CloudTrail/… or exported event files",
@@ -943,21 +960,21 @@ impl ArchiveSource {
             let mut file_dupes = 0usize;
             let mut bad = 0usize;
             let mut first_bad: Option<String> = None;
-            let mut push = |place: Place, r: Result<Value, String>| {
-                match r.and_then(|v| Event::read_record(&v).map_err(|e| e.to_string())) {
-                    Ok(e) if is_read_only(&e) => {}
-                    Ok(e) => {
-                        if by_id.contains_key(&e.event_id) {
-                            file_dupes += 1;
-                        } else {
-                            by_id.insert(e.event_id.clone(), events.len());
-                            events.push(e);
-                        }
+            let mut push = |place: Place, r: Result<Value, String>| match r
+                .and_then(|v| Event::read_record(&v).map_err(|e| e.to_string()))
+            {
+                Ok(e) if is_read_only(&e) => {}
+                Ok(e) => {
+                    if by_id.contains_key(&e.event_id) {
+                        file_dupes += 1;
+                    } else {
+                        by_id.insert(e.event_id.clone(), events.len());
+                        events.push(e);
                     }
-                    Err(why) => {
-                        bad += 1;
-                        first_bad.get_or_insert_with(|| format!("{place}: {why}"));
-                    }
+                }
+                Err(why) => {
+                    bad += 1;
+                    first_bad.get_or_insert_with(|| format!("{place}: {why}"));
                 }
             };
             let res = read_file(path, opts, &mut push);
@@ -1078,7 +1095,7 @@ mod tests {
 
     #[test]
     fn limited_reader_stops_one_byte_past_the_cap() {
-        let data = vec![b' '; 100];
+        let data = [b' '; 100];
         let mut l = Limited {
             inner: &data[..],
             left: 100,
@@ -1099,7 +1116,7 @@ mod tests {
     #[test]
     fn errors_name_the_line_of_the_whole_file() {
         let text = b"{\"eventName\":\"A\",\"eventTime\":\"2026-11-20T10:00:00Z\"}\n\n{\"eventName\": tru}\n";
-        let err = events_from_bytes(text, "x.json", &ArchiveOptions::default()).expect_err("bad");
+        let err = events_from_bytes(text, "x.json", ArchiveOptions::default()).expect_err("bad");
         assert_eq!(
             err,
             ReadError::Syntax {
@@ -1120,10 +1137,15 @@ mod tests {
         };
         let line = s.summary().expect("something skipped");
         assert!(
-            line.starts_with("skipped 1,204 digest files; 7 unreadable files: f0.json (line 4: expected value), "),
+            line.starts_with(
+                "skipped 1,204 digest files; 7 unreadable files: f0.json (line 4: expected value), "
+            ),
             "{line}"
         );
-        assert!(line.ends_with("f4.json (line 4: expected value), and 2 more"), "{line}");
+        assert!(
+            line.ends_with("f4.json (line 4: expected value), and 2 more"),
+            "{line}"
+        );
         assert_eq!(Skipped::default().summary(), None);
     }
 }

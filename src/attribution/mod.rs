@@ -315,18 +315,20 @@ impl SourceChoice {
         &self,
         live: cloudtrail::LiveOptions,
     ) -> Result<std::sync::Arc<dyn EventSource>, SourceError> {
-        self.open_with(live, &archive::ArchiveOptions::default()).await
+        self.open_with(live, archive::ArchiveOptions::default()).await
     }
 
     /// [`open`](Self::open) with the archive reader's options (the per-file size cap).
     pub async fn open_with(
         &self,
         live: cloudtrail::LiveOptions,
-        archive_opts: &archive::ArchiveOptions,
+        archive_opts: archive::ArchiveOptions,
     ) -> Result<std::sync::Arc<dyn EventSource>, SourceError> {
         Ok(match self {
             SourceChoice::Live => std::sync::Arc::new(cloudtrail::CloudTrailSource::new(live).await?),
-            SourceChoice::Archive(dir) => std::sync::Arc::new(archive::ArchiveSource::open_with(dir, archive_opts)?),
+            SourceChoice::Archive(dir) => {
+                std::sync::Arc::new(archive::ArchiveSource::open_with(dir, archive_opts)?)
+            }
             SourceChoice::Lake(arn) => std::sync::Arc::new(lake::LakeSource::new(arn, live).await?),
         })
     }
@@ -373,7 +375,7 @@ impl Setup {
             region: self.region.clone(),
             ..cloudtrail::LiveOptions::default()
         };
-        let source = self.choice.open_with(live, &config.archive).await?;
+        let source = self.choice.open_with(live, config.archive).await?;
         let cache = if matches!(self.choice, SourceChoice::Live | SourceChoice::Lake(_)) {
             cache::Cache::default_location()
         } else {

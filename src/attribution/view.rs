@@ -280,7 +280,10 @@ pub fn details(a: &Attribution) -> Vec<(&'static str, String)> {
     ));
     if b.event_id_synthetic {
         // No console page exists for an id we made up; say why there is no link.
-        rows.push(("event id", format!("{} (synthetic: the record has no eventID)", s(&b.event_id))));
+        rows.push((
+            "event id",
+            format!("{} (synthetic: the record has no eventID)", s(&b.event_id)),
+        ));
     } else {
         rows.push(("event id", s(&b.event_id)));
         rows.push(("link", s(&b.console_link())));
