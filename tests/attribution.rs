@@ -1767,3 +1767,33 @@ async fn unreadable_files_are_counted_in_one_line_with_their_line_numbers() {
     let err = ArchiveSource::open(only.path()).expect_err("no logs");
     assert!(err.to_string().contains("only 1 digest file"), "{err}");
 }
+
+#[tokio::test]
+async fn the_skip_line_reaches_the_tui_through_the_service_warning() {
+    let report = demo_report();
+    let engine = Arc::new(
+        Engine::new(
+            Arc::new(ArchiveSource::open(&exports_dir()).expect("open")),
+            &report,
+            EngineOptions::default(),
+        )
+        .expect("engine"),
+    );
+    let (svc, mut rx) = AttributionService::start(engine);
+    svc.request_all(report.items.clone());
+    let mut warnings = Vec::new();
+    let mut loaded = 0;
+    while loaded < report.items.len() {
+        match tokio::time::timeout(std::time::Duration::from_secs(20), rx.recv())
+            .await
+            .expect("no stall")
+        {
+            Some(ServiceEvent::Loaded { .. }) => loaded += 1,
+            Some(ServiceEvent::Warning(w)) => warnings.push(w),
+            Some(ServiceEvent::Progress { .. }) => {}
+            None => break,
+        }
+    }
+    assert_eq!(warnings, ["skipped 1 digest file"], "once, as one line");
+    svc.cancel_pending();
+}
