@@ -1360,6 +1360,31 @@ async fn attribute_json_marks_synthetic_ids_and_the_cli_prints_one_skip_line() {
     };
     let web0 = item("aws_instance.web[0]");
     assert_eq!(web0["status"], "attributed", "{web0}");
+    // The detail pane says the id is synthetic and offers no console link for it.
+    let a0 = results
+        .iter()
+        .find(|a| a.address == "aws_instance.web[0]")
+        .expect("web0");
+    let rows = view::details(a0);
+    let id_row = rows.iter().find(|(k, _)| *k == "event id").expect("id row");
+    assert!(
+        id_row.1.ends_with("(synthetic: the record has no eventID)"),
+        "{rows:?}"
+    );
+    assert!(!rows.iter().any(|(k, _)| *k == "link"), "{rows:?}");
+    // The journal's evidence keeps the mark (and writes nothing extra for real ids).
+    let ev = driftdeck::decide::AttributionSummary::of(a0).expect("summary");
+    assert_eq!(
+        serde_json::to_value(&ev).expect("ser")["event_id_synthetic"],
+        true
+    );
+    let sg_rows = view::details(
+        results
+            .iter()
+            .find(|a| a.address == "aws_security_group.web")
+            .expect("sg"),
+    );
+    assert!(sg_rows.iter().any(|(k, _)| *k == "link"));
     assert_eq!(web0["best"]["event_name"], SYNTHETIC_INSTANCE_CALL);
     assert_eq!(web0["best"]["event_id_synthetic"], true);
     assert_eq!(
