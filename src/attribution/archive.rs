@@ -947,8 +947,14 @@ impl ArchiveSource {
             } else {
                 String::new()
             };
+            // Folders that could not be listed are why nothing was found: say so.
+            let unreadable = if skipped.unreadable.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", skipped.summary().unwrap_or_default())
+            };
             return Err(SourceError::Io(format!(
-                "{}: no CloudTrail log files found{digest}; expected *.json.gz, *.json, *.jsonl or *.ndjson exports",
+                "{}: no CloudTrail log files found{digest}{unreadable}; expected *.json.gz, *.json, *.jsonl or *.ndjson exports",
                 root.display()
             )));
         }
