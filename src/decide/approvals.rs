@@ -196,7 +196,9 @@ fn line_of(text: &str, at: usize) -> usize {
 
 /// The 1-based line of the `[[approval]]` header at or before `at`.
 fn header_line(text: &str, at: usize) -> usize {
-    let before = text.get(..at).unwrap_or(text);
+    // The span may start at the header itself: include it in the search.
+    let end = at.saturating_add("[[approval]]".len()).min(text.len());
+    let before = text.get(..end).unwrap_or(text);
     before
         .rfind("[[approval]]")
         .map_or_else(|| line_of(text, at), |p| line_of(text, p))

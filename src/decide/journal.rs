@@ -305,15 +305,27 @@ fn scan_tail(bytes: &[u8]) -> TailScan {
             torn_start: None,
         };
     }
-    if serde_json::from_slice::<JournalEntry>(&bytes[end_of_complete..]).is_ok() {
+    let rest = &bytes[end_of_complete..];
+    if serde_json::from_slice::<JournalEntry>(rest).is_ok() {
         return TailScan {
             good: bytes.len(),
             torn_start: None,
         };
     }
+    // A whole entry that lost its newline with a fragment glued after it: keep the entry.
+    let start = end_of_complete + entry_prefix(rest);
     TailScan {
-        good: end_of_complete,
-        torn_start: Some(end_of_complete),
+        good: start,
+        torn_start: Some(start),
+    }
+}
+
+/// The length of a complete entry at the start of `line` followed by other bytes (0: none).
+fn entry_prefix(line: &[u8]) -> usize {
+    let mut it = serde_json::Deserializer::from_slice(line).into_iter::<JournalEntry>();
+    match it.next() {
+        Some(Ok(_)) => it.byte_offset(),
+        _ => 0,
     }
 }
 
@@ -499,6 +511,9 @@ impl Journal {
                     .map_err(io(&path, "cannot complete the journal's last line"))?;
                 return Ok((Some(e), repaired));
             }
+            // Keep a complete entry at the start of the fragment (never cut a written entry).
+            let keep = entry_prefix(&line);
+            let (line, start) = (line[keep..].to_vec(), start + keep as u64);
             let torn_path = self.torn_path();
             let mut tf = fsutil::open_nofollow(&torn_path, OpenOptions::new().append(true).create(true))
                 .map_err(io(&torn_path, "cannot keep the torn journal line"))?;
@@ -507,6 +522,7 @@ impl Journal {
                 .and_then(|()| tf.sync_all())
                 .map_err(io(&torn_path, "cannot keep the torn journal line"))?;
             file.set_len(start)
+                .and_then(|()| if keep > 0 { file.write_all(b"\n") } else { Ok(()) })
                 .and_then(|()| file.sync_all())
                 .map_err(io(&path, "cannot cut the torn line off the journal"))?;
             let before = read_journal(&path)?;
@@ -922,5 +938,6 @@ mod tests {
         assert_eq!(scan_tail(b"{}\n").torn_start, None);
         assert_eq!(scan_tail(b"a\n{\"seq\":2").torn_start, Some(2));
         assert_eq!(scan_tail(b"").torn_start, None);
+        assert_eq!(scan_tail(b"{}{\"seq\"").torn_start, Some(0));
     }
 }
