@@ -52,12 +52,13 @@ fn plan_json(n: usize) -> String {
 fn iac(n: usize) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().expect("tmp");
     std::fs::write(tmp.path().join("plan.json"), plan_json(n)).expect("plan");
-    let mut tf = String::new();
-    for i in 0..n {
-        tf.push_str(&format!(
-            "resource \"aws_instance\" \"w{i}\" {{\n  ami           = \"ami-0abc\"\n  instance_type = \"t3.micro\" # sized for the load test\n}}\n\n"
-        ));
-    }
+    let tf: String = (0..n)
+        .map(|i| {
+            format!(
+                "resource \"aws_instance\" \"w{i}\" {{\n  ami           = \"ami-0abc\"\n  instance_type = \"t3.micro\" # sized for the load test\n}}\n\n"
+            )
+        })
+        .collect();
     std::fs::write(tmp.path().join("main.tf"), tf).expect("tf");
     tmp
 }
@@ -145,10 +146,7 @@ fn store_child() {
     let taxonomy = driftdeck::classify::Taxonomy::defaults().expect("taxonomy");
     let report = driftdeck::ingest::load_paths(&[dir.join("plan.json").display().to_string()], &taxonomy)
         .expect("report");
-    let item = report
-        .find(&format!("aws_instance.w{i}"))
-        .expect("item")
-        .clone();
+    let item = report.find(&format!("aws_instance.w{i}")).expect("item").clone();
     let go = dir.join("go");
     while !go.exists() {
         std::thread::sleep(Duration::from_millis(1));
@@ -162,25 +160,20 @@ fn store_child() {
         reason: Some(format!("child {i}")),
         ..DecisionInput::default()
     };
-    match what.as_str() {
-        "approve" => {
-            d.approve(
-                &report,
-                &item,
-                &ApproveInput {
-                    decision: input,
-                    expires: "72h".into(),
-                    attributes: vec![],
-                },
-            )
-            .expect("approve");
-        }
-        _ => {
-            let (_, entry) = d
-                .adopt_now(&report, &item, &input, &mut |_| {})
-                .expect("adopt");
-            assert!(entry.is_some());
-        }
+    if what == "approve" {
+        d.approve(
+            &report,
+            &item,
+            &ApproveInput {
+                decision: input,
+                expires: "72h".into(),
+                attributes: vec![],
+            },
+        )
+        .expect("approve");
+    } else {
+        let (_, entry) = d.adopt_now(&report, &item, &input, &mut |_| {}).expect("adopt");
+        assert!(entry.is_some());
     }
 }
 
@@ -188,11 +181,17 @@ fn library_children(dir: &Path, what: &str) -> Vec<std::process::Output> {
     let cmds = (0..N)
         .map(|i| {
             let mut c = Command::new(std::env::current_exe().expect("exe"));
-            c.args(["--ignored", "--exact", "store_child", "--nocapture", "--test-threads=1"])
-                .env("STORE_CHILD_DIR", dir)
-                .env("STORE_CHILD_WHAT", what)
-                .env("STORE_CHILD_ITEM", i.to_string())
-                .env("DRIFTDECK_CONFIG_DIR", "/nonexistent-driftdeck-config");
+            c.args([
+                "--ignored",
+                "--exact",
+                "store_child",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("STORE_CHILD_DIR", dir)
+            .env("STORE_CHILD_WHAT", what)
+            .env("STORE_CHILD_ITEM", i.to_string())
+            .env("DRIFTDECK_CONFIG_DIR", "/nonexistent-driftdeck-config");
             c
         })
         .collect();
@@ -300,11 +299,9 @@ fn twenty_driftdeck_adopt_processes_into_one_file_keep_every_edit() {
 fn adopt_refuses_when_the_file_changed_since_the_diff_was_shown() {
     let tmp = iac(2);
     let taxonomy = driftdeck::classify::Taxonomy::defaults().expect("taxonomy");
-    let report = driftdeck::ingest::load_paths(
-        &[tmp.path().join("plan.json").display().to_string()],
-        &taxonomy,
-    )
-    .expect("report");
+    let report =
+        driftdeck::ingest::load_paths(&[tmp.path().join("plan.json").display().to_string()], &taxonomy)
+            .expect("report");
     let mut d = Decider::open(DeciderOptions {
         actor: Some("t".into()),
         ..DeciderOptions::new(tmp.path())
@@ -314,14 +311,23 @@ fn adopt_refuses_when_the_file_changed_since_the_diff_was_shown() {
     let preview = d.adopt_preview(item).expect("preview");
     // Someone else edits the file meanwhile.
     let tf = tmp.path().join("main.tf");
-    let edited = std::fs::read_to_string(&tf).expect("read").replace("ami-0abc", "ami-0def");
+    let edited = std::fs::read_to_string(&tf)
+        .expect("read")
+        .replace("ami-0abc", "ami-0def");
     std::fs::write(&tf, &edited).expect("write");
     let err = d
         .adopt_write(&report, item, &preview, &DecisionInput::default())
         .expect_err("stale");
-    assert!(err.to_string().contains("changed since the diff was shown"), "{err}");
+    assert!(
+        err.to_string().contains("changed since the diff was shown"),
+        "{err}"
+    );
     assert_eq!(std::fs::read_to_string(&tf).expect("read"), edited);
-    assert!(Journal::read_all(&journal_of(tmp.path())).expect("read").is_empty());
+    assert!(
+        Journal::read_all(&journal_of(tmp.path()))
+            .expect("read")
+            .is_empty()
+    );
 }
 
 #[test]
@@ -349,8 +355,15 @@ fn a_held_lock_gives_a_clear_error_naming_the_lock_file_after_the_bounded_wait()
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("journal.jsonl.lock"), "{err}");
     assert!(err.contains("still locked"), "{err}");
-    assert!(waited >= Duration::from_secs(1) && waited < Duration::from_secs(8), "{waited:?}");
-    assert!(Journal::read_all(&journal_of(tmp.path())).expect("read").is_empty());
+    assert!(
+        waited >= Duration::from_secs(1) && waited < Duration::from_secs(8),
+        "{waited:?}"
+    );
+    assert!(
+        Journal::read_all(&journal_of(tmp.path()))
+            .expect("read")
+            .is_empty()
+    );
     assert!(!tmp.path().join(".driftdeck/approvals.toml").exists());
 }
 
@@ -359,7 +372,15 @@ fn a_held_lock_gives_a_clear_error_naming_the_lock_file_after_the_bounded_wait()
 fn approve_w0(dir: &Path) -> (i32, String, String) {
     let d = dir.to_str().expect("utf8").to_string();
     let plan = dir.join("plan.json").display().to_string();
-    run(&["approve", &plan, "aws_instance.w0", "--expires", "72h", "--iac-dir", &d])
+    run(&[
+        "approve",
+        &plan,
+        "aws_instance.w0",
+        "--expires",
+        "72h",
+        "--iac-dir",
+        &d,
+    ])
 }
 
 #[test]
@@ -377,7 +398,11 @@ fn symlinks_under_driftdeck_are_refused_and_their_targets_untouched() {
         let (code, out, err) = approve_w0(tmp.path());
         assert_eq!(code, 1, "{name}: {out}{err}");
         assert!(err.contains("symbolic link"), "{name}: {err}");
-        assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "precious\n", "{name}");
+        assert_eq!(
+            std::fs::read_to_string(&victim).expect("victim"),
+            "precious\n",
+            "{name}"
+        );
     }
 
     // `.driftdeck/` itself as a link: the journal would land outside the IaC directory.
@@ -398,7 +423,10 @@ fn symlinks_under_driftdeck_are_refused_and_their_targets_untouched() {
     std::os::unix::fs::symlink(&victim, dd.join("journal.jsonl")).expect("symlink");
     let err = Decider::open(DeciderOptions::new(tmp.path())).expect_err("refused");
     assert!(err.to_string().contains("symbolic link"), "{err}");
-    assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "{\"seq\":1,\"torn");
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "{\"seq\":1,\"torn"
+    );
 }
 
 #[test]
@@ -411,16 +439,16 @@ fn the_approvals_temp_file_has_an_unpredictable_name_so_a_planted_link_is_harmle
     std::fs::write(&victim, "precious\n").expect("victim");
     // The names the old code used, for this and nearby process ids.
     for pid in 0..64u32 {
-        let _ = std::os::unix::fs::symlink(
-            &victim,
-            dd.join(format!(".approvals.toml.driftdeck-{pid}.tmp")),
-        );
+        let _ = std::os::unix::fs::symlink(&victim, dd.join(format!(".approvals.toml.driftdeck-{pid}.tmp")));
     }
     let (code, _, err) = approve_w0(tmp.path());
     assert_eq!(code, 0, "{err}");
     assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "precious\n");
     assert_eq!(
-        Approvals::load(&dd.join("approvals.toml")).expect("load").approvals.len(),
+        Approvals::load(&dd.join("approvals.toml"))
+            .expect("load")
+            .approvals
+            .len(),
         1
     );
 }
@@ -432,7 +460,15 @@ fn torn_tail_repair_keeps_a_complete_entry_and_sets_only_a_real_fragment_aside()
     for i in 0..2 {
         let plan = dir.join("plan.json").display().to_string();
         let d = dir.to_str().expect("utf8").to_string();
-        let (code, _, err) = run(&["approve", &plan, &format!("aws_instance.w{i}"), "--expires", "72h", "--iac-dir", &d]);
+        let (code, _, err) = run(&[
+            "approve",
+            &plan,
+            &format!("aws_instance.w{i}"),
+            "--expires",
+            "72h",
+            "--iac-dir",
+            &d,
+        ]);
         assert_eq!(code, 0, "{err}");
     }
     let path = journal_of(dir);
@@ -444,7 +480,10 @@ fn torn_tail_repair_keeps_a_complete_entry_and_sets_only_a_real_fragment_aside()
     assert_eq!(Journal::read_all(&path).expect("read").len(), 2);
     assert!(verify(&path).expect("verify").broken.is_none());
     // A fragment is moved aside and the chain continues after entry 2.
-    let mut f = std::fs::OpenOptions::new().append(true).open(&path).expect("open");
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .expect("open");
     std::io::Write::write_all(&mut f, b"{\"seq\":3,\"time\":\"2026-").expect("write");
     drop(f);
     let d = Decider::open(DeciderOptions {
@@ -454,12 +493,22 @@ fn torn_tail_repair_keeps_a_complete_entry_and_sets_only_a_real_fragment_aside()
     .expect("open");
     let w = d.journal_warning().expect("warning");
     assert!(w.contains("line 3 was torn"), "{w}");
-    assert!(std::fs::read_to_string(format!("{}.torn", path.display()))
-        .expect("kept")
-        .starts_with("{\"seq\":3"));
+    assert!(
+        std::fs::read_to_string(format!("{}.torn", path.display()))
+            .expect("kept")
+            .starts_with("{\"seq\":3")
+    );
     let plan = dir.join("plan.json").display().to_string();
     let dstr = dir.to_str().expect("utf8").to_string();
-    let (code, _, err) = run(&["approve", &plan, "aws_instance.w2", "--expires", "72h", "--iac-dir", &dstr]);
+    let (code, _, err) = run(&[
+        "approve",
+        &plan,
+        "aws_instance.w2",
+        "--expires",
+        "72h",
+        "--iac-dir",
+        &dstr,
+    ]);
     assert_eq!(code, 0, "{err}");
     assert_journal_complete(dir, 3);
 }
@@ -561,7 +610,10 @@ fn head_anchors_catch_truncation_emptying_rewriting_and_the_approvals_head() {
     // Restored, everything holds again; the approvals file still names the head.
     std::fs::write(&path, &original).expect("write");
     std::fs::write(&approvals_path, &approvals_text).expect("write");
-    assert!(approvals_text.contains(&format!("journal_head = \"{head}\"")), "{approvals_text}");
+    assert!(
+        approvals_text.contains(&format!("journal_head = \"{head}\"")),
+        "{approvals_text}"
+    );
     let (code, out, _) = verify_cli(dir, &["--head", &head]);
     assert_eq!(code, 0, "{out}");
 }
@@ -576,9 +628,13 @@ fn make_key(dir: &Path, name: &str, principal: &str) -> (PathBuf, String) {
     let key = ssh_key::PrivateKey::random(&mut ssh_key::rand_core::OsRng, ssh_key::Algorithm::Ed25519)
         .expect("key");
     let path = dir.join(name);
-    key.write_openssh_file(&path, ssh_key::LineEnding::LF).expect("write key");
+    key.write_openssh_file(&path, ssh_key::LineEnding::LF)
+        .expect("write key");
     let public = key.public_key().to_openssh().expect("public");
-    (path, format!("{principal} namespaces=\"driftdeck-journal\" {public}\n"))
+    (
+        path,
+        format!("{principal} namespaces=\"driftdeck-journal\" {public}\n"),
+    )
 }
 
 #[test]
@@ -604,7 +660,12 @@ fn signed_entries_verify_with_allowed_signers_and_with_ssh_keygen_alone() {
     assert_eq!(code, 0);
     let v: Value = serde_json::from_str(&json).expect("json");
     assert_eq!(v["signed_by"][0]["entries"], 3);
-    assert!(v["signed_by"][0]["fingerprint"].as_str().expect("fp").starts_with("SHA256:"));
+    assert!(
+        v["signed_by"][0]["fingerprint"]
+            .as_str()
+            .expect("fp")
+            .starts_with("SHA256:")
+    );
     let head = Journal::head(&journal_of(dir)).expect("head").to_string();
     assert_eq!(v["journal_head"], Value::String(head));
 
@@ -617,7 +678,17 @@ fn signed_entries_verify_with_allowed_signers_and_with_ssh_keygen_alone() {
         let sig_file = keys.path().join("entry2.sig");
         std::fs::write(&sig_file, sig).expect("sig");
         let mut child = Command::new(&keygen)
-            .args(["-Y", "verify", "-f", &allowed_s, "-I", "alice@corp.example", "-n", "driftdeck-journal", "-s"])
+            .args([
+                "-Y",
+                "verify",
+                "-f",
+                &allowed_s,
+                "-I",
+                "alice@corp.example",
+                "-n",
+                "driftdeck-journal",
+                "-s",
+            ])
             .arg(&sig_file)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -650,7 +721,10 @@ fn signed_entries_verify_with_allowed_signers_and_with_ssh_keygen_alone() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("entry 4 is not signed"), "{out}");
     let (_, _, err) = verify_cli(dir, &[]);
-    assert!(err.contains("entry 4 is not signed although earlier entries are"), "{err}");
+    assert!(
+        err.contains("entry 4 is not signed although earlier entries are"),
+        "{err}"
+    );
 
     // Signed with a key that is not allowed: caught too.
     let signer = driftdeck::decide::signing::Signer::load(&mallory).expect("mallory");
@@ -667,7 +741,11 @@ fn signed_entries_verify_with_allowed_signers_and_with_ssh_keygen_alone() {
     )
     .expect("audit");
     assert!(!a.ok());
-    assert!(a.signature_problems[0].contains("does not allow"), "{:?}", a.signature_problems);
+    assert!(
+        a.signature_problems[0].contains("does not allow"),
+        "{:?}",
+        a.signature_problems
+    );
 
     // A signature made by ssh-keygen over an entry hash verifies in driftdeck.
     if let Some(keygen) = ssh_keygen() {
@@ -684,10 +762,12 @@ fn signed_entries_verify_with_allowed_signers_and_with_ssh_keygen_alone() {
         assert!(verify_signature(&pem, &e.hash).is_ok());
     }
     // Old, unsigned journals keep their exact bytes and still verify (no "signature" key).
-    assert!(!Journal::read_all(&journal_of(&three_approvals(&[]).keep()))
-        .expect("read")
-        .iter()
-        .any(|e| e.signature.is_some()));
+    assert!(
+        !Journal::read_all(&journal_of(&three_approvals(&[]).keep()))
+            .expect("read")
+            .iter()
+            .any(|e| e.signature.is_some())
+    );
 }
 
 #[test]
@@ -742,13 +822,24 @@ fn approvals_reject_unknown_keys_duplicates_and_far_expiries_with_file_and_line(
     // A typo must not widen the approval to the whole item.
     let typo = GOOD_APPROVAL.replace("[[approval.value]]", "[[approval.values]]");
     let err = parse(&typo).expect_err("unknown key").to_string();
-    assert!(err.contains("approvals.toml:1:") && err.contains("values"), "{err}");
-    let err = parse(&format!("{GOOD_APPROVAL}\n{}", GOOD_APPROVAL.replace("2026-11-22T08:00:00Z", "9999-12-31T00:00:00Z")))
+    assert!(
+        err.contains("approvals.toml:1:") && err.contains("values"),
+        "{err}"
+    );
+    let err = parse(&format!(
+        "{GOOD_APPROVAL}\n{}",
+        GOOD_APPROVAL.replace("2026-11-22T08:00:00Z", "9999-12-31T00:00:00Z")
+    ))
+    .expect_err("duplicate")
+    .to_string();
+    assert!(err.contains("approvals.toml:13:"), "{err}");
+    let err = parse(&format!("{GOOD_APPROVAL}\n{GOOD_APPROVAL}"))
         .expect_err("duplicate")
         .to_string();
-    assert!(err.contains("approvals.toml:13:"), "{err}");
-    let err = parse(&format!("{GOOD_APPROVAL}\n{GOOD_APPROVAL}")).expect_err("duplicate").to_string();
-    assert!(err.contains("second approval") && err.contains("first is at line 1"), "{err}");
+    assert!(
+        err.contains("second approval") && err.contains("first is at line 1"),
+        "{err}"
+    );
     let far = GOOD_APPROVAL.replace("2026-11-25T08:00:00Z", "9999-12-31T23:59:59Z");
     let err = parse(&far).expect_err("cap").to_string();
     assert!(err.contains("longest allowed approval (90 days"), "{err}");
@@ -759,7 +850,10 @@ fn approvals_reject_unknown_keys_duplicates_and_far_expiries_with_file_and_line(
     let native = GOOD_APPROVAL
         .replace("\"2026-11-25T08:00:00Z\"", "2026-11-25T08:00:00Z")
         .replace("\"2026-11-22T08:00:00Z\"", "2026-11-22T08:00:00Z");
-    assert_eq!(parse(&native).expect("native"), parse(GOOD_APPROVAL).expect("quoted"));
+    assert_eq!(
+        parse(&native).expect("native"),
+        parse(GOOD_APPROVAL).expect("quoted")
+    );
 }
 
 #[test]
@@ -773,7 +867,11 @@ fn a_broken_approvals_file_makes_check_fail_closed_with_the_file_and_line_on_sep
     assert_eq!(code, 0);
     let approvals = dir.join(".driftdeck/approvals.toml");
     let text = std::fs::read_to_string(&approvals).expect("read");
-    std::fs::write(&approvals, text.replacen("[[approval.value]]", "[[approval.values]]", 1)).expect("write");
+    std::fs::write(
+        &approvals,
+        text.replacen("[[approval.value]]", "[[approval.values]]", 1),
+    )
+    .expect("write");
     let (code, _, err) = run(&["check", &plan, "--iac-dir", &d]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("approvals.toml:"), "{err}");
@@ -781,10 +879,22 @@ fn a_broken_approvals_file_makes_check_fail_closed_with_the_file_and_line_on_sep
     assert!(!err.contains("\\n"), "{err}");
     assert!(err.lines().count() >= 2, "{err}");
     let opts = DeciderOptions::new(dir);
-    assert!(opts.approvals_problem().expect("problem").contains("approvals.toml:"));
+    assert!(
+        opts.approvals_problem()
+            .expect("problem")
+            .contains("approvals.toml:")
+    );
     // An approve refuses to overwrite the broken file (nothing journaled).
     let before = Journal::read_all(&journal_of(dir)).expect("read").len();
-    let (code, _, err) = run(&["approve", &plan, "aws_instance.w0", "--expires", "72h", "--iac-dir", &d]);
+    let (code, _, err) = run(&[
+        "approve",
+        &plan,
+        "aws_instance.w0",
+        "--expires",
+        "72h",
+        "--iac-dir",
+        &d,
+    ]);
     assert_eq!(code, 1, "{err}");
     assert_eq!(Journal::read_all(&journal_of(dir)).expect("read").len(), before);
 }
@@ -795,7 +905,15 @@ fn absurd_expiries_are_refused_without_a_panic() {
     let d = tmp.path().to_str().expect("utf8").to_string();
     let plan = tmp.path().join("plan.json").display().to_string();
     for e in ["999999w", "99999999999999999999999d", "9999-12-31"] {
-        let (code, _, err) = run(&["approve", &plan, "aws_instance.w0", "--expires", e, "--iac-dir", &d]);
+        let (code, _, err) = run(&[
+            "approve",
+            &plan,
+            "aws_instance.w0",
+            "--expires",
+            e,
+            "--iac-dir",
+            &d,
+        ]);
         assert_eq!(code, 1, "{e}: {err}");
         assert!(err.contains("longest allowed is 90 days"), "{e}: {err}");
         assert!(!err.contains("panicked"), "{err}");
@@ -812,13 +930,29 @@ fn a_journaled_approval_missing_from_the_file_is_reported_on_the_next_start() {
     let before = std::fs::read_to_string(&approvals).expect("read");
     let d = dir.to_str().expect("utf8").to_string();
     let plan = dir.join("plan.json").display().to_string();
-    let (code, _, err) = run(&["approve", &plan, "aws_instance.w1", "--expires", "72h", "--iac-dir", &d]);
+    let (code, _, err) = run(&[
+        "approve",
+        &plan,
+        "aws_instance.w1",
+        "--expires",
+        "72h",
+        "--iac-dir",
+        &d,
+    ]);
     assert_eq!(code, 0, "{err}");
     // The second write "never happened" (disk full after the journal entry).
     std::fs::write(&approvals, before).expect("write");
     let decider = Decider::open(DeciderOptions::new(dir)).expect("open");
     let w = decider.warnings().join("\n");
     assert!(w.contains("journal entry 2 approved aws_instance.w1"), "{w}");
-    let (_, _, err) = run(&["approve", &plan, "aws_instance.w0", "--expires", "48h", "--iac-dir", &d]);
+    let (_, _, err) = run(&[
+        "approve",
+        &plan,
+        "aws_instance.w0",
+        "--expires",
+        "48h",
+        "--iac-dir",
+        &d,
+    ]);
     assert!(err.contains("journal entry 2 approved aws_instance.w1"), "{err}");
 }

@@ -27,16 +27,21 @@ pub fn run(
         ..opts
     })?;
     let mut out = std::io::stdout().lock();
-    let print = |preview: &crate::remediate::adopt::AdoptPreview, out: &mut dyn Write| -> std::io::Result<()> {
-        out.write_all(sanitize_multiline(&preview.diff).as_bytes())?;
-        for n in &preview.notes {
-            writeln!(out, "note: {}", sanitize(&n.to_string()))?;
-        }
-        if preview.is_empty() {
-            writeln!(out, "{}: nothing to write (see the notes)", sanitize(&item.address))?;
-        }
-        Ok(())
-    };
+    let print =
+        |preview: &crate::remediate::adopt::AdoptPreview, out: &mut dyn Write| -> std::io::Result<()> {
+            out.write_all(sanitize_multiline(&preview.diff).as_bytes())?;
+            for n in &preview.notes {
+                writeln!(out, "note: {}", sanitize(&n.to_string()))?;
+            }
+            if preview.is_empty() {
+                writeln!(
+                    out,
+                    "{}: nothing to write (see the notes)",
+                    sanitize(&item.address)
+                )?;
+            }
+            Ok(())
+        };
     if !write {
         let preview = decider.adopt_preview(item)?;
         print(&preview, &mut out)?;

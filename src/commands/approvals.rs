@@ -59,11 +59,7 @@ pub fn run(action: &ApprovalsAction, opts: &DeciderOptions) -> anyhow::Result<Ex
                     sanitize(&a.expires)
                 );
             }
-            println!(
-                "{} expired approval(s) removed, {} kept",
-                removed.len(),
-                kept
-            );
+            println!("{} expired approval(s) removed, {} kept", removed.len(), kept);
         }
     }
     Ok(ExitCode::SUCCESS)

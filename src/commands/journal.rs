@@ -4,9 +4,9 @@
 use std::process::ExitCode;
 
 use crate::cli::JournalAction;
+use crate::decide::DeciderOptions;
 use crate::decide::journal::{Anchor, AuditOptions, Journal, JournalHead, audit};
 use crate::decide::signing::AllowedSigners;
-use crate::decide::DeciderOptions;
 use crate::text::sanitize;
 
 /// Runs a journal action; `verify` exits 0 when everything holds, 1 otherwise.

@@ -224,9 +224,14 @@ fn file_time(v: &toml::Value) -> Result<String, String> {
         return Ok(fmt_time(dt));
     }
     if let Ok(d) = Date::parse(t, time::macros::format_description!("[year]-[month]-[day]")) {
-        return Ok(fmt_time(d.with_time(Time::from_hms(23, 59, 59).map_err(|e| e.to_string())?).assume_utc()));
+        return Ok(fmt_time(
+            d.with_time(Time::from_hms(23, 59, 59).map_err(|e| e.to_string())?)
+                .assume_utc(),
+        ));
     }
-    Err(format!("{t:?} is not an RFC 3339 time (2026-12-01T00:00:00Z) or a date (2026-12-01)"))
+    Err(format!(
+        "{t:?} is not an RFC 3339 time (2026-12-01T00:00:00Z) or a date (2026-12-01)"
+    ))
 }
 
 fn days(d: Duration) -> i64 {
@@ -281,11 +286,14 @@ impl Approvals {
         })?;
         let journal_head = match repr.journal_head {
             None => None,
-            Some(h) => Some(h.parse::<JournalHead>().map_err(|message| ApprovalError::Invalid {
-                path: path.to_path_buf(),
-                line: text.find("journal_head").map_or(1, |p| line_of(text, p)),
-                message: format!("journal_head: {message}"),
-            })?),
+            Some(h) => Some(
+                h.parse::<JournalHead>()
+                    .map_err(|message| ApprovalError::Invalid {
+                        path: path.to_path_buf(),
+                        line: text.find("journal_head").map_or(1, |p| line_of(text, p)),
+                        message: format!("journal_head: {message}"),
+                    })?,
+            ),
         };
         let mut approvals: Vec<Approval> = Vec::new();
         let mut first_line: BTreeMap<String, usize> = BTreeMap::new();
@@ -312,15 +320,12 @@ impl Approvals {
                     a.address
                 )));
             }
-            let created = OffsetDateTime::parse(&a.created, &Rfc3339)
-                .map_err(|e| invalid(format!("created: {e}")))?;
-            let expires = OffsetDateTime::parse(&a.expires, &Rfc3339)
-                .map_err(|e| invalid(format!("expires: {e}")))?;
+            let created =
+                OffsetDateTime::parse(&a.created, &Rfc3339).map_err(|e| invalid(format!("created: {e}")))?;
+            let expires =
+                OffsetDateTime::parse(&a.expires, &Rfc3339).map_err(|e| invalid(format!("expires: {e}")))?;
             if created > now + Duration::hours(1) {
-                return Err(invalid(format!(
-                    "created {} lies in the future",
-                    a.created
-                )));
+                return Err(invalid(format!("created {} lies in the future", a.created)));
             }
             if expires - created > policy.max_expiry {
                 return Err(invalid(format!(
@@ -546,7 +551,11 @@ pub fn parse_expiry(s: &str, now: OffsetDateTime) -> Result<OffsetDateTime, Appr
 /// Parses `--expires`: a duration (`72h`, `7d`, `90m`, `2w`) from `now`, a date (`2026-12-01`,
 /// meaning the end of that day UTC) or an RFC 3339 time. It must lie in the future and no more
 /// than `max` from `now`. All arithmetic is checked: an absurd value is an error, not a panic.
-pub fn parse_expiry_with(s: &str, now: OffsetDateTime, max: Duration) -> Result<OffsetDateTime, ApprovalError> {
+pub fn parse_expiry_with(
+    s: &str,
+    now: OffsetDateTime,
+    max: Duration,
+) -> Result<OffsetDateTime, ApprovalError> {
     let t = s.trim();
     let bad = || ApprovalError::BadExpiry(s.to_string());
     let too_far = |expires: String| ApprovalError::ExpiryTooFar {
@@ -661,7 +670,13 @@ mod tests {
     #[test]
     fn absurd_expiries_are_errors_not_panics() {
         let now = datetime!(2026-11-22 08:00 UTC);
-        for s in ["999999w", "99999999999999999999d", "9223372036854775807w", "9999-12-31", "91d"] {
+        for s in [
+            "999999w",
+            "99999999999999999999d",
+            "9223372036854775807w",
+            "9999-12-31",
+            "91d",
+        ] {
             assert!(
                 matches!(parse_expiry(s, now), Err(ApprovalError::ExpiryTooFar { .. })),
                 "{s}: {:?}",

@@ -209,7 +209,11 @@ pub fn build(entries: &[JournalEntry]) -> Evidence {
     let mut signed_by: Vec<SignedBy> = Vec::new();
     let (mut unsigned_entries, mut invalid_signatures) = (0, 0);
     for e in entries {
-        match e.signature.as_deref().map(|s| super::signing::verify_signature(s, &e.hash)) {
+        match e
+            .signature
+            .as_deref()
+            .map(|s| super::signing::verify_signature(s, &e.hash))
+        {
             None => unsigned_entries += 1,
             Some(Err(_)) => invalid_signatures += 1,
             Some(Ok(c)) => match signed_by.iter_mut().find(|k| k.fingerprint == c.fingerprint) {

@@ -367,7 +367,11 @@ fn last_line(file: &mut std::fs::File, path: &Path) -> Result<Option<(u64, Vec<u
             .read_to_end(&mut buf)
             .map_err(io(path, "cannot read the journal"))?;
         let terminated = buf.last() == Some(&b'\n');
-        let body = if terminated { &buf[..buf.len() - 1] } else { &buf[..] };
+        let body = if terminated {
+            &buf[..buf.len() - 1]
+        } else {
+            &buf[..]
+        };
         if let Some(p) = body.iter().rposition(|b| *b == b'\n') {
             return Ok(Some((start + p as u64 + 1, body[p + 1..].to_vec(), terminated)));
         }
@@ -527,7 +531,8 @@ impl Journal {
                 .map_err(io(&path, "cannot cut the torn line off the journal"))?;
             let before = read_journal(&path)?;
             let tail = TornTail {
-                line: before.iter().filter(|b| **b == b'\n').count() + 1,
+                // Segments of a newline-terminated file = its lines + 1 = the fragment's line.
+                line: before.split(|b| *b == b'\n').count(),
                 bytes: line.len(),
                 moved_to: Some(torn_path),
             };
@@ -891,21 +896,20 @@ pub fn audit(path: &Path, opts: &AuditOptions) -> Result<Audit, JournalError> {
             }
             None => Vec::new(),
         };
-        match signers.iter_mut().find(|k| k.fingerprint == checked.fingerprint) {
-            Some(k) => k.entries += 1,
-            None => {
-                if !signers.is_empty() && opts.allowed_signers.is_none() {
-                    signature_warnings.push(format!(
-                        "entry {} is signed by {}, a different key than earlier entries",
-                        e.seq, checked.fingerprint
-                    ));
-                }
-                signers.push(KeyUse {
-                    fingerprint: checked.fingerprint,
-                    principals,
-                    entries: 1,
-                });
+        if let Some(k) = signers.iter_mut().find(|k| k.fingerprint == checked.fingerprint) {
+            k.entries += 1;
+        } else {
+            if !signers.is_empty() && opts.allowed_signers.is_none() {
+                signature_warnings.push(format!(
+                    "entry {} is signed by {}, a different key than earlier entries",
+                    e.seq, checked.fingerprint
+                ));
             }
+            signers.push(KeyUse {
+                fingerprint: checked.fingerprint,
+                principals,
+                entries: 1,
+            });
         }
     }
     Ok(Audit {

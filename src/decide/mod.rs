@@ -247,10 +247,7 @@ impl Decider {
             opts.iac_dir.clone(),
             opts.approval_policy(),
         );
-        let mut warnings: Vec<String> = open_report
-            .warning(store.journal().path())
-            .into_iter()
-            .collect();
+        let mut warnings: Vec<String> = open_report.warning(store.journal().path()).into_iter().collect();
         warnings.extend(store.consistency_warnings());
         let actor = actor::resolve(opts.actor.as_deref(), &opts.iac_dir, opts.aws_identity);
         Ok(Decider {
@@ -470,7 +467,13 @@ impl Decider {
         Self::check_tier(item, DecisionKind::Adopt, input)?;
         // Checked once before the lock for a quick answer, and again under it.
         adopt::check_fresh(preview, &self.opts.iac_dir)?;
-        let d = Self::decision(report, item, DecisionKind::Adopt, Self::adopt_params(preview), input);
+        let d = Self::decision(
+            report,
+            item,
+            DecisionKind::Adopt,
+            Self::adopt_params(preview),
+            input,
+        );
         self.store.record_adoption(&d, &self.actor, preview)
     }
 

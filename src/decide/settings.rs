@@ -64,13 +64,18 @@ impl DecideSettings {
         let v: toml::Table = toml::from_str(&text).map_err(|e| err(e.to_string()))?;
         let mut out = Self::default();
         if let Some(j) = v.get("journal") {
-            let j = j.as_table().ok_or_else(|| err("[journal] must be a table".into()))?;
+            let j = j
+                .as_table()
+                .ok_or_else(|| err("[journal] must be a table".into()))?;
             for (k, val) in j {
                 match k.as_str() {
                     "signing_key" => {
-                        let p = val
-                            .as_str()
-                            .ok_or_else(|| err("[journal] signing_key must be a path string, e.g. \"~/.ssh/id_ed25519\"".into()))?;
+                        let p = val.as_str().ok_or_else(|| {
+                            err(
+                                "[journal] signing_key must be a path string, e.g. \"~/.ssh/id_ed25519\""
+                                    .into(),
+                            )
+                        })?;
                         out.signing_key = Some(super::signing::expand_home(Path::new(p)));
                     }
                     "lock_timeout" => {
@@ -81,12 +86,18 @@ impl DecideSettings {
                             .ok_or_else(|| err("[journal] lock_timeout must be a whole number of seconds above 0, e.g. 10".into()))?;
                         out.lock_timeout = Some(Duration::from_secs(secs));
                     }
-                    other => return Err(err(format!("[journal] has no setting {other:?} (known: signing_key, lock_timeout)"))),
+                    other => {
+                        return Err(err(format!(
+                            "[journal] has no setting {other:?} (known: signing_key, lock_timeout)"
+                        )));
+                    }
                 }
             }
         }
         if let Some(a) = v.get("approvals") {
-            let a = a.as_table().ok_or_else(|| err("[approvals] must be a table".into()))?;
+            let a = a
+                .as_table()
+                .ok_or_else(|| err("[approvals] must be a table".into()))?;
             for (k, val) in a {
                 match k.as_str() {
                     "max_expiry" => {
@@ -96,7 +107,11 @@ impl DecideSettings {
                             .ok_or_else(|| err("[approvals] max_expiry must be a duration such as \"90d\", \"12w\" or \"2160h\"".into()))?;
                         out.max_expiry = Some(d);
                     }
-                    other => return Err(err(format!("[approvals] has no setting {other:?} (known: max_expiry)"))),
+                    other => {
+                        return Err(err(format!(
+                            "[approvals] has no setting {other:?} (known: max_expiry)"
+                        )));
+                    }
                 }
             }
         }

@@ -71,7 +71,7 @@ impl std::fmt::Debug for Signer {
         f.debug_struct("Signer")
             .field("path", &self.path)
             .field("fingerprint", &self.fingerprint())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -236,8 +236,18 @@ fn signer_time(s: &str) -> Option<OffsetDateTime> {
         _ => return None,
     };
     let month = time::Month::try_from(u8::try_from(num(4..6)?).ok()?).ok()?;
-    let date = time::Date::from_calendar_date(i32::try_from(num(0..4)?).ok()?, month, u8::try_from(num(6..8)?).ok()?).ok()?;
-    let tm = time::Time::from_hms(u8::try_from(h).ok()?, u8::try_from(mi).ok()?, u8::try_from(sec).ok()?).ok()?;
+    let date = time::Date::from_calendar_date(
+        i32::try_from(num(0..4)?).ok()?,
+        month,
+        u8::try_from(num(6..8)?).ok()?,
+    )
+    .ok()?;
+    let tm = time::Time::from_hms(
+        u8::try_from(h).ok()?,
+        u8::try_from(mi).ok()?,
+        u8::try_from(sec).ok()?,
+    )
+    .ok()?;
     Some(date.with_time(tm).assume_utc())
 }
 
@@ -304,7 +314,9 @@ impl AllowedSigners {
                 None => return Err(bad("expected `principals [options] keytype key`".into())),
             };
             let (Some(kt), Some(kb)) = (t.get(key_at), t.get(key_at + 1)) else {
-                return Err(bad("expected a key type and a base64 key after the principals".into()));
+                return Err(bad(
+                    "expected a key type and a base64 key after the principals".into()
+                ));
             };
             let key = PublicKey::from_openssh(&format!("{kt} {kb}"))
                 .map_err(|e| bad(format!("not a public key ({e})")))?;
@@ -323,10 +335,14 @@ impl AllowedSigners {
                     "cert-authority" => ca = true,
                     "namespaces" => s.namespaces = Some(value.split(',').map(str::to_string).collect()),
                     "valid-after" => {
-                        s.valid_after = Some(signer_time(value).ok_or_else(|| bad(format!("valid-after {value:?} is not YYYYMMDD[HHMM[SS]][Z]")))?);
+                        s.valid_after = Some(signer_time(value).ok_or_else(|| {
+                            bad(format!("valid-after {value:?} is not YYYYMMDD[HHMM[SS]][Z]"))
+                        })?);
                     }
                     "valid-before" => {
-                        s.valid_before = Some(signer_time(value).ok_or_else(|| bad(format!("valid-before {value:?} is not YYYYMMDD[HHMM[SS]][Z]")))?);
+                        s.valid_before = Some(signer_time(value).ok_or_else(|| {
+                            bad(format!("valid-before {value:?} is not YYYYMMDD[HHMM[SS]][Z]"))
+                        })?);
                     }
                     other => return Err(bad(format!("unknown option {other:?}"))),
                 }
@@ -390,8 +406,14 @@ mod tests {
         assert!(signer_time("20260101").is_some());
         assert!(signer_time("202601011230Z").is_some());
         assert!(signer_time("2026-01-01").is_none());
-        assert!(pattern_list_matches(&["git".into(), "driftdeck-*".into()], NAMESPACE));
-        assert!(!pattern_list_matches(&["*".into(), "!driftdeck-journal".into()], NAMESPACE));
+        assert!(pattern_list_matches(
+            &["git".into(), "driftdeck-*".into()],
+            NAMESPACE
+        ));
+        assert!(!pattern_list_matches(
+            &["*".into(), "!driftdeck-journal".into()],
+            NAMESPACE
+        ));
         assert_eq!(comma_list("a,\"b,c\""), vec!["a", "b,c"]);
     }
 }

@@ -96,11 +96,12 @@ impl Store {
         let entry = self.journal.append_locked(&lock, d, actor)?;
         all.add(approval);
         all.journal_head = Some(entry.head());
-        all.save(&self.approvals).map_err(|e| DecideError::ApprovalNotSaved {
-            seq: entry.seq,
-            path: self.approvals.clone(),
-            source: e,
-        })?;
+        all.save(&self.approvals)
+            .map_err(|e| DecideError::ApprovalNotSaved {
+                seq: entry.seq,
+                path: self.approvals.clone(),
+                source: e,
+            })?;
         Ok(entry)
     }
 
