@@ -3,6 +3,7 @@
 //! tails are repaired safely, and approvals fail closed. Every test uses real files and real
 //! processes: child processes of this test binary calling the library, and the driftdeck binary.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -52,13 +53,13 @@ fn plan_json(n: usize) -> String {
 fn iac(n: usize) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().expect("tmp");
     std::fs::write(tmp.path().join("plan.json"), plan_json(n)).expect("plan");
-    let tf: String = (0..n)
-        .map(|i| {
-            format!(
-                "resource \"aws_instance\" \"w{i}\" {{\n  ami           = \"ami-0abc\"\n  instance_type = \"t3.micro\" # sized for the load test\n}}\n\n"
-            )
-        })
-        .collect();
+    let mut tf = String::new();
+    for i in 0..n {
+        let _ = write!(
+            tf,
+            "resource \"aws_instance\" \"w{i}\" {{\n  ami           = \"ami-0abc\"\n  instance_type = \"t3.micro\" # sized for the load test\n}}\n\n"
+        );
+    }
     std::fs::write(tmp.path().join("main.tf"), tf).expect("tf");
     tmp
 }
