@@ -125,10 +125,10 @@ pub fn decider_options(args: &DecideArgs) -> anyhow::Result<DeciderOptions> {
     })
 }
 
-/// Applies the approvals file of `opts` to a loaded report (statuses and expiries).
+/// Sets every item's status from the journal and approvals file of `opts` (the one status
+/// derivation, `decide::status`).
 pub fn apply_approvals(report: &mut DriftReport, opts: &DeciderOptions) -> anyhow::Result<()> {
-    let approvals = opts.load_approvals()?;
-    approvals.apply(report, time::OffsetDateTime::now_utc());
+    crate::decide::status::Sources::of(opts).apply(report, time::OffsetDateTime::now_utc())?;
     Ok(())
 }
 
@@ -139,9 +139,9 @@ pub fn load_taxonomy(cli: &Cli) -> anyhow::Result<Taxonomy> {
 }
 
 /// Loads reports (files or `-`), merged and classified.
-/// Approvals from the IaC directory's `.driftdeck/approvals.toml` are applied; a broken
-/// approvals file is reported (file and line) and ignored: every item then stays open (fail
-/// closed, so `check` does not pass on an approval nobody can read).
+/// Statuses come from the IaC directory's journal and `.driftdeck/approvals.toml`; a broken
+/// file is reported (file and line) and ignored: every item then stays open (fail closed, so
+/// `check` does not pass on an approval nobody can read).
 pub fn load(paths: &[String], taxonomy: &Taxonomy, opts: &DeciderOptions) -> anyhow::Result<DriftReport> {
     let mut report = crate::ingest::load_paths(paths, taxonomy)?;
     if let Err(e) = apply_approvals(&mut report, opts) {
