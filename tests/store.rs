@@ -957,3 +957,38 @@ fn a_journaled_approval_missing_from_the_file_is_reported_on_the_next_start() {
     ]);
     assert!(err.contains("journal entry 2 approved aws_instance.w1"), "{err}");
 }
+
+#[test]
+fn the_tui_header_says_when_the_approvals_file_is_not_applied() {
+    use driftdeck::tui::{Keymap, State, Theme};
+    use ratatui::{Terminal, backend::TestBackend};
+    let tmp = iac(1);
+    let dd = tmp.path().join(".driftdeck");
+    std::fs::create_dir_all(&dd).expect("dir");
+    std::fs::write(
+        dd.join("approvals.toml"),
+        GOOD_APPROVAL.replace("[[approval.value]]", "[[approval.values]]"),
+    )
+    .expect("write");
+    let opts = DeciderOptions::new(tmp.path());
+    let taxonomy = driftdeck::classify::Taxonomy::defaults().expect("taxonomy");
+    let report =
+        driftdeck::ingest::load_paths(&[tmp.path().join("plan.json").display().to_string()], &taxonomy)
+            .expect("report");
+    let mut state = State::new(report, Keymap::defaults(), 160, 30);
+    state.approvals_problem = opts.approvals_problem();
+    let mut t = Terminal::new(TestBackend::new(160, 30)).expect("terminal");
+    t.draw(|f| driftdeck::tui::views::draw(f, &state, &Theme::default_dark()))
+        .expect("draw");
+    let b = t.backend().buffer().clone();
+    let header: String = (0..2)
+        .map(|y| {
+            (0..b.area.width)
+                .map(|x| b[(x, y)].symbol().to_string())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(header.contains("approvals not applied, all open"), "{header}");
+    assert!(header.contains("approvals.toml:1"), "{header}");
+}
