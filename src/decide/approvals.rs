@@ -373,9 +373,18 @@ impl Approvals {
         Ok(format!("{HEADER}{body}"))
     }
 
-    /// Writes the file atomically (temp file + rename).
+    /// Writes the file atomically (temp file with an unpredictable name + rename), never through
+    /// a symbolic link. Callers that read-modify-write hold the store lock ([`super::Store`]).
     pub fn save(&self, path: &Path) -> Result<(), ApprovalError> {
         let text = self.to_toml()?;
+        // A linked `.driftdeck/` would put the file outside the IaC directory.
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            crate::fsutil::refuse_symlink(dir).map_err(|source| ApprovalError::Io {
+                path: path.to_path_buf(),
+                what: "cannot write",
+                source,
+            })?;
+        }
         crate::fsutil::atomic_write(path, text.as_bytes()).map_err(|source| ApprovalError::Io {
             path: path.to_path_buf(),
             what: "cannot write",
