@@ -243,7 +243,11 @@ fn twenty_driftdeck_approve_processes_lose_nothing() {
         })
         .collect();
     for o in run_together(cmds) {
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{err}");
+        // A process opening while another is between its journal entry and its approvals write
+        // waits it out (shared lock) instead of reporting a missing approval.
+        assert!(!err.contains("does not hold that approval"), "{err}");
     }
     assert_journal_complete(tmp.path(), N);
     assert_all_approved(tmp.path(), N);

@@ -1,6 +1,7 @@
 //! `driftdeck journal verify|head`: check the hash chain, the recorded heads and the
 //! signatures; print the head to keep elsewhere.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use crate::cli::JournalAction;
@@ -20,7 +21,7 @@ pub fn run(action: &JournalAction, opts: &DeciderOptions) -> anyhow::Result<Exit
                     path.display()
                 );
             }
-            println!("{}", Journal::head(&path)?);
+            writeln!(std::io::stdout().lock(), "{}", Journal::head(&path)?)?;
             Ok(ExitCode::SUCCESS)
         }
         JournalAction::Verify {
@@ -61,6 +62,7 @@ fn verify(
         audit_opts.allowed_signers = Some(AllowedSigners::load(f)?);
     }
     let a = audit(&path, &audit_opts)?;
+    let mut out = std::io::stdout().lock();
     if let Some(t) = a.chain.torn_tail_line {
         super::warn(&format!(
             "{}: line {t} is torn (an interrupted write); it is not part of the chain",
@@ -72,36 +74,39 @@ fn verify(
     }
     let mut ok = true;
     match &a.chain.broken {
-        None => println!(
+        None => writeln!(
+            out,
             "{}: {} entries, chain intact, head {}",
             path.display(),
             a.chain.good,
             a.head
-        ),
+        )?,
         Some(b) => {
             ok = false;
-            println!(
+            writeln!(
+                out,
                 "{}: chain broken at line {}{}: {} ({} entries before it verified)",
                 path.display(),
                 b.line,
                 b.seq.map(|s| format!(" (entry {s})")).unwrap_or_default(),
                 b.problem,
                 a.chain.good
-            );
+            )?;
         }
     }
     for p in &a.anchor_problems {
         ok = false;
-        println!("head check failed: {p}");
+        writeln!(out, "head check failed: {p}")?;
     }
     if audit_opts.anchors.is_empty() && a.chain.broken.is_none() {
-        println!(
+        writeln!(
+            out,
             "note: no recorded head to check against; keep `driftdeck journal head` output somewhere safe and pass it with --head to detect truncation or rewriting"
-        );
+        )?;
     } else {
         for anchor in &audit_opts.anchors {
             if !a.anchor_problems.iter().any(|p| p.contains(&anchor.source)) {
-                println!("head {} recorded in {}: present", anchor.head, anchor.source);
+                writeln!(out, "head {} recorded in {}: present", anchor.head, anchor.source)?;
             }
         }
     }
@@ -111,14 +116,14 @@ fn verify(
         } else {
             format!(" ({})", sanitize(&k.principals.join(", ")))
         };
-        println!("signed: {} entries by {}{who}", k.entries, k.fingerprint);
+        writeln!(out, "signed: {} entries by {}{who}", k.entries, k.fingerprint)?;
     }
     if a.unsigned > 0 && (!a.signers.is_empty() || allowed_signers.is_some()) {
-        println!("unsigned: {} entries", a.unsigned);
+        writeln!(out, "unsigned: {} entries", a.unsigned)?;
     }
     for p in &a.signature_problems {
         ok = false;
-        println!("signature check failed: {}", sanitize(p));
+        writeln!(out, "signature check failed: {}", sanitize(p))?;
     }
     Ok(if ok {
         ExitCode::SUCCESS

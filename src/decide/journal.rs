@@ -453,6 +453,12 @@ impl Journal {
         Self::lock_path_for(&self.path)
     }
 
+    /// Takes the store lock shared, to read the journal and approvals consistently while no
+    /// writer is between its two writes; `None` when no lock file exists yet.
+    pub fn lock_shared(&self) -> Result<Option<StoreLock>, JournalError> {
+        Ok(StoreLock::acquire_shared(&self.lock_path(), self.lock_timeout)?)
+    }
+
     /// Signs every entry appended from now on with `signer` (or stops signing with `None`).
     pub fn set_signer(&mut self, signer: Option<Signer>) {
         self.signer = signer;

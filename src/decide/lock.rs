@@ -83,6 +83,45 @@ impl StoreLock {
         }
     }
 
+    /// Takes the lock shared (readers among themselves; waiting out a writer) when the lock
+    /// file exists; `None` when it does not (no writer ever ran here, and a reader — possibly
+    /// read-only — must not create it). Bounded like [`StoreLock::acquire`].
+    #[allow(clippy::incompatible_msrv)] // see `acquire`
+    pub fn acquire_shared(path: &Path, timeout: Duration) -> Result<Option<StoreLock>, LockError> {
+        let err = |source| LockError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = match fsutil::open_nofollow(path, OpenOptions::new().read(true)) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(err(e)),
+        };
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(2);
+        loop {
+            match file.try_lock_shared() {
+                Ok(()) => {
+                    return Ok(Some(StoreLock {
+                        file,
+                        path: path.to_path_buf(),
+                    }));
+                }
+                Err(TryLockError::WouldBlock) => {}
+                Err(TryLockError::Error(e)) => return Err(err(e)),
+            }
+            let waited = start.elapsed();
+            if waited >= timeout {
+                return Err(LockError::Timeout {
+                    path: path.to_path_buf(),
+                    waited: waited.as_secs_f64(),
+                });
+            }
+            std::thread::sleep(pause.min(timeout.saturating_sub(waited)));
+            pause = (pause * 2).min(Duration::from_millis(50));
+        }
+    }
+
     /// The lock file.
     pub fn path(&self) -> &Path {
         &self.path

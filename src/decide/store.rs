@@ -180,7 +180,13 @@ impl Store {
 
     /// Warnings about the store for the start of a session: journaled approvals missing from
     /// the approvals file, and an approvals file that cannot be read.
+    /// Both files are read under the shared lock, so a writer between its journal entry and its
+    /// approvals write is waited out rather than reported.
     pub fn consistency_warnings(&self) -> Vec<String> {
+        let _shared = match self.journal.lock_shared() {
+            Ok(l) => l,
+            Err(e) => return vec![e.to_string()],
+        };
         let all = match self.load_approvals() {
             Ok(a) => a,
             Err(e) => {
