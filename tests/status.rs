@@ -51,7 +51,7 @@ fn report(items: Vec<DriftItem>) -> DriftReport {
         }],
         items,
         not_drift: driftdeck::model::NotDrift::default(),
-        noise: vec![],
+        noise: Vec::new(),
     }
 }
 

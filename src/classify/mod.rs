@@ -277,9 +277,15 @@ impl Taxonomy {
                         controls.push(c.clone());
                     }
                 }
-                (r.spec.severity.max(default), format!("the highest rule for {} ({})", item.resource_type, r.spec.id))
+                (
+                    r.spec.severity.max(default),
+                    format!("the highest rule for {} ({})", item.resource_type, r.spec.id),
+                )
             }
-            None => (default.max(Severity::High), format!("no rule names {}: at least high", item.resource_type)),
+            None => (
+                default.max(Severity::High),
+                format!("no rule names {}: at least high", item.resource_type),
+            ),
         };
         item.severity = severity;
         item.controls = controls;

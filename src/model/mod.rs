@@ -521,8 +521,9 @@ impl DriftReport {
         } else {
             let mut kept = Vec::with_capacity(self.items.len());
             for mut item in std::mem::take(&mut self.items) {
-                let (noise, real): (Vec<Change>, Vec<Change>) =
-                    std::mem::take(&mut item.changes).into_iter().partition(|c| c.noise.is_some());
+                let (noise, real): (Vec<Change>, Vec<Change>) = std::mem::take(&mut item.changes)
+                    .into_iter()
+                    .partition(|c| c.noise.is_some());
                 item.changes = real;
                 item.noise_changes.extend(noise);
                 if item.changes.is_empty() && !item.noise_changes.is_empty() {

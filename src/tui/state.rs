@@ -224,6 +224,9 @@ pub struct State {
     pub status: Option<StatusMessage>,
     /// Background work for the header.
     pub progress: Vec<Progress>,
+    /// Why the approvals file cannot be used (file and line), shown in the header: no approval
+    /// applies, every item counts as open (`DeciderOptions::approvals_problem`).
+    pub approvals_problem: Option<String>,
     /// Terminal size.
     pub width: u16,
     /// Terminal size.
@@ -295,6 +298,7 @@ impl State {
             overlays: Vec::new(),
             status: None,
             progress: Vec::new(),
+            approvals_problem: None,
             width,
             height,
             side: HashMap::new(),
