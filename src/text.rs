@@ -6,13 +6,31 @@ use std::fmt::Write as _;
 
 use unicode_width::UnicodeWidthStr;
 
-fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+/// Characters that print nothing yet change how text reads: bidi marks, embeddings, overrides
+/// and isolates; zero-width space, non-joiner, joiner and word joiner; invisible operators; the
+/// byte-order mark; and the Unicode line and paragraph separators (which some terminals,
+/// editors and JSON consumers treat as line breaks). Two addresses that look identical can differ
+/// only by these, so they are always shown escaped.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061c}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{feff}'
+    )
 }
 
-/// Replaces control characters, escape sequences and bidi overrides with visible escapes
-/// (`\u{1b}`), so no string from a report can move the cursor, recolour or reorder the screen.
+fn is_unsafe(c: char) -> bool {
+    c.is_control() || is_invisible(c)
+}
+
+/// Replaces control characters, escape sequences, bidi controls, zero-width characters and
+/// U+2028/U+2029 with visible escapes (`\u{1b}`, `\u{200b}`), so no string from a report can
+/// move the cursor, recolour, reorder the screen or pass for another.
 pub fn sanitize(s: &str) -> Cow<'_, str> {
     if !s.chars().any(is_unsafe) {
         return Cow::Borrowed(s);
@@ -89,6 +107,19 @@ mod tests {
         assert!(clean.contains("\\u{1b}[2J"));
         assert!(clean.contains("\\u{202e}"));
         assert_eq!(sanitize("plain"), "plain");
+    }
+
+    #[test]
+    fn invisible_characters_in_addresses_are_shown_escaped() {
+        for (evil, shown) in [
+            ("aws_iam_user.ad\u{200b}min", "aws_iam_user.ad\\u{200b}min"),
+            ("aws_iam_user.ad\u{200c}m\u{200d}in", "aws_iam_user.ad\\u{200c}m\\u{200d}in"),
+            ("\u{feff}aws_s3_bucket.logs", "\\u{feff}aws_s3_bucket.logs"),
+            ("aws_x.a\u{2028}b\u{2029}c", "aws_x.a\\u{2028}b\\u{2029}c"),
+            ("aws_x.\u{2066}a\u{2069}\u{061c}", "aws_x.\\u{2066}a\\u{2069}\\u{61c}"),
+        ] {
+            assert_eq!(sanitize(evil), shown);
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::model::{Change, DriftItem, DriftReport, Kind, Severity};
 pub use predicate::Predicate;
-pub use secret::{SecretMatcher, SecretSpec};
+pub use secret::{FingerprintKey, SecretMatcher, SecretSpec, is_secret_shaped, looks_random};
 
 /// The embedded default taxonomy.
 pub const DEFAULT_TAXONOMY: &str = include_str!("../../assets/taxonomy.toml");
@@ -193,6 +193,11 @@ impl Taxonomy {
     /// The secret-name matcher loaders mask with.
     pub fn secrets(&self) -> &SecretMatcher {
         &self.secrets
+    }
+
+    /// Fingerprints secrets with the repository's key from now on (see [`FingerprintKey`]).
+    pub fn set_fingerprint_key(&mut self, key: FingerprintKey) {
+        self.secrets.set_key(key);
     }
 
     /// Classifies every item of a report.
