@@ -192,3 +192,107 @@ fn adopt_never_writes_through_a_planted_link_at_the_import_file_name() {
     }
     assert!(!target.exists());
 }
+
+const SECRETS_PLAN: &str = "tests/fixtures/hostile/terraform-plan-secrets.json";
+
+/// Distinctive pieces of every secret in the fixture: none may appear in any output.
+const PLAINTEXT: &[&str] = &[
+    "KUBETOKENzq81hd7Qk2",
+    "I2Nsb3VkLWNvbmZpZw",
+    "AdminPassZq8",
+    "DbPassHunter2x",
+    "SASSIGq8Zt3vW9pL2mX7",
+    "WEBHOOKq8Zt3vW9pL",
+    "LICENSE-7Q2W-9ZKX-PLM4",
+    "DSAKEYBODY",
+    "ECKEYBODY",
+    "OPENSSHBODY",
+    "EcsEnvPassw0rdValue",
+    "Xr7Kp2Qm9Vt4Lw8Zn3Bh6Jd1",
+    "ExternalIdTenant4411",
+];
+
+fn assert_no_plaintext(what: &str, text: &str) {
+    for p in PLAINTEXT {
+        assert!(!text.contains(p), "{what} leaks {p}:\n{text}");
+    }
+}
+
+fn run_in(iac: &Path, args: &[&str]) -> (i32, String, String) {
+    let mut all = vec!["--iac-dir", iac.to_str().expect("utf-8 path")];
+    all.extend_from_slice(args);
+    run(&all)
+}
+
+#[test]
+fn secrets_past_the_name_list_reach_no_output_and_fingerprints_are_keyed() {
+    let raw = std::fs::read_to_string(SECRETS_PLAN).expect("fixture");
+    for p in PLAINTEXT {
+        assert!(raw.contains(p), "the fixture carries {p}");
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let iac = tmp.path();
+    let (code, json, err) = run_in(iac, &["list", SECRETS_PLAN, "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    assert_no_plaintext("list --format json", &json);
+    let (_, table, _) = run_in(iac, &["list", SECRETS_PLAN]);
+    assert_no_plaintext("list", &table);
+    // Not everything is hidden: the ordinary drift next to the secrets still shows.
+    let doc: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let items = doc["items"].as_array().expect("items");
+    assert_eq!(items.len(), 8);
+    for visible in ["Paid", "B2s", "db.t3.small", "links v2", "optional", "/AWS::EC2::Instance", "512"] {
+        assert!(json.contains(visible), "{visible} should stay visible");
+    }
+    // The ECS definition stays a JSON document with only the secret values replaced.
+    assert!(json.contains("LOG_LEVEL") && json.contains("debug") && json.contains("DB_PASSWORD"));
+
+    let addresses: Vec<String> = items
+        .iter()
+        .map(|i| i["address"].as_str().expect("address").to_string())
+        .collect();
+    for a in &addresses {
+        let (code, out, err) = run_in(
+            iac,
+            &["approve", SECRETS_PLAN, a, "--reason", "known change", "--expires", "7d"],
+        );
+        assert_eq!(code, 0, "{a}: {out}{err}");
+        assert_no_plaintext("approve", &(out + &err));
+    }
+    let state = iac.join(".driftdeck");
+    let approvals = std::fs::read_to_string(state.join("approvals.toml")).expect("approvals");
+    let journal = std::fs::read_to_string(state.join("journal.jsonl")).expect("journal");
+    assert_no_plaintext("approvals.toml", &approvals);
+    assert_no_plaintext("journal", &journal);
+    for format in ["json", "md", "csv", "sarif"] {
+        let (code, out, err) = run_in(iac, &["export", "--format", format]);
+        assert_eq!(code, 0, "{format}: {err}");
+        assert_no_plaintext(format, &out);
+    }
+    // Sensitive values are approved by keyed fingerprint; the key itself stays out of every
+    // file but its own, which is private and kept out of version control.
+    assert!(approvals.contains("hmac-sha256:") && !approvals.contains("\"sha256:"));
+    let key = std::fs::read_to_string(state.join("fingerprint.key")).expect("key");
+    let key = key.trim();
+    assert_eq!(key.len(), 64);
+    for (what, text) in [("approvals.toml", &approvals), ("journal", &journal)] {
+        assert!(!text.contains(key), "{what} holds the key");
+    }
+    assert_eq!(
+        std::fs::read_to_string(state.join(".gitignore")).expect("gitignore"),
+        "fingerprint.key\n"
+    );
+    // A later process with the same key matches every approval, sensitive ones included.
+    let (_, json, _) = run_in(iac, &["list", SECRETS_PLAN, "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(doc["summary"]["by_status"]["approved"], 8, "{}", doc["summary"]);
+    // Without the key (another repository's, or none) a fingerprint matches nothing.
+    std::fs::remove_file(state.join("fingerprint.key")).expect("rm key");
+    let (_, json, _) = run_in(iac, &["list", SECRETS_PLAN, "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert!(
+        doc["summary"]["by_status"]["approved"].as_u64().unwrap_or(0) < 8,
+        "{}",
+        doc["summary"]
+    );
+}
