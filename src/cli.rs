@@ -11,8 +11,8 @@ use crate::model::Severity;
 #[derive(Debug, Parser)]
 #[command(name = "driftdeck", version, about, long_about = None)]
 // Global flags (`--iac-dir`, `--journal`, `--actor`, `--read-only`, `--taxonomy`, `--theme`)
-// work before and after the subcommand; reports and CloudTrail flags given before a subcommand
-// are refused in `Cli::misplaced` rather than silently dropped.
+// work before and after the subcommand; CloudTrail flags given before a subcommand are refused
+// in `Cli::misplaced` rather than silently dropped.
 #[command(arg_required_else_help = true)]
 pub struct Cli {
     /// Taxonomy file that overrides the built-in severity rules (merged over the defaults and
@@ -43,9 +43,8 @@ pub struct Cli {
 }
 
 impl Cli {
-    /// Top-level reports or CloudTrail flags given together with a subcommand, which would be
-    /// ignored: `driftdeck a.json list b.json`, `driftdeck --cloudtrail-logs D attribute r.json`.
-    /// `None` when the command line is consistent.
+    /// Top-level CloudTrail flags given together with a subcommand, which would be ignored
+    /// (`driftdeck --cloudtrail-logs D attribute r.json`): the message to refuse them with.
     pub fn misplaced(&self) -> Option<String> {
         self.command.as_ref()?;
         let ct = &self.cloudtrail;
@@ -55,19 +54,10 @@ impl Cli {
             || ct.region.is_some()
             || ct.since.is_some()
             || ct.until.is_some();
-        if !self.reports.is_empty() {
-            Some(format!(
-                "{} given before the subcommand: put report files after it (e.g. `driftdeck list REPORT`)",
-                crate::text::sanitize(&self.reports.join(" "))
-            ))
-        } else if cloudtrail {
-            Some(
-                "CloudTrail flags (--cloudtrail-logs, --event-data-store, --profile, --region, --since, --until) go after the subcommand"
-                    .to_string(),
-            )
-        } else {
-            None
-        }
+        cloudtrail.then(|| {
+            "CloudTrail flags (--cloudtrail-logs, --event-data-store, --profile, --region, --since, --until) go after the subcommand"
+                .to_string()
+        })
     }
 }
 

@@ -80,6 +80,48 @@ pub fn sanitize_multiline(s: &str) -> String {
         .join("\n")
 }
 
+/// Makes JSON text that driftdeck printed safe for a terminal without changing its data:
+/// characters serde_json leaves raw inside strings (DEL, C1 controls such as the 8-bit CSI,
+/// bidi controls, zero-width characters, U+2028/U+2029) become `\uXXXX` escapes, which every
+/// JSON parser reads back as the same characters. Only valid on JSON text: outside strings it
+/// holds nothing but ASCII.
+pub fn json_safe(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if is_unsafe(c) && !matches!(c, '\n' | '\t' | '\r') {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Like [`sanitize`] for a whole text document (Markdown, CSV): line breaks (`\n`, `\r\n`) and
+/// tabs stay, every other control or invisible character is shown escaped, including a `\r`
+/// that is not part of a line break (it would let a value overwrite its own line).
+pub fn sanitize_document(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| is_unsafe(c) && !matches!(c, '\n' | '\t' | '\r')) && !s.contains("\r") {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            '\r' if chars.peek() == Some(&'\n') => out.push(c),
+            c if is_unsafe(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// Display width in terminal columns.
 pub fn width(s: &str) -> usize {
     UnicodeWidthStr::width(s)
@@ -130,6 +172,27 @@ mod tests {
         // A non-CSI escape (an OSC title change) is still shown, not obeyed.
         assert!(s.contains("\\u{1b}]0;title"), "{s}");
         assert!(!s.chars().any(char::is_control));
+    }
+
+    #[test]
+    fn json_stays_the_same_data_but_prints_safely() {
+        let v = serde_json::json!({"address": "aws_x.a\u{2028}\u{202e}\u{9b}2J\u{7f}\u{1b}[31m", "n": 1});
+        let text = serde_json::to_string(&v).expect("json");
+        let safe = json_safe(&text);
+        assert!(!safe.chars().any(is_unsafe), "{safe}");
+        assert!(safe.contains("\\u2028") && safe.contains("\\u202e") && safe.contains("\\u009b"));
+        let back: serde_json::Value = serde_json::from_str(&safe).expect("still JSON");
+        assert_eq!(back, v);
+    }
+
+    #[test]
+    fn documents_keep_line_breaks_and_lose_escapes() {
+        let doc = "a,b\r\n\"x\u{1b}[2J\",\"y\rz\u{200b}\"\n| t\t|\n";
+        assert_eq!(
+            sanitize_document(doc),
+            "a,b\r\n\"x\\u{1b}[2J\",\"y\\u{d}z\\u{200b}\"\n| t\t|\n"
+        );
+        assert_eq!(sanitize_document("plain\n"), "plain\n");
     }
 
     #[test]

@@ -296,3 +296,142 @@ fn secrets_past_the_name_list_reach_no_output_and_fingerprints_are_keyed() {
         doc["summary"]
     );
 }
+
+/// True when `s` holds a character a terminal could obey or that hides in plain sight.
+fn has_raw_unsafe(s: &str) -> bool {
+    s.chars().any(|c| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+    })
+}
+
+/// A refresh-only plan with one drifted queue at `address` (in `module.app` when asked).
+fn queue_plan(dir: &Path, address: &str, module: Option<&str>) -> PathBuf {
+    let mut drift = serde_json::json!({
+        "address": address,
+        "mode": "managed",
+        "type": "aws_sqs_queue",
+        "name": "q",
+        "provider_name": "registry.terraform.io/hashicorp/aws",
+        "change": {
+            "actions": ["update"],
+            "before": {"id": "https://sqs/q", "name": "q", "message_retention_seconds": 345_600},
+            "after": {"id": "https://sqs/q", "name": "q", "message_retention_seconds": 86_400},
+            "after_unknown": {}, "before_sensitive": {}, "after_sensitive": {}
+        }
+    });
+    if let Some(m) = module {
+        drift["module_address"] = serde_json::json!(m);
+    }
+    let plan = serde_json::json!({
+        "format_version": "1.2",
+        "terraform_version": "1.9.8",
+        "resource_drift": [drift]
+    });
+    let p = dir.join("plan.json");
+    std::fs::write(&p, serde_json::to_vec(&plan).expect("json")).expect("write plan");
+    p
+}
+
+#[test]
+fn addresses_with_invisible_characters_print_escaped_and_json_keeps_the_data() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let evil = "aws_sqs_queue.q\u{200b}\u{2028}\u{202e}\u{1b}[2J\u{9b}31m";
+    let plan = queue_plan(tmp.path(), evil, None);
+    let plan = plan.to_str().expect("utf-8");
+    let (code, table, err) = run_in(tmp.path(), &["list", plan]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!has_raw_unsafe(&table), "{table:?}");
+    assert!(table.contains("q\\u{200b}\\u{2028}\\u{202e}\\u{1b}[2J\\u{9b}31m"), "{table}");
+    let (_, json, _) = run_in(tmp.path(), &["list", plan, "--format", "json"]);
+    assert!(!has_raw_unsafe(&json), "{json:?}");
+    let doc: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(doc["items"][0]["address"], evil, "the JSON carries the exact address");
+    let (_, out, err) = run_in(tmp.path(), &["check", plan]);
+    assert!(!has_raw_unsafe(&out) && !has_raw_unsafe(&err), "{out:?}{err:?}");
+}
+
+#[test]
+fn approvals_list_and_prune_escape_the_expiry_and_everything_else() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let state = tmp.path().join(".driftdeck");
+    std::fs::create_dir(&state).expect("mkdir");
+    // Written by hand or by a hostile pull request: escapes in every string.
+    std::fs::write(
+        state.join("approvals.toml"),
+        concat!(
+            "[[approval]]\n",
+            "address = \"aws_s3_bucket.lo\\u200bgs\"\n",
+            "reason = \"ok\\u001b]0;pwned\\u0007\"\n",
+            "approver = \"eve\\u202e\"\n",
+            "created = \"2020-01-01T00:00:00Z\"\n",
+            "expires = \"2020-01-02T00:00:00Z\\u001b[2J\"\n",
+            "kind = \"modified\"\n",
+        ),
+    )
+    .expect("write");
+    for action in ["list", "prune"] {
+        let (_, out, err) = run_in(tmp.path(), &["approvals", action]);
+        assert!(!has_raw_unsafe(&out), "{action}: {out:?}");
+        assert!(!has_raw_unsafe(&err), "{action}: {err:?}");
+        assert!(!out.is_empty() || !err.is_empty(), "{action} says something");
+    }
+}
+
+#[test]
+fn adopt_write_prints_the_written_path_escaped() {
+    let tmp = fixture_tree();
+    let odd = "mod\u{1b}[31m\u{200b}app";
+    std::fs::rename(tmp.path().join("modules/app"), tmp.path().join("modules").join(odd)).expect("rename");
+    let main = std::fs::read_to_string(tmp.path().join("main.tf")).expect("main.tf");
+    std::fs::write(
+        tmp.path().join("main.tf"),
+        main.replace("\"./modules/app\"", &format!("\"./modules/{odd}\"")),
+    )
+    .expect("write main.tf");
+    let manifest = tmp.path().join(".terraform/modules/modules.json");
+    let m = std::fs::read_to_string(&manifest).expect("modules.json");
+    let odd_json = serde_json::to_string(&format!("modules/{odd}")).expect("json");
+    std::fs::write(&manifest, m.replace("\"modules/app\"", &odd_json)).expect("write manifest");
+    assert!(std::fs::read_to_string(tmp.path().join("main.tf")).expect("read").contains(odd));
+    let plan = queue_plan(tmp.path(), "module.app.aws_sqs_queue.q", Some("module.app"));
+    let (code, out, err) = run_in(
+        tmp.path(),
+        &[
+            "adopt",
+            plan.to_str().expect("utf-8"),
+            "module.app.aws_sqs_queue.q",
+            "--write",
+            "--reason",
+            "retention was lowered on purpose",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!has_raw_unsafe(&out) && !has_raw_unsafe(&err), "{out:?}{err:?}");
+    assert!(out.contains("wrote modules/mod\\u{1b}[31m\\u{200b}app/main.tf"), "{out}");
+    let written = std::fs::read_to_string(tmp.path().join("modules").join(odd).join("main.tf")).expect("read");
+    assert!(written.contains("message_retention_seconds = 86400"), "{written}");
+}
+
+#[test]
+fn global_flags_work_before_and_after_the_subcommand() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let plan = queue_plan(tmp.path(), "aws_sqs_queue.q", None);
+    let plan = plan.to_str().expect("utf-8");
+    let iac = tmp.path().to_str().expect("utf-8");
+    let (code, out, err) = run(&[
+        "--iac-dir", iac, "--actor", "ops@example.com", "approve", plan, "aws_sqs_queue.q", "--reason", "ok",
+        "--expires", "7d",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("by ops@example.com"), "{out}");
+    let (code, out, err) = run(&["approvals", "list", "--iac-dir", iac]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("aws_sqs_queue.q"), "{out}");
+    let (code, out, _) = run(&["--read-only", "--iac-dir", iac, "journal", "verify"]);
+    assert_eq!(code, 0, "{out}");
+    // CloudTrail flags before a subcommand would be ignored: refused with a clear message.
+    let (code, _, err) = run(&["--cloudtrail-logs", iac, "attribute", plan]);
+    assert_eq!(code, 1);
+    assert!(err.contains("go after the subcommand"), "{err}");
+}

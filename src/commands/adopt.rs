@@ -51,7 +51,7 @@ pub fn run(
     };
     let entry = decider.adopt_write(&report, item, &preview, &input)?;
     for e in &preview.edits {
-        writeln!(out, "wrote {}", e.path.display())?;
+        writeln!(out, "wrote {}", sanitize(&e.path.display().to_string()))?;
     }
     writeln!(out, "journal entry {}", entry.seq)?;
     Ok(ExitCode::SUCCESS)

@@ -16,7 +16,7 @@ pub fn run(action: &ApprovalsAction, opts: &DeciderOptions) -> anyhow::Result<Ex
     match action {
         ApprovalsAction::List => {
             if all.approvals.is_empty() {
-                println!("no approvals in {}", path.display());
+                println!("no approvals in {}", sanitize(&path.display().to_string()));
             }
             for a in &all.approvals {
                 let state = if a.is_expired(now) { "expired" } else { "active" };
@@ -24,7 +24,7 @@ pub fn run(action: &ApprovalsAction, opts: &DeciderOptions) -> anyhow::Result<Ex
                 println!(
                     "{state:<8} {}  until {}  by {}{}  [{}]  {}",
                     sanitize(&a.address),
-                    a.expires,
+                    sanitize(&a.expires),
                     sanitize(&a.approver),
                     a.ticket
                         .as_deref()
@@ -53,7 +53,7 @@ pub fn run(action: &ApprovalsAction, opts: &DeciderOptions) -> anyhow::Result<Ex
                 println!(
                     "removed expired approval of {} (expired {})",
                     sanitize(&a.address),
-                    a.expires
+                    sanitize(&a.expires)
                 );
             }
             println!(

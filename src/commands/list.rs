@@ -19,7 +19,9 @@ pub fn run(
     match format {
         OutputFormat::Table => out.write_all(output::list_table(&report).as_bytes())?,
         OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &output::list_json(&report))?;
+            // serde_json leaves bidi, zero-width and C1 characters raw: escaped as JSON.
+            let json = serde_json::to_string_pretty(&output::list_json(&report))?;
+            out.write_all(crate::text::json_safe(&json).as_bytes())?;
             out.write_all(b"\n")?;
         }
     }

@@ -153,7 +153,7 @@ pub fn apply_approvals(report: &mut DriftReport, opts: &DeciderOptions) -> anyho
 
 /// The taxonomy for this run; a broken config-dir file is reported and skipped.
 pub fn load_taxonomy(cli: &Cli) -> anyhow::Result<Taxonomy> {
-    let mut warn = |m: String| eprintln!("driftdeck: warning: {m}");
+    let mut warn = |m: String| eprintln!("driftdeck: warning: {}", crate::text::sanitize(&m));
     Ok(classify::load(cli.taxonomy.as_deref(), &mut warn)?)
 }
 
