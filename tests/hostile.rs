@@ -435,3 +435,28 @@ fn global_flags_work_before_and_after_the_subcommand() {
     assert_eq!(code, 1);
     assert!(err.contains("go after the subcommand"), "{err}");
 }
+
+#[test]
+fn extreme_attribution_windows_give_errors_or_results_never_panics() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let plan = queue_plan(tmp.path(), "aws_sqs_queue.q", None);
+    let plan = plan.to_str().expect("utf-8");
+    let logs = tmp.path().join("logs");
+    std::fs::create_dir(&logs).expect("mkdir");
+    let logs = logs.to_str().expect("utf-8");
+    for (since, until) in [
+        ("9999-12-31T23:59:59Z", "0001-01-01"),
+        ("0001-01-01", "9999-12-31"),
+        ("99999999999", "2026-01-01"),
+        ("2026-02-30", "2026-13-01"),
+        ("-0001-01-01", "+99999-01-01"),
+    ] {
+        let (since, until) = (format!("--since={since}"), format!("--until={until}"));
+        let (code, out, err) = run(&["attribute", plan, "--cloudtrail-logs", logs, &since, &until]);
+        assert!(code == 0 || code == 1, "{since}..{until}: exit {code}: {out}{err}");
+        assert!(!err.contains("panicked"), "{since}..{until}: {err}");
+        if code == 1 {
+            assert!(err.starts_with("driftdeck: error:"), "{err}");
+        }
+    }
+}
