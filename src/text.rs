@@ -100,6 +100,68 @@ pub fn json_safe(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// A writer applying [`json_safe`] to JSON text as it streams through, so a large document
+/// (`list --format json` of 500 000 items) is never held whole. A UTF-8 sequence split across
+/// two writes is completed before it is examined.
+pub struct JsonSafeWriter<W: std::io::Write> {
+    inner: W,
+    pending: Vec<u8>,
+}
+
+impl<W: std::io::Write> JsonSafeWriter<W> {
+    /// Wraps `inner`.
+    pub fn new(inner: W) -> Self {
+        JsonSafeWriter {
+            inner,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Writes out anything pending and returns the inner writer.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        let rest = std::mem::take(&mut self.pending);
+        self.inner.write_all(&rest)?;
+        self.inner.flush()?;
+        Ok(self.inner)
+    }
+
+    fn emit(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        match std::str::from_utf8(chunk) {
+            Ok(s) => self.inner.write_all(json_safe(s).as_bytes()),
+            Err(e) => {
+                let (good, rest) = chunk.split_at(e.valid_up_to());
+                // `valid_up_to` is a char boundary, so this is valid UTF-8.
+                let good = std::str::from_utf8(good).unwrap_or_default();
+                self.inner.write_all(json_safe(good).as_bytes())?;
+                if e.error_len().is_some() {
+                    // Not UTF-8 at all (serde_json never writes this): passed on as is.
+                    self.inner.write_all(rest)
+                } else {
+                    self.pending.extend_from_slice(rest);
+                    Ok(())
+                }
+            }
+        }
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for JsonSafeWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.pending.is_empty() {
+            self.emit(buf)?;
+        } else {
+            let mut joined = std::mem::take(&mut self.pending);
+            joined.extend_from_slice(buf);
+            self.emit(&joined)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// Like [`sanitize`] for a whole text document (Markdown, CSV): line breaks (`\n`, `\r\n`) and
 /// tabs stay, every other control or invisible character is shown escaped, including a `\r`
 /// that is not part of a line break (it would let a value overwrite its own line).
@@ -183,6 +245,20 @@ mod tests {
         assert!(safe.contains("\\u2028") && safe.contains("\\u202e") && safe.contains("\\u009b"));
         let back: serde_json::Value = serde_json::from_str(&safe).expect("still JSON");
         assert_eq!(back, v);
+    }
+
+    #[test]
+    fn the_streaming_writer_handles_characters_split_across_writes() {
+        use std::io::Write as _;
+        let text = "{\"a\":\"x\u{2028}y\u{9b}z\"}";
+        let bytes = text.as_bytes();
+        for cut in 0..bytes.len() {
+            let mut w = JsonSafeWriter::new(Vec::new());
+            w.write_all(&bytes[..cut]).expect("write");
+            w.write_all(&bytes[cut..]).expect("write");
+            let out = String::from_utf8(w.finish().expect("finish")).expect("utf-8");
+            assert_eq!(out, json_safe(text), "cut at {cut}");
+        }
     }
 
     #[test]
