@@ -166,7 +166,11 @@ impl<W: std::io::Write> std::io::Write for JsonSafeWriter<W> {
 /// tabs stay, every other control or invisible character is shown escaped, including a `\r`
 /// that is not part of a line break (it would let a value overwrite its own line).
 pub fn sanitize_document(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(|c| is_unsafe(c) && !matches!(c, '\n' | '\t' | '\r')) && !s.contains("\r") {
+    if !s
+        .chars()
+        .any(|c| is_unsafe(c) && !matches!(c, '\n' | '\t' | '\r'))
+        && !s.contains("\r")
+    {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 16);
@@ -217,10 +221,16 @@ mod tests {
     fn invisible_characters_in_addresses_are_shown_escaped() {
         for (evil, shown) in [
             ("aws_iam_user.ad\u{200b}min", "aws_iam_user.ad\\u{200b}min"),
-            ("aws_iam_user.ad\u{200c}m\u{200d}in", "aws_iam_user.ad\\u{200c}m\\u{200d}in"),
+            (
+                "aws_iam_user.ad\u{200c}m\u{200d}in",
+                "aws_iam_user.ad\\u{200c}m\\u{200d}in",
+            ),
             ("\u{feff}aws_s3_bucket.logs", "\\u{feff}aws_s3_bucket.logs"),
             ("aws_x.a\u{2028}b\u{2029}c", "aws_x.a\\u{2028}b\\u{2029}c"),
-            ("aws_x.\u{2066}a\u{2069}\u{061c}", "aws_x.\\u{2066}a\\u{2069}\\u{61c}"),
+            (
+                "aws_x.\u{2066}a\u{2069}\u{061c}",
+                "aws_x.\\u{2066}a\\u{2069}\\u{61c}",
+            ),
         ] {
             assert_eq!(sanitize(evil), shown);
         }

@@ -62,7 +62,10 @@ fn tf_files(dir: &Path) -> Vec<PathBuf> {
 fn adopt_of_an_id_carrying_hcl_writes_one_literal_and_no_extra_block() {
     let r = load(INJECTION);
     let it = unmanaged(&r, "aws_iam_user");
-    assert!(it.identity["id"].contains("null_resource"), "the fixture carries the payload");
+    assert!(
+        it.identity["id"].contains("null_resource"),
+        "the fixture carries the payload"
+    );
     let tmp = fixture_tree();
     let p = adopt::preview(it, tmp.path()).expect("preview");
     let e = &p.edits[0];
@@ -80,16 +83,26 @@ fn adopt_of_an_id_carrying_hcl_writes_one_literal_and_no_extra_block() {
     let blocks: Vec<_> = body.blocks().collect();
     assert_eq!(blocks.len(), 2, "{}", e.after);
     assert!(!body.blocks().any(|b| b.has_labels(&["null_resource"])));
-    let import = blocks.iter().find(|b| b.has_ident("import")).expect("import block");
+    let import = blocks
+        .iter()
+        .find(|b| b.has_ident("import"))
+        .expect("import block");
     assert_eq!(
         import.body.get_attribute("id").and_then(|a| a.value.as_str()),
         Some(it.identity["id"].as_str())
     );
     // The template markers in values stay literal text (`$${`, `%%{`), never interpolation.
-    assert!(e.after.contains("$${path.module}") && e.after.contains("%%{if true}"), "{}", e.after);
+    assert!(
+        e.after.contains("$${path.module}") && e.after.contains("%%{if true}"),
+        "{}",
+        e.after
+    );
     assert!(!e.after.contains("\nresource \"null_resource\""));
     // The hostile map key is quoted, the hostile path value is one literal.
-    let resource = blocks.iter().find(|b| b.has_ident("resource")).expect("resource block");
+    let resource = blocks
+        .iter()
+        .find(|b| b.has_ident("resource"))
+        .expect("resource block");
     assert_eq!(resource.body.attributes().count(), 2, "{}", e.after);
     // Written, the file on disk is what was shown and parses the same.
     let written = adopt::write(&p, tmp.path()).expect("write");
@@ -110,7 +123,10 @@ fn adopt_refuses_a_resource_type_that_is_not_an_identifier() {
                 let msg = e.to_string();
                 assert!(msg.contains("not a Terraform resource type"), "{msg}");
                 // The type is quoted with its line breaks escaped.
-                assert!(msg.contains("\"aws_security_group_rule\\nresource") || msg.contains("\"../"), "{msg}");
+                assert!(
+                    msg.contains("\"aws_security_group_rule\\nresource") || msg.contains("\"../"),
+                    "{msg}"
+                );
             }
             other => panic!("{start:?}: expected a refusal, got {other:?}"),
         }
@@ -241,7 +257,15 @@ fn secrets_past_the_name_list_reach_no_output_and_fingerprints_are_keyed() {
     let doc: serde_json::Value = serde_json::from_str(&json).expect("json");
     let items = doc["items"].as_array().expect("items");
     assert_eq!(items.len(), 8);
-    for visible in ["Paid", "B2s", "db.t3.small", "links v2", "optional", "/AWS::EC2::Instance", "512"] {
+    for visible in [
+        "Paid",
+        "B2s",
+        "db.t3.small",
+        "links v2",
+        "optional",
+        "/AWS::EC2::Instance",
+        "512",
+    ] {
         assert!(json.contains(visible), "{visible} should stay visible");
     }
     // The ECS definition stays a JSON document with only the secret values replaced.
@@ -254,7 +278,15 @@ fn secrets_past_the_name_list_reach_no_output_and_fingerprints_are_keyed() {
     for a in &addresses {
         let (code, out, err) = run_in(
             iac,
-            &["approve", SECRETS_PLAN, a, "--reason", "known change", "--expires", "7d"],
+            &[
+                "approve",
+                SECRETS_PLAN,
+                a,
+                "--reason",
+                "known change",
+                "--expires",
+                "7d",
+            ],
         );
         assert_eq!(code, 0, "{a}: {out}{err}");
         assert_no_plaintext("approve", &(out + &err));
@@ -342,11 +374,17 @@ fn addresses_with_invisible_characters_print_escaped_and_json_keeps_the_data() {
     let (code, table, err) = run_in(tmp.path(), &["list", plan]);
     assert_eq!(code, 0, "{err}");
     assert!(!has_raw_unsafe(&table), "{table:?}");
-    assert!(table.contains("q\\u{200b}\\u{2028}\\u{202e}\\u{1b}[2J\\u{9b}31m"), "{table}");
+    assert!(
+        table.contains("q\\u{200b}\\u{2028}\\u{202e}\\u{1b}[2J\\u{9b}31m"),
+        "{table}"
+    );
     let (_, json, _) = run_in(tmp.path(), &["list", plan, "--format", "json"]);
     assert!(!has_raw_unsafe(&json), "{json:?}");
     let doc: serde_json::Value = serde_json::from_str(&json).expect("json");
-    assert_eq!(doc["items"][0]["address"], evil, "the JSON carries the exact address");
+    assert_eq!(
+        doc["items"][0]["address"], evil,
+        "the JSON carries the exact address"
+    );
     let (_, out, err) = run_in(tmp.path(), &["check", plan]);
     assert!(!has_raw_unsafe(&out) && !has_raw_unsafe(&err), "{out:?}{err:?}");
 }
@@ -382,7 +420,11 @@ fn approvals_list_and_prune_escape_the_expiry_and_everything_else() {
 fn adopt_write_prints_the_written_path_escaped() {
     let tmp = fixture_tree();
     let odd = "mod\u{1b}[31m\u{200b}app";
-    std::fs::rename(tmp.path().join("modules/app"), tmp.path().join("modules").join(odd)).expect("rename");
+    std::fs::rename(
+        tmp.path().join("modules/app"),
+        tmp.path().join("modules").join(odd),
+    )
+    .expect("rename");
     let main = std::fs::read_to_string(tmp.path().join("main.tf")).expect("main.tf");
     std::fs::write(
         tmp.path().join("main.tf"),
@@ -393,7 +435,11 @@ fn adopt_write_prints_the_written_path_escaped() {
     let m = std::fs::read_to_string(&manifest).expect("modules.json");
     let odd_json = serde_json::to_string(&format!("modules/{odd}")).expect("json");
     std::fs::write(&manifest, m.replace("\"modules/app\"", &odd_json)).expect("write manifest");
-    assert!(std::fs::read_to_string(tmp.path().join("main.tf")).expect("read").contains(odd));
+    assert!(
+        std::fs::read_to_string(tmp.path().join("main.tf"))
+            .expect("read")
+            .contains(odd)
+    );
     let plan = queue_plan(tmp.path(), "module.app.aws_sqs_queue.q", Some("module.app"));
     let (code, out, err) = run_in(
         tmp.path(),
@@ -408,8 +454,12 @@ fn adopt_write_prints_the_written_path_escaped() {
     );
     assert_eq!(code, 0, "{out}{err}");
     assert!(!has_raw_unsafe(&out) && !has_raw_unsafe(&err), "{out:?}{err:?}");
-    assert!(out.contains("wrote modules/mod\\u{1b}[31m\\u{200b}app/main.tf"), "{out}");
-    let written = std::fs::read_to_string(tmp.path().join("modules").join(odd).join("main.tf")).expect("read");
+    assert!(
+        out.contains("wrote modules/mod\\u{1b}[31m\\u{200b}app/main.tf"),
+        "{out}"
+    );
+    let written =
+        std::fs::read_to_string(tmp.path().join("modules").join(odd).join("main.tf")).expect("read");
     assert!(written.contains("message_retention_seconds = 86400"), "{written}");
 }
 
@@ -420,8 +470,17 @@ fn global_flags_work_before_and_after_the_subcommand() {
     let plan = plan.to_str().expect("utf-8");
     let iac = tmp.path().to_str().expect("utf-8");
     let (code, out, err) = run(&[
-        "--iac-dir", iac, "--actor", "ops@example.com", "approve", plan, "aws_sqs_queue.q", "--reason", "ok",
-        "--expires", "7d",
+        "--iac-dir",
+        iac,
+        "--actor",
+        "ops@example.com",
+        "approve",
+        plan,
+        "aws_sqs_queue.q",
+        "--reason",
+        "ok",
+        "--expires",
+        "7d",
     ]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("by ops@example.com"), "{out}");
@@ -453,7 +512,10 @@ fn extreme_attribution_windows_give_errors_or_results_never_panics() {
     ] {
         let (since, until) = (format!("--since={since}"), format!("--until={until}"));
         let (code, out, err) = run(&["attribute", plan, "--cloudtrail-logs", logs, &since, &until]);
-        assert!(code == 0 || code == 1, "{since}..{until}: exit {code}: {out}{err}");
+        assert!(
+            code == 0 || code == 1,
+            "{since}..{until}: exit {code}: {out}{err}"
+        );
         assert!(!err.contains("panicked"), "{since}..{until}: {err}");
         if code == 1 {
             assert!(err.starts_with("driftdeck: error:"), "{err}");

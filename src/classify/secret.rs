@@ -124,8 +124,26 @@ const SECRET_CONDITION_KEYS: &[&str] = &["sts:externalid", "aws:referer", "aws:u
 /// Prefixes of well-known credential formats (GitHub, GitLab, Slack, Stripe, Google, OpenAI,
 /// Anthropic, npm, SendGrid): a value starting with one is a secret whatever its name.
 const TOKEN_PREFIXES: &[&str] = &[
-    "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "xoxb-", "xoxp-", "xoxa-", "xoxr-",
-    "xoxs-", "sk_live_", "rk_live_", "sk_test_", "AIza", "sk-ant-", "sk-proj-", "npm_", "SG.",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "glpat-",
+    "xoxb-",
+    "xoxp-",
+    "xoxa-",
+    "xoxr-",
+    "xoxs-",
+    "sk_live_",
+    "rk_live_",
+    "sk_test_",
+    "AIza",
+    "sk-ant-",
+    "sk-proj-",
+    "npm_",
+    "SG.",
 ];
 
 /// Query parameters that carry credentials or signatures (Azure SAS `sig`, S3 presigned URLs,
@@ -334,8 +352,13 @@ pub fn looks_random(s: &str) -> bool {
     }
     let hex = s.chars().all(|c| c.is_ascii_hexdigit());
     let uuid = n == 36
-        && s.char_indices()
-            .all(|(i, c)| if [8, 13, 18, 23].contains(&i) { c == '-' } else { c.is_ascii_hexdigit() });
+        && s.char_indices().all(|(i, c)| {
+            if [8, 13, 18, 23].contains(&i) {
+                c == '-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        });
     if uuid {
         return false;
     }
@@ -449,7 +472,12 @@ mod tests {
         let m = SecretMatcher::none();
         let p = AttrPath::keys(["Statement", "Condition", "StringEquals", "sts:ExternalId"]);
         assert!(m.is_secret_path(&p));
-        assert!(!m.is_secret_path(&AttrPath::keys(["Statement", "Condition", "StringEquals", "aws:SourceVpc"])));
+        assert!(!m.is_secret_path(&AttrPath::keys([
+            "Statement",
+            "Condition",
+            "StringEquals",
+            "aws:SourceVpc"
+        ])));
         assert!(SecretMatcher::is_secret_context(&p));
     }
 

@@ -19,6 +19,7 @@ pub mod decision;
 pub mod evidence;
 pub mod journal;
 pub mod secret_key;
+pub mod status;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

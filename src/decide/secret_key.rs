@@ -52,11 +52,7 @@ pub fn path(iac_dir: &Path) -> PathBuf {
 
 fn io(path: &Path, what: &'static str) -> impl FnOnce(std::io::Error) -> KeyError + use<> {
     let path = path.to_path_buf();
-    move |source| KeyError::Io {
-        path,
-        what,
-        source,
-    }
+    move |source| KeyError::Io { path, what, source }
 }
 
 /// `Some(true)` for a link, `Some(false)` for anything else, `None` when nothing is there.
@@ -178,9 +174,15 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(path(tmp.path())).expect("meta").permissions().mode();
+            let mode = std::fs::metadata(path(tmp.path()))
+                .expect("meta")
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
-            let dmode = std::fs::metadata(tmp.path().join(".driftdeck")).expect("meta").permissions().mode();
+            let dmode = std::fs::metadata(tmp.path().join(".driftdeck"))
+                .expect("meta")
+                .permissions()
+                .mode();
             assert_eq!(dmode & 0o777, 0o700);
         }
         let ignore = std::fs::read_to_string(tmp.path().join(".driftdeck/.gitignore")).expect("gitignore");
@@ -218,6 +220,9 @@ mod tests {
         std::fs::create_dir(tmp.path().join(".driftdeck")).expect("mkdir");
         std::fs::write(path(tmp.path()), "not hex").expect("write");
         assert!(matches!(load_or_create(tmp.path()), Err(KeyError::Malformed(_))));
-        assert_eq!(std::fs::read_to_string(path(tmp.path())).expect("read"), "not hex");
+        assert_eq!(
+            std::fs::read_to_string(path(tmp.path())).expect("read"),
+            "not hex"
+        );
     }
 }

@@ -284,6 +284,7 @@ pub(crate) fn masked_change(
         sensitive,
         live_fingerprint,
         computed: false,
+        noise: None,
     }
 }
 

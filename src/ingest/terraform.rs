@@ -245,6 +245,7 @@ fn dedupe_tags_all(diffs: &mut Vec<RawDiff>) {
 pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> Result<Loaded, IngestError> {
     let format_version: Option<String> = env.member(path, F, "format_version")?;
     let mut warnings = Vec::new();
+    let incomplete: Vec<String> = Vec::new();
     match &format_version {
         Some(v) => {
             let major = v.split('.').next().unwrap_or_default();
@@ -327,6 +328,7 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
             timestamp,
             sha256: String::new(),
             warnings,
+            incomplete,
         },
         items,
         not_drift,
@@ -371,8 +373,14 @@ fn entry<'a>(cx: &Context<'_>, n: usize, rc: &'a RawChange<'a>) -> Result<Entry<
     let before = parse_raw(cx.path, &ctx("change.before"), rc.change.before)?;
     let after = parse_raw(cx.path, &ctx("change.after"), rc.change.after)?;
     // Masks are parsed strictly: a duplicate key makes them hide everything (fail closed).
-    let bs = rc.change.before_sensitive.map_or(Value::Null, |r| parse_mask(r.get()));
-    let as_ = rc.change.after_sensitive.map_or(Value::Null, |r| parse_mask(r.get()));
+    let bs = rc
+        .change
+        .before_sensitive
+        .map_or(Value::Null, |r| parse_mask(r.get()));
+    let as_ = rc
+        .change
+        .after_sensitive
+        .map_or(Value::Null, |r| parse_mask(r.get()));
     let mask = union_mask(Some(&bs), Some(&as_));
     let unknown = parse_raw(cx.path, &ctx("change.after_unknown"), rc.change.after_unknown)?;
 

@@ -297,25 +297,43 @@ mod tests {
 
     #[test]
     fn secrets_inside_json_in_strings() {
-        let defs = json!(serde_json::to_string(&json!([{
-            "name": "app",
-            "image": "nginx:1.27",
-            "environment": [
-                {"name": "DB_PASSWORD", "value": "hunter2"},
-                {"name": "LOG_LEVEL", "value": "info"},
-                {"name": "SESSION_SEED", "value": "q8Zt3vW9pL2mX7rB4nK6jH1s"}
-            ]
-        }])).expect("json"));
+        let defs = json!(
+            serde_json::to_string(&json!([{
+                "name": "app",
+                "image": "nginx:1.27",
+                "environment": [
+                    {"name": "DB_PASSWORD", "value": "hunter2"},
+                    {"name": "LOG_LEVEL", "value": "info"},
+                    {"name": "SESSION_SEED", "value": "q8Zt3vW9pL2mX7rB4nK6jH1s"}
+                ]
+            }]))
+            .expect("json")
+        );
         let taxonomy = crate::classify::Taxonomy::defaults().expect("taxonomy");
-        let r = mask_value(&defs, None, &AttrPath::keys(["container_definitions"]), taxonomy.secrets());
+        let r = mask_value(
+            &defs,
+            None,
+            &AttrPath::keys(["container_definitions"]),
+            taxonomy.secrets(),
+        );
         assert!(r.any);
         let text = r.value.as_str().expect("still a JSON string");
         assert!(!text.contains("hunter2") && !text.contains("q8Zt3vW9"), "{text}");
         assert!(text.contains("info") && text.contains("nginx:1.27"), "{text}");
-        let policy = json!(r#"{"Statement":[{"Effect":"Allow","Condition":{"StringEquals":{"sts:ExternalId":"tenant-4411"}}}]}"#);
-        let r = mask_value(&policy, None, &AttrPath::keys(["assume_role_policy"]), &SecretMatcher::none());
+        let policy = json!(
+            r#"{"Statement":[{"Effect":"Allow","Condition":{"StringEquals":{"sts:ExternalId":"tenant-4411"}}}]}"#
+        );
+        let r = mask_value(
+            &policy,
+            None,
+            &AttrPath::keys(["assume_role_policy"]),
+            &SecretMatcher::none(),
+        );
         let text = r.value.as_str().expect("string");
-        assert!(r.any && !text.contains("tenant-4411") && text.contains("Allow"), "{text}");
+        assert!(
+            r.any && !text.contains("tenant-4411") && text.contains("Allow"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -284,8 +284,7 @@ fn quote(s: &str) -> String {
 /// newline, a quote or `../` in one must never reach a file name or the HCL.
 pub fn valid_resource_type(t: &str) -> bool {
     !t.is_empty()
-        && t
-            .bytes()
+        && t.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
@@ -894,7 +893,10 @@ impl Ctx<'_> {
                 return;
             }
         };
-        if live.iter().any(|o| !o.keys().all(|key| is_ident(key) && !key.contains('-'))) {
+        if live
+            .iter()
+            .any(|o| !o.keys().all(|key| is_ident(key) && !key.contains('-')))
+        {
             self.note(
                 attr,
                 NoteKind::Unsupported,
@@ -1160,7 +1162,9 @@ fn check_skeleton(rel: &Path, text: &str, rtype: &str, label: &str, id: &str) ->
     };
     let body = hcl_edit::parser::parse_body(text).map_err(|e| broke(e.to_string()))?;
     if body.attributes().count() != 0 || body.blocks().count() != 2 {
-        return Err(broke("the skeleton holds more than an import and a resource block".into()));
+        return Err(broke(
+            "the skeleton holds more than an import and a resource block".into(),
+        ));
     }
     let import_ok = body.blocks().any(|b| {
         b.has_ident("import")
@@ -1174,7 +1178,9 @@ fn check_skeleton(rel: &Path, text: &str, rtype: &str, label: &str, id: &str) ->
     if import_ok && resource_ok {
         Ok(())
     } else {
-        Err(broke("the skeleton does not read back as the import it was built as".into()))
+        Err(broke(
+            "the skeleton does not read back as the import it was built as".into(),
+        ))
     }
 }
 

@@ -234,9 +234,12 @@ pub fn preview(item: &DriftItem, iac_dir: &Path) -> Result<AdoptPreview, AdoptEr
 fn check_inside(iac_dir: &Path, rel: &Path) -> Result<PathBuf, AdoptError> {
     if rel.is_absolute()
         || rel.as_os_str().is_empty()
-        || rel
-            .components()
-            .any(|c| matches!(c, Component::ParentDir | Component::Prefix(_) | Component::RootDir))
+        || rel.components().any(|c| {
+            matches!(
+                c,
+                Component::ParentDir | Component::Prefix(_) | Component::RootDir
+            )
+        })
     {
         return Err(AdoptError::OutsideIacDir(rel.to_path_buf()));
     }
