@@ -29,6 +29,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "NAME|PATH")]
     pub theme: Option<String>,
 
+    /// TUI: reload the reports when a report file changes on disk (Ctrl-R reloads by hand).
+    #[arg(long, global = true)]
+    pub watch: bool,
+
     /// Reports to open in the TUI (same as `driftdeck open REPORT...`).
     #[arg(value_name = "REPORT")]
     pub reports: Vec<String>,

@@ -120,3 +120,24 @@ mod tests {
         assert_eq!(mode, 0o640);
     }
 }
+
+/// Whether files can be created in `dir`: a probe file with an unpredictable name is created
+/// (never following or replacing anything) and removed. Permission bits alone cannot tell
+/// (root, ACLs, read-only mounts).
+pub fn dir_writable(dir: &Path) -> bool {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let probe = dir.join(format!(".driftdeck-probe-{}-{nanos:x}", std::process::id()));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            true
+        }
+        Err(_) => false,
+    }
+}

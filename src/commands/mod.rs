@@ -123,10 +123,22 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         ),
         Some(Command::Journal { action }) => journal::run(&action, &opts),
         Some(Command::Export { format }) => export::run(format, &opts),
-        Some(Command::Open { reports, cloudtrail }) => {
-            tui::run(&reports.reports, cli.theme, &taxonomy, opts, &cloudtrail)
-        }
-        None => tui::run(&cli.reports, cli.theme, &taxonomy, opts, &cli.cloudtrail),
+        Some(Command::Open { reports, cloudtrail }) => tui::run(
+            &reports.reports,
+            cli.theme,
+            &taxonomy,
+            opts,
+            &cloudtrail,
+            cli.watch,
+        ),
+        None => tui::run(
+            &cli.reports,
+            cli.theme,
+            &taxonomy,
+            opts,
+            &cli.cloudtrail,
+            cli.watch,
+        ),
         Some(Command::Attribute(args)) => attribute::run(&args, &taxonomy, &opts),
     }
 }
