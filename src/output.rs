@@ -196,7 +196,7 @@ pub fn summary_line(report: &DriftReport) -> String {
 pub fn check_summary(report: &DriftReport, threshold: Severity, limit: usize) -> String {
     let failing: Vec<&DriftItem> = sorted_items(report)
         .into_iter()
-        .filter(|i| i.severity >= threshold && i.status != Status::Approved)
+        .filter(|i| i.severity >= threshold && i.status.gates())
         .collect();
     let mut out = String::new();
     if failing.is_empty() {

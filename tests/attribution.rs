@@ -1085,9 +1085,11 @@ fn sg_item(id: &str) -> (DriftReport, DriftItem) {
             timestamp: Some("2026-11-21T00:00:00Z".into()),
             sha256: String::new(),
             warnings: Vec::new(),
+            incomplete: Vec::new(),
         }],
         items: vec![item.clone()],
         not_drift: driftdeck::model::NotDrift::default(),
+        noise: Vec::new(),
     };
     (report, item)
 }

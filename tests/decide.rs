@@ -532,9 +532,11 @@ fn sample_report() -> DriftReport {
             timestamp: Some("2026-11-22T07:58:41Z".into()),
             sha256: "ab".repeat(32),
             warnings: vec![],
+            incomplete: Vec::new(),
         }],
         items: vec![low, crit, db],
         not_drift: driftdeck::model::NotDrift::default(),
+        noise: Vec::new(),
     }
 }
 

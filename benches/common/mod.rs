@@ -128,9 +128,11 @@ pub fn drift_report(n: usize) -> driftdeck::model::DriftReport {
             timestamp: None,
             sha256: String::new(),
             warnings: Vec::new(),
+            incomplete: Vec::new(),
         }],
         items,
         not_drift: driftdeck::model::NotDrift::default(),
+        noise: Vec::new(),
     }
 }
 

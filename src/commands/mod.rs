@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 use crate::classify::{self, Taxonomy};
 use crate::cli::{Cli, Command, DecideArgs};
-use crate::decide::{Approvals, DeciderOptions};
+use crate::decide::DeciderOptions;
 use crate::model::DriftReport;
 
 /// Exit code for "ran fine, nothing to report" is 0; these are the others.
@@ -118,10 +118,10 @@ pub fn decider_options(args: &DecideArgs) -> DeciderOptions {
     }
 }
 
-/// Applies the approvals file of `opts` to a loaded report (statuses and expiries).
+/// Sets every item's status from the journal and approvals file of `opts` (the one status
+/// derivation, `decide::status`).
 pub fn apply_approvals(report: &mut DriftReport, opts: &DeciderOptions) -> anyhow::Result<()> {
-    let approvals = Approvals::load(&opts.approvals_path())?;
-    approvals.apply(report, time::OffsetDateTime::now_utc());
+    crate::decide::status::Sources::of(opts).apply(report, time::OffsetDateTime::now_utc())?;
     Ok(())
 }
 
@@ -132,8 +132,8 @@ pub fn load_taxonomy(cli: &Cli) -> anyhow::Result<Taxonomy> {
 }
 
 /// Loads reports (files or `-`), merged and classified.
-/// Approvals from the IaC directory's `.driftdeck/approvals.toml` are applied; a broken
-/// approvals file is reported and ignored (every item then stays open).
+/// Statuses come from the IaC directory's journal and `.driftdeck/approvals.toml`; a broken
+/// file is reported and ignored (every item then stays open, so `check` fails closed).
 pub fn load(paths: &[String], taxonomy: &Taxonomy, opts: &DeciderOptions) -> anyhow::Result<DriftReport> {
     let mut report = crate::ingest::load_paths(paths, taxonomy)?;
     if let Err(e) = apply_approvals(&mut report, opts) {

@@ -38,6 +38,8 @@ pub struct ItemEvidence {
     pub item: ItemRef,
     /// The decision in effect (`approve`, `adopt`, `revert`; `withdrawn` when all were withdrawn).
     pub decision: String,
+    /// The item's status by the journal alone (see [`super::status::from_journal`]).
+    pub status: crate::model::Status,
     /// When it was decided (the decision in effect).
     pub decided_at: String,
     /// Who decided (approver for approvals).
@@ -103,6 +105,7 @@ pub fn target_hours(s: Severity) -> f64 {
 
 /// Builds the evidence from journal entries.
 pub fn build(entries: &[JournalEntry]) -> Evidence {
+    let now = OffsetDateTime::now_utc();
     let effective: Vec<u64> = super::effective(entries).iter().map(|e| e.seq).collect();
     let mut by_item: BTreeMap<String, Vec<&JournalEntry>> = BTreeMap::new();
     for e in entries {
@@ -140,6 +143,7 @@ pub fn build(entries: &[JournalEntry]) -> Evidence {
         items.push(ItemEvidence {
             item: shown.item.clone(),
             decision: current.map_or_else(|| "withdrawn".to_string(), |e| e.decision.as_str().to_string()),
+            status: super::status::from_journal(es, now),
             decided_at: shown.time.clone(),
             decided_by: shown.actor.name.clone(),
             reason: shown.reason.clone(),
@@ -250,10 +254,11 @@ fn markdown(ev: &Evidence) -> String {
         );
         let _ = writeln!(
             o,
-            "- decision: **{}** by {} at {}",
+            "- decision: **{}** by {} at {} (status: {})",
             i.decision,
             md_cell(&i.decided_by),
-            i.decided_at
+            i.decided_at,
+            i.status
         );
         let _ = writeln!(o, "- reason: {}", md_cell(i.reason.as_deref().unwrap_or("-")));
         let _ = writeln!(o, "- ticket: {}", md_cell(i.ticket.as_deref().unwrap_or("-")));
@@ -319,7 +324,7 @@ fn csv_field(s: &str) -> String {
 
 fn csv(ev: &Evidence) -> String {
     let mut o = String::from(
-        "address,id,kind,severity,controls,why,decision,decided_at,decided_by,reason,ticket,expires,changed_by,event_name,event_id,event_time,remediation,time_to_decision_hours,changes\n",
+        "address,id,kind,severity,controls,why,decision,status,decided_at,decided_by,reason,ticket,expires,changed_by,event_name,event_id,event_time,remediation,time_to_decision_hours,changes\n",
     );
     for i in &ev.items {
         let a = i.attribution.as_ref();
@@ -344,6 +349,7 @@ fn csv(ev: &Evidence) -> String {
             i.item.controls.join(" "),
             i.item.why.join("; "),
             i.decision.clone(),
+            i.status.to_string(),
             i.decided_at.clone(),
             i.decided_by.clone(),
             i.reason.clone().unwrap_or_default(),

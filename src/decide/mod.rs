@@ -18,6 +18,7 @@ pub mod approvals;
 pub mod decision;
 pub mod evidence;
 pub mod journal;
+pub mod status;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -211,14 +211,38 @@ pub(crate) fn parse(input: &Input, secrets: &SecretMatcher) -> Result<Loaded, In
     Ok(loaded)
 }
 
+/// Loads one report with the loader of `format`, skipping detection (the fuzz targets drive each
+/// loader on its own this way). Classified like [`load_one`], and masked the same.
+pub fn load_as(input: &Input, format: Format, taxonomy: &Taxonomy) -> Result<DriftReport, IngestError> {
+    let envelope = detect::Envelope::parse(&input.path, &input.bytes)?;
+    let mut loaded = load_envelope(&input.path, &envelope, format, taxonomy.secrets())?;
+    let mut report = DriftReport::default();
+    for item in &mut loaded.items {
+        item.format = Some(format);
+        taxonomy.classify(item);
+    }
+    report.items = loaded.items;
+    report.reports.push(loaded.meta);
+    Ok(report)
+}
+
+fn load_envelope(
+    path: &str,
+    envelope: &detect::Envelope<'_>,
+    format: Format,
+    secrets: &SecretMatcher,
+) -> Result<Loaded, IngestError> {
+    match format {
+        Format::TerraformPlan => terraform::load(path, envelope, secrets),
+        Format::Driftctl => driftctl::load(path, envelope, secrets),
+        Format::Cloudformation => cloudformation::load(path, envelope, secrets),
+    }
+}
+
 fn parse_format(path: &str, bytes: &[u8], secrets: &SecretMatcher) -> Result<(Format, Loaded), IngestError> {
     let envelope = detect::Envelope::parse(path, bytes)?;
     let format = envelope.format(path)?;
-    let loaded = match format {
-        Format::TerraformPlan => terraform::load(path, &envelope, secrets)?,
-        Format::Driftctl => driftctl::load(path, &envelope, secrets)?,
-        Format::Cloudformation => cloudformation::load(path, &envelope, secrets)?,
-    };
+    let loaded = load_envelope(path, &envelope, format, secrets)?;
     Ok((format, loaded))
 }
 
@@ -259,6 +283,7 @@ pub(crate) fn masked_change(
         sensitive,
         live_fingerprint,
         computed: false,
+        noise: None,
     }
 }
 

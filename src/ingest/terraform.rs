@@ -245,6 +245,7 @@ fn dedupe_tags_all(diffs: &mut Vec<RawDiff>) {
 pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> Result<Loaded, IngestError> {
     let format_version: Option<String> = env.member(path, F, "format_version")?;
     let mut warnings = Vec::new();
+    let mut incomplete: Vec<String> = Vec::new();
     match &format_version {
         Some(v) => {
             let major = v.split('.').next().unwrap_or_default();
@@ -327,6 +328,7 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
             timestamp,
             sha256: String::new(),
             warnings,
+            incomplete,
         },
         items,
         not_drift,

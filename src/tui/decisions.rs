@@ -9,9 +9,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use time::OffsetDateTime;
 
 use super::input::{InputOutcome, TextInput, TextOverlay};
-use crate::decide::{
-    self, Approvals, ApproveInput, AttributionSummary, Decider, DecisionInput, DecisionKind,
-};
+use crate::decide::{self, ApproveInput, AttributionSummary, Decider, DecisionInput, DecisionKind};
 use crate::model::{DriftItem, DriftReport, Status};
 use crate::remediate::adopt::AdoptPreview;
 use crate::remediate::revert::{ExecEvent, RevertPlan, Stream, Tool};
@@ -436,22 +434,22 @@ pub fn latest_notes(decider: &Decider, report: &DriftReport) -> Result<Vec<(usiz
         .collect())
 }
 
-fn statuses(
-    decider: &Decider,
+/// The derived status of each target (`decide::status`), reading the journal and approvals once.
+pub fn statuses(
+    opts: &decide::DeciderOptions,
     report: &DriftReport,
     targets: &[usize],
-) -> Vec<(usize, Status, Option<String>)> {
-    let Ok(all) = Approvals::load(&decider.options().approvals_path()) else {
-        return Vec::new();
-    };
+) -> Result<Vec<(usize, Status, Option<String>)>, String> {
+    let src = decide::status::Sources::of(opts);
+    let (entries, approvals) =
+        decide::status::read(&src.journal, &src.approvals).map_err(|e| e.to_string())?;
     let now = OffsetDateTime::now_utc();
-    targets
-        .iter()
-        .filter_map(|&i| {
-            let (s, e) = all.status_of(report.items.get(i)?, now);
-            Some((i, s, e))
-        })
-        .collect()
+    Ok(
+        decide::status::derive_many(report, targets, &entries, &approvals, now)
+            .into_iter()
+            .map(|(i, d)| (i, d.status, d.approval_expires))
+            .collect(),
+    )
 }
 
 /// The latest decision line of each target, reading the journal once.
@@ -561,7 +559,7 @@ pub fn run_job(
     };
     Ok(Decided {
         summary,
-        statuses: statuses(decider, report, &job.targets),
+        statuses: statuses(decider.options(), report, &job.targets).unwrap_or_default(),
         notes: notes_for(decider, report, &job.targets).unwrap_or_default(),
     })
 }

@@ -812,7 +812,7 @@ fn on_decided(state: &mut State, verb: Verb, result: Result<Decided, String>) {
                 let report = std::sync::Arc::make_mut(&mut state.report);
                 for (i, status, expires) in &d.statuses {
                     if let Some(item) = report.items.get_mut(*i) {
-                        item.status = status.clone();
+                        item.status = *status;
                         item.approval_expires.clone_from(expires);
                     }
                 }
