@@ -492,8 +492,7 @@ pub fn statuses(
     targets: &[usize],
 ) -> Result<Vec<(usize, Status, Option<String>)>, String> {
     let src = decide::status::Sources::of(opts);
-    let (entries, approvals) =
-        decide::status::read(&src.journal, &src.approvals).map_err(|e| e.to_string())?;
+    let (entries, approvals) = src.read().map_err(|e| e.to_string())?;
     let now = OffsetDateTime::now_utc();
     Ok(
         decide::status::derive_many(report, targets, &entries, &approvals, now)

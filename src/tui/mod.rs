@@ -81,6 +81,10 @@ pub fn run(report: DriftReport, options: &Options) -> Result<Vec<String>, TuiErr
         warnings.push(w);
     });
     let mut state = State::new(report, keymap, 80, 24);
+    state.approvals_problem = options
+        .decide
+        .as_ref()
+        .and_then(crate::decide::DeciderOptions::approvals_problem);
     if let Some(w) = warnings.first() {
         state.set_status(state::Level::Warning, w);
     }

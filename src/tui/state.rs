@@ -295,6 +295,9 @@ pub struct State {
     pub messages: Vec<LogEntry>,
     /// Background work for the header.
     pub progress: Vec<Progress>,
+    /// Why the approvals file cannot be used (file and line), shown in the header: no approval
+    /// applies, every item counts as open (`DeciderOptions::approvals_problem`).
+    pub approvals_problem: Option<String>,
     /// Terminal size.
     pub width: u16,
     /// Terminal size.
@@ -439,6 +442,7 @@ impl State {
             output: Vec::new(),
             messages: Vec::new(),
             progress: Vec::new(),
+            approvals_problem: None,
             width,
             height,
             side: HashMap::new(),

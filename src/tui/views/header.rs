@@ -96,6 +96,21 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         l2.push(sep());
         l2.push(Span::styled("opening CloudTrail…", theme.muted()));
     }
+    if let Some(problem) = &state.approvals_problem {
+        // The file and line are what the user needs; the first line of the error carries them.
+        let first = problem.lines().next().unwrap_or(problem);
+        l2.push(sep());
+        l2.push(Span::styled(
+            super::fit(
+                &format!(
+                    "approvals not applied, all open: {}",
+                    crate::text::sanitize(first)
+                ),
+                usize::from(area.width).saturating_sub(40).max(20),
+            ),
+            theme.severity(Severity::High),
+        ));
+    }
     for p in &state.progress {
         l2.push(sep());
         l2.push(Span::styled(
