@@ -83,6 +83,27 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Whether files can be created in `dir`: a probe file with an unpredictable name is created
+/// (never following or replacing anything) and removed. Permission bits alone cannot tell
+/// (root, ACLs, read-only mounts).
+pub fn dir_writable(dir: &Path) -> bool {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let probe = dir.join(format!(".driftdeck-probe-{}-{nanos:x}", std::process::id()));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,26 +139,5 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&p).expect("read"), "new");
         let mode = std::fs::metadata(&p).expect("meta").permissions().mode() & 0o777;
         assert_eq!(mode, 0o640);
-    }
-}
-
-/// Whether files can be created in `dir`: a probe file with an unpredictable name is created
-/// (never following or replacing anything) and removed. Permission bits alone cannot tell
-/// (root, ACLs, read-only mounts).
-pub fn dir_writable(dir: &Path) -> bool {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let probe = dir.join(format!(".driftdeck-probe-{}-{nanos:x}", std::process::id()));
-    match std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&probe)
-    {
-        Ok(_) => {
-            let _ = std::fs::remove_file(&probe);
-            true
-        }
-        Err(_) => false,
     }
 }
