@@ -269,6 +269,12 @@ fn demo_attributes_offline_from_the_bundled_logs() {
     // The full attribution follows the diff: zoom the detail and go to its end.
     s.send(b"z\tG");
     s.wait_text("actor       backdoor-admin");
+    // The console link on screen is an OSC 8 hyperlink.
+    let start = Instant::now();
+    while !String::from_utf8_lossy(&s.raw.lock().expect("raw")).contains("\x1b]8;;https://") {
+        assert!(start.elapsed() < TIMEOUT, "no OSC 8 link:\n{}", s.screen());
+        std::thread::sleep(Duration::from_millis(25));
+    }
     s.send(b"\tz");
     s.wait_text("items 23/23");
     s.wait_for("attribution to finish", |sc| {

@@ -509,7 +509,29 @@ async fn event_loop(
         return Ok(());
     }
     loop {
-        terminal.draw(|f| views::draw(f, &state, theme))?;
+        let frame = terminal.draw(|f| views::draw(f, &state, theme))?;
+        // The selected item's console link, where it is on screen, becomes an OSC 8 hyperlink.
+        if let Some(url) = state
+            .selected_index()
+            .and_then(|i| state.attribution(i))
+            .and_then(|a| a.best.as_ref())
+            .map(crate::attribution::Candidate::console_link)
+        {
+            let area = frame.buffer.area;
+            let rows: Vec<Vec<char>> = (area.top()..area.bottom())
+                .map(|y| {
+                    (area.left()..area.right())
+                        .map(|x| frame.buffer[(x, y)].symbol().chars().next().unwrap_or(' '))
+                        .collect()
+                })
+                .collect();
+            let segments = super::clipboard::link_segments(&rows, &url);
+            if !segments.is_empty() {
+                let mut out = std::io::stdout();
+                let _ = out.write_all(super::clipboard::osc8(&url, &segments).as_bytes());
+                let _ = out.flush();
+            }
+        }
         let msg = tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(ev)) => match to_msg(&ev) {

@@ -47,6 +47,65 @@ pub fn opener(browser: Option<&str>) -> String {
     }
 }
 
+/// Where `url` is shown on a screen of `rows` (one string per row, one char per cell): the
+/// (column, row, text) pieces, following it across wrapped rows (a continuation starts where the
+/// first piece did). Empty when it is not shown whole.
+pub fn link_segments(rows: &[Vec<char>], url: &str) -> Vec<(u16, u16, String)> {
+    let want: Vec<char> = url.chars().collect();
+    let Some(&first) = want.first() else {
+        return Vec::new();
+    };
+    for (y, row) in rows.iter().enumerate() {
+        for x in 0..row.len() {
+            // The start: at least the scheme (or the whole link) in a row.
+            let lead = row[x..].iter().zip(&want).take_while(|(a, b)| a == b).count();
+            if row[x] != first || lead < want.len().min(8) {
+                continue;
+            }
+            let mut out = Vec::new();
+            let mut got = 0;
+            let (mut cx, mut cy) = (x, y);
+            while got < want.len() && cy < rows.len() {
+                let r = &rows[cy];
+                let n = r[cx.min(r.len())..]
+                    .iter()
+                    .zip(&want[got..])
+                    .take_while(|(a, b)| a == b)
+                    .count();
+                if n == 0 {
+                    break;
+                }
+                out.push((
+                    u16::try_from(cx).unwrap_or(u16::MAX),
+                    u16::try_from(cy).unwrap_or(u16::MAX),
+                    want[got..got + n].iter().collect(),
+                ));
+                got += n;
+                cy += 1;
+                cx = x;
+            }
+            if got == want.len() {
+                return out;
+            }
+        }
+    }
+    Vec::new()
+}
+
+/// The bytes that make the pieces of a link shown on screen an OSC 8 hyperlink: each piece is
+/// rewritten in place inside the hyperlink sequence, the cursor saved and restored around it.
+pub fn osc8(url: &str, segments: &[(u16, u16, String)]) -> String {
+    let mut out = String::new();
+    for (x, y, text) in segments {
+        out.push_str(&format!(
+            "\x1b7\x1b[{};{}H\x1b]8;;{url}\x1b\\{text}\x1b]8;;\x1b\\\x1b8",
+            y + 1,
+            x + 1
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,6 +124,30 @@ mod tests {
             assert_eq!(base64(plain.as_bytes()), enc);
         }
         assert_eq!(osc52("hi"), "\x1b]52;c;aGk=\x07");
+    }
+
+    #[test]
+    fn a_wrapped_link_is_found_in_pieces() {
+        let rows: Vec<Vec<char>> = [
+            "│link        https://eu-west-1.console.aws│",
+            "│            .amazon.com/x#/events/abc    │",
+            "│other                                    │",
+        ]
+        .iter()
+        .map(|r| r.chars().collect())
+        .collect();
+        let url = "https://eu-west-1.console.aws.amazon.com/x#/events/abc";
+        let segs = link_segments(&rows, url);
+        assert_eq!(
+            segs,
+            vec![
+                (13, 0, "https://eu-west-1.console.aws".to_string()),
+                (13, 1, ".amazon.com/x#/events/abc".to_string()),
+            ]
+        );
+        let bytes = osc8(url, &segs);
+        assert!(bytes.starts_with("\x1b7\x1b[1;14H\x1b]8;;https://"));
+        assert!(link_segments(&rows, "https://elsewhere.example").is_empty());
     }
 
     #[test]
