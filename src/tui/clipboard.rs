@@ -95,13 +95,15 @@ pub fn link_segments(rows: &[Vec<char>], url: &str) -> Vec<(u16, u16, String)> {
 /// The bytes that make the pieces of a link shown on screen an OSC 8 hyperlink: each piece is
 /// rewritten in place inside the hyperlink sequence, the cursor saved and restored around it.
 pub fn osc8(url: &str, segments: &[(u16, u16, String)]) -> String {
+    use std::fmt::Write as _;
     let mut out = String::new();
     for (x, y, text) in segments {
-        out.push_str(&format!(
+        let _ = write!(
+            out,
             "\x1b7\x1b[{};{}H\x1b]8;;{url}\x1b\\{text}\x1b]8;;\x1b\\\x1b8",
             y + 1,
             x + 1
-        ));
+        );
     }
     out
 }
