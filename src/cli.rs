@@ -10,7 +10,10 @@ use crate::model::Severity;
 /// Interactive infrastructure-drift triage.
 #[derive(Debug, Parser)]
 #[command(name = "driftdeck", version, about, long_about = None)]
-#[command(args_conflicts_with_subcommands = true, arg_required_else_help = true)]
+// Global flags (`--iac-dir`, `--journal`, `--actor`, `--read-only`, `--taxonomy`, `--theme`)
+// work before and after the subcommand; CloudTrail flags given before a subcommand are refused
+// in `Cli::misplaced` rather than silently dropped.
+#[command(arg_required_else_help = true)]
 pub struct Cli {
     /// Taxonomy file that overrides the built-in severity rules (merged over the defaults and
     /// over `taxonomy.toml` in the config dir).
@@ -37,6 +40,25 @@ pub struct Cli {
     /// The subcommand; without one, the reports open in the TUI.
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+impl Cli {
+    /// Top-level CloudTrail flags given together with a subcommand, which would be ignored
+    /// (`driftdeck --cloudtrail-logs D attribute r.json`): the message to refuse them with.
+    pub fn misplaced(&self) -> Option<String> {
+        self.command.as_ref()?;
+        let ct = &self.cloudtrail;
+        let cloudtrail = ct.cloudtrail_logs.is_some()
+            || ct.event_data_store.is_some()
+            || ct.profile.is_some()
+            || ct.region.is_some()
+            || ct.since.is_some()
+            || ct.until.is_some();
+        cloudtrail.then(|| {
+            "CloudTrail flags (--cloudtrail-logs, --event-data-store, --profile, --region, --since, --until) go after the subcommand"
+                .to_string()
+        })
+    }
 }
 
 /// Output formats of listing commands.

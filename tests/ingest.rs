@@ -174,7 +174,7 @@ fn terraform_masks_sensitive_values_and_keeps_a_fingerprint() {
     assert!(
         pw.live_fingerprint
             .as_deref()
-            .is_some_and(|f| f.starts_with("sha256:"))
+            .is_some_and(|f| f.starts_with("hmac-sha256:"))
     );
     assert_eq!(db.severity, Severity::High);
     assert!(

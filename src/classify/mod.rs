@@ -18,7 +18,7 @@ use serde_json::Value;
 use crate::model::{Change, DriftItem, DriftReport, Kind, Severity};
 pub use noise::{NoiseMatcher, NoiseRuleSpec, NoiseSpec};
 pub use predicate::Predicate;
-pub use secret::{SecretMatcher, SecretSpec};
+pub use secret::{FingerprintKey, SecretMatcher, SecretSpec, is_secret_shaped, looks_random};
 
 /// The embedded default taxonomy.
 pub const DEFAULT_TAXONOMY: &str = include_str!("../../assets/taxonomy.toml");
@@ -201,6 +201,11 @@ impl Taxonomy {
     /// The secret-name matcher loaders mask with.
     pub fn secrets(&self) -> &SecretMatcher {
         &self.secrets
+    }
+
+    /// Fingerprints secrets with the repository's key from now on (see [`FingerprintKey`]).
+    pub fn set_fingerprint_key(&mut self, key: FingerprintKey) {
+        self.secrets.set_key(key);
     }
 
     /// The compiled `[noise]` rules.

@@ -16,7 +16,7 @@ pub fn run(action: &ApprovalsAction, opts: &DeciderOptions) -> anyhow::Result<Ex
     match action {
         ApprovalsAction::List => {
             if all.approvals.is_empty() {
-                println!("no approvals in {}", path.display());
+                println!("no approvals in {}", sanitize(&path.display().to_string()));
             }
             for a in &all.approvals {
                 let state = if a.is_expired(now) { "expired" } else { "active" };

@@ -66,7 +66,7 @@ fn verify(
     if let Some(t) = a.chain.torn_tail_line {
         super::warn(&format!(
             "{}: line {t} is torn (an interrupted write); it is not part of the chain",
-            path.display()
+            sanitize(&path.display().to_string())
         ));
     }
     for w in &a.signature_warnings {
@@ -77,7 +77,7 @@ fn verify(
         None => writeln!(
             out,
             "{}: {} entries, chain intact, head {}",
-            path.display(),
+            sanitize(&path.display().to_string()),
             a.chain.good,
             a.head
         )?,
@@ -86,17 +86,17 @@ fn verify(
             writeln!(
                 out,
                 "{}: chain broken at line {}{}: {} ({} entries before it verified)",
-                path.display(),
+                sanitize(&path.display().to_string()),
                 b.line,
                 b.seq.map(|s| format!(" (entry {s})")).unwrap_or_default(),
-                b.problem,
+                sanitize(&b.problem),
                 a.chain.good
             )?;
         }
     }
     for p in &a.anchor_problems {
         ok = false;
-        writeln!(out, "head check failed: {p}")?;
+        writeln!(out, "head check failed: {}", sanitize(p))?;
     }
     if audit_opts.anchors.is_empty() && a.chain.broken.is_none() {
         writeln!(
@@ -106,7 +106,12 @@ fn verify(
     } else {
         for anchor in &audit_opts.anchors {
             if !a.anchor_problems.iter().any(|p| p.contains(&anchor.source)) {
-                writeln!(out, "head {} recorded in {}: present", anchor.head, anchor.source)?;
+                writeln!(
+                    out,
+                    "head {} recorded in {}: present",
+                    anchor.head,
+                    sanitize(&anchor.source)
+                )?;
             }
         }
     }

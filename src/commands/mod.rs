@@ -29,8 +29,34 @@ pub mod exit {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let taxonomy = load_taxonomy(&cli)?;
+    if let Some(m) = cli.misplaced() {
+        anyhow::bail!(m);
+    }
+    let mut taxonomy = load_taxonomy(&cli)?;
     let opts = decider_options(&cli.decide)?;
+    // Approvals fingerprint secrets with the repository's key: the commands that record
+    // approvals (approve, the TUI) create it on first use; the others only read it.
+    let records_approvals = !opts.read_only
+        && matches!(
+            cli.command,
+            None | Some(Command::Approve { .. } | Command::Open { .. })
+        );
+    if !matches!(cli.command, Some(Command::Demo)) {
+        let key = if records_approvals {
+            Some(crate::decide::secret_key::load_or_create(&opts.iac_dir)?)
+        } else {
+            crate::decide::secret_key::load(&opts.iac_dir).unwrap_or_else(|e| {
+                eprintln!(
+                    "driftdeck: warning: {}; approvals of sensitive values cannot match",
+                    crate::text::sanitize(&e.to_string())
+                );
+                None
+            })
+        };
+        if let Some(k) = key {
+            taxonomy.set_fingerprint_key(k);
+        }
+    }
     match cli.command {
         Some(Command::List { reports, format }) => list::run(&reports.reports, format, &taxonomy, &opts),
         Some(Command::Check { reports, fail_on }) => {
@@ -134,7 +160,7 @@ pub fn apply_approvals(report: &mut DriftReport, opts: &DeciderOptions) -> anyho
 
 /// The taxonomy for this run; a broken config-dir file is reported and skipped.
 pub fn load_taxonomy(cli: &Cli) -> anyhow::Result<Taxonomy> {
-    let mut warn = |m: String| eprintln!("driftdeck: warning: {m}");
+    let mut warn = |m: String| eprintln!("driftdeck: warning: {}", crate::text::sanitize(&m));
     Ok(classify::load(cli.taxonomy.as_deref(), &mut warn)?)
 }
 

@@ -24,6 +24,7 @@ pub mod journal;
 pub mod lock;
 pub mod settings;
 pub mod signing;
+pub mod secret_key;
 pub mod status;
 pub mod store;
 

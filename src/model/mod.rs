@@ -2,7 +2,7 @@
 //! [`DriftItem`]s, each a resource whose live state differs from what the IaC says.
 //!
 //! Values that are sensitive never enter this model in plaintext: ingest replaces them
-//! with [`MASK`] and keeps only a salted fingerprint (see [`Change::live_fingerprint`]).
+//! with [`MASK`] and keeps only a keyed fingerprint (see [`Change::live_fingerprint`]).
 
 pub mod compare;
 pub mod mask;
@@ -220,7 +220,7 @@ pub struct Change {
     pub live: Option<Value>,
     /// True when either side is secret; the values above are then masks.
     pub sensitive: bool,
-    /// Salted SHA-256 fingerprint of the live plaintext when sensitive, so an approval can tell
+    /// Keyed (HMAC-SHA-256) fingerprint of the live plaintext when sensitive, so an approval can tell
     /// whether a secret changed again without storing it. Never shown.
     #[serde(skip)]
     pub live_fingerprint: Option<String>,
