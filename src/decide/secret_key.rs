@@ -193,7 +193,12 @@ mod tests {
             .filter_map(Result::ok)
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
-        assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+        assert!(
+            names.iter().all(|n| std::path::Path::new(n)
+                .extension()
+                .is_none_or(|e| !e.eq_ignore_ascii_case("tmp"))),
+            "{names:?}"
+        );
     }
 
     #[cfg(unix)]
