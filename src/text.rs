@@ -169,7 +169,7 @@ pub fn sanitize_document(s: &str) -> Cow<'_, str> {
     if !s
         .chars()
         .any(|c| is_unsafe(c) && !matches!(c, '\n' | '\t' | '\r'))
-        && !s.contains("\r")
+        && !s.contains('\r')
     {
         return Cow::Borrowed(s);
     }
