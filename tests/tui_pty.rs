@@ -302,6 +302,10 @@ fn missing_aws_credentials_are_a_message_in_the_pane() {
             ("HOME", Some(none.path().to_str().expect("utf-8 path"))),
         ],
     );
+    // The deleted audit log group (critical, first) has a long detail; the policy after it
+    // shows its attribution section on this screen size.
+    s.wait_for("the first frame", |sc| sc.contents().contains("desired (IaC)"));
+    s.send(b"j");
     s.wait_for("the lookup error in the pane", |sc| {
         let t = sc.contents();
         t.contains("── attribution") && t.contains("status      error") && t.contains("no AWS credentials")
