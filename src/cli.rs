@@ -29,6 +29,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "NAME|PATH")]
     pub theme: Option<String>,
 
+    /// TUI: reload the reports when a report file changes on disk (Ctrl-R reloads by hand).
+    #[arg(long, global = true)]
+    pub watch: bool,
+
     /// Reports to open in the TUI (same as `driftdeck open REPORT...`).
     #[arg(value_name = "REPORT")]
     pub reports: Vec<String>,
@@ -247,6 +251,14 @@ pub struct DecideArgs {
     /// Disable every write and execution (journal, approvals, adopt --write, revert --execute).
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// Sign every journal entry with this OpenSSH private key (SSHSIG, namespace
+    /// driftdeck-journal); default `[journal] signing_key` in config.toml.
+    #[arg(long, global = true, value_name = "KEY")]
+    pub sign_with: Option<PathBuf>,
+    /// Seconds to wait for another driftdeck process to finish writing .driftdeck/ before
+    /// giving up with an error (default 10; `[journal] lock_timeout` in config.toml).
+    #[arg(long, global = true, value_name = "SECONDS", env = "DRIFTDECK_LOCK_TIMEOUT")]
+    pub lock_timeout: Option<u64>,
 }
 
 /// `approvals` actions.
@@ -261,8 +273,19 @@ pub enum ApprovalsAction {
 /// `journal` actions.
 #[derive(Debug, Subcommand)]
 pub enum JournalAction {
-    /// Check the hash chain; names the first broken entry.
-    Verify,
+    /// Check the hash chain, the recorded heads and the signatures; names the first problem.
+    Verify {
+        /// A head kept elsewhere (`SEQ:HASH` from `journal head`): the journal must still hold
+        /// that entry with that hash (detects rewrites and truncation).
+        #[arg(long, value_name = "SEQ:HASH")]
+        head: Option<String>,
+        /// Require every entry to be signed by a key this file (ssh-keygen's allowed_signers
+        /// format) allows for the driftdeck-journal namespace.
+        #[arg(long, value_name = "FILE")]
+        allowed_signers: Option<PathBuf>,
+    },
+    /// Print the head: the last entry's sequence number and hash, `SEQ:HASH`.
+    Head,
 }
 
 /// Terraform-family binaries.

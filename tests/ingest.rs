@@ -221,6 +221,7 @@ fn terraform_deleted_and_tags_only() {
     let r = load(&["terraform-plan-v1.json"]);
     let log = item(&r, "aws_cloudwatch_log_group.audit");
     assert_eq!(log.kind, Kind::Deleted);
+    // Deleting the audit trail's log group rates critical (never below weakening it).
     assert_eq!(log.severity, Severity::Critical);
     assert!(
         log.changes
