@@ -304,4 +304,8 @@ pub struct CloudTrailArgs {
     /// End of the search window; default one hour after the report's timestamp.
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
+    /// Credentials for one account's live lookups (repeatable; over `[attribution.accounts]`
+    /// in config.toml; `*=PROFILE` for every other account).
+    #[arg(long, value_name = "ACCOUNT=PROFILE")]
+    pub account_profile: Vec<String>,
 }

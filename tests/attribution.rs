@@ -1239,3 +1239,145 @@ async fn hostile_cloudtrail_strings_never_reach_the_terminal_raw() {
     let groups = group_by_actor(std::slice::from_ref(&a));
     assert!(!groups[0].label.chars().any(char::is_control));
 }
+
+/// A `DeleteBucketEncryption` on `audit-logs-<account>` recorded in `account`.
+fn bucket_encryption_event(account: &str, id: &str, user: &str) -> Value {
+    let bucket = format!("audit-logs-{account}");
+    json!({
+        "eventVersion": "1.10", "eventID": id, "eventName": "DeleteBucketEncryption",
+        "eventTime": "2026-11-21T10:31:26Z", "eventSource": "s3.amazonaws.com", "awsRegion": "eu-west-1",
+        "recipientAccountId": account, "readOnly": false, "eventType": "AwsApiCall",
+        "userIdentity": {"type": "IAMUser", "userName": user, "accountId": account,
+            "arn": format!("arn:aws:iam::{account}:user/{user}"), "principalId": "AIDATEST"},
+        "userAgent": "aws-cli/2.22.4 md/command#s3api.delete-bucket-encryption", "sourceIPAddress": "198.51.100.23",
+        "requestParameters": {"bucketName": bucket, "encryption": ""}, "responseElements": null,
+        "resources": [{"ARN": format!("arn:aws:s3:::{bucket}"), "accountId": account, "type": "AWS::S3::Bucket"}]
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_account_is_looked_up_with_its_own_credentials_and_unmapped_ones_are_named() {
+    let records = vec![
+        bucket_encryption_event("111122223333", "ev-acct-a", "alice"),
+        bucket_encryption_event("444455556666", "ev-acct-b", "bruno"),
+        bucket_encryption_event("777788889999", "ev-acct-c", "carol"),
+    ];
+    let server = FakeCloudTrail::start(records).await;
+    // The default credentials act in a fourth account; each mapping reaches its own.
+    server.bind_key("AKIDDEFAULT", "555566667777");
+    server.bind_key("AKIDACCOUNTA", "111122223333");
+    server.bind_key("AKIDSECURITY", "555566667777");
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        dir.path().join("aws-config"),
+        "[profile acct-a]\nregion = eu-west-1\n[profile sso-security]\nregion = eu-west-1\n",
+    )
+    .expect("config");
+    std::fs::write(
+        dir.path().join("aws-credentials"),
+        "[acct-a]\naws_access_key_id = AKIDACCOUNTA\naws_secret_access_key = secret-a\n\
+[sso-security]\naws_access_key_id = AKIDSECURITY\naws_secret_access_key = secret-s\n",
+    )
+    .expect("credentials");
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[attribution.accounts]\n\"444455556666\" = { role_arn = \"arn:aws:iam::444455556666:role/driftdeck-readonly\", source_profile = \"sso-security\" }\n",
+    )
+    .expect("config.toml");
+    let fixture =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/attribution/multi-account-drift.json");
+    let (url, path) = (server.url.clone(), dir.path().to_path_buf());
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_driftdeck"))
+            .arg("attribute")
+            .arg(fixture)
+            .args(["--format", "json", "--account-profile", "111122223333=acct-a"])
+            .env("AWS_ENDPOINT_URL", &url)
+            .env("AWS_REGION", "eu-west-1")
+            .env("AWS_CONFIG_FILE", path.join("aws-config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", path.join("aws-credentials"))
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ACCESS_KEY_ID", "AKIDDEFAULT")
+            .env("AWS_SECRET_ACCESS_KEY", "secret-default")
+            .env("DRIFTDECK_CACHE_DIR", path.join("cache"))
+            .env("DRIFTDECK_CONFIG_DIR", &path)
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_ENDPOINT_URL_CLOUDTRAIL")
+            .output()
+            .expect("runs")
+    })
+    .await
+    .expect("join");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let by_account = |a: &str| {
+        doc["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|i| {
+                i["address"]
+                    .as_str()
+                    .is_some_and(|s| s.contains(&format!("audit-logs-{a}")) || s.contains(a))
+            })
+            .cloned()
+            .unwrap_or_else(|| panic!("no item of {a} in {doc}"))
+    };
+    let a = by_account("payments-prod");
+    assert_eq!(a["status"], "attributed", "{doc}");
+    assert_eq!(a["best"]["event_id"], "ev-acct-a");
+    let b = by_account("security-tooling");
+    assert_eq!(b["status"], "attributed", "{doc}");
+    assert_eq!(b["best"]["event_id"], "ev-acct-b");
+    let c = by_account("sandbox");
+    assert_eq!(
+        c["status"], "error",
+        "never a silent no_events from the wrong account: {doc}"
+    );
+    let msg = c["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("777788889999") && msg.contains("--account-profile 777788889999=PROFILE"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("555566667777"),
+        "names the default credentials' account: {msg}"
+    );
+    let calls = server.calls();
+    let keys_of = |op: &str| -> Vec<String> {
+        calls
+            .iter()
+            .filter(|(_, o)| o == op)
+            .map(|(k, _)| k.clone())
+            .collect()
+    };
+    let lookups = keys_of("LookupEvents");
+    assert!(lookups.contains(&"AKIDACCOUNTA".to_string()), "{calls:?}");
+    assert!(
+        lookups.contains(&"ASIA444455556666ROLE".to_string()),
+        "the assumed role's keys: {calls:?}"
+    );
+    assert!(
+        !lookups.contains(&"AKIDDEFAULT".to_string()),
+        "nothing looked up in the wrong account: {calls:?}"
+    );
+    assert_eq!(
+        keys_of("AssumeRole"),
+        vec!["AKIDSECURITY".to_string()],
+        "one cached role session"
+    );
+    assert_eq!(
+        keys_of("GetCallerIdentity"),
+        vec!["AKIDDEFAULT".to_string()],
+        "asked once"
+    );
+    assert_eq!(
+        server.assumed_roles(),
+        vec!["arn:aws:iam::444455556666:role/driftdeck-readonly".to_string()]
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("secret"),
+        "no secret printed"
+    );
+}

@@ -75,7 +75,7 @@ FROM {store} WHERE eventTime >= {} AND eventTime <= {} AND ({})",
 }
 
 /// Lake's map columns hold nested values as JSON strings: decode those back.
-fn decode_nested(v: Value) -> Value {
+pub(super) fn decode_nested(v: Value) -> Value {
     match v {
         Value::String(s) if s.starts_with('{') || s.starts_with('[') => {
             serde_json::from_str::<Value>(&s).map_or(Value::String(s), decode_nested)
@@ -88,7 +88,7 @@ fn decode_nested(v: Value) -> Value {
 
 /// Lower-camel JSON keys: Lake renders struct fields lower-cased (`principalid`), records use
 /// camel case; the fields attribution reads are mapped back.
-fn camel_identity(v: Value) -> Value {
+pub(super) fn camel_identity(v: Value) -> Value {
     const FIXES: [(&str, &str); 12] = [
         ("principalid", "principalId"),
         ("accountid", "accountId"),

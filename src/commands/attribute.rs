@@ -20,6 +20,7 @@ pub fn setup(args: &CloudTrailArgs) -> Setup {
         region: args.region.clone(),
         since: args.since.clone(),
         until: args.until.clone(),
+        account_profiles: args.account_profile.clone(),
     }
 }
 

@@ -56,7 +56,8 @@ pub fn attribution_setup(args: &CloudTrailArgs, aws_env: bool) -> Option<Setup> 
         || args.profile.is_some()
         || args.region.is_some()
         || args.since.is_some()
-        || args.until.is_some();
+        || args.until.is_some()
+        || !args.account_profile.is_empty();
     (asked || aws_env).then(|| super::attribute::setup(args))
 }
 

@@ -18,7 +18,8 @@ use tokio::net::{TcpListener, TcpStream};
 #[derive(Default)]
 struct State {
     records: Vec<Value>,
-    arrivals: VecDeque<Instant>,
+    /// Recent LookupEvents arrivals per account (the 2 req/s limit is per account).
+    arrivals: std::collections::HashMap<String, VecDeque<Instant>>,
     requests: usize,
     lookup_requests: usize,
     throttled: usize,
@@ -27,6 +28,107 @@ struct State {
     unsigned: usize,
     queries: Vec<String>,
     polls: usize,
+    /// Access key → the account its requests act in (LookupEvents sees only that account).
+    key_accounts: std::collections::HashMap<String, String>,
+    /// (access key, operation) of every signed request.
+    calls: Vec<(String, String)>,
+    /// Role ARNs assumed through STS.
+    assumed: Vec<String>,
+}
+
+/// The account a fake access key acts in: registered keys, then `ASIA<account>` keys handed
+/// out by AssumeRole, else the default account of the demo incident.
+fn account_of_key(s: &State, key: &str) -> String {
+    if let Some(a) = s.key_accounts.get(key) {
+        return a.clone();
+    }
+    if let Some(rest) = key.strip_prefix("ASIA") {
+        if rest.len() >= 12 && rest[..12].bytes().all(|b| b.is_ascii_digit()) {
+            return rest[..12].to_string();
+        }
+    }
+    DEFAULT_ACCOUNT.to_string()
+}
+
+/// The account unregistered keys act in.
+pub const DEFAULT_ACCOUNT: &str = "111122223333";
+
+fn access_key(auth: &str) -> String {
+    auth.split("Credential=")
+        .nth(1)
+        .and_then(|c| c.split('/').next())
+        .unwrap_or("")
+        .to_string()
+}
+
+fn form_value(body: &str, key: &str) -> Option<String> {
+    body.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k == key).then(|| percent_decode(v))
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => {
+                let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("");
+                if let Ok(v) = u8::from_str_radix(hex, 16) {
+                    out.push(v);
+                    i += 3;
+                    continue;
+                }
+                out.push(b'%');
+            }
+            b'+' => out.push(b' '),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// STS (awsQuery: form body, XML answers): GetCallerIdentity and AssumeRole.
+fn sts(s: &mut State, key: &str, body: &str) -> (u16, String) {
+    let action = form_value(body, "Action").unwrap_or_default();
+    s.calls.push((key.to_string(), action.clone()));
+    match action.as_str() {
+        "GetCallerIdentity" => {
+            let account = account_of_key(s, key);
+            (
+                200,
+                format!(
+                    "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult>\
+<Arn>arn:aws:iam::{account}:user/test</Arn><UserId>AIDATEST</UserId><Account>{account}</Account>\
+</GetCallerIdentityResult><ResponseMetadata><RequestId>0</RequestId></ResponseMetadata></GetCallerIdentityResponse>"
+                ),
+            )
+        }
+        "AssumeRole" => {
+            let role = form_value(body, "RoleArn").unwrap_or_default();
+            let account = role.split(':').nth(4).unwrap_or("").to_string();
+            s.assumed.push(role.clone());
+            (
+                200,
+                format!(
+                    "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult>\
+<Credentials><AccessKeyId>ASIA{account}ROLE</AccessKeyId><SecretAccessKey>role-secret</SecretAccessKey>\
+<SessionToken>role-session-token</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials>\
+<AssumedRoleUser><Arn>arn:aws:sts::{account}:assumed-role/driftdeck/driftdeck</Arn><AssumedRoleId>AROATEST:driftdeck</AssumedRoleId></AssumedRoleUser>\
+</AssumeRoleResult><ResponseMetadata><RequestId>0</RequestId></ResponseMetadata></AssumeRoleResponse>"
+                ),
+            )
+        }
+        other => (
+            400,
+            format!(
+                "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>unknown action {other}</Message></Error><RequestId>0</RequestId></ErrorResponse>"
+            ),
+        ),
+    }
 }
 
 /// The running fake endpoint.
@@ -156,6 +258,23 @@ impl FakeCloudTrail {
     pub fn deny_all(&self, on: bool) {
         self.state.lock().expect("state").deny_all = on;
     }
+    /// Requests signed with `access_key` act in `account` (LookupEvents then answers only that
+    /// account's events, GetCallerIdentity names it).
+    pub fn bind_key(&self, access_key: &str, account: &str) {
+        self.state
+            .lock()
+            .expect("state")
+            .key_accounts
+            .insert(access_key.to_string(), account.to_string());
+    }
+    /// (access key, operation) of every signed request, in arrival order.
+    pub fn calls(&self) -> Vec<(String, String)> {
+        self.state.lock().expect("state").calls.clone()
+    }
+    /// Role ARNs assumed through STS AssumeRole.
+    pub fn assumed_roles(&self) -> Vec<String> {
+        self.state.lock().expect("state").assumed.clone()
+    }
     /// SQL statements received by StartQuery.
     pub fn queries(&self) -> Vec<String> {
         self.state.lock().expect("state").queries.clone()
@@ -191,18 +310,25 @@ async fn serve(mut sock: TcpStream, st: Arc<Mutex<State>>) -> std::io::Result<()
         }
         buf.extend_from_slice(&tmp[..n]);
     }
-    let body: Value =
-        serde_json::from_slice(&buf[header_end..(header_end + len).min(buf.len())]).unwrap_or(json!({}));
-    let (status, out) = handle(
-        &st,
-        h("x-amz-target").as_deref(),
-        h("authorization").as_deref(),
-        &body,
-    );
-    let text = out.to_string();
+    let raw = &buf[header_end..(header_end + len).min(buf.len())];
+    let target = h("x-amz-target");
+    let auth = h("authorization");
+    let (status, text, ctype) = if target.is_none()
+        && h("content-type").is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"))
+    {
+        let mut s = st.lock().expect("state");
+        s.requests += 1;
+        let key = auth.as_deref().map(access_key).unwrap_or_default();
+        let (status, xml) = sts(&mut s, &key, &String::from_utf8_lossy(raw));
+        (status, xml, "text/xml")
+    } else {
+        let body: Value = serde_json::from_slice(raw).unwrap_or(json!({}));
+        let (status, out) = handle(&st, target.as_deref(), auth.as_deref(), &body);
+        (status, out.to_string(), "application/x-amz-json-1.1")
+    };
     let reason = if status == 200 { "OK" } else { "Bad Request" };
     let resp = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-RequestId: 00000000-0000-0000-0000-000000000000\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\nx-amzn-RequestId: 00000000-0000-0000-0000-000000000000\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
         text.len()
     );
     sock.write_all(resp.as_bytes()).await?;
@@ -224,8 +350,13 @@ fn handle(st: &Arc<Mutex<State>>, target: Option<&str>, auth: Option<&str>, body
         .and_then(|t| t.rsplit('.').next())
         .unwrap_or("")
         .to_string();
+    let key = auth.map(access_key).unwrap_or_default();
+    s.calls.push((key.clone(), op.clone()));
     match op.as_str() {
-        "LookupEvents" => lookup_events(&mut s, body),
+        "LookupEvents" => {
+            let account = account_of_key(&s, &key);
+            lookup_events(&mut s, body, &account)
+        }
         "StartQuery" => {
             let sql = body["QueryStatement"].as_str().unwrap_or("").to_string();
             s.queries.push(sql);
@@ -241,18 +372,18 @@ fn handle(st: &Arc<Mutex<State>>, target: Option<&str>, auth: Option<&str>, body
     }
 }
 
-fn lookup_events(s: &mut State, body: &Value) -> (u16, Value) {
+fn lookup_events(s: &mut State, body: &Value, account: &str) -> (u16, Value) {
     s.lookup_requests += 1;
     let now = Instant::now();
-    while s
-        .arrivals
+    let arrivals = s.arrivals.entry(account.to_string()).or_default();
+    while arrivals
         .front()
         .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
     {
-        s.arrivals.pop_front();
+        arrivals.pop_front();
     }
-    let busy = s.arrivals.len() >= 2;
-    s.arrivals.push_back(now);
+    let busy = arrivals.len() >= 2;
+    arrivals.push_back(now);
     if s.throttle_first > 0 || busy {
         s.throttle_first = s.throttle_first.saturating_sub(1);
         s.throttled += 1;
@@ -325,6 +456,8 @@ fn lookup_events(s: &mut State, body: &Value) -> (u16, Value) {
         .records
         .iter()
         .filter(|r| seen.insert(r["eventID"].as_str().unwrap_or("").to_string()))
+        // Event history is per account: records of other accounts are invisible.
+        .filter(|r| r["recipientAccountId"].as_str().is_none_or(|a| a == account))
         .filter(|r| {
             let t = time_of(r);
             t >= start && t <= end
