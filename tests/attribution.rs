@@ -1381,3 +1381,198 @@ async fn each_account_is_looked_up_with_its_own_credentials_and_unmapped_ones_ar
         "no secret printed"
     );
 }
+
+async fn athena_source(url: &str) -> driftdeck::attribution::athena::AthenaSource {
+    use driftdeck::attribution::athena::{AthenaOptions, AthenaSource};
+    let mut opts = AthenaOptions::new("cloudtrail.org_trail");
+    opts.output = Some("s3://athena-results/driftdeck/".into());
+    AthenaSource::new(opts, live_opts(url))
+        .await
+        .expect("athena source")
+        .with_poll_interval(std::time::Duration::from_millis(5))
+        .with_page_size(7)
+}
+
+#[tokio::test]
+async fn athena_answers_like_lookup_events_in_one_partitioned_query_and_caches() {
+    let server = FakeCloudTrail::start(support::demo_records()).await;
+    let keys = [
+        "aws_security_group.web",
+        "aws_iam_role_policy.deploy",
+        "module.app[\"eu\"].aws_s3_bucket_server_side_encryption_configuration.data",
+        "sgrule-950722393",
+        "backdoor-admin",
+        "aws_kms_key.data",
+    ];
+    let report = subset(&demo_report(), &keys);
+    let live = Engine::new(
+        Arc::new(CloudTrailSource::new(live_opts(&server.url)).await.expect("live")),
+        &report,
+        EngineOptions::default(),
+    )
+    .expect("engine");
+    let expected = live.attribute_all(&report.items).await;
+    let cache_dir = tempfile::tempdir().expect("tmp");
+    let run = || async {
+        let engine = Engine::new(
+            Arc::new(athena_source(&server.url).await),
+            &report,
+            EngineOptions {
+                cache: Some(Cache::new(cache_dir.path())),
+                ..EngineOptions::default()
+            },
+        )
+        .expect("engine");
+        engine.prepare(&report.items).await.expect("query runs");
+        let notes = engine.take_notes();
+        (engine.attribute_all(&report.items).await, notes)
+    };
+    let (results, notes) = run().await;
+    for (a, l) in results.iter().zip(&expected) {
+        // The same cause, status and denied attempts as LookupEvents; Athena may list more
+        // context, because it also finds names inside requestParameters/responseElements.
+        assert_eq!(
+            (a.status, &a.best, &a.denied),
+            (l.status, &l.best, &l.denied),
+            "{}",
+            a.address
+        );
+        for c in &l.candidates {
+            assert!(a.candidates.contains(c), "{}: {} missing", a.address, c.event_id);
+        }
+    }
+    check_story(&report, &results, &keys);
+    let queries = server.athena_queries();
+    assert_eq!(queries.len(), 1, "one query for the whole report");
+    let q = &queries[0];
+    assert_eq!(
+        (q.workgroup.as_str(), q.database.as_str()),
+        ("primary", "cloudtrail")
+    );
+    assert_eq!(q.output.as_deref(), Some("s3://athena-results/driftdeck/"));
+    assert!(q.sql.contains("FROM \"cloudtrail\".\"org_trail\""), "{}", q.sql);
+    assert_eq!(
+        support::predicate(&q.sql, "account IN ("),
+        Some(vec!["111122223333".to_string()])
+    );
+    let regions = support::predicate(&q.sql, "region IN (").expect("region predicate");
+    assert!(
+        regions.contains(&"eu-west-1".to_string()) && regions.contains(&"us-east-1".to_string()),
+        "{regions:?}"
+    );
+    assert!(q.sql.contains("date BETWEEN '2026/"), "{}", q.sql);
+    assert!(q.sql.contains("eventsource IN ("), "{}", q.sql);
+    assert!(
+        notes.iter().any(|n| n.contains("scanned") && n.contains("$")),
+        "{notes:?}"
+    );
+    // Reopening: everything comes from the cache, no query at all.
+    let (again, _) = run().await;
+    assert_eq!(again, results);
+    assert_eq!(
+        server.athena_queries().len(),
+        1,
+        "a reopened report costs zero queries"
+    );
+}
+
+#[tokio::test]
+async fn athena_literals_arrive_exactly_and_failures_and_cancel_are_reported() {
+    let server = FakeCloudTrail::start(support::demo_records()).await;
+    let (mut report, mut item) = sg_item("sg-0a1b2c3d4e5f60718");
+    let hostile = "o'brien -- ');DROP TABLE x;--\n\u{202e}";
+    item.identity.insert("name".into(), hostile.into());
+    item.identity.insert("id".into(), "it's -- fine".into());
+    item.account = Some("111122223333".into());
+    report.items = vec![item.clone()];
+    let engine = Engine::new(
+        Arc::new(athena_source(&server.url).await),
+        &report,
+        EngineOptions::default(),
+    )
+    .expect("engine");
+    engine.prepare(&report.items).await.expect("runs");
+    let sql = server.athena_queries()[0].sql.clone();
+    let names = support::predicate(&sql, "r.arn IN (").expect("resource predicate");
+    assert!(
+        names.contains(&"it's -- fine".to_string()),
+        "{names:?} from {sql}"
+    );
+    assert!(names.contains(&hostile.to_string()), "{names:?} from {sql}");
+    assert!(
+        !sql.contains('\n'),
+        "control characters are escaped, not embedded"
+    );
+    // A failed query is a per-run error with the AWS reason.
+    server.athena_fail_next("Access denied when writing output to url: s3://athena-results/driftdeck/");
+    let engine = Engine::new(
+        Arc::new(athena_source(&server.url).await),
+        &report,
+        EngineOptions::default(),
+    )
+    .expect("engine");
+    let err = engine.prepare(&report.items).await.expect_err("fails");
+    assert!(
+        err.to_string().contains("Access denied when writing output"),
+        "{err}"
+    );
+    // Cancel while running sends StopQueryExecution.
+    server.athena_hold(true);
+    let engine = Arc::new(
+        Engine::new(
+            Arc::new(athena_source(&server.url).await),
+            &report,
+            EngineOptions::default(),
+        )
+        .expect("engine"),
+    );
+    let e2 = engine.clone();
+    let items = report.items.clone();
+    let running = tokio::spawn(async move { e2.prepare(&items).await });
+    let mut seen = None;
+    for _ in 0..200 {
+        if let Some(a) = engine.activity().filter(|a| a.contains("running")) {
+            seen = Some(a);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let seen = seen.expect("progress shows the running query");
+    assert!(seen.contains("scanned"), "{seen}");
+    engine.cancel().await;
+    let res = running.await.expect("join");
+    assert!(res.is_err(), "the stopped query yields no results");
+    let id = server.athena_queries().last().expect("query").id.clone();
+    assert_eq!(server.athena_stopped(), vec![id]);
+}
+
+#[test]
+fn athena_ddl_prints_the_projected_table() {
+    let out = Command::new(env!("CARGO_BIN_EXE_driftdeck"))
+        .args([
+            "athena-ddl",
+            "--bucket",
+            "corp-cloudtrail",
+            "--org-id",
+            "o-a1b2c3d4e5",
+        ])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let ddl = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        ddl.starts_with("CREATE EXTERNAL TABLE IF NOT EXISTS `cloudtrail`.`organization_trail`"),
+        "{ddl}"
+    );
+    assert!(ddl.contains("'projection.account.type' = 'injected'"), "{ddl}");
+    assert!(
+        ddl.contains("s3://corp-cloudtrail/AWSLogs/o-a1b2c3d4e5/${account}/CloudTrail/${region}/${date}"),
+        "{ddl}"
+    );
+    let bad = Command::new(env!("CARGO_BIN_EXE_driftdeck"))
+        .args(["athena-ddl", "--bucket", "corp cloudtrail"])
+        .output()
+        .expect("runs");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not an S3 bucket name"));
+}

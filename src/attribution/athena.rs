@@ -293,6 +293,7 @@ pub struct AthenaSource {
     scanned: Mutex<i64>,
     types: Mutex<HashMap<String, Option<String>>>,
     poll: Duration,
+    page_size: i32,
 }
 
 impl std::fmt::Debug for AthenaSource {
@@ -336,7 +337,8 @@ impl AthenaSource {
             queries: Mutex::new(Vec::new()),
             scanned: Mutex::new(0),
             types: Mutex::new(HashMap::new()),
-            poll: Duration::from_millis(if cfg!(test) { 10 } else { 1000 }),
+            poll: Duration::from_millis(1000),
+            page_size: 1000,
         })
     }
 
@@ -344,6 +346,13 @@ impl AthenaSource {
     #[must_use]
     pub fn with_poll_interval(mut self, poll: Duration) -> Self {
         self.poll = poll;
+        self
+    }
+
+    /// Rows per `GetQueryResults` page (1–1000; tests use small pages).
+    #[must_use]
+    pub fn with_page_size(mut self, rows: i32) -> Self {
+        self.page_size = rows.clamp(1, 1000);
         self
     }
 
@@ -527,7 +536,7 @@ impl AthenaSource {
                 .client
                 .get_query_results()
                 .query_execution_id(id)
-                .max_results(1000)
+                .max_results(self.page_size)
                 .set_next_token(token.clone())
                 .send()
                 .await

@@ -366,6 +366,8 @@ pub struct Setup {
     pub until: Option<String>,
     /// `--account-profile ACCOUNT=PROFILE` values (over `[attribution.accounts]`).
     pub account_profiles: Vec<String>,
+    /// `--refresh`: ignore cached results for this run (they are still written).
+    pub refresh: bool,
 }
 
 impl Setup {
@@ -378,6 +380,7 @@ impl Setup {
             since: None,
             until: None,
             account_profiles: Vec::new(),
+            refresh: false,
         }
     }
 
@@ -409,7 +412,10 @@ impl Setup {
             self.choice,
             SourceChoice::Live | SourceChoice::Lake(_) | SourceChoice::Athena(_)
         ) {
-            cache::Cache::default_location()
+            cache::Cache::default_location().map(|c| {
+                c.with_negative_ttl(config.cache_ttl_secs.unwrap_or(cache::DEFAULT_NEGATIVE_TTL_SECS))
+                    .with_refresh(self.refresh)
+            })
         } else {
             None
         };
