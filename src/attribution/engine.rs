@@ -285,6 +285,19 @@ impl Engine {
                 .collect();
             if !planned.is_empty() {
                 self.source.prepare(&planned).await?;
+                // Every planned lookup is answered from memory now: cache them all, so that
+                // reopening plans nothing that is not cached and sends no query.
+                if let (Some(c), Some(s)) = (&self.cache, &scope) {
+                    for q in &planned {
+                        if let Ok(events) = self.source.lookup(q).await {
+                            if let Err(e) = c.put(s, q, &events) {
+                                if let Ok(mut w) = self.cache_warnings.lock() {
+                                    w.push(e);
+                                }
+                            }
+                        }
+                    }
+                }
             }
             progress(n + 1, total);
         }
