@@ -1576,3 +1576,97 @@ fn athena_ddl_prints_the_projected_table() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("not an S3 bucket name"));
 }
+
+#[tokio::test]
+async fn lake_answers_every_item_of_a_report_larger_than_one_batch() {
+    // 1,001 items: two batches, two queries, every item answered from the merged results.
+    let server = FakeCloudTrail::start(support::demo_records()).await;
+    let base = demo_report();
+    let web = find(&base, "aws_security_group.web").clone();
+    let kms = find(&base, "aws_kms_key.data").clone();
+    let mut report = base.clone();
+    report.items = (0..1000)
+        .map(|i| {
+            let mut it = web.clone();
+            it.id = format!("web-{i}");
+            it
+        })
+        .chain(std::iter::once(kms))
+        .collect();
+    let src = LakeSource::new(
+        "arn:aws:cloudtrail:eu-west-1:111122223333:eventdatastore/eds-demo",
+        live_opts(&server.url),
+    )
+    .await
+    .expect("lake");
+    let engine = Engine::new(Arc::new(src), &report, EngineOptions::default()).expect("engine");
+    let mut progress = Vec::new();
+    engine
+        .prepare_with(&report.items, |d, t| progress.push((d, t)))
+        .await
+        .expect("queries run");
+    assert_eq!(progress, vec![(1, 2), (2, 2)]);
+    assert_eq!(server.queries().len(), 2, "one query per batch");
+    let last = engine.attribute(report.items.last().expect("kms")).await;
+    assert_eq!(last.status, AttributionStatus::Attributed, "{last:?}");
+    assert_eq!(
+        last.best.as_ref().map(|b| b.event_id.as_str()),
+        Some("bafe9bd1-20c5-4152-9127-c47089bf36a2"),
+        "the item of the second batch is answered"
+    );
+    assert_eq!(server.queries().len(), 2);
+}
+
+#[test]
+fn the_cache_expires_empty_lookups_keeps_found_ones_and_is_private() {
+    use driftdeck::attribution::{Lookup, LookupKey};
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = dir.path().join("attribution");
+    let q = |k: &str| Lookup {
+        account: Some("111122223333".into()),
+        region: Some("eu-west-1".into()),
+        key: LookupKey::ResourceName(k.into()),
+        start: 1,
+        end: 2,
+    };
+    let ev = driftdeck::attribution::Event::from_record(&record(
+        "e1",
+        "CreateTags",
+        "2026-11-20T00:00:00Z",
+        "sg-1",
+    ))
+    .expect("event");
+    let cache = Cache::new(&root).with_negative_ttl(0);
+    cache
+        .put("s", &q("found"), std::slice::from_ref(&ev))
+        .expect("put");
+    cache.put("s", &q("empty"), &[]).expect("put");
+    assert_eq!(
+        cache.get("s", &q("found")),
+        Some(vec![ev.clone()]),
+        "found results are kept"
+    );
+    assert_eq!(cache.get("s", &q("empty")), None, "no_events expired (ttl 0)");
+    let hour = Cache::new(&root);
+    assert_eq!(
+        hour.get("s", &q("empty")),
+        Some(vec![]),
+        "within the default hour"
+    );
+    assert_eq!(
+        Cache::new(&root).with_refresh(true).get("s", &q("found")),
+        None,
+        "--refresh"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode(&root), 0o700);
+        for e in std::fs::read_dir(&root).expect("dir") {
+            assert_eq!(mode(&e.expect("entry").path()), 0o600);
+        }
+    }
+    assert_eq!(hour.clear().expect("clear"), 2);
+    assert_eq!(hour.get("s", &q("found")), None);
+}
