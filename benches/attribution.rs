@@ -61,9 +61,11 @@ fn main() {
                 timestamp: Some("2026-11-22T07:58:41Z".into()),
                 sha256: String::new(),
                 warnings: Vec::new(),
+                incomplete: Vec::new(),
             }],
             items,
             not_drift: driftdeck::model::NotDrift::default(),
+            noise: Vec::new(),
         };
         let src = Arc::new(
             CloudTrailSource::new(LiveOptions {

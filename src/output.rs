@@ -117,7 +117,7 @@ fn severity_label(s: Severity) -> &'static str {
 fn status_suffix(it: &DriftItem) -> String {
     match (&it.status, &it.approval_expires) {
         (Status::Open, _) => String::new(),
-        (Status::Approved, Some(exp)) => format!("  [approved until {exp}]"),
+        (Status::Approved, Some(exp)) => format!("  [approved until {}]", sanitize(exp)),
         (s, _) => format!("  [{s}]"),
     }
 }
@@ -196,7 +196,7 @@ pub fn summary_line(report: &DriftReport) -> String {
 pub fn check_summary(report: &DriftReport, threshold: Severity, limit: usize) -> String {
     let failing: Vec<&DriftItem> = sorted_items(report)
         .into_iter()
-        .filter(|i| i.severity >= threshold && i.status != Status::Approved)
+        .filter(|i| i.severity >= threshold && i.status.gates())
         .collect();
     let mut out = String::new();
     if failing.is_empty() {

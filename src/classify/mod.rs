@@ -4,6 +4,7 @@
 //! (`--taxonomy FILE`, or `taxonomy.toml` in the config dir) adds rules, replaces rules with the
 //! same `id`, disables rules by id, changes the per-kind defaults and extends the secret names.
 
+mod noise;
 mod predicate;
 mod secret;
 
@@ -15,8 +16,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::model::{Change, DriftItem, DriftReport, Kind, Severity};
+pub use noise::{NoiseMatcher, NoiseRuleSpec, NoiseSpec};
 pub use predicate::Predicate;
-pub use secret::{SecretMatcher, SecretSpec};
+pub use secret::{FingerprintKey, SecretMatcher, SecretSpec, is_secret_shaped, looks_random};
 
 /// The embedded default taxonomy.
 pub const DEFAULT_TAXONOMY: &str = include_str!("../../assets/taxonomy.toml");
@@ -47,6 +49,9 @@ pub struct TaxonomyFile {
     /// The rules.
     #[serde(default)]
     pub rules: Vec<RuleSpec>,
+    /// Attribute changes that are noise (provider read-back), per resource type.
+    #[serde(default)]
+    pub noise: Option<NoiseSpec>,
 }
 
 /// The `[defaults]` table.
@@ -125,6 +130,7 @@ pub struct Taxonomy {
     default_unmanaged: Severity,
     base_controls: Vec<String>,
     secrets: SecretMatcher,
+    noise: NoiseMatcher,
     /// Files merged into the defaults, in order.
     pub sources: Vec<PathBuf>,
 }
@@ -179,6 +185,7 @@ impl Taxonomy {
         }
         let d = file.defaults.unwrap_or_default();
         let secrets = SecretMatcher::new(&file.secrets.unwrap_or_default()).map_err(err)?;
+        let noise = NoiseMatcher::new(&file.noise.unwrap_or_default()).map_err(err)?;
         Ok(Taxonomy {
             rules,
             default_modified: d.modified.unwrap_or(Severity::Medium),
@@ -186,6 +193,7 @@ impl Taxonomy {
             default_unmanaged: d.unmanaged.unwrap_or(Severity::Medium),
             base_controls: d.controls.unwrap_or_default(),
             secrets,
+            noise,
             sources,
         })
     }
@@ -195,6 +203,16 @@ impl Taxonomy {
         &self.secrets
     }
 
+    /// Fingerprints secrets with the repository's key from now on (see [`FingerprintKey`]).
+    pub fn set_fingerprint_key(&mut self, key: FingerprintKey) {
+        self.secrets.set_key(key);
+    }
+
+    /// The compiled `[noise]` rules.
+    pub fn noise(&self) -> &NoiseMatcher {
+        &self.noise
+    }
+
     /// Classifies every item of a report.
     pub fn classify_report(&self, report: &mut DriftReport) {
         for item in &mut report.items {
@@ -202,8 +220,86 @@ impl Taxonomy {
         }
     }
 
-    /// Sets severity, controls and why on one item.
+    /// Sets severity, controls and why on one item. Noise changes (marked by the loaders) do not
+    /// count; an item made only of noise is low, with the noise reason as its why. A malformed
+    /// entry is rated as if the whole resource changed, at the highest rule for its type.
     pub fn classify(&self, item: &mut DriftItem) {
+        if let Some(what) = item.malformed.clone() {
+            self.classify_malformed(item, &what);
+            return;
+        }
+        if item.is_noise_only() {
+            item.severity = Severity::Low;
+            item.controls = Vec::new();
+            item.why = item
+                .changes
+                .iter()
+                .filter_map(|c| c.noise.as_ref().map(|n| format!("noise: {}: {n}", c.path)))
+                .collect();
+            return;
+        }
+        let noise: Vec<crate::model::Change>;
+        let saved = if item.changes.iter().any(|c| c.noise.is_some()) {
+            let (n, real): (Vec<_>, Vec<_>) = std::mem::take(&mut item.changes)
+                .into_iter()
+                .partition(|c| c.noise.is_some());
+            noise = n;
+            item.changes = real;
+            true
+        } else {
+            noise = Vec::new();
+            false
+        };
+        self.classify_changes(item);
+        if saved {
+            item.changes.extend(noise);
+        }
+    }
+
+    /// The highest rule that names the item's type (by a type glob, not an any-type rule),
+    /// for any kind: a malformed entry cannot be read, so it is rated as the worst its type can
+    /// be. Types no rule names get the kind's default, at least high.
+    fn classify_malformed(&self, item: &mut DriftItem, what: &str) {
+        let mut best: Option<&Rule> = None;
+        for rule in &self.rules {
+            if rule.spec.types.is_empty() || !rule.types.is_match(&item.resource_type) {
+                continue;
+            }
+            if best.is_none_or(|b| rule.spec.severity > b.spec.severity) {
+                best = Some(rule);
+            }
+        }
+        let default = match item.kind {
+            Kind::Modified => self.default_modified,
+            Kind::Deleted => self.default_deleted,
+            Kind::Unmanaged => self.default_unmanaged,
+        };
+        let mut controls = self.base_controls.clone();
+        let (severity, rule_note) = match best {
+            Some(r) => {
+                for c in &r.spec.controls {
+                    if !controls.contains(c) {
+                        controls.push(c.clone());
+                    }
+                }
+                (
+                    r.spec.severity.max(default),
+                    format!("the highest rule for {} ({})", item.resource_type, r.spec.id),
+                )
+            }
+            None => (
+                default.max(Severity::High),
+                format!("no rule names {}: at least high", item.resource_type),
+            ),
+        };
+        item.severity = severity;
+        item.controls = controls;
+        item.why = vec![format!(
+            "malformed report entry ({what}): rated as if the whole resource changed, at {rule_note}"
+        )];
+    }
+
+    fn classify_changes(&self, item: &mut DriftItem) {
         let mut severity: Option<Severity> = None;
         let mut controls: Vec<String> = self.base_controls.clone();
         let mut why: Vec<String> = Vec::new();
@@ -305,6 +401,9 @@ fn merge(base: &mut TaxonomyFile, user: TaxonomyFile) {
             b.exclude.extend(s.exclude);
             b.value_markers.extend(s.value_markers);
         }
+    }
+    if let Some(n) = user.noise {
+        noise::merge(base.noise.get_or_insert_with(NoiseSpec::default), n);
     }
     base.disable.extend(user.disable);
     for r in user.rules {

@@ -30,6 +30,9 @@ pub enum Predicate {
     PolicyWidened,
     /// The change is to a secret value.
     Sensitive,
+    /// Either side is a string that contains one of `values` (case-insensitive): e.g. the name
+    /// of a deleted bucket or log group says it holds the audit trail (`cloudtrail`, `audit`).
+    ValueContains,
 }
 
 fn scalar_text(v: &Value) -> Option<String> {
@@ -140,7 +143,12 @@ impl Predicate {
     /// Checks `values` fit the predicate when the taxonomy loads.
     pub fn validate(self, values: &[Value]) -> Result<(), String> {
         match self {
-            Predicate::AddedValue | Predicate::AddedSubstring | Predicate::LiveIn if values.is_empty() => {
+            Predicate::AddedValue
+            | Predicate::AddedSubstring
+            | Predicate::LiveIn
+            | Predicate::ValueContains
+                if values.is_empty() =>
+            {
                 Err(format!("predicate {self:?} needs `values`"))
             }
             _ => Ok(()),
@@ -159,6 +167,19 @@ impl Predicate {
         match self {
             Predicate::Changed => Some(String::new()),
             Predicate::Sensitive => c.sensitive.then(String::new),
+            Predicate::ValueContains => {
+                if c.sensitive {
+                    return None;
+                }
+                [desired, live].into_iter().find_map(|side| {
+                    let text = side.as_str()?.to_ascii_lowercase();
+                    values.iter().find_map(|needle| {
+                        let n = scalar_text(needle)?;
+                        text.contains(&n)
+                            .then(|| side.as_str().unwrap_or_default().to_string())
+                    })
+                })
+            }
             Predicate::Removed => (c.live.is_none() && c.desired.is_some()).then(String::new),
             Predicate::LiveIn => {
                 if c.sensitive {

@@ -205,3 +205,195 @@ fn secret_names_and_exclusions() {
     }
     assert!(s.is_secret_value("-----BEGIN RSA PRIVATE KEY-----\nMII"));
 }
+
+/// Rules whose types are assets (data stores, clusters, instances, grants) rather than controls:
+/// deleting one removes what the rule protects, so it cannot weaken anything. Each with why.
+const ASSET_EXCEPTIONS: &[(&str, &str, &str)] = &[
+    (
+        "network-public-endpoint",
+        "*",
+        "databases, clusters and instances are assets: deleting one removes the exposure",
+    ),
+    (
+        "network-public-cidrs",
+        "*",
+        "an EKS cluster is an asset: deleting it removes the endpoint",
+    ),
+    (
+        "iam-admin-granted",
+        "*",
+        "deleting a policy attachment removes a grant: privileges shrink",
+    ),
+    (
+        "storage-acl-public",
+        "aws_s3_bucket*",
+        "a bucket is data: deleting it removes the data with its ACL",
+    ),
+    (
+        "storage-acl-public",
+        "AWS::S3::Bucket",
+        "a bucket is data: deleting it removes the data with its ACL",
+    ),
+    (
+        "storage-public-access-block-off",
+        "AWS::S3::Bucket",
+        "a bucket is data: deleting it removes what was exposed",
+    ),
+    (
+        "storage-public-access-block-removed",
+        "AWS::S3::Bucket",
+        "a bucket is data: deleting it removes what was exposed",
+    ),
+];
+
+#[test]
+fn deleting_a_control_never_rates_below_weakening_it() {
+    let tax = Taxonomy::defaults().expect("defaults compile");
+    let mut checked = 0;
+    let mut inversions = Vec::new();
+    for rule in &tax.rules {
+        let spec = &rule.spec;
+        // A weakening rule fires on modified items and names the types it is about.
+        let modifies = spec.kinds.is_empty() || spec.kinds.contains(&Kind::Modified);
+        if !modifies || spec.types.is_empty() {
+            continue;
+        }
+        for pattern in &spec.types {
+            let excepted = ASSET_EXCEPTIONS
+                .iter()
+                .any(|(id, ty, _)| *id == spec.id && (*ty == "*" || ty == pattern));
+            if excepted {
+                continue;
+            }
+            // A concrete type the glob matches: `aws_config_*` → `aws_config_`.
+            let ty = pattern.replace('*', "");
+            let deleted = classified(item(&ty, Kind::Deleted, Vec::new()));
+            if deleted.severity < spec.severity {
+                inversions.push(format!(
+                    "deleting {ty} rates {} but rule {} rates weakening it {}",
+                    deleted.severity, spec.id, spec.severity
+                ));
+            }
+            checked += 1;
+        }
+    }
+    assert!(inversions.is_empty(), "inversions:\n{}", inversions.join("\n"));
+    assert!(
+        checked > 50,
+        "the invariant ran over the taxonomy ({checked} types)"
+    );
+}
+
+#[test]
+fn audit_trail_destruction_is_critical() {
+    for ty in [
+        "aws_cloudtrail",
+        "AWS::CloudTrail::Trail",
+        "aws_guardduty_detector",
+        "aws_config_configuration_recorder",
+    ] {
+        assert_eq!(
+            classified(item(ty, Kind::Deleted, Vec::new())).severity,
+            Severity::Critical,
+            "{ty}"
+        );
+    }
+    let stopped = classified(item(
+        "aws_cloudtrail",
+        Kind::Modified,
+        vec![ch(&["enable_logging"], json!(true), json!(false))],
+    ));
+    assert_eq!(stopped.severity, Severity::Critical);
+    let recorder_off = classified(item(
+        "aws_config_configuration_recorder_status",
+        Kind::Modified,
+        vec![ch(&["is_enabled"], json!(true), json!(false))],
+    ));
+    assert_eq!(recorder_off.severity, Severity::Critical);
+    let trail_bucket = classified(item(
+        "aws_s3_bucket",
+        Kind::Deleted,
+        vec![ch(
+            &["bucket"],
+            json!("acme-org-cloudtrail-logs"),
+            serde_json::Value::Null,
+        )],
+    ));
+    assert_eq!(
+        trail_bucket.severity,
+        Severity::Critical,
+        "{:?}",
+        trail_bucket.why
+    );
+    let log_group = classified(item(
+        "AWS::Logs::LogGroup",
+        Kind::Deleted,
+        vec![ch(
+            &["LogGroupName"],
+            json!("/payments/audit"),
+            serde_json::Value::Null,
+        )],
+    ));
+    assert_eq!(log_group.severity, Severity::Critical);
+    let other_bucket = classified(item(
+        "aws_s3_bucket",
+        Kind::Deleted,
+        vec![ch(&["bucket"], json!("acme-web-assets"), serde_json::Value::Null)],
+    ));
+    assert_eq!(
+        other_bucket.severity,
+        Severity::High,
+        "an ordinary bucket stays at the deleted default"
+    );
+}
+
+#[test]
+fn malformed_entries_rate_at_their_types_highest_rule() {
+    let well_formed = classified(item(
+        "aws_security_group",
+        Kind::Modified,
+        vec![ch(
+            &["ingress"],
+            json!([]),
+            json!([{"cidr_blocks": ["0.0.0.0/0"]}]),
+        )],
+    ));
+    let mut bad = item("aws_security_group", Kind::Modified, Vec::new());
+    bad.malformed = Some("change.after is a string, not an object".into());
+    let bad = classified(bad);
+    assert!(bad.severity >= well_formed.severity, "{:?}", bad.why);
+    assert_eq!(bad.severity, Severity::Critical);
+    assert!(
+        bad.why[0].contains("malformed") && bad.why[0].contains("not an object"),
+        "{:?}",
+        bad.why
+    );
+    let mut unknown = item("aws_some_new_thing", Kind::Modified, Vec::new());
+    unknown.malformed = Some("no actions".into());
+    assert_eq!(classified(unknown).severity, Severity::High);
+}
+
+#[test]
+fn noise_changes_do_not_count_and_noise_only_items_are_low() {
+    let mut mixed = item(
+        "aws_kms_key",
+        Kind::Modified,
+        vec![
+            ch(&["enable_key_rotation"], json!(true), json!(false)),
+            ch(&["etag"], json!("a"), json!("b")),
+        ],
+    );
+    mixed.changes[1].noise = Some("read back".into());
+    let mixed = classified(mixed);
+    assert_eq!(mixed.severity, Severity::High);
+    assert_eq!(mixed.changes.len(), 2, "noise changes are kept, not counted");
+    let mut only = item(
+        "aws_db_instance",
+        Kind::Modified,
+        vec![ch(&["status"], json!("a"), json!("b"))],
+    );
+    only.changes[0].noise = Some("status read back".into());
+    let only = classified(only);
+    assert_eq!(only.severity, Severity::Low);
+    assert!(only.why[0].contains("status read back"));
+}

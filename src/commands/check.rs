@@ -4,10 +4,11 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use crate::classify::Taxonomy;
-use crate::model::{Severity, Status};
+use crate::model::Severity;
 use crate::output;
 
-/// 0 when nothing at or above `threshold` is drifted (approved items are ignored), 2 otherwise.
+/// 0 when nothing at or above `threshold` still needs a decision (approved, adopted and reverted
+/// items are ignored, see [`Status::gates`](crate::model::Status::gates)), 2 otherwise.
 pub fn run(
     paths: &[String],
     threshold: Severity,
@@ -18,7 +19,7 @@ pub fn run(
     let failing = report
         .items
         .iter()
-        .filter(|i| i.severity >= threshold && i.status != Status::Approved)
+        .filter(|i| i.severity >= threshold && i.status.gates())
         .count();
     let mut out = std::io::stdout().lock();
     out.write_all(output::check_summary(&report, threshold, 15).as_bytes())?;

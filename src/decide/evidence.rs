@@ -38,6 +38,8 @@ pub struct ItemEvidence {
     pub item: ItemRef,
     /// The decision in effect (`approve`, `adopt`, `revert`; `withdrawn` when all were withdrawn).
     pub decision: String,
+    /// The item's status by the journal alone (see [`super::status::from_journal`]).
+    pub status: crate::model::Status,
     /// When it was decided (the decision in effect).
     pub decided_at: String,
     /// Who decided (approver for approvals).
@@ -81,11 +83,29 @@ pub struct SeverityStats {
     pub within_target: usize,
 }
 
+/// Entries signed by one key (the key embedded in each valid signature; who owns it is for
+/// `journal verify --allowed-signers` to say).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SignedBy {
+    /// `SHA256:…` fingerprint.
+    pub fingerprint: String,
+    /// Entries with a valid signature by this key.
+    pub entries: usize,
+}
+
 /// The whole export.
 #[derive(Debug, Clone, Serialize)]
 pub struct Evidence {
     /// Journal entries read.
     pub entries: usize,
+    /// The journal head (`SEQ:HASH`) the export was made from: keep it to detect later rewrites.
+    pub journal_head: String,
+    /// Which keys signed entries, and how many.
+    pub signed_by: Vec<SignedBy>,
+    /// Entries without a signature.
+    pub unsigned_entries: usize,
+    /// Entries whose signature does not verify.
+    pub invalid_signatures: usize,
     /// Per item.
     pub items: Vec<ItemEvidence>,
     /// Per severity, most severe first.
@@ -103,6 +123,7 @@ pub fn target_hours(s: Severity) -> f64 {
 
 /// Builds the evidence from journal entries.
 pub fn build(entries: &[JournalEntry]) -> Evidence {
+    let now = OffsetDateTime::now_utc();
     let effective: Vec<u64> = super::effective(entries).iter().map(|e| e.seq).collect();
     let mut by_item: BTreeMap<String, Vec<&JournalEntry>> = BTreeMap::new();
     for e in entries {
@@ -140,6 +161,7 @@ pub fn build(entries: &[JournalEntry]) -> Evidence {
         items.push(ItemEvidence {
             item: shown.item.clone(),
             decision: current.map_or_else(|| "withdrawn".to_string(), |e| e.decision.as_str().to_string()),
+            status: super::status::from_journal(es, now),
             decided_at: shown.time.clone(),
             decided_by: shown.actor.name.clone(),
             reason: shown.reason.clone(),
@@ -188,8 +210,34 @@ pub fn build(entries: &[JournalEntry]) -> Evidence {
             }
         })
         .collect();
+    let mut signed_by: Vec<SignedBy> = Vec::new();
+    let (mut unsigned_entries, mut invalid_signatures) = (0, 0);
+    for e in entries {
+        match e
+            .signature
+            .as_deref()
+            .map(|s| super::signing::verify_signature(s, &e.hash))
+        {
+            None => unsigned_entries += 1,
+            Some(Err(_)) => invalid_signatures += 1,
+            Some(Ok(c)) => match signed_by.iter_mut().find(|k| k.fingerprint == c.fingerprint) {
+                Some(k) => k.entries += 1,
+                None => signed_by.push(SignedBy {
+                    fingerprint: c.fingerprint,
+                    entries: 1,
+                }),
+            },
+        }
+    }
     Evidence {
         entries: entries.len(),
+        journal_head: entries
+            .last()
+            .map_or_else(super::JournalHead::empty, JournalEntry::head)
+            .to_string(),
+        signed_by,
+        unsigned_entries,
+        invalid_signatures,
         items,
         time_to_decision,
     }
@@ -220,6 +268,25 @@ fn markdown(ev: &Evidence) -> String {
         ev.entries,
         ev.items.len()
     );
+    let _ = writeln!(
+        o,
+        "Journal head: `{}` (check later with `driftdeck journal verify --head {}`).\n",
+        ev.journal_head, ev.journal_head
+    );
+    if !ev.signed_by.is_empty() || ev.invalid_signatures > 0 {
+        let keys: Vec<String> = ev
+            .signed_by
+            .iter()
+            .map(|k| format!("`{}` ({} entries)", k.fingerprint, k.entries))
+            .collect();
+        let _ = writeln!(
+            o,
+            "Signed by: {}; unsigned entries: {}; invalid signatures: {}.\n",
+            keys.join(", "),
+            ev.unsigned_entries,
+            ev.invalid_signatures
+        );
+    }
     let _ = writeln!(o, "## Time to decision\n");
     let _ = writeln!(
         o,
@@ -250,10 +317,11 @@ fn markdown(ev: &Evidence) -> String {
         );
         let _ = writeln!(
             o,
-            "- decision: **{}** by {} at {}",
+            "- decision: **{}** by {} at {} (status: {})",
             i.decision,
             md_cell(&i.decided_by),
-            i.decided_at
+            i.decided_at,
+            i.status
         );
         let _ = writeln!(o, "- reason: {}", md_cell(i.reason.as_deref().unwrap_or("-")));
         let _ = writeln!(o, "- ticket: {}", md_cell(i.ticket.as_deref().unwrap_or("-")));
@@ -319,7 +387,7 @@ fn csv_field(s: &str) -> String {
 
 fn csv(ev: &Evidence) -> String {
     let mut o = String::from(
-        "address,id,kind,severity,controls,why,decision,decided_at,decided_by,reason,ticket,expires,changed_by,event_name,event_id,event_time,remediation,time_to_decision_hours,changes\n",
+        "address,id,kind,severity,controls,why,decision,status,decided_at,decided_by,reason,ticket,expires,changed_by,event_name,event_id,event_time,remediation,time_to_decision_hours,changes\n",
     );
     for i in &ev.items {
         let a = i.attribution.as_ref();
@@ -344,6 +412,7 @@ fn csv(ev: &Evidence) -> String {
             i.item.controls.join(" "),
             i.item.why.join("; "),
             i.decision.clone(),
+            i.status.to_string(),
             i.decided_at.clone(),
             i.decided_by.clone(),
             i.reason.clone().unwrap_or_default(),
@@ -402,7 +471,13 @@ fn sarif(ev: &Evidence) -> Value {
                 ]
             }},
             "results": results,
-            "properties": {"timeToDecision": ev.time_to_decision},
+            "properties": {
+                "timeToDecision": ev.time_to_decision,
+                "journalHead": ev.journal_head,
+                "signedBy": ev.signed_by,
+                "unsignedEntries": ev.unsigned_entries,
+                "invalidSignatures": ev.invalid_signatures,
+            },
         }]
     })
 }

@@ -50,8 +50,15 @@ impl Row {
 const INLINE_LIMIT: usize = 2_000;
 
 /// Aligns two sides line by line. Replaced blocks are paired line by line, the surplus becomes
-/// added or removed rows.
+/// added or removed rows; added and removed blocks are then slid to whole elements (see
+/// [`slide_blocks`]).
 pub fn align(desired: &[String], live: &[String]) -> Vec<Row> {
+    let mut rows = raw_align(desired, live);
+    slide_blocks(&mut rows, desired, live);
+    rows
+}
+
+fn raw_align(desired: &[String], live: &[String]) -> Vec<Row> {
     let mut rows = Vec::with_capacity(desired.len().max(live.len()));
     for op in capture_diff_slices(Algorithm::Myers, desired, live) {
         match op {
@@ -105,6 +112,167 @@ pub fn align(desired: &[String], live: &[String]) -> Vec<Row> {
         }
     }
     rows
+}
+
+/// Bracket depth change of a line, outside string literals: `{` `[` `(` open, `}` `]` `)` close.
+/// Also returns the lowest depth reached inside the line (negative when it closes first).
+fn bracket_delta(line: &str) -> (i32, i32) {
+    let (mut depth, mut low) = (0i32, 0i32);
+    let mut in_str = false;
+    let mut escaped = false;
+    for c in line.chars() {
+        if in_str {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_str = true,
+            '{' | '[' | '(' => depth += 1,
+            '}' | ']' | ')' => {
+                depth -= 1;
+                low = low.min(depth);
+            }
+            _ => {}
+        }
+    }
+    (depth, low)
+}
+
+/// Whether lines form whole elements: brackets never close below the block's start and all
+/// close by its end (`{ … },` is balanced; `… }, {` is not).
+fn balanced<'a>(lines: impl Iterator<Item = &'a String>) -> bool {
+    let mut depth = 0;
+    for l in lines {
+        let (d, low) = bracket_delta(l);
+        if depth + low < 0 {
+            return false;
+        }
+        depth += d;
+    }
+    depth == 0
+}
+
+/// A diff may place an inserted list element anywhere among equal lines that repeat (`},` `{`):
+/// Myers picks the first, which splices the new element into its sibling. Each run of added (or
+/// removed) rows between equal rows is slid up or down, over lines equal to its own, to the
+/// nearest position where it is a balanced block of whole elements; when none is, it stays.
+pub fn slide_blocks(rows: &mut [Row], desired: &[String], live: &[String]) {
+    let mut a = 0;
+    while a < rows.len() {
+        let kind = rows[a].kind;
+        if !matches!(kind, RowKind::Added | RowKind::Removed) {
+            a += 1;
+            continue;
+        }
+        let mut b = a;
+        while b < rows.len() && rows[b].kind == kind {
+            b += 1;
+        }
+        let added = kind == RowKind::Added;
+        let lines: &[String] = if added { live } else { desired };
+        let idx = |r: &Row| if added { r.right } else { r.left };
+        let (Some(first), Some(last)) = (idx(&rows[a]), idx(&rows[b - 1])) else {
+            a = b;
+            continue;
+        };
+        // How far the block can move: over equal rows whose line repeats the block's other end.
+        let mut up = 0;
+        while up < a
+            && up < first
+            && rows[a - 1 - up].kind == RowKind::Equal
+            && lines.get(first - 1 - up) == lines.get(last - up)
+        {
+            up += 1;
+        }
+        let mut down = 0;
+        while b + down < rows.len()
+            && rows[b + down].kind == RowKind::Equal
+            && lines.get(first + down) == lines.get(last + 1 + down)
+            && last + 1 + down < lines.len()
+        {
+            down += 1;
+        }
+        let ok = |shift: isize| {
+            let from = first.saturating_add_signed(shift);
+            let to = last.saturating_add_signed(shift);
+            lines.get(from..=to).is_some_and(|l| balanced(l.iter()))
+        };
+        let best = (0..=up.max(down))
+            .flat_map(|k| {
+                let k = isize::try_from(k).unwrap_or(0);
+                [-k, k]
+            })
+            .filter(|&s| s >= -isize::try_from(up).unwrap_or(0) && s <= isize::try_from(down).unwrap_or(0))
+            .find(|&s| ok(s));
+        match best {
+            Some(s) if s < 0 => {
+                for _ in 0..s.unsigned_abs() {
+                    shift_up(rows, a, b, added);
+                    a -= 1;
+                    b -= 1;
+                }
+            }
+            Some(s) if s > 0 => {
+                for _ in 0..s.unsigned_abs() {
+                    shift_down(rows, a, b, added);
+                    a += 1;
+                    b += 1;
+                }
+            }
+            _ => {}
+        }
+        a = b;
+    }
+}
+
+/// Moves the block `rows[a..b]` up one row: the equal row above goes below it, paired with the
+/// block's last line (equal to the line it was paired with).
+fn shift_up(rows: &mut [Row], a: usize, b: usize, added: bool) {
+    let eq = rows[a - 1].clone();
+    for i in a - 1..b - 1 {
+        let next = rows[i + 1].clone();
+        rows[i] = if added {
+            Row::one(RowKind::Added, None, next.right.map(|r| r - 1))
+        } else {
+            Row::one(RowKind::Removed, next.left.map(|l| l - 1), None)
+        };
+    }
+    let last = if added {
+        rows[b - 2].right
+    } else {
+        rows[b - 2].left
+    }
+    .map(|x| x + 1);
+    rows[b - 1] = if added {
+        Row::one(RowKind::Equal, eq.left, last)
+    } else {
+        Row::one(RowKind::Equal, last, eq.right)
+    };
+}
+
+/// Moves the block `rows[a..b]` down one row: the equal row below goes above it, paired with
+/// the block's first line.
+fn shift_down(rows: &mut [Row], a: usize, b: usize, added: bool) {
+    let eq = rows[b].clone();
+    let first = if added { rows[a].right } else { rows[a].left };
+    for i in (a + 1..=b).rev() {
+        let prev = rows[i - 1].clone();
+        rows[i] = if added {
+            Row::one(RowKind::Added, None, prev.right.map(|r| r + 1))
+        } else {
+            Row::one(RowKind::Removed, prev.left.map(|l| l + 1), None)
+        };
+    }
+    rows[a] = if added {
+        Row::one(RowKind::Equal, eq.left, first)
+    } else {
+        Row::one(RowKind::Equal, first, eq.right)
+    };
 }
 
 /// Splits a line into tokens (runs of word characters, or single other characters) with their
@@ -206,6 +374,49 @@ mod tests {
         assert_eq!(rows[2].right_ranges, vec![6..7]);
         assert_eq!(rows[4].left, Some(3));
         assert_eq!(rows[4].right, Some(4));
+    }
+
+    /// A new policy statement is its own block (`{ … },`) against blank desired lines, not
+    /// spliced into its unchanged sibling (`… }, {`).
+    #[test]
+    fn an_added_list_element_is_a_whole_block() {
+        let a = s(&["[", "  {", "    \"Sid\": \"A\"", "  }", "]"]);
+        let b = s(&[
+            "[",
+            "  {",
+            "    \"Sid\": \"New\"",
+            "  },",
+            "  {",
+            "    \"Sid\": \"A\"",
+            "  }",
+            "]",
+        ]);
+        // Myers alone splices it: the added run starts inside the old element.
+        let raw = raw_align(&a, &b);
+        let first_added = raw
+            .iter()
+            .find(|r| r.kind == RowKind::Added)
+            .and_then(|r| r.right);
+        assert_ne!(first_added.map(|i| b[i].as_str()), Some("  {"), "{raw:?}");
+        let rows = align(&a, &b);
+        let added: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.kind == RowKind::Added)
+            .filter_map(|r| r.right.map(|i| b[i].as_str()))
+            .collect();
+        assert_eq!(added, ["  {", "    \"Sid\": \"New\"", "  },"], "{rows:?}");
+        // Every equal row still pairs equal lines.
+        for r in rows.iter().filter(|r| r.kind == RowKind::Equal) {
+            assert_eq!(a[r.left.unwrap_or(99)], b[r.right.unwrap_or(99)], "{rows:?}");
+        }
+        // The same for a removed element.
+        let rows = align(&b, &a);
+        let removed: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.kind == RowKind::Removed)
+            .filter_map(|r| r.left.map(|i| b[i].as_str()))
+            .collect();
+        assert_eq!(removed, ["  {", "    \"Sid\": \"New\"", "  },"], "{rows:?}");
     }
 
     #[test]

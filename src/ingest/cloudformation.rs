@@ -114,6 +114,7 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
     let mut not_drift = NotDrift::default();
     let mut latest: Option<OffsetDateTime> = None;
     let mut warnings = Vec::new();
+    let incomplete: Vec<String> = Vec::new();
     for (n, d) in drifts.iter().enumerate() {
         if let Some(ts) = &d.timestamp {
             match parse_time(ts) {
@@ -265,6 +266,7 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
             timestamp,
             sha256: String::new(),
             warnings,
+            incomplete,
         },
         items,
         not_drift,

@@ -15,7 +15,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::classify::{SecretMatcher, Taxonomy};
-use crate::model::mask::{fingerprint, mask_at, mask_value};
+use crate::model::mask::{mask_at, mask_value};
 use crate::model::{AttrPath, Change, DriftReport, Format, MASK, NotDrift, ReportMeta};
 pub use detect::detect_format;
 
@@ -211,14 +211,38 @@ pub(crate) fn parse(input: &Input, secrets: &SecretMatcher) -> Result<Loaded, In
     Ok(loaded)
 }
 
+/// Loads one report with the loader of `format`, skipping detection (the fuzz targets drive each
+/// loader on its own this way). Classified like [`load_one`], and masked the same.
+pub fn load_as(input: &Input, format: Format, taxonomy: &Taxonomy) -> Result<DriftReport, IngestError> {
+    let envelope = detect::Envelope::parse(&input.path, &input.bytes)?;
+    let mut loaded = load_envelope(&input.path, &envelope, format, taxonomy.secrets())?;
+    let mut report = DriftReport::default();
+    for item in &mut loaded.items {
+        item.format = Some(format);
+        taxonomy.classify(item);
+    }
+    report.items = loaded.items;
+    report.reports.push(loaded.meta);
+    Ok(report)
+}
+
+fn load_envelope(
+    path: &str,
+    envelope: &detect::Envelope<'_>,
+    format: Format,
+    secrets: &SecretMatcher,
+) -> Result<Loaded, IngestError> {
+    match format {
+        Format::TerraformPlan => terraform::load(path, envelope, secrets),
+        Format::Driftctl => driftctl::load(path, envelope, secrets),
+        Format::Cloudformation => cloudformation::load(path, envelope, secrets),
+    }
+}
+
 fn parse_format(path: &str, bytes: &[u8], secrets: &SecretMatcher) -> Result<(Format, Loaded), IngestError> {
     let envelope = detect::Envelope::parse(path, bytes)?;
     let format = envelope.format(path)?;
-    let loaded = match format {
-        Format::TerraformPlan => terraform::load(path, &envelope, secrets)?,
-        Format::Driftctl => driftctl::load(path, &envelope, secrets)?,
-        Format::Cloudformation => cloudformation::load(path, &envelope, secrets)?,
-    };
+    let loaded = load_envelope(path, &envelope, format, secrets)?;
     Ok((format, loaded))
 }
 
@@ -234,7 +258,8 @@ pub(crate) fn item_id(format: Format, address: &str, extra: &str) -> String {
 }
 
 /// Builds a [`Change`] from plaintext values, masking with the Terraform mask tree (if any) and
-/// the secret names. Plaintext is dropped here; only a fingerprint of a secret live value stays.
+/// the secret rules. Plaintext is dropped here; only a keyed fingerprint of a secret live value
+/// stays.
 pub(crate) fn masked_change(
     address: &str,
     path: AttrPath,
@@ -248,7 +273,7 @@ pub(crate) fn masked_change(
     let l = live.map(|v| mask_value(v, mask, &path, secrets));
     let sensitive = d.as_ref().is_some_and(|m| m.any) || l.as_ref().is_some_and(|m| m.any);
     let live_fingerprint = if sensitive {
-        live.map(|v| fingerprint(address, &path, v))
+        live.map(|v| secrets.fingerprint(address, &path, v))
     } else {
         None
     };
@@ -259,6 +284,7 @@ pub(crate) fn masked_change(
         sensitive,
         live_fingerprint,
         computed: false,
+        noise: None,
     }
 }
 
@@ -299,7 +325,9 @@ pub(crate) fn identity_of(obj: Option<&Value>, into: &mut std::collections::BTre
             continue;
         }
         match o.get(*key) {
-            Some(Value::String(s)) if !s.is_empty() && s != MASK => {
+            // Identity is shown and journaled: a secret-shaped value (a URL with a password as
+            // a driftctl id) never becomes one.
+            Some(Value::String(s)) if !s.is_empty() && s != MASK && !crate::classify::is_secret_shaped(s) => {
                 into.insert((*key).to_string(), s.clone());
             }
             Some(Value::Number(n)) => {

@@ -2,7 +2,7 @@
 //! [`DriftItem`]s, each a resource whose live state differs from what the IaC says.
 //!
 //! Values that are sensitive never enter this model in plaintext: ingest replaces them
-//! with [`MASK`] and keeps only a salted fingerprint (see [`Change::live_fingerprint`]).
+//! with [`MASK`] and keeps only a keyed fingerprint (see [`Change::live_fingerprint`]).
 
 pub mod compare;
 pub mod mask;
@@ -139,8 +139,9 @@ impl fmt::Display for Severity {
     }
 }
 
-/// Triage status of an item. Every item starts `Open`; approvals change it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+/// Triage status of an item. Every item starts `Open`; `decide::status` derives the others from
+/// the journal and the approvals file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// Nobody has decided yet.
@@ -152,6 +153,13 @@ pub enum Status {
     ApprovalExpired,
     /// Approved, but the live value has drifted again since.
     ChangedSinceApproval,
+    /// The live value was adopted into the IaC (file written); stays until a new report no
+    /// longer shows the drift.
+    Adopted,
+    /// An executed revert converged: live matches the IaC again.
+    Reverted,
+    /// An executed revert failed or did not converge.
+    RevertFailed,
 }
 
 impl Status {
@@ -162,7 +170,36 @@ impl Status {
             Status::Approved => "approved",
             Status::ApprovalExpired => "approval-expired",
             Status::ChangedSinceApproval => "changed-since-approval",
+            Status::Adopted => "adopted",
+            Status::Reverted => "reverted",
+            Status::RevertFailed => "revert-failed",
         }
+    }
+
+    /// Every status, in triage order (the ones that need attention first).
+    pub const ALL: [Status; 7] = [
+        Status::Open,
+        Status::RevertFailed,
+        Status::ChangedSinceApproval,
+        Status::ApprovalExpired,
+        Status::Approved,
+        Status::Adopted,
+        Status::Reverted,
+    ];
+
+    /// Whether an item with this status still needs a decision, so `check` fails on it: open,
+    /// approval-expired, changed-since-approval and revert-failed do; approved, adopted and
+    /// reverted do not.
+    pub fn gates(self) -> bool {
+        matches!(
+            self,
+            Status::Open | Status::ApprovalExpired | Status::ChangedSinceApproval | Status::RevertFailed
+        )
+    }
+
+    /// Parses the kebab-case name.
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|x| x.as_str() == s)
     }
 }
 
@@ -183,13 +220,18 @@ pub struct Change {
     pub live: Option<Value>,
     /// True when either side is secret; the values above are then masks.
     pub sensitive: bool,
-    /// Salted SHA-256 fingerprint of the live plaintext when sensitive, so an approval can tell
+    /// Keyed (HMAC-SHA-256) fingerprint of the live plaintext when sensitive, so an approval can tell
     /// whether a secret changed again without storing it. Never shown.
     #[serde(skip)]
     pub live_fingerprint: Option<String>,
     /// The attribute is computed by the provider (driftctl `computed`): often read-back noise.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub computed: bool,
+    /// Why this change is noise (provider read-back, `ignore_changes`, outside Terraform's
+    /// `relevant_attributes`), when it is. Noise changes are hidden unless asked for
+    /// (`--show-noise`) and never count for severity or `check`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<String>,
 }
 
 impl Change {
@@ -202,6 +244,7 @@ impl Change {
             sensitive: false,
             live_fingerprint: None,
             computed: false,
+            noise: None,
         }
     }
 }
@@ -297,6 +340,14 @@ pub struct DriftItem {
     /// Approval expiry when status is approved (RFC 3339).
     #[serde(skip)]
     pub approval_expires: Option<String>,
+    /// What was structurally wrong with the report entry, when something was (a `before` that
+    /// is not an object, a change without `actions`). Such an item is rated as if the whole
+    /// resource changed, at the highest rule for its type: never lower than a well-formed one.
+    #[serde(skip)]
+    pub malformed: Option<String>,
+    /// Noise changes held aside while noise is hidden (see [`DriftReport::set_noise_shown`]).
+    #[serde(skip)]
+    pub noise_changes: Vec<Change>,
 }
 
 impl DriftItem {
@@ -331,7 +382,14 @@ impl DriftItem {
             region: None,
             account: None,
             approval_expires: None,
+            malformed: None,
+            noise_changes: Vec::new(),
         }
+    }
+
+    /// True when every change of this item is noise (and it has at least one).
+    pub fn is_noise_only(&self) -> bool {
+        !self.changes.is_empty() && self.changes.iter().all(|c| c.noise.is_some())
     }
 
     /// Attribute paths changed, as display strings.
@@ -381,6 +439,11 @@ pub struct ReportMeta {
     /// Warnings the tool put in the report (driftctl alerts) or we found while loading.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Why drift could not be fully determined from this report (an errored plan, a plan that
+    /// cannot express drift, resources driftctl could not read). Empty when the report is
+    /// complete. `check` fails closed on an incomplete report.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub incomplete: Vec<String>,
 }
 
 /// Counts of resources the reports say are not drifted.
@@ -396,6 +459,10 @@ pub struct NotDrift {
     /// Type not supported by drift detection (CloudFormation `UNSUPPORTED`).
     #[serde(default)]
     pub unsupported: usize,
+    /// Drifted only in noise (read-back attributes, `ignore_changes`, irrelevant drift): not
+    /// listed unless noise is shown.
+    #[serde(default)]
+    pub noise: usize,
 }
 
 impl NotDrift {
@@ -405,6 +472,7 @@ impl NotDrift {
         self.not_checked += other.not_checked;
         self.unknown += other.unknown;
         self.unsupported += other.unsupported;
+        self.noise += other.noise;
     }
 }
 
@@ -417,6 +485,9 @@ pub struct DriftReport {
     pub items: Vec<DriftItem>,
     /// Resources the reports say are fine.
     pub not_drift: NotDrift,
+    /// Items whose every change is noise, kept aside (not listed, counted in
+    /// `not_drift.noise`) until noise is shown.
+    pub noise: Vec<DriftItem>,
 }
 
 impl DriftReport {
@@ -427,6 +498,43 @@ impl DriftReport {
             *m.entry(it.severity).or_default() += 1;
         }
         m
+    }
+
+    /// True when every report could be read completely (see [`ReportMeta::incomplete`]).
+    pub fn is_complete(&self) -> bool {
+        self.reports.iter().all(|r| r.incomplete.is_empty())
+    }
+
+    /// Whether noise is listed: hidden noise changes and noise-only items are moved into
+    /// `items` (marked with their reason) when `show` is true, and back out when false.
+    /// Reversible, so the TUI can toggle it.
+    pub fn set_noise_shown(&mut self, show: bool) {
+        if show {
+            for mut item in std::mem::take(&mut self.noise) {
+                item.changes.append(&mut item.noise_changes);
+                self.items.push(item);
+            }
+            for item in &mut self.items {
+                item.changes.append(&mut item.noise_changes);
+            }
+            self.not_drift.noise = 0;
+        } else {
+            let mut kept = Vec::with_capacity(self.items.len());
+            for mut item in std::mem::take(&mut self.items) {
+                let (noise, real): (Vec<Change>, Vec<Change>) = std::mem::take(&mut item.changes)
+                    .into_iter()
+                    .partition(|c| c.noise.is_some());
+                item.changes = real;
+                item.noise_changes.extend(noise);
+                if item.changes.is_empty() && !item.noise_changes.is_empty() {
+                    self.noise.push(item);
+                } else {
+                    kept.push(item);
+                }
+            }
+            self.items = kept;
+            self.not_drift.noise = self.noise.len();
+        }
     }
 
     /// Finds an item by address (exact), or by id.
