@@ -12,6 +12,7 @@
 //! partition projection on `account`, `region` and `date`; [`ddl`] prints it.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -106,8 +107,12 @@ pub fn sql_literal(s: &str) -> String {
             '\'' => out.push_str("''"),
             '\\' => out.push_str("\\\\"),
             ' '..='~' => out.push(c),
-            c if (c as u32) <= 0xFFFF => out.push_str(&format!("\\{:04X}", c as u32)),
-            c => out.push_str(&format!("\\+{:06X}", c as u32)),
+            c if (c as u32) <= 0xFFFF => {
+                let _ = write!(out, "\\{:04X}", c as u32);
+            }
+            c => {
+                let _ = write!(out, "\\+{:06X}", c as u32);
+            }
         }
     }
     out.push('\'');
@@ -209,7 +214,7 @@ AND eventtime >= {} AND eventtime <= {}{sources} AND ({})",
 }
 
 /// One result row (by lower-case column name) as an [`Event`].
-pub fn row_to_event(cols: &HashMap<String, String>) -> Option<Event> {
+pub fn row_to_event<S: std::hash::BuildHasher>(cols: &HashMap<String, String, S>) -> Option<Event> {
     let get = |k: &str| cols.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let json_col = |k: &str| get(k).and_then(|s| serde_json::from_str::<Value>(s).ok());
     let mut rec = Map::new();
@@ -337,7 +342,7 @@ impl AthenaSource {
             queries: Mutex::new(Vec::new()),
             scanned: Mutex::new(0),
             types: Mutex::new(HashMap::new()),
-            poll: Duration::from_millis(1000),
+            poll: Duration::from_secs(1),
             page_size: 1000,
         })
     }
@@ -473,7 +478,7 @@ impl AthenaSource {
             let status = exec.and_then(|e| e.status());
             let scanned = exec
                 .and_then(|e| e.statistics())
-                .and_then(|s| s.data_scanned_in_bytes())
+                .and_then(aws_sdk_athena::types::QueryExecutionStatistics::data_scanned_in_bytes)
                 .unwrap_or(0);
             let state = status.and_then(|s| s.state()).cloned();
             match state {
@@ -541,7 +546,10 @@ impl AthenaSource {
                 .send()
                 .await
                 .map_err(|e| sdk_error(&e, "athena:GetQueryResults"))?;
-            let rows = out.result_set().map(|r| r.rows()).unwrap_or_default();
+            let rows = out
+                .result_set()
+                .map(aws_sdk_athena::types::ResultSet::rows)
+                .unwrap_or_default();
             for row in rows {
                 let cells: Vec<String> = row
                     .data()

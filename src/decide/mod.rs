@@ -22,9 +22,9 @@ pub mod decision;
 pub mod evidence;
 pub mod journal;
 pub mod lock;
+pub mod secret_key;
 pub mod settings;
 pub mod signing;
-pub mod secret_key;
 pub mod status;
 pub mod store;
 

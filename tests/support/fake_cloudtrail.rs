@@ -712,7 +712,10 @@ const ATHENA_COLUMNS: [&str; 19] = [
 
 /// Evaluates the driftdeck query shape over the records: partition predicates are required
 /// (as Athena's injected projection requires them), then window, services, calls, resources.
-fn athena_rows(s: &State, sql: &str) -> Result<(Vec<Vec<Option<String>>>, i64), String> {
+/// Result rows (one optional text per column) and bytes scanned.
+type AthenaRows = (Vec<Vec<Option<String>>>, i64);
+
+fn athena_rows(s: &State, sql: &str) -> Result<AthenaRows, String> {
     let accounts = predicate(sql, "account IN (").ok_or(
         "CONSTRAINT_VIOLATION: For the injected projected partition column account, the WHERE clause must contain only static equality conditions, and at least one such condition must be present.",
     )?;
@@ -810,7 +813,7 @@ fn athena_rows(s: &State, sql: &str) -> Result<(Vec<Vec<Option<String>>>, i64), 
                 "useragent" => text(&r["userAgent"]),
                 "sessioncredentialfromconsole" => text(&r["sessionCredentialFromConsole"]),
                 // Struct columns cast to JSON carry the table's lower-case field names.
-                "useridentity" => text(&lower_keys(&r["userIdentity"])).map(|s| s.clone()),
+                "useridentity" => text(&lower_keys(&r["userIdentity"])),
                 "requestparameters" => text(&r["requestParameters"]),
                 "responseelements" => text(&r["responseElements"]),
                 "resources" => text(&lower_keys(&r["resources"])),
