@@ -234,6 +234,35 @@ pub enum Command {
     },
     /// Who changed each drifted item, when, from where, with what (CloudTrail).
     Attribute(AttributeArgs),
+    /// Print the CREATE TABLE statement for querying a trail's S3 archive with Athena
+    /// (partition projection on account, region and delivery date).
+    AthenaDdl {
+        /// The trail's S3 bucket.
+        #[arg(long)]
+        bucket: String,
+        /// Key prefix of the trail inside the bucket, if any.
+        #[arg(long)]
+        prefix: Option<String>,
+        /// Organization id of an organization trail (`o-…`).
+        #[arg(long, value_name = "o-…")]
+        org_id: Option<String>,
+        /// Table to create (DATABASE.TABLE).
+        #[arg(long, default_value = "cloudtrail.organization_trail")]
+        table: String,
+    },
+    /// The attribution cache.
+    Cache {
+        /// What to do.
+        #[command(subcommand)]
+        action: CacheAction,
+    },
+}
+
+/// `cache` actions.
+#[derive(Debug, Subcommand)]
+pub enum CacheAction {
+    /// Delete every cached lookup.
+    Clear,
 }
 
 /// Settings shared by the decision commands (and the TUI).
@@ -349,4 +378,27 @@ pub struct CloudTrailArgs {
     /// End of the search window; default one hour after the report's timestamp.
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
+    /// Credentials for one account's live lookups (repeatable; over `[attribution.accounts]`
+    /// in config.toml; `*=PROFILE` for every other account).
+    #[arg(long, value_name = "ACCOUNT=PROFILE")]
+    pub account_profile: Vec<String>,
+    /// Query the trail's S3 archive with Amazon Athena through this table (DATABASE.TABLE; see
+    /// `driftdeck athena-ddl`).
+    #[arg(long, value_name = "DB.TABLE", conflicts_with_all = ["cloudtrail_logs", "event_data_store"])]
+    pub athena_table: Option<String>,
+    /// Athena database when --athena-table is not qualified.
+    #[arg(long, value_name = "DB")]
+    pub athena_database: Option<String>,
+    /// Athena workgroup.
+    #[arg(long, value_name = "NAME", default_value = "primary")]
+    pub athena_workgroup: String,
+    /// Where Athena writes results (s3://…; required when the workgroup has no output location).
+    #[arg(long, value_name = "S3_URL")]
+    pub athena_output: Option<String>,
+    /// Print each SQL query to stderr before it runs (Athena and Lake).
+    #[arg(long)]
+    pub show_query: bool,
+    /// Ignore the attribution cache for this run (results are still written to it).
+    #[arg(long)]
+    pub refresh: bool,
 }

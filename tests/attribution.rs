@@ -1822,3 +1822,434 @@ async fn the_skip_line_reaches_the_tui_through_the_service_warning() {
     assert_eq!(warnings, ["skipped 1 digest file"], "once, as one line");
     svc.cancel_pending();
 }
+
+/// A `DeleteBucketEncryption` on `audit-logs-<account>` recorded in `account`.
+fn bucket_encryption_event(account: &str, id: &str, user: &str) -> Value {
+    let bucket = format!("audit-logs-{account}");
+    json!({
+        "eventVersion": "1.10", "eventID": id, "eventName": "DeleteBucketEncryption",
+        "eventTime": "2026-11-21T10:31:26Z", "eventSource": "s3.amazonaws.com", "awsRegion": "eu-west-1",
+        "recipientAccountId": account, "readOnly": false, "eventType": "AwsApiCall",
+        "userIdentity": {"type": "IAMUser", "userName": user, "accountId": account,
+            "arn": format!("arn:aws:iam::{account}:user/{user}"), "principalId": "AIDATEST"},
+        "userAgent": "aws-cli/2.22.4 md/command#s3api.delete-bucket-encryption", "sourceIPAddress": "198.51.100.23",
+        "requestParameters": {"bucketName": bucket, "encryption": ""}, "responseElements": null,
+        "resources": [{"ARN": format!("arn:aws:s3:::{bucket}"), "accountId": account, "type": "AWS::S3::Bucket"}]
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_account_is_looked_up_with_its_own_credentials_and_unmapped_ones_are_named() {
+    let records = vec![
+        bucket_encryption_event("111122223333", "ev-acct-a", "alice"),
+        bucket_encryption_event("444455556666", "ev-acct-b", "bruno"),
+        bucket_encryption_event("777788889999", "ev-acct-c", "carol"),
+    ];
+    let server = FakeCloudTrail::start(records).await;
+    // The default credentials act in a fourth account; each mapping reaches its own.
+    server.bind_key("AKIDDEFAULT", "555566667777");
+    server.bind_key("AKIDACCOUNTA", "111122223333");
+    server.bind_key("AKIDSECURITY", "555566667777");
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        dir.path().join("aws-config"),
+        "[profile acct-a]\nregion = eu-west-1\n[profile sso-security]\nregion = eu-west-1\n",
+    )
+    .expect("config");
+    std::fs::write(
+        dir.path().join("aws-credentials"),
+        "[acct-a]\naws_access_key_id = AKIDACCOUNTA\naws_secret_access_key = secret-a\n\
+[sso-security]\naws_access_key_id = AKIDSECURITY\naws_secret_access_key = secret-s\n",
+    )
+    .expect("credentials");
+    std::fs::write(
+        dir.path().join("config.toml"),
+        "[attribution.accounts]\n\"444455556666\" = { role_arn = \"arn:aws:iam::444455556666:role/driftdeck-readonly\", source_profile = \"sso-security\" }\n",
+    )
+    .expect("config.toml");
+    let fixture =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/attribution/multi-account-drift.json");
+    let (url, path) = (server.url.clone(), dir.path().to_path_buf());
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_driftdeck"))
+            .arg("attribute")
+            .arg(fixture)
+            .args(["--format", "json", "--account-profile", "111122223333=acct-a"])
+            .env("AWS_ENDPOINT_URL", &url)
+            .env("AWS_REGION", "eu-west-1")
+            .env("AWS_CONFIG_FILE", path.join("aws-config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", path.join("aws-credentials"))
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ACCESS_KEY_ID", "AKIDDEFAULT")
+            .env("AWS_SECRET_ACCESS_KEY", "secret-default")
+            .env("DRIFTDECK_CACHE_DIR", path.join("cache"))
+            .env("DRIFTDECK_CONFIG_DIR", &path)
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_ENDPOINT_URL_CLOUDTRAIL")
+            .output()
+            .expect("runs")
+    })
+    .await
+    .expect("join");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let by_account = |a: &str| {
+        doc["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|i| {
+                i["address"]
+                    .as_str()
+                    .is_some_and(|s| s.contains(&format!("audit-logs-{a}")) || s.contains(a))
+            })
+            .cloned()
+            .unwrap_or_else(|| panic!("no item of {a} in {doc}"))
+    };
+    let a = by_account("payments-prod");
+    assert_eq!(a["status"], "attributed", "{doc}");
+    assert_eq!(a["best"]["event_id"], "ev-acct-a");
+    let b = by_account("security-tooling");
+    assert_eq!(b["status"], "attributed", "{doc}");
+    assert_eq!(b["best"]["event_id"], "ev-acct-b");
+    let c = by_account("sandbox");
+    assert_eq!(
+        c["status"], "error",
+        "never a silent no_events from the wrong account: {doc}"
+    );
+    let msg = c["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("777788889999") && msg.contains("--account-profile 777788889999=PROFILE"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("555566667777"),
+        "names the default credentials' account: {msg}"
+    );
+    let calls = server.calls();
+    let keys_of = |op: &str| -> Vec<String> {
+        calls
+            .iter()
+            .filter(|(_, o)| o == op)
+            .map(|(k, _)| k.clone())
+            .collect()
+    };
+    let lookups = keys_of("LookupEvents");
+    assert!(lookups.contains(&"AKIDACCOUNTA".to_string()), "{calls:?}");
+    assert!(
+        lookups.contains(&"ASIA444455556666ROLE".to_string()),
+        "the assumed role's keys: {calls:?}"
+    );
+    assert!(
+        !lookups.contains(&"AKIDDEFAULT".to_string()),
+        "nothing looked up in the wrong account: {calls:?}"
+    );
+    assert_eq!(
+        keys_of("AssumeRole"),
+        vec!["AKIDSECURITY".to_string()],
+        "one cached role session"
+    );
+    assert_eq!(
+        keys_of("GetCallerIdentity"),
+        vec!["AKIDDEFAULT".to_string()],
+        "asked once"
+    );
+    assert_eq!(
+        server.assumed_roles(),
+        vec!["arn:aws:iam::444455556666:role/driftdeck-readonly".to_string()]
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("secret"),
+        "no secret printed"
+    );
+}
+
+async fn athena_source(url: &str) -> driftdeck::attribution::athena::AthenaSource {
+    use driftdeck::attribution::athena::{AthenaOptions, AthenaSource};
+    let mut opts = AthenaOptions::new("cloudtrail.org_trail");
+    opts.output = Some("s3://athena-results/driftdeck/".into());
+    AthenaSource::new(opts, live_opts(url))
+        .await
+        .expect("athena source")
+        .with_poll_interval(std::time::Duration::from_millis(5))
+        .with_page_size(7)
+}
+
+#[tokio::test]
+async fn athena_answers_like_lookup_events_in_one_partitioned_query_and_caches() {
+    let server = FakeCloudTrail::start(support::demo_records()).await;
+    let keys = [
+        "aws_security_group.web",
+        "aws_iam_role_policy.deploy",
+        "module.app[\"eu\"].aws_s3_bucket_server_side_encryption_configuration.data",
+        "sgrule-950722393",
+        "backdoor-admin",
+        "aws_kms_key.data",
+    ];
+    let report = subset(&demo_report(), &keys);
+    let live = Engine::new(
+        Arc::new(CloudTrailSource::new(live_opts(&server.url)).await.expect("live")),
+        &report,
+        EngineOptions::default(),
+    )
+    .expect("engine");
+    let expected = live.attribute_all(&report.items).await;
+    let cache_dir = tempfile::tempdir().expect("tmp");
+    let run = || async {
+        let engine = Engine::new(
+            Arc::new(athena_source(&server.url).await),
+            &report,
+            EngineOptions {
+                cache: Some(Cache::new(cache_dir.path())),
+                ..EngineOptions::default()
+            },
+        )
+        .expect("engine");
+        engine.prepare(&report.items).await.expect("query runs");
+        let notes = engine.take_notes();
+        (engine.attribute_all(&report.items).await, notes)
+    };
+    let (results, notes) = run().await;
+    for (a, l) in results.iter().zip(&expected) {
+        // The same cause, status and denied attempts as LookupEvents; Athena may list more
+        // context, because it also finds names inside requestParameters/responseElements.
+        assert_eq!(
+            (a.status, &a.best, &a.denied),
+            (l.status, &l.best, &l.denied),
+            "{}",
+            a.address
+        );
+        for c in &l.candidates {
+            assert!(a.candidates.contains(c), "{}: {} missing", a.address, c.event_id);
+        }
+    }
+    check_story(&report, &results, &keys);
+    let queries = server.athena_queries();
+    assert_eq!(queries.len(), 1, "one query for the whole report");
+    let q = &queries[0];
+    assert_eq!(
+        (q.workgroup.as_str(), q.database.as_str()),
+        ("primary", "cloudtrail")
+    );
+    assert_eq!(q.output.as_deref(), Some("s3://athena-results/driftdeck/"));
+    assert!(q.sql.contains("FROM \"cloudtrail\".\"org_trail\""), "{}", q.sql);
+    assert_eq!(
+        support::predicate(&q.sql, "account IN ("),
+        Some(vec!["111122223333".to_string()])
+    );
+    let regions = support::predicate(&q.sql, "region IN (").expect("region predicate");
+    assert!(
+        regions.contains(&"eu-west-1".to_string()) && regions.contains(&"us-east-1".to_string()),
+        "{regions:?}"
+    );
+    assert!(q.sql.contains("date BETWEEN '2026/"), "{}", q.sql);
+    assert!(q.sql.contains("eventsource IN ("), "{}", q.sql);
+    assert!(
+        notes.iter().any(|n| n.contains("scanned") && n.contains("$")),
+        "{notes:?}"
+    );
+    // Reopening: everything comes from the cache, no query at all.
+    let (again, _) = run().await;
+    assert_eq!(again, results);
+    assert_eq!(
+        server.athena_queries().len(),
+        1,
+        "a reopened report costs zero queries"
+    );
+}
+
+#[tokio::test]
+async fn athena_literals_arrive_exactly_and_failures_and_cancel_are_reported() {
+    let server = FakeCloudTrail::start(support::demo_records()).await;
+    let (mut report, mut item) = sg_item("sg-0a1b2c3d4e5f60718");
+    let hostile = "o'brien -- ');DROP TABLE x;--\n\u{202e}";
+    item.identity.insert("name".into(), hostile.into());
+    item.identity.insert("id".into(), "it's -- fine".into());
+    item.account = Some("111122223333".into());
+    report.items = vec![item.clone()];
+    let engine = Engine::new(
+        Arc::new(athena_source(&server.url).await),
+        &report,
+        EngineOptions::default(),
+    )
+    .expect("engine");
+    engine.prepare(&report.items).await.expect("runs");
+    let sql = server.athena_queries()[0].sql.clone();
+    let names = support::predicate(&sql, "r.arn IN (").expect("resource predicate");
+    assert!(
+        names.contains(&"it's -- fine".to_string()),
+        "{names:?} from {sql}"
+    );
+    assert!(names.contains(&hostile.to_string()), "{names:?} from {sql}");
+    assert!(
+        !sql.contains('\n'),
+        "control characters are escaped, not embedded"
+    );
+    // A failed query is a per-run error with the AWS reason.
+    server.athena_fail_next("Access denied when writing output to url: s3://athena-results/driftdeck/");
+    let engine = Engine::new(
+        Arc::new(athena_source(&server.url).await),
+        &report,
+        EngineOptions::default(),
+    )
+    .expect("engine");
+    let err = engine.prepare(&report.items).await.expect_err("fails");
+    assert!(
+        err.to_string().contains("Access denied when writing output"),
+        "{err}"
+    );
+    // Cancel while running sends StopQueryExecution.
+    server.athena_hold(true);
+    let engine = Arc::new(
+        Engine::new(
+            Arc::new(athena_source(&server.url).await),
+            &report,
+            EngineOptions::default(),
+        )
+        .expect("engine"),
+    );
+    let e2 = engine.clone();
+    let items = report.items.clone();
+    let running = tokio::spawn(async move { e2.prepare(&items).await });
+    let mut seen = None;
+    for _ in 0..200 {
+        if let Some(a) = engine.activity().filter(|a| a.contains("running")) {
+            seen = Some(a);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let seen = seen.expect("progress shows the running query");
+    assert!(seen.contains("scanned"), "{seen}");
+    engine.cancel().await;
+    let res = running.await.expect("join");
+    assert!(res.is_err(), "the stopped query yields no results");
+    let id = server.athena_queries().last().expect("query").id.clone();
+    assert_eq!(server.athena_stopped(), vec![id]);
+}
+
+#[test]
+fn athena_ddl_prints_the_projected_table() {
+    let out = Command::new(env!("CARGO_BIN_EXE_driftdeck"))
+        .args([
+            "athena-ddl",
+            "--bucket",
+            "corp-cloudtrail",
+            "--org-id",
+            "o-a1b2c3d4e5",
+        ])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let ddl = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        ddl.starts_with("CREATE EXTERNAL TABLE IF NOT EXISTS `cloudtrail`.`organization_trail`"),
+        "{ddl}"
+    );
+    assert!(ddl.contains("'projection.account.type' = 'injected'"), "{ddl}");
+    assert!(
+        ddl.contains("s3://corp-cloudtrail/AWSLogs/o-a1b2c3d4e5/${account}/CloudTrail/${region}/${date}"),
+        "{ddl}"
+    );
+    let bad = Command::new(env!("CARGO_BIN_EXE_driftdeck"))
+        .args(["athena-ddl", "--bucket", "corp cloudtrail"])
+        .output()
+        .expect("runs");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not an S3 bucket name"));
+}
+
+#[tokio::test]
+async fn lake_answers_every_item_of_a_report_larger_than_one_batch() {
+    // 1,001 items: two batches, two queries, every item answered from the merged results.
+    let server = FakeCloudTrail::start(support::demo_records()).await;
+    let base = demo_report();
+    let web = find(&base, "aws_security_group.web").clone();
+    let kms = find(&base, "aws_kms_key.data").clone();
+    let mut report = base.clone();
+    report.items = (0..1000)
+        .map(|i| {
+            let mut it = web.clone();
+            it.id = format!("web-{i}");
+            it
+        })
+        .chain(std::iter::once(kms))
+        .collect();
+    let src = LakeSource::new(
+        "arn:aws:cloudtrail:eu-west-1:111122223333:eventdatastore/eds-demo",
+        live_opts(&server.url),
+    )
+    .await
+    .expect("lake");
+    let engine = Engine::new(Arc::new(src), &report, EngineOptions::default()).expect("engine");
+    let mut progress = Vec::new();
+    engine
+        .prepare_with(&report.items, |d, t| progress.push((d, t)))
+        .await
+        .expect("queries run");
+    assert_eq!(progress, vec![(1, 2), (2, 2)]);
+    assert_eq!(server.queries().len(), 2, "one query per batch");
+    let last = engine.attribute(report.items.last().expect("kms")).await;
+    assert_eq!(last.status, AttributionStatus::Attributed, "{last:?}");
+    assert_eq!(
+        last.best.as_ref().map(|b| b.event_id.as_str()),
+        Some("bafe9bd1-20c5-4152-9127-c47089bf36a2"),
+        "the item of the second batch is answered"
+    );
+    assert_eq!(server.queries().len(), 2);
+}
+
+#[test]
+fn the_cache_expires_empty_lookups_keeps_found_ones_and_is_private() {
+    use driftdeck::attribution::{Lookup, LookupKey};
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = dir.path().join("attribution");
+    let q = |k: &str| Lookup {
+        account: Some("111122223333".into()),
+        region: Some("eu-west-1".into()),
+        key: LookupKey::ResourceName(k.into()),
+        start: 1,
+        end: 2,
+    };
+    let ev = driftdeck::attribution::Event::from_record(&record(
+        "e1",
+        "CreateTags",
+        "2026-11-20T00:00:00Z",
+        "sg-1",
+    ))
+    .expect("event");
+    let cache = Cache::new(&root).with_negative_ttl(0);
+    cache
+        .put("s", &q("found"), std::slice::from_ref(&ev))
+        .expect("put");
+    cache.put("s", &q("empty"), &[]).expect("put");
+    assert_eq!(
+        cache.get("s", &q("found")),
+        Some(vec![ev.clone()]),
+        "found results are kept"
+    );
+    assert_eq!(cache.get("s", &q("empty")), None, "no_events expired (ttl 0)");
+    let hour = Cache::new(&root);
+    assert_eq!(
+        hour.get("s", &q("empty")),
+        Some(vec![]),
+        "within the default hour"
+    );
+    assert_eq!(
+        Cache::new(&root).with_refresh(true).get("s", &q("found")),
+        None,
+        "--refresh"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode(&root), 0o700);
+        for e in std::fs::read_dir(&root).expect("dir") {
+            assert_eq!(mode(&e.expect("entry").path()), 0o600);
+        }
+    }
+    assert_eq!(hour.clear().expect("clear"), 2);
+    assert_eq!(hour.get("s", &q("found")), None);
+}

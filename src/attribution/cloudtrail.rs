@@ -21,6 +21,7 @@ use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use futures::future::BoxFuture;
 use tokio::time::Instant;
 
+use super::accounts::Accounts;
 use super::source::{Event, EventSource, Lookup, LookupKey, SourceError};
 
 /// LookupEvents history (90 days).
@@ -52,6 +53,8 @@ pub struct LiveOptions {
     pub static_credentials: Option<(String, String)>,
     /// Requests per second per account+region (0 = [`DEFAULT_RATE`]); never above 2.
     pub requests_per_sec: f64,
+    /// How to reach each account (`[attribution.accounts]`, `--account-profile`).
+    pub accounts: super::accounts::AccountMap,
 }
 
 /// A shared pacing gate: callers wait for their slot.
@@ -97,6 +100,7 @@ pub fn limiter_for(key: &str, per_sec: f64) -> Arc<RateLimiter> {
 #[derive(Debug)]
 pub struct CloudTrailSource {
     sdk: SdkConfig,
+    accounts: Accounts,
     endpoint_url: Option<String>,
     clients: Mutex<HashMap<String, Client>>,
     scope: String,
@@ -290,6 +294,7 @@ impl CloudTrailSource {
             DEFAULT_RATE
         };
         Ok(CloudTrailSource {
+            accounts: Accounts::new(opts.clone(), sdk.clone()),
             sdk,
             endpoint_url: opts.endpoint_url,
             clients: Mutex::new(HashMap::new()),
@@ -311,15 +316,16 @@ impl CloudTrailSource {
             .unwrap_or_else(|| "us-east-1".into())
     }
 
-    fn client(&self, region: &str) -> Client {
+    /// The client for one account (its own credential provider) and region.
+    fn client(&self, sdk: &SdkConfig, account_key: &str, region: &str) -> Client {
         let mut m = match self.clients.lock() {
             Ok(m) => m,
             Err(p) => p.into_inner(),
         };
-        m.entry(region.to_string())
+        m.entry(format!("{account_key}|{region}"))
             .or_insert_with(|| {
-                let mut b = aws_sdk_cloudtrail::config::Builder::from(&self.sdk)
-                    .region(Region::new(region.to_string()));
+                let mut b =
+                    aws_sdk_cloudtrail::config::Builder::from(sdk).region(Region::new(region.to_string()));
                 if let Some(u) = &self.endpoint_url {
                     b = b.endpoint_url(u);
                 }
@@ -410,11 +416,15 @@ impl EventSource for CloudTrailSource {
     fn lookup<'a>(&'a self, q: &'a Lookup) -> BoxFuture<'a, Result<Vec<Event>, SourceError>> {
         Box::pin(async move {
             let region = self.region_of(q);
-            let client = self.client(&region);
-            // The credentials of one profile/endpoint act in one account, whatever account the
-            // item names (or does not): the limiter is keyed by scope + region, so items with and
-            // without a known account share one 2 req/s budget.
-            let limiter = limiter_for(&format!("{}|{region}", self.scope), self.rate);
+            let resolved = self.accounts.resolve(q.account.as_deref()).await?;
+            let client = self.client(&resolved.config, &resolved.key, &region);
+            // LookupEvents allows 2 req/s per account and region: one limiter per account (the
+            // item's, or the default credentials' scope when the item does not say) and region.
+            let limiter = limiter_for(&format!("{}|{}|{region}", self.scope, resolved.key), self.rate);
+            let routed = q
+                .account
+                .as_deref()
+                .and_then(|a| self.accounts.route_of(a).map(|(_, r)| (a, r.describe())));
             let (key, value) = match &q.key {
                 LookupKey::ResourceName(v) => (LookupAttributeKey::ResourceName, v),
                 LookupKey::EventName(v) => (LookupAttributeKey::EventName, v),
@@ -428,7 +438,19 @@ impl EventSource for CloudTrailSource {
             let mut token: Option<String> = None;
             let mut seen_tokens = std::collections::HashSet::new();
             loop {
-                let out = self.page(&client, &limiter, &attr, q, token.clone()).await?;
+                let out = self
+                    .page(&client, &limiter, &attr, q, token.clone())
+                    .await
+                    .map_err(|e| match (&routed, e) {
+                        // Say which mapping failed: with many accounts the bare SDK text does not.
+                        (Some((a, how)), SourceError::Credentials(m)) => {
+                            SourceError::Credentials(format!("account {a} ({how}): {m}"))
+                        }
+                        (Some((a, how)), SourceError::AccessDenied(m)) => {
+                            SourceError::AccessDenied(format!("account {a} ({how}): {m}"))
+                        }
+                        (_, e) => e,
+                    })?;
                 events.extend(out.events().iter().filter_map(to_event));
                 match out.next_token().filter(|t| !t.is_empty()) {
                     Some(t) if seen_tokens.insert(t.to_string()) => token = Some(t.to_string()),

@@ -231,13 +231,97 @@ impl Engine {
         out
     }
 
-    /// Lets a bulk source fetch everything up front (one Lake query for all items).
+    /// Lets a bulk source fetch everything up front: one query per batch of at most
+    /// [`BATCH_ITEMS`](super::athena::BATCH_ITEMS) items, each batch's results merged into the
+    /// source. Lookups already in the disk cache are left out, so a reopened report costs no
+    /// query at all. `progress(done, total)` is called after each batch.
     pub async fn prepare(&self, items: &[DriftItem]) -> Result<(), SourceError> {
+        self.prepare_with(items, |_, _| {}).await
+    }
+
+    /// [`Engine::prepare`] with a progress callback `(batches done, batches)`.
+    pub async fn prepare_with(
+        &self,
+        items: &[DriftItem],
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<(), SourceError> {
         if !self.source.wants_prepare() {
             return Ok(());
         }
-        let planned = self.planned_lookups(items);
-        self.source.prepare(&planned).await
+        let batches: Vec<&[DriftItem]> = items.chunks(super::athena::BATCH_ITEMS).collect();
+        let total = batches.len();
+        for (n, batch) in batches.into_iter().enumerate() {
+            let mut sources = HashMap::new();
+            for item in batch {
+                let plan = matcher::plan(&self.map, item);
+                let service = plan.entry.as_ref().and_then(|e| e.source.clone());
+                for k in plan
+                    .resource_names
+                    .iter()
+                    .map(|r| LookupKey::ResourceName(r.clone()))
+                    .chain(
+                        plan.fallback_events
+                            .iter()
+                            .map(|e| LookupKey::EventName(e.clone())),
+                    )
+                {
+                    let d = k.describe();
+                    let merged = match sources.get(&d) {
+                        Some(old) if *old != service => None,
+                        _ => service.clone(),
+                    };
+                    sources.insert(d, merged);
+                }
+            }
+            self.source.set_event_sources(sources);
+            let scope = self.source.cache_scope();
+            let planned: Vec<Lookup> = self
+                .planned_lookups(batch)
+                .into_iter()
+                .filter(|q| match (&self.cache, &scope) {
+                    (Some(c), Some(s)) => c.get(s, q).is_none(),
+                    _ => true,
+                })
+                .collect();
+            if !planned.is_empty() {
+                self.source.prepare(&planned).await?;
+                // Every planned lookup is answered from memory now: cache them all, so that
+                // reopening plans nothing that is not cached and sends no query.
+                if let (Some(c), Some(s)) = (&self.cache, &scope) {
+                    for q in &planned {
+                        if let Ok(events) = self.source.lookup(q).await {
+                            if let Err(e) = c.put(s, q, &events) {
+                                if let Ok(mut w) = self.cache_warnings.lock() {
+                                    w.push(e);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            progress(n + 1, total);
+        }
+        Ok(())
+    }
+
+    /// What the source is doing right now (a bulk query's state, time and data scanned).
+    pub fn activity(&self) -> Option<String> {
+        self.source.activity()
+    }
+
+    /// Facts to tell once (a finished query's data scanned and cost).
+    pub fn take_notes(&self) -> Vec<String> {
+        self.source.take_notes()
+    }
+
+    /// SQL statements the source sent (for `--show-query`), each returned once.
+    pub fn take_queries(&self) -> Vec<String> {
+        self.source.take_queries()
+    }
+
+    /// Stops the source's running work (`StopQueryExecution` for Athena).
+    pub async fn cancel(&self) {
+        self.source.cancel().await;
     }
 
     /// Runs one lookup: cache, then the source; identical lookups share one request.

@@ -22,6 +22,7 @@ pub struct LakeSource {
     client: Client,
     store: String,
     events: RwLock<Option<Vec<Event>>>,
+    covered: std::sync::Mutex<std::collections::HashSet<Lookup>>,
     poll: Duration,
 }
 
@@ -75,7 +76,7 @@ FROM {store} WHERE eventTime >= {} AND eventTime <= {} AND ({})",
 }
 
 /// Lake's map columns hold nested values as JSON strings: decode those back.
-fn decode_nested(v: Value) -> Value {
+pub(super) fn decode_nested(v: Value) -> Value {
     match v {
         Value::String(s) if s.starts_with('{') || s.starts_with('[') => {
             serde_json::from_str::<Value>(&s).map_or(Value::String(s), decode_nested)
@@ -88,7 +89,7 @@ fn decode_nested(v: Value) -> Value {
 
 /// Lower-camel JSON keys: Lake renders struct fields lower-cased (`principalid`), records use
 /// camel case; the fields attribution reads are mapped back.
-fn camel_identity(v: Value) -> Value {
+pub(super) fn camel_identity(v: Value) -> Value {
     const FIXES: [(&str, &str); 12] = [
         ("principalid", "principalId"),
         ("accountid", "accountId"),
@@ -193,6 +194,7 @@ impl LakeSource {
             client: Client::from_conf(b.build()),
             store: store_arn.to_string(),
             events: RwLock::new(None),
+            covered: std::sync::Mutex::new(std::collections::HashSet::new()),
             poll: Duration::from_millis(500),
         })
     }
@@ -258,6 +260,12 @@ impl EventSource for LakeSource {
         true
     }
 
+    fn cache_scope(&self) -> Option<String> {
+        Some(format!("lake|{}", self.store_id()))
+    }
+
+    /// Called once per batch: each batch's results are merged into what earlier batches
+    /// fetched (deduplicated by event id), so every item of a report is answered.
     fn prepare<'a>(&'a self, planned: &'a [Lookup]) -> BoxFuture<'a, Result<(), SourceError>> {
         Box::pin(async move {
             let events = match build_query(self.store_id(), planned) {
@@ -265,7 +273,13 @@ impl EventSource for LakeSource {
                 None => Vec::new(),
             };
             if let Ok(mut slot) = self.events.write() {
-                *slot = Some(events);
+                let all = slot.get_or_insert_with(Vec::new);
+                let known: std::collections::HashSet<String> =
+                    all.iter().map(|e| e.event_id.clone()).collect();
+                all.extend(events.into_iter().filter(|e| !known.contains(&e.event_id)));
+            }
+            if let Ok(mut c) = self.covered.lock() {
+                c.extend(planned.iter().cloned());
             }
             Ok(())
         })
@@ -273,6 +287,10 @@ impl EventSource for LakeSource {
 
     fn lookup<'a>(&'a self, q: &'a Lookup) -> BoxFuture<'a, Result<Vec<Event>, SourceError>> {
         Box::pin(async move {
+            if !self.covered.lock().is_ok_and(|c| c.contains(q)) {
+                // Not in any batch (an item requested later): a query of its own.
+                self.prepare(std::slice::from_ref(q)).await?;
+            }
             let guard = self
                 .events
                 .read()

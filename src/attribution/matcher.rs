@@ -30,6 +30,8 @@ struct RawEntry {
     names: Vec<String>,
     #[serde(default)]
     global: bool,
+    #[serde(default)]
+    source: Option<String>,
     keys: Vec<String>,
     #[serde(default)]
     all_of: Vec<String>,
@@ -43,6 +45,8 @@ pub struct TypeEntry {
     pub names: Vec<String>,
     /// History lives in us-east-1.
     pub global: bool,
+    /// The service's `eventSource` (`ec2.amazonaws.com`), when the map says.
+    pub source: Option<String>,
     /// Identity fields (normalised) that identify the resource, in lookup order.
     pub keys: Vec<String>,
     /// Fields (normalised) that must all appear in an event.
@@ -88,6 +92,7 @@ impl TypeMap {
             entries.push(TypeEntry {
                 names: r.names,
                 global: r.global,
+                source: r.source,
                 keys: r.keys.iter().map(|k| norm(k)).collect(),
                 all_of: r.all_of.iter().map(|k| norm(k)).collect(),
                 events: r
@@ -372,7 +377,7 @@ fn value_matches(leaf: &str, want: &str) -> bool {
             })
 }
 
-fn contains_value(v: &Value, want: &str) -> bool {
+pub(crate) fn contains_value(v: &Value, want: &str) -> bool {
     match v {
         Value::String(s) => value_matches(s, want),
         Value::Array(a) => a.iter().any(|x| contains_value(x, want)),

@@ -1,9 +1,11 @@
 //! CloudTrail attribution: for each drifted item, the API call that caused the drift and the
 //! human behind it.
 //!
+//! - [`accounts`]: which credentials reach which account (`[attribution.accounts]`).
 //! - [`source`]: the [`EventSource`](source::EventSource) trait and the normalised [`Event`].
 //! - [`cloudtrail`]: live `LookupEvents` through the AWS SDK (rate limited, paged, retried).
 //! - [`archive`]: exported log files (`--cloudtrail-logs DIR`, the S3 delivery layout).
+//! - [`athena`]: Amazon Athena over the organization trail (`--athena-table`), one query per batch.
 //! - [`lake`]: CloudTrail Lake (`--event-data-store ARN`), one SQL query for all items.
 //! - [`actor`]: who (IAM user, assumed role, Identity Center, root, service) and with what tool.
 //! - [`matcher`]: lookup keys per item, which events touch which attribute, ranking.
@@ -12,8 +14,10 @@
 //! - [`service`]: the non-blocking queue the TUI drives (`request_all`, `prioritize`, …).
 //! - [`view`]: pure helpers for the TUI and CLI: filter terms, group by actor, table/JSON.
 
+pub mod accounts;
 pub mod actor;
 pub mod archive;
+pub mod athena;
 pub mod cache;
 pub mod cloudtrail;
 pub mod engine;
@@ -210,9 +214,37 @@ pub struct AttributionConfig {
     /// Principals whose changes are in-band (the IaC pipeline): role names, user names or
     /// ARNs; globs allowed (`terraform-*`, `arn:aws:iam::*:role/ci-*`).
     pub pipeline_principals: Vec<String>,
+    /// `[attribution.accounts]`: how to reach each account.
+    pub accounts: accounts::AccountMap,
+    /// `[attribution] cache_ttl`: how long `no_events` and error results stay cached
+    /// (default [`cache::DEFAULT_NEGATIVE_TTL_SECS`]).
+    pub cache_ttl_secs: Option<u64>,
     /// How `--cloudtrail-logs` reads files (`[attribution] archive_max_file_mib`, the per-file
     /// cap on decompressed size).
     pub archive: archive::ArchiveOptions,
+}
+
+/// Reads a lifetime: seconds as a number, or text like `90s`, `30m`, `1h`, `2d`.
+pub fn parse_ttl(v: &toml::Value) -> Result<u64, String> {
+    const HINT: &str = "cache_ttl must be seconds (3600) or a duration like \"30m\", \"1h\", \"2d\"";
+    match v {
+        toml::Value::Integer(n) => u64::try_from(*n).map_err(|_| HINT.to_string()),
+        toml::Value::String(s) => {
+            let s = s.trim();
+            let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+            let (num, unit) = s.split_at(split);
+            let n: u64 = num.parse().map_err(|_| HINT.to_string())?;
+            let mult = match unit.trim() {
+                "" | "s" => 1,
+                "m" => 60,
+                "h" => 3600,
+                "d" => 86_400,
+                _ => return Err(HINT.to_string()),
+            };
+            n.checked_mul(mult).ok_or_else(|| HINT.to_string())
+        }
+        _ => Err(HINT.to_string()),
+    }
 }
 
 /// Reads `archive_max_file_mib` (a whole number of MiB, at least 1).
@@ -282,8 +314,24 @@ impl AttributionConfig {
                 );
             }
         }
+        let section = v.get("attribution");
+        let accounts = match section.and_then(|a| a.get("accounts")) {
+            None => accounts::AccountMap::new(),
+            Some(toml::Value::Table(t)) => accounts::parse_accounts(t)?,
+            Some(_) => {
+                return Err(
+                    "[attribution.accounts] must be a table of account id = { profile = \"…\" }".into(),
+                );
+            }
+        };
+        let cache_ttl_secs = section
+            .and_then(|a| a.get("cache_ttl"))
+            .map(parse_ttl)
+            .transpose()?;
         Ok(AttributionConfig {
             pipeline_principals: out,
+            accounts,
+            cache_ttl_secs,
             archive: archive_options(&v)?,
         })
     }
@@ -298,6 +346,8 @@ pub enum SourceChoice {
     Archive(std::path::PathBuf),
     /// A CloudTrail Lake event data store ARN (`--event-data-store`).
     Lake(String),
+    /// Athena over the trail's S3 archive (`--athena-table`).
+    Athena(athena::AthenaOptions),
 }
 
 impl SourceChoice {
@@ -330,6 +380,9 @@ impl SourceChoice {
                 std::sync::Arc::new(archive::ArchiveSource::open_with(dir, archive_opts)?)
             }
             SourceChoice::Lake(arn) => std::sync::Arc::new(lake::LakeSource::new(arn, live).await?),
+            SourceChoice::Athena(opts) => {
+                std::sync::Arc::new(athena::AthenaSource::new(opts.clone(), live).await?)
+            }
         })
     }
 }
@@ -348,6 +401,10 @@ pub struct Setup {
     pub since: Option<String>,
     /// `--until`.
     pub until: Option<String>,
+    /// `--account-profile ACCOUNT=PROFILE` values (over `[attribution.accounts]`).
+    pub account_profiles: Vec<String>,
+    /// `--refresh`: ignore cached results for this run (they are still written).
+    pub refresh: bool,
 }
 
 impl Setup {
@@ -359,6 +416,8 @@ impl Setup {
             region: None,
             since: None,
             until: None,
+            account_profiles: Vec::new(),
+            refresh: false,
         }
     }
 
@@ -370,14 +429,30 @@ impl Setup {
         report: &crate::model::DriftReport,
     ) -> Result<std::sync::Arc<Engine>, AttributionError> {
         let config = AttributionConfig::load()?;
+        let mut accounts = config.accounts.clone();
+        for flag in &self.account_profiles {
+            let (account, route) =
+                accounts::parse_account_profile(flag).map_err(|message| AttributionError::Config {
+                    file: "the command line".into(),
+                    message,
+                })?;
+            accounts.insert(account, route);
+        }
         let live = cloudtrail::LiveOptions {
             profile: self.profile.clone(),
             region: self.region.clone(),
+            accounts,
             ..cloudtrail::LiveOptions::default()
         };
         let source = self.choice.open_with(live, config.archive).await?;
-        let cache = if matches!(self.choice, SourceChoice::Live | SourceChoice::Lake(_)) {
-            cache::Cache::default_location()
+        let cache = if matches!(
+            self.choice,
+            SourceChoice::Live | SourceChoice::Lake(_) | SourceChoice::Athena(_)
+        ) {
+            cache::Cache::default_location().map(|c| {
+                c.with_negative_ttl(config.cache_ttl_secs.unwrap_or(cache::DEFAULT_NEGATIVE_TTL_SECS))
+                    .with_refresh(self.refresh)
+            })
         } else {
             None
         };

@@ -92,7 +92,6 @@ async fn dispatch(
     let mut running: JoinSet<(String, Attribution)> = JoinSet::new();
     let (mut done, mut total) = (0usize, 0usize);
     let mut open = true;
-    let mut prepared = false;
     loop {
         while running.len() < WORKERS {
             let Some(item) = queue.pop_front() else { break };
@@ -110,11 +109,16 @@ async fn dispatch(
         }
         tokio::select! {
             cmd = rx.recv(), if open => match cmd {
-                None => open = false,
+                None => {
+                    // The TUI quit: stop a running bulk query (Athena StopQueryExecution).
+                    engine.cancel().await;
+                    open = false;
+                }
                 Some(Command::RequestAll(items)) => {
                     let new: Vec<DriftItem> = items.into_iter().filter(|i| known.insert(i.id.clone())).collect();
-                    if !prepared && !new.is_empty() {
-                        prepared = true;
+                    // Every new set of items is prepared (bulk sources query each batch once;
+                    // cached lookups are skipped), not only the first.
+                    if !new.is_empty() {
                         if let Err(e) = engine.prepare(&new).await {
                             let _ = tx.send(ServiceEvent::Warning(format!("attribution: {e}")));
                         }

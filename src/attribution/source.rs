@@ -62,6 +62,10 @@ pub enum SourceError {
     /// Local files (archive, cache) could not be read.
     #[error("{0}")]
     Io(String),
+    /// The item's account cannot be reached with the configured credentials (which account,
+    /// and how to map it).
+    #[error("{0}")]
+    Account(String),
 }
 
 /// A CloudTrail record, normalised from either a log file `Records[]` element or a
@@ -328,5 +332,31 @@ pub trait EventSource: Send + Sync {
     /// Warnings gathered so far (malformed files …), each returned once.
     fn take_warnings(&self) -> Vec<String> {
         Vec::new()
+    }
+
+    /// What a bulk query is doing right now (`query running 12 s, 1.4 GB scanned`), for the
+    /// CLI's stderr and the TUI header; `None` when idle.
+    fn activity(&self) -> Option<String> {
+        None
+    }
+
+    /// Facts worth telling once (a finished query's data scanned and cost), each returned once.
+    fn take_notes(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// SQL statements sent so far, each returned once (`--show-query`).
+    fn take_queries(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Which service (`eventSource`) records each planned lookup's events, keyed by
+    /// [`LookupKey::describe`]; `None` when the type map does not say. Bulk sources narrow
+    /// their query with it.
+    fn set_event_sources(&self, _sources: std::collections::HashMap<String, Option<String>>) {}
+
+    /// Stops running work (a bulk query: `StopQueryExecution`); later calls fail.
+    fn cancel(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
     }
 }

@@ -140,6 +140,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             cli.watch,
         ),
         Some(Command::Attribute(args)) => attribute::run(&args, &taxonomy, &opts),
+        Some(Command::AthenaDdl {
+            bucket,
+            prefix,
+            org_id,
+            table,
+        }) => attribute::athena_ddl(&table, &bucket, prefix.as_deref(), org_id.as_deref()),
+        Some(Command::Cache {
+            action: crate::cli::CacheAction::Clear,
+        }) => attribute::cache_clear(),
     }
 }
 

@@ -79,10 +79,12 @@ const AWS_ENV: [&str; 5] = [
 pub fn attribution_setup(args: &CloudTrailArgs, aws_env: bool) -> Option<Setup> {
     let asked = args.cloudtrail_logs.is_some()
         || args.event_data_store.is_some()
+        || args.athena_table.is_some()
         || args.profile.is_some()
         || args.region.is_some()
         || args.since.is_some()
-        || args.until.is_some();
+        || args.until.is_some()
+        || !args.account_profile.is_empty();
     (asked || aws_env).then(|| super::attribute::setup(args))
 }
 

@@ -18,7 +18,8 @@ use tokio::net::{TcpListener, TcpStream};
 #[derive(Default)]
 struct State {
     records: Vec<Value>,
-    arrivals: VecDeque<Instant>,
+    /// Recent LookupEvents arrivals per account (the 2 req/s limit is per account).
+    arrivals: std::collections::HashMap<String, VecDeque<Instant>>,
     requests: usize,
     lookup_requests: usize,
     throttled: usize,
@@ -27,6 +28,133 @@ struct State {
     unsigned: usize,
     queries: Vec<String>,
     polls: usize,
+    /// Access key → the account its requests act in (LookupEvents sees only that account).
+    key_accounts: std::collections::HashMap<String, String>,
+    /// (access key, operation) of every signed request.
+    calls: Vec<(String, String)>,
+    /// Role ARNs assumed through STS.
+    assumed: Vec<String>,
+    /// Athena query executions, by id.
+    athena: Vec<AthenaQuery>,
+    /// Keep Athena queries RUNNING until stopped.
+    athena_hold: bool,
+    /// Fail the next Athena query with this reason.
+    athena_fail: Option<String>,
+    /// Athena ids stopped by StopQueryExecution.
+    athena_stopped: Vec<String>,
+}
+
+/// One Athena query execution seen by the fake.
+#[derive(Clone, Debug)]
+pub struct AthenaQuery {
+    /// QueryExecutionId.
+    pub id: String,
+    /// The SQL text as received.
+    pub sql: String,
+    /// WorkGroup.
+    pub workgroup: String,
+    /// QueryExecutionContext.Database.
+    pub database: String,
+    /// ResultConfiguration.OutputLocation.
+    pub output: Option<String>,
+    polls: usize,
+    state: &'static str,
+    reason: Option<String>,
+}
+
+/// The account a fake access key acts in: registered keys, then `ASIA<account>` keys handed
+/// out by AssumeRole, else the default account of the demo incident.
+fn account_of_key(s: &State, key: &str) -> String {
+    if let Some(a) = s.key_accounts.get(key) {
+        return a.clone();
+    }
+    if let Some(rest) = key.strip_prefix("ASIA") {
+        if rest.len() >= 12 && rest[..12].bytes().all(|b| b.is_ascii_digit()) {
+            return rest[..12].to_string();
+        }
+    }
+    DEFAULT_ACCOUNT.to_string()
+}
+
+/// The account unregistered keys act in.
+pub const DEFAULT_ACCOUNT: &str = "111122223333";
+
+fn access_key(auth: &str) -> String {
+    auth.split("Credential=")
+        .nth(1)
+        .and_then(|c| c.split('/').next())
+        .unwrap_or("")
+        .to_string()
+}
+
+fn form_value(body: &str, key: &str) -> Option<String> {
+    body.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k == key).then(|| percent_decode(v))
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => {
+                let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("");
+                if let Ok(v) = u8::from_str_radix(hex, 16) {
+                    out.push(v);
+                    i += 3;
+                    continue;
+                }
+                out.push(b'%');
+            }
+            b'+' => out.push(b' '),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// STS (awsQuery: form body, XML answers): GetCallerIdentity and AssumeRole.
+fn sts(s: &mut State, key: &str, body: &str) -> (u16, String) {
+    let action = form_value(body, "Action").unwrap_or_default();
+    s.calls.push((key.to_string(), action.clone()));
+    match action.as_str() {
+        "GetCallerIdentity" => {
+            let account = account_of_key(s, key);
+            (
+                200,
+                format!(
+                    "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult>\
+<Arn>arn:aws:iam::{account}:user/test</Arn><UserId>AIDATEST</UserId><Account>{account}</Account>\
+</GetCallerIdentityResult><ResponseMetadata><RequestId>0</RequestId></ResponseMetadata></GetCallerIdentityResponse>"
+                ),
+            )
+        }
+        "AssumeRole" => {
+            let role = form_value(body, "RoleArn").unwrap_or_default();
+            let account = role.split(':').nth(4).unwrap_or("").to_string();
+            s.assumed.push(role.clone());
+            (
+                200,
+                format!(
+                    "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult>\
+<Credentials><AccessKeyId>ASIA{account}ROLE</AccessKeyId><SecretAccessKey>role-secret</SecretAccessKey>\
+<SessionToken>role-session-token</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials>\
+<AssumedRoleUser><Arn>arn:aws:sts::{account}:assumed-role/driftdeck/driftdeck</Arn><AssumedRoleId>AROATEST:driftdeck</AssumedRoleId></AssumedRoleUser>\
+</AssumeRoleResult><ResponseMetadata><RequestId>0</RequestId></ResponseMetadata></AssumeRoleResponse>"
+                ),
+            )
+        }
+        other => (
+            400,
+            format!(
+                "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>unknown action {other}</Message></Error><RequestId>0</RequestId></ErrorResponse>"
+            ),
+        ),
+    }
 }
 
 /// The running fake endpoint.
@@ -156,6 +284,39 @@ impl FakeCloudTrail {
     pub fn deny_all(&self, on: bool) {
         self.state.lock().expect("state").deny_all = on;
     }
+    /// Requests signed with `access_key` act in `account` (LookupEvents then answers only that
+    /// account's events, GetCallerIdentity names it).
+    pub fn bind_key(&self, access_key: &str, account: &str) {
+        self.state
+            .lock()
+            .expect("state")
+            .key_accounts
+            .insert(access_key.to_string(), account.to_string());
+    }
+    /// (access key, operation) of every signed request, in arrival order.
+    pub fn calls(&self) -> Vec<(String, String)> {
+        self.state.lock().expect("state").calls.clone()
+    }
+    /// Role ARNs assumed through STS AssumeRole.
+    pub fn assumed_roles(&self) -> Vec<String> {
+        self.state.lock().expect("state").assumed.clone()
+    }
+    /// Athena query executions received.
+    pub fn athena_queries(&self) -> Vec<AthenaQuery> {
+        self.state.lock().expect("state").athena.clone()
+    }
+    /// Keep Athena queries RUNNING until StopQueryExecution.
+    pub fn athena_hold(&self, on: bool) {
+        self.state.lock().expect("state").athena_hold = on;
+    }
+    /// Fail the next Athena query with `reason`.
+    pub fn athena_fail_next(&self, reason: &str) {
+        self.state.lock().expect("state").athena_fail = Some(reason.to_string());
+    }
+    /// Athena query ids stopped by StopQueryExecution.
+    pub fn athena_stopped(&self) -> Vec<String> {
+        self.state.lock().expect("state").athena_stopped.clone()
+    }
     /// SQL statements received by StartQuery.
     pub fn queries(&self) -> Vec<String> {
         self.state.lock().expect("state").queries.clone()
@@ -191,18 +352,25 @@ async fn serve(mut sock: TcpStream, st: Arc<Mutex<State>>) -> std::io::Result<()
         }
         buf.extend_from_slice(&tmp[..n]);
     }
-    let body: Value =
-        serde_json::from_slice(&buf[header_end..(header_end + len).min(buf.len())]).unwrap_or(json!({}));
-    let (status, out) = handle(
-        &st,
-        h("x-amz-target").as_deref(),
-        h("authorization").as_deref(),
-        &body,
-    );
-    let text = out.to_string();
+    let raw = &buf[header_end..(header_end + len).min(buf.len())];
+    let target = h("x-amz-target");
+    let auth = h("authorization");
+    let (status, text, ctype) = if target.is_none()
+        && h("content-type").is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"))
+    {
+        let mut s = st.lock().expect("state");
+        s.requests += 1;
+        let key = auth.as_deref().map(access_key).unwrap_or_default();
+        let (status, xml) = sts(&mut s, &key, &String::from_utf8_lossy(raw));
+        (status, xml, "text/xml")
+    } else {
+        let body: Value = serde_json::from_slice(raw).unwrap_or(json!({}));
+        let (status, out) = handle(&st, target.as_deref(), auth.as_deref(), &body);
+        (status, out.to_string(), "application/x-amz-json-1.1")
+    };
     let reason = if status == 200 { "OK" } else { "Bad Request" };
     let resp = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/x-amz-json-1.1\r\nx-amzn-RequestId: 00000000-0000-0000-0000-000000000000\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\nx-amzn-RequestId: 00000000-0000-0000-0000-000000000000\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{text}",
         text.len()
     );
     sock.write_all(resp.as_bytes()).await?;
@@ -224,8 +392,16 @@ fn handle(st: &Arc<Mutex<State>>, target: Option<&str>, auth: Option<&str>, body
         .and_then(|t| t.rsplit('.').next())
         .unwrap_or("")
         .to_string();
+    let key = auth.map(access_key).unwrap_or_default();
+    s.calls.push((key.clone(), op.clone()));
+    if target.is_some_and(|t| t.starts_with("AmazonAthena")) {
+        return athena(&mut s, &op, body);
+    }
     match op.as_str() {
-        "LookupEvents" => lookup_events(&mut s, body),
+        "LookupEvents" => {
+            let account = account_of_key(&s, &key);
+            lookup_events(&mut s, body, &account)
+        }
         "StartQuery" => {
             let sql = body["QueryStatement"].as_str().unwrap_or("").to_string();
             s.queries.push(sql);
@@ -241,18 +417,18 @@ fn handle(st: &Arc<Mutex<State>>, target: Option<&str>, auth: Option<&str>, body
     }
 }
 
-fn lookup_events(s: &mut State, body: &Value) -> (u16, Value) {
+fn lookup_events(s: &mut State, body: &Value, account: &str) -> (u16, Value) {
     s.lookup_requests += 1;
     let now = Instant::now();
-    while s
-        .arrivals
+    let arrivals = s.arrivals.entry(account.to_string()).or_default();
+    while arrivals
         .front()
         .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
     {
-        s.arrivals.pop_front();
+        arrivals.pop_front();
     }
-    let busy = s.arrivals.len() >= 2;
-    s.arrivals.push_back(now);
+    let busy = arrivals.len() >= 2;
+    arrivals.push_back(now);
     if s.throttle_first > 0 || busy {
         s.throttle_first = s.throttle_first.saturating_sub(1);
         s.throttled += 1;
@@ -325,6 +501,8 @@ fn lookup_events(s: &mut State, body: &Value) -> (u16, Value) {
         .records
         .iter()
         .filter(|r| seen.insert(r["eventID"].as_str().unwrap_or("").to_string()))
+        // Event history is per account: records of other accounts are invisible.
+        .filter(|r| r["recipientAccountId"].as_str().is_none_or(|a| a == account))
         .filter(|r| {
             let t = time_of(r);
             t >= start && t <= end
@@ -437,4 +615,335 @@ fn get_query_results(s: &mut State, _body: &Value) -> (u16, Value) {
         })
         .collect();
     (200, json!({"QueryStatus": "FINISHED", "QueryResultRows": rows}))
+}
+
+/// Reads SQL string literals (`'…'` with `''`, and `U&'…'` with `\XXXX` / `\+XXXXXX`) from the
+/// start of `s` separated by `, ` up to the closing `)`.
+pub fn sql_literals(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let chars: Vec<char> = s.chars().collect();
+    let mut i = 0;
+    loop {
+        while i < chars.len() && (chars[i] == ' ' || chars[i] == ',') {
+            i += 1;
+        }
+        let unicode = chars[i..].starts_with(&['U', '&', '\'']);
+        if unicode {
+            i += 2;
+        }
+        if i >= chars.len() || chars[i] != '\'' {
+            return out;
+        }
+        i += 1;
+        let mut lit = String::new();
+        while i < chars.len() {
+            match chars[i] {
+                '\'' if chars.get(i + 1) == Some(&'\'') => {
+                    lit.push('\'');
+                    i += 2;
+                }
+                '\'' => {
+                    i += 1;
+                    break;
+                }
+                '\\' if unicode => {
+                    if chars.get(i + 1) == Some(&'\\') {
+                        lit.push('\\');
+                        i += 2;
+                    } else {
+                        let long = chars.get(i + 1) == Some(&'+');
+                        let (from, n) = if long { (i + 2, 6) } else { (i + 1, 4) };
+                        let hex: String = chars[from..from + n].iter().collect();
+                        lit.push(char::from_u32(u32::from_str_radix(&hex, 16).expect("hex")).expect("char"));
+                        i = from + n;
+                    }
+                }
+                c => {
+                    lit.push(c);
+                    i += 1;
+                }
+            }
+        }
+        out.push(lit);
+        if chars.get(i) != Some(&',') {
+            return out;
+        }
+    }
+}
+
+/// The literals of the first `marker (` list in `sql`, or `None` when the predicate is absent.
+pub fn predicate(sql: &str, marker: &str) -> Option<Vec<String>> {
+    sql.find(marker).map(|i| sql_literals(&sql[i + marker.len()..]))
+}
+
+fn lower_keys(v: &Value) -> Value {
+    match v {
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), lower_keys(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(lower_keys).collect()),
+        v => v.clone(),
+    }
+}
+
+const ATHENA_COLUMNS: [&str; 19] = [
+    "eventid",
+    "eventtime",
+    "eventname",
+    "eventsource",
+    "awsregion",
+    "recipientaccountid",
+    "readonly",
+    "eventtype",
+    "errorcode",
+    "errormessage",
+    "sourceipaddress",
+    "useragent",
+    "sessioncredentialfromconsole",
+    "useridentity",
+    "requestparameters",
+    "responseelements",
+    "resources",
+    "addendumreason",
+    "originaleventid",
+];
+
+/// Evaluates the driftdeck query shape over the records: partition predicates are required
+/// (as Athena's injected projection requires them), then window, services, calls, resources.
+/// Result rows (one optional text per column) and bytes scanned.
+type AthenaRows = (Vec<Vec<Option<String>>>, i64);
+
+fn athena_rows(s: &State, sql: &str) -> Result<AthenaRows, String> {
+    let accounts = predicate(sql, "account IN (").ok_or(
+        "CONSTRAINT_VIOLATION: For the injected projected partition column account, the WHERE clause must contain only static equality conditions, and at least one such condition must be present.",
+    )?;
+    let regions = predicate(sql, "region IN (").ok_or("query scans every region: no region predicate")?;
+    let dates = predicate(sql, "date BETWEEN ").ok_or("query scans every day: no date predicate")?;
+    let date_hi = predicate(
+        sql,
+        &format!("date BETWEEN {} AND ", {
+            let d = dates.first().cloned().unwrap_or_default();
+            format!("'{d}'")
+        }),
+    )
+    .and_then(|v| v.first().cloned())
+    .unwrap_or_default();
+    let from = predicate(sql, "eventtime >= ")
+        .and_then(|v| v.first().cloned())
+        .unwrap_or_default();
+    let to = predicate(sql, "eventtime <= ")
+        .and_then(|v| v.first().cloned())
+        .unwrap_or_default();
+    let sources = predicate(sql, "eventsource IN (");
+    let names = predicate(sql, "eventname IN (").unwrap_or_default();
+    let res = predicate(sql, "r.arn IN (").unwrap_or_default();
+    let date_lo = dates.first().cloned().unwrap_or_default();
+    let mut seen = std::collections::HashSet::new();
+    let mut scanned = 0i64;
+    let mut rows = Vec::new();
+    for r in &s.records {
+        if !seen.insert(r["eventID"].as_str().unwrap_or("").to_string()) {
+            continue;
+        }
+        let acct = r["recipientAccountId"].as_str().unwrap_or("");
+        let region = r["awsRegion"].as_str().unwrap_or("");
+        let t = r["eventTime"].as_str().unwrap_or("");
+        let day = t.get(..10).unwrap_or("").replace('-', "/");
+        if !accounts.iter().any(|a| a == acct)
+            || !regions.iter().any(|x| x == region)
+            || day < date_lo
+            || day > date_hi
+        {
+            continue;
+        }
+        scanned += 1500;
+        if t < from.as_str() || t > to.as_str() {
+            continue;
+        }
+        if let Some(src) = &sources {
+            if !src.iter().any(|x| r["eventSource"] == x.as_str()) {
+                continue;
+            }
+        }
+        let arns: Vec<String> = r["resources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|x| x["ARN"].as_str().map(str::to_string))
+            .collect();
+        let in_json = |k: &str| {
+            let text = r[k].to_string();
+            res.iter()
+                .any(|n| text.contains(&serde_json::to_string(n).unwrap_or_default()))
+        };
+        let hit = names.iter().any(|n| r["eventName"] == n.as_str())
+            || arns.iter().any(|a| {
+                res.iter().any(|n| {
+                    a == n
+                        || a.rsplit('/').next() == Some(n.as_str())
+                        || a.rsplit(':').next() == Some(n.as_str())
+                })
+            })
+            || in_json("requestParameters")
+            || in_json("responseElements");
+        if !hit {
+            continue;
+        }
+        let text = |v: &Value| match v {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        };
+        let row = ATHENA_COLUMNS
+            .iter()
+            .map(|c| match *c {
+                "eventid" => text(&r["eventID"]),
+                "eventtime" => text(&r["eventTime"]),
+                "eventname" => text(&r["eventName"]),
+                "eventsource" => text(&r["eventSource"]),
+                "awsregion" => text(&r["awsRegion"]),
+                "recipientaccountid" => text(&r["recipientAccountId"]),
+                "readonly" => text(&r["readOnly"]),
+                "eventtype" => text(&r["eventType"]),
+                "errorcode" => text(&r["errorCode"]),
+                "errormessage" => text(&r["errorMessage"]),
+                "sourceipaddress" => text(&r["sourceIPAddress"]),
+                "useragent" => text(&r["userAgent"]),
+                "sessioncredentialfromconsole" => text(&r["sessionCredentialFromConsole"]),
+                // Struct columns cast to JSON carry the table's lower-case field names.
+                "useridentity" => text(&lower_keys(&r["userIdentity"])),
+                "requestparameters" => text(&r["requestParameters"]),
+                "responseelements" => text(&r["responseElements"]),
+                "resources" => text(&lower_keys(&r["resources"])),
+                "addendumreason" => text(&r["addendum"]["reason"]),
+                "originaleventid" => text(&r["addendum"]["originalEventID"]),
+                _ => None,
+            })
+            .collect();
+        rows.push(row);
+    }
+    Ok((rows, scanned))
+}
+
+fn athena(s: &mut State, op: &str, body: &Value) -> (u16, Value) {
+    let find = |s: &State, id: &str| s.athena.iter().position(|q| q.id == id);
+    let id = body["QueryExecutionId"].as_str().unwrap_or("").to_string();
+    match op {
+        "StartQueryExecution" => {
+            let id = format!("aq-{}", s.athena.len() + 1);
+            let fail = s.athena_fail.take();
+            s.athena.push(AthenaQuery {
+                id: id.clone(),
+                sql: body["QueryString"].as_str().unwrap_or("").to_string(),
+                workgroup: body["WorkGroup"].as_str().unwrap_or("").to_string(),
+                database: body["QueryExecutionContext"]["Database"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+                output: body["ResultConfiguration"]["OutputLocation"]
+                    .as_str()
+                    .map(str::to_string),
+                polls: 0,
+                state: "QUEUED",
+                reason: fail,
+            });
+            (200, json!({"QueryExecutionId": id}))
+        }
+        "GetQueryExecution" => {
+            let Some(i) = find(s, &id) else {
+                return error(400, "InvalidRequestException", "QueryExecution not found");
+            };
+            let hold = s.athena_hold;
+            let scanned = athena_rows(s, &s.athena[i].sql).map_or(0, |(_, b)| b);
+            let q = &mut s.athena[i];
+            q.polls += 1;
+            if q.state != "CANCELLED" {
+                q.state = match q.polls {
+                    1 => "QUEUED",
+                    2 => "RUNNING",
+                    _ if hold => "RUNNING",
+                    _ => "SUCCEEDED",
+                };
+                if q.state == "SUCCEEDED" && q.reason.is_some() {
+                    q.state = "FAILED";
+                }
+            }
+            let q = q.clone();
+            let reason = q.reason.clone().or_else(|| {
+                (q.state == "SUCCEEDED")
+                    .then(|| athena_rows(s, &q.sql).err())
+                    .flatten()
+            });
+            let state = if reason.is_some() && q.state == "SUCCEEDED" {
+                "FAILED"
+            } else {
+                q.state
+            };
+            let mut status = json!({"State": state});
+            if let Some(r) = reason.filter(|_| state == "FAILED") {
+                status["StateChangeReason"] = json!(r);
+            }
+            (
+                200,
+                json!({"QueryExecution": {
+                    "QueryExecutionId": q.id, "Query": q.sql, "Status": status,
+                    "Statistics": {"DataScannedInBytes": if q.polls > 1 { scanned } else { 0 }},
+                    "WorkGroup": q.workgroup,
+                }}),
+            )
+        }
+        "GetQueryResults" => {
+            let Some(i) = find(s, &id) else {
+                return error(400, "InvalidRequestException", "QueryExecution not found");
+            };
+            if s.athena[i].state != "SUCCEEDED" {
+                return error(400, "InvalidRequestException", "Query has not yet finished");
+            }
+            let (rows, _) = match athena_rows(s, &s.athena[i].sql) {
+                Ok(r) => r,
+                Err(e) => return error(400, "InvalidRequestException", &e),
+            };
+            let max = body["MaxResults"].as_u64().unwrap_or(1000).clamp(1, 1000) as usize;
+            let offset: usize = body["NextToken"]
+                .as_str()
+                .and_then(|t| t.parse().ok())
+                .unwrap_or(0);
+            // The header row is the first row of the first page.
+            let mut all = vec![
+                ATHENA_COLUMNS
+                    .iter()
+                    .map(|c| Some((*c).to_string()))
+                    .collect::<Vec<_>>(),
+            ];
+            all.extend(rows);
+            let page: Vec<Value> = all
+                .iter()
+                .skip(offset)
+                .take(max)
+                .map(|r| {
+                    json!({"Data": r.iter().map(|c| c.as_ref().map_or(json!({}), |v| json!({"VarCharValue": v}))).collect::<Vec<_>>()})
+                })
+                .collect();
+            let mut out = json!({"ResultSet": {"Rows": page}, "UpdateCount": 0});
+            if offset + max < all.len() {
+                out["NextToken"] = json!((offset + max).to_string());
+            }
+            (200, out)
+        }
+        "StopQueryExecution" => {
+            if let Some(i) = find(s, &id) {
+                s.athena[i].state = "CANCELLED";
+                s.athena[i].reason = Some("Query cancelled by user".into());
+            }
+            s.athena_stopped.push(id);
+            (200, json!({}))
+        }
+        other => error(
+            400,
+            "UnknownOperationException",
+            &format!("unknown Athena operation {other:?}"),
+        ),
+    }
 }
