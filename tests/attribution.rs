@@ -2046,7 +2046,7 @@ async fn athena_answers_like_lookup_events_in_one_partitioned_query_and_caches()
     assert!(q.sql.contains("date BETWEEN '2026/"), "{}", q.sql);
     assert!(q.sql.contains("eventsource IN ("), "{}", q.sql);
     assert!(
-        notes.iter().any(|n| n.contains("scanned") && n.contains("$")),
+        notes.iter().any(|n| n.contains("scanned") && n.contains('$')),
         "{notes:?}"
     );
     // Reopening: everything comes from the cache, no query at all.
