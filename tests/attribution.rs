@@ -996,6 +996,8 @@ fn live_cli(url: &str, cache: &Path, with_keys: bool) -> std::process::Output {
         .arg(fixture)
         .args(["--format", "json"])
         .env("AWS_ENDPOINT_URL_CLOUDTRAIL", url)
+        // The item names its account: the default credentials' account is confirmed with STS.
+        .env("AWS_ENDPOINT_URL_STS", url)
         .env("AWS_REGION", "eu-west-1")
         .env("AWS_CONFIG_FILE", cache.join("no-config"))
         .env("AWS_SHARED_CREDENTIALS_FILE", cache.join("no-credentials"))
