@@ -47,9 +47,11 @@ fn report(items: Vec<DriftItem>) -> DriftReport {
             timestamp: None,
             sha256: "cd".repeat(32),
             warnings: vec![],
+            incomplete: vec![],
         }],
         items,
         not_drift: driftdeck::model::NotDrift::default(),
+        noise: vec![],
     }
 }
 

@@ -114,7 +114,7 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
     let mut not_drift = NotDrift::default();
     let mut latest: Option<OffsetDateTime> = None;
     let mut warnings = Vec::new();
-    let mut incomplete: Vec<String> = Vec::new();
+    let incomplete: Vec<String> = Vec::new();
     for (n, d) in drifts.iter().enumerate() {
         if let Some(ts) = &d.timestamp {
             match parse_time(ts) {

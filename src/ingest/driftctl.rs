@@ -127,7 +127,7 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
     let provider: Option<String> = env.member(path, F, "provider_name")?;
     let timestamp: Option<String> = env.member(path, F, "date")?;
     let mut warnings = Vec::new();
-    let mut incomplete: Vec<String> = Vec::new();
+    let incomplete: Vec<String> = Vec::new();
     if let Some(alerts) = env.member::<BTreeMap<String, Option<Vec<Alert>>>>(path, F, "alerts")? {
         for (kind, list) in alerts {
             for a in list.unwrap_or_default() {
