@@ -64,16 +64,24 @@ pub fn mask_value(v: &Value, mask: Option<&Value>, path: &AttrPath, secrets: &Se
         };
     }
     if matches!(mask, Some(Value::Bool(true))) || secrets.is_secret_path(path) {
-        return Masked {
-            value: Value::String(MASK.to_string()),
-            any: true,
-        };
+        return masked();
     }
+    mask_below(v, mask, secrets)
+}
+
+fn masked() -> Masked {
+    Masked {
+        value: Value::String(MASK.to_string()),
+        any: true,
+    }
+}
+
+/// [`mask_value`] of a value none of whose path steps is a secret name: only the steps below it
+/// need checking, one name per level (checking every child's whole path again made masking
+/// quadratic in depth, and built a path per node).
+fn mask_below(v: &Value, mask: Option<&Value>, secrets: &SecretMatcher) -> Masked {
     match v {
-        Value::String(s) if secrets.is_secret_value(s) => Masked {
-            value: Value::String(MASK.to_string()),
-            any: true,
-        },
+        Value::String(s) if secrets.is_secret_value(s) => masked(),
         Value::Object(o) => {
             let mut any = false;
             let mut out = Map::new();
@@ -82,7 +90,16 @@ pub fn mask_value(v: &Value, mask: Option<&Value>, path: &AttrPath, secrets: &Se
                     Some(Value::Object(mo)) => mo.get(k),
                     _ => None,
                 };
-                let r = mask_value(child, m, &path.child(Step::Key(k.clone())), secrets);
+                let r = if child.is_null() {
+                    Masked {
+                        value: Value::Null,
+                        any: false,
+                    }
+                } else if matches!(m, Some(Value::Bool(true))) || secrets.is_secret_key(k) {
+                    masked()
+                } else {
+                    mask_below(child, m, secrets)
+                };
                 any |= r.any;
                 out.insert(k.clone(), r.value);
             }
@@ -101,7 +118,17 @@ pub fn mask_value(v: &Value, mask: Option<&Value>, path: &AttrPath, secrets: &Se
                         Some(Value::Array(ma)) => ma.get(i),
                         _ => None,
                     };
-                    let r = mask_value(child, m, &path.child(Step::Index(i)), secrets);
+                    // A list index is never a secret name.
+                    let r = if child.is_null() {
+                        Masked {
+                            value: Value::Null,
+                            any: false,
+                        }
+                    } else if matches!(m, Some(Value::Bool(true))) {
+                        masked()
+                    } else {
+                        mask_below(child, m, secrets)
+                    };
                     any |= r.any;
                     r.value
                 })
