@@ -74,7 +74,11 @@ fn run_once(cmd: &Cmd, dir: &std::path::Path) -> (f64, u64) {
     use std::process::{Command, Stdio};
     let rss_file = dir.join("rss.txt");
     let mut c = Command::new("/usr/bin/time");
-    c.arg("-o").arg(&rss_file).args(["-f", "%M"]).arg(&cmd.program).args(&cmd.args);
+    c.arg("-o")
+        .arg(&rss_file)
+        .args(["-f", "%M"])
+        .arg(&cmd.program)
+        .args(&cmd.args);
     c.env("DRIFTDECK_CONFIG_DIR", dir)
         .env("DRIFTDECK_IAC_DIR", dir)
         .env("DRIFTDECK_AWS_IDENTITY", "0");
@@ -133,7 +137,8 @@ fn side_by_side(n: usize, dir: &std::path::Path) -> Vec<(&'static str, f64, u64)
     std::fs::write(&plan, common::drift_dense_plan(n)).expect("write plan");
     let file_mib = std::fs::metadata(&plan).map_or(0, |m| m.len()) as f64 / (1024.0 * 1024.0);
     // `DRIFTDECK_BENCH_BIN` measures another build (e.g. the one before a change) instead.
-    let bin = std::env::var("DRIFTDECK_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_driftdeck").to_string());
+    let bin =
+        std::env::var("DRIFTDECK_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_driftdeck").to_string());
     let p = plan.display().to_string();
     let out = dir.join("list.json");
     let cmds = [
@@ -202,10 +207,7 @@ fn side_by_side(n: usize, dir: &std::path::Path) -> Vec<(&'static str, f64, u64)
             let (rlo, rhi) = rs
                 .iter()
                 .fold((f64::MAX, 0.0f64), |(lo, hi), x| (lo.min(*x), hi.max(*x)));
-            format!(
-                "  {:.2}x jq [{rlo:.2}–{rhi:.2}x]",
-                t / jq
-            )
+            format!("  {:.2}x jq [{rlo:.2}–{rhi:.2}x]", t / jq)
         };
         println!(
             "  {:<52} {t:.3} s [{lo:.3}–{hi:.3}]  peak RSS {rss_mib:.1} MiB ({:.2}x the file){ratio}",

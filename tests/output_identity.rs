@@ -78,7 +78,10 @@ fn same_as(name: &str, actual: &[u8]) {
     }
     let expected = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     if expected != actual {
-        let (e, a) = (String::from_utf8_lossy(&expected), String::from_utf8_lossy(actual));
+        let (e, a) = (
+            String::from_utf8_lossy(&expected),
+            String::from_utf8_lossy(actual),
+        );
         let line = e
             .lines()
             .zip(a.lines())
@@ -132,13 +135,22 @@ fn drift_dense_300_list_json_is_byte_identical_from_a_file_and_from_stdin() {
         std::fs::write(&fixture, &generated).expect("write fixture");
     }
     let bytes = std::fs::read(&fixture).expect("fixture");
-    assert!(bytes == generated, "the bench generator no longer writes {DENSE_300}");
+    assert!(
+        bytes == generated,
+        "the bench generator no longer writes {DENSE_300}"
+    );
 
     let out = run(&["list", "--format", "json", DENSE_300], None);
     assert!(out.status.success());
     same_as("drift-dense-300-list.json", &out.stdout);
-    same_as("drift-dense-300-list.txt", &run(&["list", DENSE_300], None).stdout);
-    same_as("drift-dense-300-check.txt", &run(&["check", DENSE_300], None).stdout);
+    same_as(
+        "drift-dense-300-list.txt",
+        &run(&["list", DENSE_300], None).stdout,
+    );
+    same_as(
+        "drift-dense-300-check.txt",
+        &run(&["check", DENSE_300], None).stdout,
+    );
 
     // Standard input gives the same document, with `-` as the path.
     let piped = run(&["list", "--format", "json", "-"], Some(&bytes));
@@ -161,10 +173,6 @@ fn drift_dense_20k_list_json_is_byte_identical() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).expect("utf-8");
     let normalised = text.replace(&plan_str, "PLAN");
-    let hash = format!(
-        "{} {}\n",
-        sha256(normalised.as_bytes()),
-        normalised.len()
-    );
+    let hash = format!("{} {}\n", sha256(normalised.as_bytes()), normalised.len());
     same_as("drift-dense-20k-list.json.sha256", hash.as_bytes());
 }

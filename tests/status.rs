@@ -209,6 +209,7 @@ fn a_journaled_approval_missing_from_the_file_counts_as_open() {
 }
 
 fn fake_terraform(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin).expect("mkdir");
     let script = bin.join("terraform");
@@ -217,7 +218,6 @@ fn fake_terraform(dir: &Path) -> PathBuf {
         "#!/bin/sh\ncase \"$*\" in *-detailed-exitcode*) exit \"${FAKE_TF_VERIFY_EXIT:-0}\";; esac\nexit \"${FAKE_TF_EXIT:-0}\"\n",
     )
     .expect("write script");
-    use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     bin
 }

@@ -539,7 +539,7 @@ fn compact_sides(before: Option<&RawValue>, after: Option<&RawValue>) -> Option<
             let k: &str = k;
             raw_text(&b, k) != raw_text(&a, k)
         })
-        .map(|k| k.to_string())
+        .map(ToString::to_string)
         .collect();
     differing.sort_unstable();
     let before = pick_values(&b, &differing)?;
