@@ -228,6 +228,10 @@ fn report_side_by_side() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let small = side_by_side(20_000, dir.path());
+    // `DRIFTDECK_BENCH_SMALL_ONLY=1` stops after 20,000 items (a quick before/after check).
+    if std::env::var("DRIFTDECK_BENCH_SMALL_ONLY").is_ok() {
+        return;
+    }
     let large = side_by_side(100_000, dir.path());
     println!("\ngrowth from 20,000 to 100,000 items (target ≤ 5.5x):");
     for ((name, t1, m1), (_, t5, m5)) in small.iter().zip(&large) {
