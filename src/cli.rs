@@ -10,7 +10,10 @@ use crate::model::Severity;
 /// Interactive infrastructure-drift triage.
 #[derive(Debug, Parser)]
 #[command(name = "driftdeck", version, about, long_about = None)]
-#[command(args_conflicts_with_subcommands = true, arg_required_else_help = true)]
+// Global flags (`--iac-dir`, `--journal`, `--actor`, `--read-only`, `--taxonomy`, `--theme`)
+// work before and after the subcommand; CloudTrail flags given before a subcommand are refused
+// in `Cli::misplaced` rather than silently dropped.
+#[command(arg_required_else_help = true)]
 pub struct Cli {
     /// Taxonomy file that overrides the built-in severity rules (merged over the defaults and
     /// over `taxonomy.toml` in the config dir).
@@ -26,6 +29,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "NAME|PATH")]
     pub theme: Option<String>,
 
+    /// TUI: reload the reports when a report file changes on disk (Ctrl-R reloads by hand).
+    #[arg(long, global = true)]
+    pub watch: bool,
+
     /// Reports to open in the TUI (same as `driftdeck open REPORT...`).
     #[arg(value_name = "REPORT")]
     pub reports: Vec<String>,
@@ -37,6 +44,25 @@ pub struct Cli {
     /// The subcommand; without one, the reports open in the TUI.
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+impl Cli {
+    /// Top-level CloudTrail flags given together with a subcommand, which would be ignored
+    /// (`driftdeck --cloudtrail-logs D attribute r.json`): the message to refuse them with.
+    pub fn misplaced(&self) -> Option<String> {
+        self.command.as_ref()?;
+        let ct = &self.cloudtrail;
+        let cloudtrail = ct.cloudtrail_logs.is_some()
+            || ct.event_data_store.is_some()
+            || ct.profile.is_some()
+            || ct.region.is_some()
+            || ct.since.is_some()
+            || ct.until.is_some();
+        cloudtrail.then(|| {
+            "CloudTrail flags (--cloudtrail-logs, --event-data-store, --profile, --region, --since, --until) go after the subcommand"
+                .to_string()
+        })
+    }
 }
 
 /// Output formats of listing commands.
@@ -225,6 +251,14 @@ pub struct DecideArgs {
     /// Disable every write and execution (journal, approvals, adopt --write, revert --execute).
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// Sign every journal entry with this OpenSSH private key (SSHSIG, namespace
+    /// driftdeck-journal); default `[journal] signing_key` in config.toml.
+    #[arg(long, global = true, value_name = "KEY")]
+    pub sign_with: Option<PathBuf>,
+    /// Seconds to wait for another driftdeck process to finish writing .driftdeck/ before
+    /// giving up with an error (default 10; `[journal] lock_timeout` in config.toml).
+    #[arg(long, global = true, value_name = "SECONDS", env = "DRIFTDECK_LOCK_TIMEOUT")]
+    pub lock_timeout: Option<u64>,
 }
 
 /// `approvals` actions.
@@ -239,8 +273,19 @@ pub enum ApprovalsAction {
 /// `journal` actions.
 #[derive(Debug, Subcommand)]
 pub enum JournalAction {
-    /// Check the hash chain; names the first broken entry.
-    Verify,
+    /// Check the hash chain, the recorded heads and the signatures; names the first problem.
+    Verify {
+        /// A head kept elsewhere (`SEQ:HASH` from `journal head`): the journal must still hold
+        /// that entry with that hash (detects rewrites and truncation).
+        #[arg(long, value_name = "SEQ:HASH")]
+        head: Option<String>,
+        /// Require every entry to be signed by a key this file (ssh-keygen's allowed_signers
+        /// format) allows for the driftdeck-journal namespace.
+        #[arg(long, value_name = "FILE")]
+        allowed_signers: Option<PathBuf>,
+    },
+    /// Print the head: the last entry's sequence number and hash, `SEQ:HASH`.
+    Head,
 }
 
 /// Terraform-family binaries.

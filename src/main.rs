@@ -17,9 +17,10 @@ fn main() -> ExitCode {
             {
                 return ExitCode::SUCCESS;
             }
+            // A multi-line cause (a TOML error with its caret line) prints as indented lines.
             eprintln!(
                 "driftdeck: error: {}",
-                driftdeck::text::sanitize(&error_chain(&e))
+                driftdeck::text::sanitize_multiline(&error_chain(&e)).replace('\n', "\n  ")
             );
             ExitCode::from(commands::exit::ERROR)
         }

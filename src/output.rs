@@ -117,7 +117,7 @@ fn severity_label(s: Severity) -> &'static str {
 fn status_suffix(it: &DriftItem) -> String {
     match (&it.status, &it.approval_expires) {
         (Status::Open, _) => String::new(),
-        (Status::Approved, Some(exp)) => format!("  [approved until {exp}]"),
+        (Status::Approved, Some(exp)) => format!("  [approved until {}]", sanitize(exp)),
         (s, _) => format!("  [{s}]"),
     }
 }

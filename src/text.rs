@@ -6,13 +6,31 @@ use std::fmt::Write as _;
 
 use unicode_width::UnicodeWidthStr;
 
-fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+/// Characters that print nothing yet change how text reads: bidi marks, embeddings, overrides
+/// and isolates; zero-width space, non-joiner, joiner and word joiner; invisible operators; the
+/// byte-order mark; and the Unicode line and paragraph separators (which some terminals,
+/// editors and JSON consumers treat as line breaks). Two addresses that look identical can differ
+/// only by these, so they are always shown escaped.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061c}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{feff}'
+    )
 }
 
-/// Replaces control characters, escape sequences and bidi overrides with visible escapes
-/// (`\u{1b}`), so no string from a report can move the cursor, recolour or reorder the screen.
+fn is_unsafe(c: char) -> bool {
+    c.is_control() || is_invisible(c)
+}
+
+/// Replaces control characters, escape sequences, bidi controls, zero-width characters and
+/// U+2028/U+2029 with visible escapes (`\u{1b}`, `\u{200b}`), so no string from a report can
+/// move the cursor, recolour, reorder the screen or pass for another.
 pub fn sanitize(s: &str) -> Cow<'_, str> {
     if !s.chars().any(is_unsafe) {
         return Cow::Borrowed(s);
@@ -62,6 +80,114 @@ pub fn sanitize_multiline(s: &str) -> String {
         .join("\n")
 }
 
+/// Makes JSON text that driftdeck printed safe for a terminal without changing its data:
+/// characters serde_json leaves raw inside strings (DEL, C1 controls such as the 8-bit CSI,
+/// bidi controls, zero-width characters, U+2028/U+2029) become `\uXXXX` escapes, which every
+/// JSON parser reads back as the same characters. Only valid on JSON text: outside strings it
+/// holds nothing but ASCII.
+pub fn json_safe(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if is_unsafe(c) && !matches!(c, '\n' | '\t' | '\r') {
+            let _ = write!(out, "\\u{:04x}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A writer applying [`json_safe`] to JSON text as it streams through, so a large document
+/// (`list --format json` of 500 000 items) is never held whole. A UTF-8 sequence split across
+/// two writes is completed before it is examined.
+pub struct JsonSafeWriter<W: std::io::Write> {
+    inner: W,
+    pending: Vec<u8>,
+}
+
+impl<W: std::io::Write> JsonSafeWriter<W> {
+    /// Wraps `inner`.
+    pub fn new(inner: W) -> Self {
+        JsonSafeWriter {
+            inner,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Writes out anything pending and returns the inner writer.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        let rest = std::mem::take(&mut self.pending);
+        self.inner.write_all(&rest)?;
+        self.inner.flush()?;
+        Ok(self.inner)
+    }
+
+    fn emit(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        match std::str::from_utf8(chunk) {
+            Ok(s) => self.inner.write_all(json_safe(s).as_bytes()),
+            Err(e) => {
+                let (good, rest) = chunk.split_at(e.valid_up_to());
+                // `valid_up_to` is a char boundary, so this is valid UTF-8.
+                let good = std::str::from_utf8(good).unwrap_or_default();
+                self.inner.write_all(json_safe(good).as_bytes())?;
+                if e.error_len().is_some() {
+                    // Not UTF-8 at all (serde_json never writes this): passed on as is.
+                    self.inner.write_all(rest)
+                } else {
+                    self.pending.extend_from_slice(rest);
+                    Ok(())
+                }
+            }
+        }
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for JsonSafeWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.pending.is_empty() {
+            self.emit(buf)?;
+        } else {
+            let mut joined = std::mem::take(&mut self.pending);
+            joined.extend_from_slice(buf);
+            self.emit(&joined)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Like [`sanitize`] for a whole text document (Markdown, CSV): line breaks (`\n`, `\r\n`) and
+/// tabs stay, every other control or invisible character is shown escaped, including a `\r`
+/// that is not part of a line break (it would let a value overwrite its own line).
+pub fn sanitize_document(s: &str) -> Cow<'_, str> {
+    if !s
+        .chars()
+        .any(|c| is_unsafe(c) && !matches!(c, '\n' | '\t' | '\r'))
+        && !s.contains('\r')
+    {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            '\r' if chars.peek() == Some(&'\n') => out.push(c),
+            c if is_unsafe(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// Display width in terminal columns.
 pub fn width(s: &str) -> usize {
     UnicodeWidthStr::width(s)
@@ -92,6 +218,25 @@ mod tests {
     }
 
     #[test]
+    fn invisible_characters_in_addresses_are_shown_escaped() {
+        for (evil, shown) in [
+            ("aws_iam_user.ad\u{200b}min", "aws_iam_user.ad\\u{200b}min"),
+            (
+                "aws_iam_user.ad\u{200c}m\u{200d}in",
+                "aws_iam_user.ad\\u{200c}m\\u{200d}in",
+            ),
+            ("\u{feff}aws_s3_bucket.logs", "\\u{feff}aws_s3_bucket.logs"),
+            ("aws_x.a\u{2028}b\u{2029}c", "aws_x.a\\u{2028}b\\u{2029}c"),
+            (
+                "aws_x.\u{2066}a\u{2069}\u{061c}",
+                "aws_x.\\u{2066}a\\u{2069}\\u{61c}",
+            ),
+        ] {
+            assert_eq!(sanitize(evil), shown);
+        }
+    }
+
+    #[test]
     fn command_output_loses_colours_but_not_its_guard() {
         let tf = "\u{1b}[31m│\u{1b}[0m \u{1b}[1mError:\u{1b}[0m init \u{1b}]0;title\u{7}";
         let s = strip_csi(tf);
@@ -99,6 +244,41 @@ mod tests {
         // A non-CSI escape (an OSC title change) is still shown, not obeyed.
         assert!(s.contains("\\u{1b}]0;title"), "{s}");
         assert!(!s.chars().any(char::is_control));
+    }
+
+    #[test]
+    fn json_stays_the_same_data_but_prints_safely() {
+        let v = serde_json::json!({"address": "aws_x.a\u{2028}\u{202e}\u{9b}2J\u{7f}\u{1b}[31m", "n": 1});
+        let text = serde_json::to_string(&v).expect("json");
+        let safe = json_safe(&text);
+        assert!(!safe.chars().any(is_unsafe), "{safe}");
+        assert!(safe.contains("\\u2028") && safe.contains("\\u202e") && safe.contains("\\u009b"));
+        let back: serde_json::Value = serde_json::from_str(&safe).expect("still JSON");
+        assert_eq!(back, v);
+    }
+
+    #[test]
+    fn the_streaming_writer_handles_characters_split_across_writes() {
+        use std::io::Write as _;
+        let text = "{\"a\":\"x\u{2028}y\u{9b}z\"}";
+        let bytes = text.as_bytes();
+        for cut in 0..bytes.len() {
+            let mut w = JsonSafeWriter::new(Vec::new());
+            w.write_all(&bytes[..cut]).expect("write");
+            w.write_all(&bytes[cut..]).expect("write");
+            let out = String::from_utf8(w.finish().expect("finish")).expect("utf-8");
+            assert_eq!(out, json_safe(text), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn documents_keep_line_breaks_and_lose_escapes() {
+        let doc = "a,b\r\n\"x\u{1b}[2J\",\"y\rz\u{200b}\"\n| t\t|\n";
+        assert_eq!(
+            sanitize_document(doc),
+            "a,b\r\n\"x\\u{1b}[2J\",\"y\\u{d}z\\u{200b}\"\n| t\t|\n"
+        );
+        assert_eq!(sanitize_document("plain\n"), "plain\n");
     }
 
     #[test]

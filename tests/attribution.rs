@@ -1241,3 +1241,584 @@ async fn hostile_cloudtrail_strings_never_reach_the_terminal_raw() {
     let groups = group_by_actor(std::slice::from_ref(&a));
     assert!(!groups[0].label.chars().any(char::is_control));
 }
+
+// ---- CloudTrail exports as people have them, and a hardened archive reader ----
+
+use driftdeck::attribution::archive::{ArchiveOptions, ReadError, events_from_bytes};
+
+fn exports_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/attribution/exports")
+}
+
+const SYNTHETIC_INSTANCE_CALL: &str = "ModifyInstanceAttribute";
+
+#[test]
+fn every_export_shape_is_read_from_one_mixed_directory() {
+    let src = ArchiveSource::open(&exports_dir()).expect("exports open");
+    // S3 log file, NDJSON, NDJSON.gz, lookup-events output, bare event; the digest file and
+    // make_exports.py are not read.
+    assert_eq!(src.file_count(), 5);
+    let by_name = |n: &str| {
+        src.events()
+            .iter()
+            .filter(|e| e.event_name == n)
+            .collect::<Vec<_>>()
+    };
+    // {"Records"} in .json.gz: the mutating call and the denied attempt; the Describe is dropped.
+    assert_eq!(
+        by_name("AuthorizeSecurityGroupIngress").len(),
+        1,
+        "delivered twice, kept once"
+    );
+    assert!(by_name("RevokeSecurityGroupIngress")[0].error_code.is_some());
+    assert!(
+        by_name("DescribeSecurityGroups").is_empty(),
+        "read-only calls are dropped"
+    );
+    // Saved lookup-events output: CloudTrailEvent decoded, Resources merged.
+    let role = by_name("UpdateAssumeRolePolicy");
+    assert_eq!(role.len(), 1);
+    assert_eq!(role[0].event_id, "5d4c3b2a-1908-4e7f-8a6b-5c4d3e2f1a09");
+    assert_eq!(role[0].region, "us-east-1");
+    assert!(role[0].names_resource("platform-ci"));
+    assert_eq!(role[0].request_parameters["roleName"], "platform-ci");
+    // One bare event per file.
+    assert_eq!(by_name("UpdateFunctionConfiguration20150331v2").len(), 1);
+    // SIEM NDJSON: no eventID → a stable synthetic id; moved fields → unknown, event kept;
+    // readOnly "true" as a string → dropped; the .jsonl.gz replay of the same line collapses.
+    let inst = by_name(SYNTHETIC_INSTANCE_CALL);
+    assert_eq!(inst.len(), 1, "{inst:?}");
+    assert!(inst[0].event_id_synthetic);
+    assert!(inst[0].event_id.starts_with("synthetic-"), "{}", inst[0].event_id);
+    assert_eq!(inst[0].source_ip, None);
+    assert_eq!(inst[0].user_agent, None);
+    assert_eq!(
+        inst[0].event_time, 1_795_257_464,
+        "milliseconds in eventTime are read"
+    );
+    assert!(by_name("GetBucketPolicy").is_empty());
+    assert_eq!(src.duplicate_count(), 2);
+    // The id is the same on every open (stable), and serialised with the flag.
+    let again = ArchiveSource::open(&exports_dir()).expect("again");
+    let inst2 = again
+        .events()
+        .iter()
+        .find(|e| e.event_name == SYNTHETIC_INSTANCE_CALL)
+        .expect("inst");
+    assert_eq!(inst2.event_id, inst[0].event_id);
+    let ser = serde_json::to_value(inst[0]).expect("ser");
+    assert_eq!(ser["event_id_synthetic"], true);
+    let plain = serde_json::to_value(role[0]).expect("ser");
+    assert!(
+        plain.get("event_id_synthetic").is_none(),
+        "only marked when synthetic"
+    );
+    // The digest file is skipped quietly: one summary line with its count, nothing else.
+    assert_eq!(src.skipped().digest_files, 1);
+    let w = src.take_warnings();
+    assert_eq!(w, vec!["skipped 1 digest file".to_string()]);
+}
+
+#[test]
+fn synthetic_ids_ignore_key_order_and_collapse_duplicates() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let a = r#"{"eventName":"CreateTags","eventTime":"2026-11-20T10:00:00Z","awsRegion":"eu-west-1","requestParameters":{"resourcesSet":{"items":[{"resourceId":"i-1"}]},"tagSet":{}}}"#;
+    let b = r#"{"requestParameters":{"tagSet":{},"resourcesSet":{"items":[{"resourceId":"i-1"}]}},"awsRegion":"eu-west-1","eventTime":"2026-11-20T10:00:00Z","eventName":"CreateTags"}"#;
+    std::fs::write(dir.path().join("a.json"), a).expect("w");
+    std::fs::write(dir.path().join("b.jsonl"), format!("{b}\n")).expect("w");
+    let src = ArchiveSource::open(dir.path()).expect("open");
+    assert_eq!(src.events().len(), 1);
+    assert_eq!(src.duplicate_count(), 1);
+    assert!(src.events()[0].event_id_synthetic);
+    assert!(src.take_warnings().is_empty(), "nothing skipped, nothing said");
+}
+
+#[tokio::test]
+async fn attribute_json_marks_synthetic_ids_and_the_cli_prints_one_skip_line() {
+    // Library path (the same function `attribute --format json` prints).
+    let report = {
+        let taxonomy = Taxonomy::defaults().expect("taxonomy");
+        let plan = demo_dir().join("reports/terraform-plan.json");
+        driftdeck::ingest::load_paths(&[plan.to_string_lossy().into_owned()], &taxonomy).expect("plan")
+    };
+    let engine = Engine::new(
+        Arc::new(ArchiveSource::open(&exports_dir()).expect("open")),
+        &report,
+        EngineOptions::default(),
+    )
+    .expect("engine");
+    let results = engine.attribute_all(&report.items).await;
+    let doc = view::to_json(&results);
+    let item = |addr: &str| {
+        doc["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|i| i["address"] == addr)
+            .cloned()
+            .expect("item")
+    };
+    let web0 = item("aws_instance.web[0]");
+    assert_eq!(web0["status"], "attributed", "{web0}");
+    // The detail pane says the id is synthetic and offers no console link for it.
+    let a0 = results
+        .iter()
+        .find(|a| a.address == "aws_instance.web[0]")
+        .expect("web0");
+    let rows = view::details(a0);
+    let id_row = rows.iter().find(|(k, _)| *k == "event id").expect("id row");
+    assert!(
+        id_row.1.ends_with("(synthetic: the record has no eventID)"),
+        "{rows:?}"
+    );
+    assert!(!rows.iter().any(|(k, _)| *k == "link"), "{rows:?}");
+    // The journal's evidence keeps the mark (and writes nothing extra for real ids).
+    let ev = driftdeck::decide::AttributionSummary::of(a0).expect("summary");
+    assert_eq!(
+        serde_json::to_value(&ev).expect("ser")["event_id_synthetic"],
+        true
+    );
+    let sg_rows = view::details(
+        results
+            .iter()
+            .find(|a| a.address == "aws_security_group.web")
+            .expect("sg"),
+    );
+    assert!(sg_rows.iter().any(|(k, _)| *k == "link"));
+    assert_eq!(web0["best"]["event_name"], SYNTHETIC_INSTANCE_CALL);
+    assert_eq!(web0["best"]["event_id_synthetic"], true);
+    assert_eq!(
+        web0["best"]["source_ip"],
+        Value::Null,
+        "moved field shown as unknown"
+    );
+    let sg = item("aws_security_group.web");
+    assert_eq!(sg["best"]["event_id"], "3b7f4c2e-91a6-4d0b-8e5f-2c6a9d1b7e40");
+    assert!(sg["best"].get("event_id_synthetic").is_none());
+    assert_eq!(sg["denied"][0]["error_code"], "Client.UnauthorizedOperation");
+    assert_eq!(
+        item("aws_iam_role.ci")["best"]["event_name"],
+        "UpdateAssumeRolePolicy"
+    );
+    assert_eq!(
+        item("aws_lambda_function.ingest")["best"]["event_name"],
+        "UpdateFunctionConfiguration20150331v2"
+    );
+    // The binary: same JSON, and the skip summary on stderr as one line.
+    let out = Command::new(env!("CARGO_BIN_EXE_driftdeck"))
+        .arg("attribute")
+        .arg(demo_dir().join("reports/terraform-plan.json"))
+        .arg("--cloudtrail-logs")
+        .arg(exports_dir())
+        .args(["--format", "json"])
+        .env("DRIFTDECK_CONFIG_DIR", tempfile::tempdir().expect("tmp").path())
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let web0 = doc["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["address"] == "aws_instance.web[0]")
+        .expect("web0");
+    assert_eq!(web0["best"]["event_id_synthetic"], true);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let skip_lines: Vec<&str> = err.lines().filter(|l| l.contains("skipped")).collect();
+    assert_eq!(skip_lines, ["driftdeck: warning: skipped 1 digest file"], "{err}");
+}
+
+/// A gzip member whose text is a valid log file padded with `pad` bytes of whitespace: a few
+/// KiB on disk, `pad` bytes once expanded.
+fn gzip_bomb(pad: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut e = flate2::write::GzEncoder::new(&mut out, flate2::Compression::fast());
+    let head = json!({"Records": [record("bomb-1", "AuthorizeSecurityGroupIngress", "2026-11-20T10:00:00Z", "sg-0123456789abcdef0")]})
+        .to_string();
+    // Whitespace inside the array, after the first record: valid JSON all the way.
+    let (open, close) = head.split_at(head.len() - 2);
+    e.write_all(open.as_bytes()).expect("w");
+    let chunk = vec![b' '; 1 << 20];
+    let mut left = pad;
+    while left > 0 {
+        let n = left.min(chunk.len());
+        e.write_all(&chunk[..n]).expect("w");
+        left -= n;
+    }
+    e.write_all(close.as_bytes()).expect("w");
+    e.finish().expect("finish");
+    out
+}
+
+#[test]
+fn a_gzip_bomb_is_cut_off_at_the_configured_limit_and_skipped() {
+    let bomb = gzip_bomb(64 << 20); // 64 MiB of text
+    assert!(bomb.len() < 512 << 10, "a small file on disk: {}", bomb.len());
+    let low = ArchiveOptions {
+        max_file_bytes: 1 << 20,
+    };
+    let started = std::time::Instant::now();
+    let err = events_from_bytes(&bomb, "x.json.gz", low).expect_err("over the limit");
+    assert_eq!(err, ReadError::TooLarge { limit: 1 << 20 });
+    assert!(err.to_string().contains("1 MiB"), "{err}");
+    // Only the first MiB was expanded: far quicker than inflating 64 MiB.
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // Under a limit above its size, the same file is fine.
+    let ok = events_from_bytes(
+        &bomb,
+        "x.json.gz",
+        ArchiveOptions {
+            max_file_bytes: 65 << 20,
+        },
+    )
+    .expect("fits");
+    assert_eq!(ok.events.len(), 1);
+
+    // In a directory: the bomb is skipped whole (its leading record is not kept), named in the
+    // summary, and the good file beside it is read.
+    let dir = tempfile::tempdir().expect("tmp");
+    let day = dir
+        .path()
+        .join("AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/20");
+    std::fs::create_dir_all(&day).expect("mkdir");
+    std::fs::write(day.join("bomb.json.gz"), &bomb).expect("w");
+    gz(
+        &day.join("good.json.gz"),
+        &json!({"Records": [record("good-1", "AuthorizeSecurityGroupIngress", "2026-11-20T11:00:00Z", "sg-0123456789abcdef0")]})
+            .to_string(),
+    );
+    let src = ArchiveSource::open_with(dir.path(), low).expect("open");
+    let ids: Vec<&str> = src.events().iter().map(|e| e.event_id.as_str()).collect();
+    assert_eq!(ids, ["good-1"]);
+    assert_eq!(src.skipped().too_large.len(), 1);
+    let w = src.take_warnings();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].contains("1 file over the per-file size limit") && w[0].contains("bomb.json.gz"),
+        "{w:?}"
+    );
+    assert!(
+        w[0].contains("archive_max_file_mib"),
+        "says how to raise it: {w:?}"
+    );
+
+    // The binary reads the limit from config.toml.
+    let cfg = tempfile::tempdir().expect("cfg");
+    std::fs::write(
+        cfg.path().join("config.toml"),
+        "[attribution]\narchive_max_file_mib = 1\n",
+    )
+    .expect("w");
+    let out = Command::new(env!("CARGO_BIN_EXE_driftdeck"))
+        .arg("attribute")
+        .arg(demo_dir().join("reports/terraform-plan.json"))
+        .arg("--cloudtrail-logs")
+        .arg(dir.path())
+        .args(["--format", "json"])
+        .env("DRIFTDECK_CONFIG_DIR", cfg.path())
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bomb.json.gz"), "{err}");
+    // A bad limit is a clear error naming the file and the key.
+    std::fs::write(
+        cfg.path().join("config.toml"),
+        "[attribution]\narchive_max_file_mib = 0\n",
+    )
+    .expect("w");
+    let out = Command::new(env!("CARGO_BIN_EXE_driftdeck"))
+        .arg("attribute")
+        .arg(demo_dir().join("reports/terraform-plan.json"))
+        .arg("--cloudtrail-logs")
+        .arg(dir.path())
+        .env("DRIFTDECK_CONFIG_DIR", cfg.path())
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("config.toml") && err.contains("archive_max_file_mib"),
+        "{err}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loops_end_and_each_folder_is_read_once() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().expect("tmp");
+    let root = dir.path().to_path_buf();
+    let day = root.join("AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/20");
+    gz(
+        &day.join("a.json.gz"),
+        &json!({"Records": [record("loop-1", "AuthorizeSecurityGroupIngress", "2026-11-20T10:00:00Z", "sg-0123456789abcdef0")]})
+            .to_string(),
+    );
+    // Loop 1: a folder linking to its own ancestor. Loop 2: two folders linking to each other.
+    symlink(&root, day.join("up")).expect("link");
+    std::fs::create_dir_all(root.join("x")).expect("mkdir");
+    std::fs::create_dir_all(root.join("y")).expect("mkdir");
+    symlink(root.join("y"), root.join("x/to-y")).expect("link");
+    symlink(root.join("x"), root.join("y/to-x")).expect("link");
+    // A dangling link named like a log, and a link to a real log file (read like the file).
+    symlink(root.join("nowhere.json"), root.join("dangling.json")).expect("link");
+    symlink(day.join("a.json.gz"), root.join("x/linked.json.gz")).expect("link");
+    // A FIFO named like a log would block a reader forever: never opened.
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(root.join("pipe.json"))
+        .status();
+    let have_fifo = fifo.is_ok_and(|s| s.success());
+
+    let (tx, rx) = std::sync::mpsc::channel();
+    let r = root.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(ArchiveSource::open(&r).map(|s| {
+            (
+                s.events().len(),
+                s.duplicate_count(),
+                s.skipped().clone(),
+                s.take_warnings(),
+            )
+        }));
+    });
+    let (events, dupes, skipped, warnings) = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the walk ends (no hang on link loops)")
+        .expect("opens");
+    assert_eq!(events, 1);
+    assert_eq!(dupes, 1, "the linked file is the same delivery");
+    assert!(skipped.revisited_dirs >= 2, "{skipped:?}");
+    assert_eq!(skipped.not_regular, usize::from(have_fifo));
+    assert!(
+        skipped.unreadable.iter().any(|(f, _)| f == "dangling.json"),
+        "{skipped:?}"
+    );
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("reached again through a link"),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn each_shape_from_bytes_and_bad_input_is_a_clear_error() {
+    let o = ArchiveOptions::default();
+    let r1 = record(
+        "r-1",
+        "AuthorizeSecurityGroupIngress",
+        "2026-11-20T10:00:00Z",
+        "sg-1",
+    );
+    let r2 = record(
+        "r-2",
+        "RevokeSecurityGroupIngress",
+        "2026-11-20T11:00:00Z",
+        "sg-1",
+    );
+    let ids = |p: &driftdeck::attribution::archive::ParsedExport| -> Vec<String> {
+        p.events.iter().map(|e| e.event_id.clone()).collect()
+    };
+    // Records, plain and gzipped.
+    let doc = json!({"Records": [r1, r2]}).to_string();
+    assert_eq!(
+        ids(&events_from_bytes(doc.as_bytes(), "f.json", o).expect("records")),
+        ["r-1", "r-2"]
+    );
+    let mut gzd = Vec::new();
+    {
+        let mut e = flate2::write::GzEncoder::new(&mut gzd, flate2::Compression::default());
+        e.write_all(doc.as_bytes()).expect("w");
+        e.finish().expect("f");
+    }
+    assert_eq!(
+        events_from_bytes(&gzd, "f.json.gz", o).expect("gz").events.len(),
+        2
+    );
+    // A bare event, and a JSON array of events.
+    let bare = serde_json::to_string_pretty(&r1).expect("s");
+    assert_eq!(
+        ids(&events_from_bytes(bare.as_bytes(), "e.json", o).expect("bare")),
+        ["r-1"]
+    );
+    let arr = json!([r1, r2]).to_string();
+    assert_eq!(
+        events_from_bytes(arr.as_bytes(), "a.json", o)
+            .expect("array")
+            .events
+            .len(),
+        2
+    );
+    // NDJSON: a bad line is counted with its line number and the rest is read.
+    let nd = format!("{r1}\n{{\"eventName\": oops}}\n\n{r2}\n{{\"eventName\":\"X\"}}\n");
+    let p = events_from_bytes(nd.as_bytes(), "siem.ndjson", o).expect("ndjson");
+    assert_eq!(ids(&p), ["r-1", "r-2"]);
+    assert_eq!(p.bad_count, 2);
+    assert!(p.bad[0].starts_with("line 2: expected value"), "{:?}", p.bad);
+    assert_eq!(p.bad[1], "line 5: no readable eventTime");
+    // NDJSON named .json (SIEM exports do this): values one after the other.
+    assert_eq!(
+        events_from_bytes(format!("{r1}\n{r2}\n").as_bytes(), "siem.json", o)
+            .expect("concat")
+            .events
+            .len(),
+        2
+    );
+    // lookup-events output with NextToken; EventTime as the CLI prints it or as epoch seconds.
+    let mut no_time = r2.clone();
+    no_time.as_object_mut().expect("obj").remove("eventTime");
+    let le = json!({"Events": [
+        {"EventId": "r-1", "EventName": "AuthorizeSecurityGroupIngress", "ReadOnly": "false",
+         "EventTime": "2026-11-20T10:00:00+00:00", "CloudTrailEvent": r1.to_string(),
+         "Resources": [{"ResourceType": "AWS::EC2::SecurityGroup", "ResourceName": "sg-1"}]},
+        {"EventId": "r-2", "EventTime": 1_795_172_400, "CloudTrailEvent": no_time.to_string()},
+        {"EventId": "r-3", "CloudTrailEvent": "{not json"}
+    ], "NextToken": "abc"});
+    let p = events_from_bytes(le.to_string().as_bytes(), "le.json", o).expect("lookup");
+    assert_eq!(ids(&p), ["r-1", "r-2"]);
+    assert!(p.events[0].names_resource("sg-1"));
+    assert_eq!(p.events[1].event_time, 1_795_172_400);
+    assert_eq!(p.bad_count, 1);
+    assert!(
+        p.bad[0].starts_with("record 3: CloudTrailEvent is not a JSON record"),
+        "{:?}",
+        p.bad
+    );
+    // Clear errors for what is not an export.
+    let e = events_from_bytes(b"{\"foo\": 1}", "o.json", o).expect_err("not an export");
+    assert!(
+        e.to_string().contains("not a CloudTrail export") && e.to_string().contains("foo"),
+        "{e}"
+    );
+    assert_eq!(
+        events_from_bytes(b"plain", "p.json.gz", o).expect_err("not gzip"),
+        ReadError::NotGzip
+    );
+    assert_eq!(
+        events_from_bytes(b"  \n", "w.json", o).expect_err("empty"),
+        ReadError::Empty
+    );
+    let e = events_from_bytes(b"{\"Records\": [ not json", "j.json", o).expect_err("junk");
+    assert!(matches!(e, ReadError::Syntax { line: 1, .. }), "{e:?}");
+    // A truncated gzip: an I/O error after the records before the cut.
+    let e = events_from_bytes(&gzd[..gzd.len() - 10], "t.json.gz", o).expect_err("truncated");
+    assert!(matches!(e, ReadError::Io(_) | ReadError::Syntax { .. }), "{e:?}");
+}
+
+#[test]
+fn no_input_bytes_make_the_reader_panic() {
+    // A cheap deterministic stand-in for the fuzz target: every prefix of every fixture shape,
+    // and byte flips through them, read under every name hint.
+    let mut inputs: Vec<Vec<u8>> = Vec::new();
+    for f in [
+        "cli/lookup-events-platform-ci.json",
+        "single/lambda-update-2026-11-21.json",
+        "siem/cloudtrail-2026-11-21.ndjson",
+        "siem/cloudtrail-2026-11-21-replay.jsonl.gz",
+    ] {
+        inputs.push(std::fs::read(exports_dir().join(f)).expect("fixture"));
+    }
+    let small = ArchiveOptions { max_file_bytes: 4096 };
+    let mut seed = 0x9e37_79b9_u32;
+    for input in &inputs {
+        let step = (input.len() / 97).max(1);
+        for cut in (0..input.len()).step_by(step) {
+            let mut flipped = input.clone();
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            let at = seed as usize % flipped.len();
+            flipped[at] ^= (seed >> 8) as u8 | 1;
+            for bytes in [&input[..cut], &flipped[..]] {
+                for name in ["x.json", "x.json.gz", "x.ndjson", "x.jsonl.gz"] {
+                    let _ = events_from_bytes(bytes, name, ArchiveOptions::default());
+                    let _ = events_from_bytes(bytes, name, small);
+                }
+            }
+        }
+    }
+    // Deep nesting stops at serde_json's recursion limit instead of overflowing the stack.
+    let deep = "[".repeat(100_000);
+    assert!(events_from_bytes(deep.as_bytes(), "d.json", ArchiveOptions::default()).is_err());
+}
+
+#[tokio::test]
+async fn unreadable_files_are_counted_in_one_line_with_their_line_numbers() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let good = record(
+        "g-1",
+        "AuthorizeSecurityGroupIngress",
+        "2026-11-20T10:00:00Z",
+        "sg-0123456789abcdef0",
+    );
+    std::fs::write(
+        dir.path().join("good.json"),
+        json!({"Records": [good]}).to_string(),
+    )
+    .expect("w");
+    std::fs::write(dir.path().join("a.json"), "{\n \"Records\": [\n  {},\n  oops\n]}").expect("w");
+    std::fs::write(
+        dir.path().join("b.ndjson"),
+        "{\"eventID\":\"n\",\"eventName\":\"X\"}\n",
+    )
+    .expect("w");
+    std::fs::write(dir.path().join("notes.txt"), "not a log").expect("w");
+    let digest = dir
+        .path()
+        .join("AWSLogs/111122223333/CloudTrail-Digest/eu-west-1/2026/11/20");
+    for i in 0..3 {
+        gz(
+            &digest.join(format!(
+                "111122223333_CloudTrail-Digest_eu-west-1_t_eu-west-1_20261120T22{i}512Z.json.gz"
+            )),
+            "{}",
+        );
+    }
+    let src = ArchiveSource::open(dir.path()).expect("open");
+    let w = src.take_warnings();
+    assert_eq!(w.len(), 1, "one line: {w:?}");
+    let line = &w[0];
+    assert!(
+        line.starts_with("skipped 3 digest files; 1 unreadable file: a.json (line 4: expected value)"),
+        "{line}"
+    );
+    assert!(line.contains("2 records that are not events: a.json (record 1: no eventName), b.ndjson (line 1: no readable eventTime)"), "{line}");
+    assert!(!line.contains("notes.txt"), "other names are not logs: {line}");
+    assert_eq!(src.events().len(), 1);
+    assert!(src.take_warnings().is_empty(), "said once");
+    // An export folder holding only digests says so.
+    let only = tempfile::tempdir().expect("tmp");
+    gz(&only.path().join("CloudTrail-Digest/x.json.gz"), "{}");
+    let err = ArchiveSource::open(only.path()).expect_err("no logs");
+    assert!(err.to_string().contains("only 1 digest file"), "{err}");
+}
+
+#[tokio::test]
+async fn the_skip_line_reaches_the_tui_through_the_service_warning() {
+    let report = demo_report();
+    let engine = Arc::new(
+        Engine::new(
+            Arc::new(ArchiveSource::open(&exports_dir()).expect("open")),
+            &report,
+            EngineOptions::default(),
+        )
+        .expect("engine"),
+    );
+    let (svc, mut rx) = AttributionService::start(engine);
+    svc.request_all(report.items.clone());
+    let mut warnings = Vec::new();
+    let mut loaded = 0;
+    while loaded < report.items.len() {
+        match tokio::time::timeout(std::time::Duration::from_secs(20), rx.recv())
+            .await
+            .expect("no stall")
+        {
+            Some(ServiceEvent::Loaded { .. }) => loaded += 1,
+            Some(ServiceEvent::Warning(w)) => warnings.push(w),
+            Some(ServiceEvent::Progress { .. }) => {}
+            None => break,
+        }
+    }
+    assert_eq!(warnings, ["skipped 1 digest file"], "once, as one line");
+    svc.cancel_pending();
+}

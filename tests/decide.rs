@@ -779,6 +779,9 @@ fn check_exit_codes_honour_approvals() {
         (0, "aws_iam_role_policy.deploy"),
         (0, "module.app[\"eu\"].aws_s3_bucket_public_access_block.data"),
         (0, "aws_cloudtrail.main"),
+        // Deleting the trail's log group destroys the audit trail: critical since the taxonomy
+        // rates a control's deletion at least as high as its weakening.
+        (0, "aws_cloudwatch_log_group.audit"),
         (
             1,
             "aws_iam_user_policy_attachment.backdoor-admin-arn:aws:iam::aws:policy/AdministratorAccess",
@@ -825,11 +828,14 @@ fn check_exit_codes_honour_approvals() {
     let (_, out, _) = run(&list, &[]);
     assert_eq!(
         out.matches("\"status\": \"approved\"").count() + out.matches("\"status\":\"approved\"").count(),
-        8
+        critical.len()
     );
     let (code, out, _) = run(&["approvals", "list", "--iac-dir", dir], &[]);
     assert_eq!(code, 0);
-    assert_eq!(out.lines().filter(|l| l.starts_with("active")).count(), 8);
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("active")).count(),
+        critical.len()
+    );
     assert!(
         verify(&tmp.path().join(".driftdeck/journal.jsonl"))
             .expect("verify")

@@ -174,7 +174,7 @@ fn terraform_masks_sensitive_values_and_keeps_a_fingerprint() {
     assert!(
         pw.live_fingerprint
             .as_deref()
-            .is_some_and(|f| f.starts_with("sha256:"))
+            .is_some_and(|f| f.starts_with("hmac-sha256:"))
     );
     assert_eq!(db.severity, Severity::High);
     assert!(
@@ -221,7 +221,8 @@ fn terraform_deleted_and_tags_only() {
     let r = load(&["terraform-plan-v1.json"]);
     let log = item(&r, "aws_cloudwatch_log_group.audit");
     assert_eq!(log.kind, Kind::Deleted);
-    assert_eq!(log.severity, Severity::High);
+    // Deleting the audit trail's log group rates critical (never below weakening it).
+    assert_eq!(log.severity, Severity::Critical);
     assert!(
         log.changes
             .iter()
@@ -317,7 +318,7 @@ fn cloudformation_statuses_paths_and_both_timestamp_styles() {
     assert_eq!(db.changes[0].live, Some(json!(MASK)));
     let logs = item(&r, "payments-prod/AuditLogs");
     assert_eq!(logs.kind, Kind::Deleted);
-    assert_eq!(logs.severity, Severity::High);
+    assert_eq!(logs.severity, Severity::Critical);
 }
 
 // ------------------------------------------------------------------ merging, ids
@@ -713,7 +714,7 @@ fn demo_incident_is_rated_as_an_sre_would() {
         ),
         ("payments-prod/PaymentsDbSecurityGroup", Severity::Critical),
         ("payments-prod/ReceiptsBucket", Severity::Critical),
-        ("aws_cloudwatch_log_group.audit", Severity::High),
+        ("aws_cloudwatch_log_group.audit", Severity::Critical),
         ("aws_iam_access_key.AKIARZ3Q4EXMPLBDADM7", Severity::High),
         ("aws_iam_user.backdoor-admin", Severity::High),
         ("aws_kms_key.data", Severity::High),

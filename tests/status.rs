@@ -50,8 +50,7 @@ fn report(items: Vec<DriftItem>) -> DriftReport {
             incomplete: vec![],
         }],
         items,
-        not_drift: driftdeck::model::NotDrift::default(),
-        noise: vec![],
+        ..DriftReport::default()
     }
 }
 

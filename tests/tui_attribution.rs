@@ -34,6 +34,20 @@ fn results_fill_the_columns_and_the_pane() {
     assert!(out.contains("jane.doe@corp.exa"), "{out}");
     assert!(out.contains("console"), "{out}");
     assert!(out.contains("backdoor-admin"), "{out}");
+    // The headline names who, with what, out of band, above the diff.
+    let head = out
+        .lines()
+        .find(|l| l.contains("CRIT network exposure"))
+        .unwrap_or_default();
+    assert!(
+        head.contains("jane.doe@corp.example · console") && head.contains("out-of-band"),
+        "{out}"
+    );
+    // The full attribution follows the diff: zoom the detail and scroll to its end.
+    settle(&mut s, Msg::Action(Action::Zoom));
+    settle(&mut s, Msg::Action(Action::Focus));
+    settle(&mut s, Msg::Action(Action::Bottom));
+    let out = screen(&s);
     // The pane: who, when, with what, how sure, the event id and its console link.
     assert!(out.contains("── attribution"), "{out}");
     assert!(out.contains("AuthorizeSecurityGroupIngress"), "{out}");

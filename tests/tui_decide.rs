@@ -39,6 +39,8 @@ fn desk(read_only: bool) -> Desk {
     let mut state = demo_state(120, 40);
     let ready = Decisions::Ready {
         read_only,
+        why_read_only: None,
+        iac_dir: dir.path().display().to_string(),
         actor: "oncall@corp.example".into(),
         journal: decider.options().journal_path().display().to_string(),
     };
@@ -337,8 +339,10 @@ fn read_only_previews_but_never_records() {
     let f = d.form();
     assert!(!f.can_submit);
     assert!(f.context.lines.iter().any(|l| l.contains("read-only")));
+    // A view-only preview: nothing to type into, Enter just closes it.
+    assert!(f.fields.is_empty());
     d.key(KeyCode::Enter);
-    assert!(d.form().error.is_some());
+    assert!(d.state.overlays.is_empty());
     assert!(d.journal_lines().is_empty());
     assert!(!d.dir.path().join(".driftdeck").exists());
 }
@@ -354,4 +358,182 @@ fn decision_keys_explain_when_decisions_are_unavailable() {
     assert_eq!(st.level, Level::Error);
     assert!(st.text.contains("decisions unavailable"), "{}", st.text);
     assert!(s.overlays.is_empty());
+}
+
+/// While "terminal too small" is shown, keys never reach an open form: typed characters and
+/// Enter are ignored, the form keeps its text, and nothing is journaled.
+#[test]
+fn too_small_terminal_ignores_keys_and_keeps_the_open_form() {
+    let mut d = desk(false);
+    select(&mut d.state, "aws_security_group.web");
+    d.key(KeyCode::Char('p'));
+    d.typed("half a reason");
+    d.send(Msg::Resize(50, 12));
+    d.typed("xyz");
+    d.key(KeyCode::Enter);
+    d.key(KeyCode::Esc);
+    d.send(Msg::Resize(120, 40));
+    assert_eq!(d.form().fields[0].input.text, "half a reason");
+    assert!(d.journal_lines().is_empty());
+    // Quit is the one key that works (and asks nothing of the hidden form).
+    d.send(Msg::Resize(50, 12));
+    d.key(KeyCode::Char('q'));
+    assert!(d.state.quit);
+    assert!(matches!(d.state.overlays.last(), Some(Overlay::Decision(_))));
+}
+
+/// Fields validate as they are typed and on Enter; the form never closes on an error and keeps
+/// what was typed. A refused decision reopens its form with the text and the reason.
+#[test]
+fn forms_validate_in_place_and_never_lose_input() {
+    let mut d = desk(false);
+    select(&mut d.state, "aws_security_group.web");
+    d.key(KeyCode::Char('p'));
+    d.typed("INC-4817 vendor cutover");
+    d.key(KeyCode::Tab);
+    // Replace the default expiry with a bad one: the error shows at once.
+    for _ in 0..3 {
+        d.key(KeyCode::Backspace);
+    }
+    d.typed("soon");
+    assert!(
+        d.form().error.as_deref().is_some_and(|e| e.contains("expires")),
+        "{:?}",
+        d.form().error
+    );
+    d.key(KeyCode::Enter);
+    assert!(d.form().error.as_deref().is_some_and(|e| e.contains("expires")));
+    assert_eq!(d.form().fields[0].input.text, "INC-4817 vendor cutover");
+    assert!(d.journal_lines().is_empty());
+    // A ticket with spaces is refused in place too.
+    for _ in 0..4 {
+        d.key(KeyCode::Backspace);
+    }
+    d.typed("72h");
+    d.key(KeyCode::Tab);
+    d.typed("SEC 12");
+    d.key(KeyCode::Enter);
+    assert!(d.form().error.as_deref().is_some_and(|e| e.contains("ticket")));
+    d.key(KeyCode::Backspace);
+    d.key(KeyCode::Backspace);
+    d.key(KeyCode::Backspace);
+    d.typed("-12");
+    d.key(KeyCode::Enter);
+    assert!(d.state.overlays.is_empty(), "{:?}", d.state.overlays);
+    assert_eq!(d.journal_lines().len(), 1);
+}
+
+/// A read-only session's adoption preview has nothing to type into; keys other than close do
+/// nothing.
+#[test]
+fn view_only_preview_has_no_fields() {
+    let mut d = desk(true);
+    select(&mut d.state, "aws_instance.web[0]");
+    d.key(KeyCode::Char('a'));
+    let f = d.form();
+    assert!(f.fields.is_empty() && !f.can_submit, "{f:?}");
+    d.typed("xyz");
+    d.key(KeyCode::Tab);
+    assert!(matches!(d.state.overlays.last(), Some(Overlay::Decision(_))));
+    d.key(KeyCode::Esc);
+    assert!(d.state.overlays.is_empty());
+    assert!(d.journal_lines().is_empty());
+}
+
+/// Another process (another person) approves in the same journal: the watcher's read applies
+/// it — status, decision line, a message naming who and what — and the open form on that item
+/// says so before recording (a second Enter records anyway). This TUI's own decisions are not
+/// announced as someone else's.
+#[test]
+fn others_decisions_apply_with_a_message_and_mark_open_forms_stale() {
+    let mut d = desk(false);
+    select(&mut d.state, "aws_security_group.web");
+    let web = d.index("aws_security_group.web");
+    // Our own decision first: not announced by the watcher.
+    select(&mut d.state, "aws_instance.web[1]");
+    d.key(KeyCode::Char('p'));
+    d.key(KeyCode::Enter);
+    let own = d.journal_lines().len();
+    assert_eq!(own, 1);
+    // Open a form on the security group, then bob approves it from another process.
+    select(&mut d.state, "aws_security_group.web");
+    d.key(KeyCode::Char('p'));
+    d.typed("INC-4817 containment");
+    let mut bob = Decider::open(DeciderOptions {
+        iac_dir: d.dir.path().to_path_buf(),
+        actor: Some("bob@corp.example".into()),
+        ..DeciderOptions::default()
+    })
+    .expect("bob");
+    let report = std::sync::Arc::clone(&d.state.report);
+    bob.approve(
+        &report,
+        &report.items[web],
+        &driftdeck::decide::ApproveInput {
+            decision: driftdeck::decide::DecisionInput {
+                reason: Some("vendor window".into()),
+                ..Default::default()
+            },
+            expires: "24h".into(),
+            attributes: vec![],
+        },
+    )
+    .expect("bob approves");
+    let opts = DeciderOptions::new(d.dir.path());
+    let (entries, approvals) =
+        driftdeck::decide::status::read(&opts.journal_path(), &opts.approvals_path()).expect("read");
+    d.send(Msg::JournalRead {
+        entries: std::sync::Arc::new(entries),
+        approvals: std::sync::Arc::new(approvals),
+    });
+    let (_, text) = d.status();
+    assert!(
+        text.contains("bob@corp.example approved aws_security_group.web"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("aws_instance.web[1]"),
+        "own decision announced: {text}"
+    );
+    assert_eq!(d.item("aws_security_group.web").status, Status::Approved);
+    let f = d.form();
+    assert!(
+        f.stale.as_deref().is_some_and(|s| s.contains("bob@corp.example")),
+        "{f:?}"
+    );
+    // Enter once: the form says so and stays; Enter again records.
+    d.key(KeyCode::Enter);
+    assert!(
+        d.form()
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("Enter again"))
+    );
+    assert_eq!(d.journal_lines().len(), 2);
+    d.key(KeyCode::Enter);
+    assert!(d.state.overlays.is_empty(), "{:?}", d.state.overlays);
+    assert_eq!(d.journal_lines().len(), 3);
+}
+
+/// `e` asks for the evidence export next to the journal; the loop writes it off the render loop.
+#[test]
+fn export_key_names_the_file_next_to_the_journal() {
+    let mut d = desk(false);
+    let fx = update(&mut d.state, Msg::Key(KeyEvent::from(KeyCode::Char('e'))));
+    let path = fx
+        .iter()
+        .find_map(|e| match e {
+            tui::Effect::Export { path, journal } => Some((path.clone(), journal.clone())),
+            _ => None,
+        })
+        .expect("an export effect");
+    assert_eq!(path.0.parent(), path.1.parent());
+    assert_eq!(path.0.extension().and_then(|e| e.to_str()), Some("md"));
+    assert!(
+        path.0
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("driftdeck-evidence-"))
+    );
+    assert!(d.status().1.contains("exporting the evidence to"));
 }

@@ -13,6 +13,8 @@ use portable_pty::{CommandBuilder, MasterPty, PtySize, native_pty_system};
 
 struct Session {
     parser: Arc<Mutex<vt100::Parser>>,
+    /// Every byte the program wrote (the emulator drops what it does not draw, like OSC 52).
+    raw: Arc<Mutex<Vec<u8>>>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn portable_pty::Child + Send + Sync>,
     master: Box<dyn MasterPty + Send>,
@@ -73,17 +75,21 @@ impl Session {
             0,
         )));
         let p = Arc::clone(&parser);
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let r = Arc::clone(&raw);
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buf) {
                 if n == 0 {
                     break;
                 }
+                r.lock().expect("raw").extend_from_slice(&buf[..n]);
                 p.lock().expect("parser").process(&buf[..n]);
             }
         });
         Session {
             parser,
+            raw,
             writer,
             child,
             master: pair.master,
@@ -247,7 +253,7 @@ fn hostile_text_is_shown_escaped() {
 #[test]
 fn demo_opens_the_tui() {
     let mut s = Session::start(&["demo"]);
-    s.wait_text("aws_security_group.web");
+    s.wait_text("aws_cloudtrail.main");
     s.wait_text("reports");
     s.send(b"q");
     assert!(s.wait_exit().success());
@@ -260,7 +266,17 @@ fn demo_attributes_offline_from_the_bundled_logs() {
     // The actor column fills in from assets/demo/cloudtrail (no network): the top item is the
     // stopped trail, changed by backdoor-admin, who the pane names.
     s.wait_text("backdoor-ad");
+    // The full attribution follows the diff: zoom the detail and go to its end.
+    s.send(b"z\tG");
     s.wait_text("actor       backdoor-admin");
+    // The console link on screen is an OSC 8 hyperlink.
+    let start = Instant::now();
+    while !String::from_utf8_lossy(&s.raw.lock().expect("raw")).contains("\x1b]8;;https://") {
+        assert!(start.elapsed() < TIMEOUT, "no OSC 8 link:\n{}", s.screen());
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    s.send(b"\tz");
+    s.wait_text("items 23/23");
     s.wait_for("attribution to finish", |sc| {
         !sc.contents().contains("attributing")
     });
@@ -302,11 +318,27 @@ fn missing_aws_credentials_are_a_message_in_the_pane() {
             ("HOME", Some(none.path().to_str().expect("utf-8 path"))),
         ],
     );
-    s.wait_for("the lookup error in the pane", |sc| {
-        let t = sc.contents();
+    // The attribution follows the diff: wait for the lookup to fail (the actor column says so),
+    // then zoom the detail and go to its end.
+    s.wait_text("error");
+    s.send(b"z\t");
+    let shown = |t: &str| {
         t.contains("── attribution") && t.contains("status      error") && t.contains("no AWS credentials")
-    });
+    };
+    // The pane can still grow when the result arrives: go to the end until it shows.
+    let start = Instant::now();
+    while !shown(&s.screen()) {
+        assert!(
+            start.elapsed() < TIMEOUT,
+            "no lookup error in the pane:\n{}",
+            s.screen()
+        );
+        s.send(b"G");
+        std::thread::sleep(Duration::from_millis(200));
+    }
     // The rest keeps working.
+    s.send(b"\tz");
+    s.wait_text("items 6/6");
     s.send(b"j");
     s.send(b"q");
     assert!(s.wait_exit().success());
@@ -426,4 +458,259 @@ fn revert_is_confirmed_by_typing_the_address_then_streams_and_is_journaled() {
         .collect();
     assert_eq!(kinds, ["revert", "revert-outcome"]);
     assert!(journal.contains("close the debug port") && journal.contains("oncall@corp.example"));
+}
+
+/// Starts the TUI on the demo's Terraform report with decisions in a scratch IaC directory.
+fn desk_session(iac: &std::path::Path) -> Session {
+    let iac_arg = iac.display().to_string();
+    Session::start(&[
+        "--iac-dir",
+        &iac_arg,
+        "--actor",
+        "oncall@corp.example",
+        "assets/demo/reports/terraform-plan.json",
+    ])
+}
+
+#[test]
+fn too_small_ignores_keys_and_keeps_the_open_form() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut s = desk_session(tmp.path());
+    s.wait_text("aws_security_group.web");
+    s.wait_text("journal.jsonl");
+    s.send(b"/aws_security_group.web\r");
+    s.wait_text("filter: aws_security_group.web");
+    s.send(b"p");
+    s.wait_text("reason (required)");
+    s.send(b"half a reason");
+    s.wait_text("half a reason");
+    s.resize(12, 50);
+    s.wait_text("terminal too small");
+    // Typed blind: more text, Tab, Enter, Esc. None of it may reach the form.
+    s.send(b"xyz\t\r\x1b");
+    std::thread::sleep(Duration::from_millis(300));
+    s.resize(24, 80);
+    s.wait_text("half a reason");
+    let screen = s.screen();
+    assert!(!screen.contains("half a reasonxyz"), "{screen}");
+    assert!(
+        screen.contains("reason (required)"),
+        "the form is still open: {screen}"
+    );
+    assert!(
+        !tmp.path().join(".driftdeck/journal.jsonl").exists(),
+        "nothing journaled"
+    );
+    // q while too small quits at once, asking nothing of the hidden form.
+    s.resize(12, 50);
+    s.wait_text("terminal too small");
+    s.send(b"q");
+    assert!(s.wait_exit().success());
+    s.wait_restored();
+    assert!(
+        !tmp.path().join(".driftdeck/journal.jsonl").exists(),
+        "nothing journaled"
+    );
+}
+
+#[test]
+fn a_second_process_decision_appears_in_the_open_tui() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut s = desk_session(tmp.path());
+    s.wait_text("aws_security_group.web");
+    s.wait_text("journal.jsonl");
+    // Another person approves from another terminal, through the binary.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_driftdeck"))
+        .args([
+            "approve",
+            "assets/demo/reports/terraform-plan.json",
+            "aws_security_group.web",
+            "--reason",
+            "vendor window",
+            "--expires",
+            "24h",
+            "--iac-dir",
+            tmp.path().to_str().expect("utf-8"),
+            "--actor",
+            "bob@corp.example",
+        ])
+        .env("DRIFTDECK_AWS_IDENTITY", "0")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("approve");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    s.wait_text("bob@corp.example approved aws_security_group.web");
+    s.wait_for("the status column to follow", |sc| {
+        sc.contents()
+            .lines()
+            .any(|l| l.contains("aws_security_group.web") && l.contains("approved"))
+    });
+    s.send(b"q");
+    assert!(s.wait_exit().success());
+    s.wait_restored();
+}
+
+/// Starts the TUI on the demo's Terraform report in a scratch IaC directory with `path` as PATH.
+fn revert_session(tmp: &std::path::Path, path: &str) -> (Session, std::path::PathBuf) {
+    let iac = tmp.join("iac");
+    files::copy_dir(std::path::Path::new("assets/demo/iac"), &iac);
+    let iac_arg = iac.display().to_string();
+    let s = Session::start_env(
+        &[
+            "--iac-dir",
+            &iac_arg,
+            "--actor",
+            "oncall@corp.example",
+            "assets/demo/reports/terraform-plan.json",
+        ],
+        &[],
+        &[("PATH", Some(path))],
+    );
+    (s, iac)
+}
+
+/// Opens the revert form of the security group and confirms it.
+fn confirm_revert(s: &mut Session) {
+    s.wait_text("aws_security_group.web");
+    s.wait_text("journal.jsonl");
+    s.send(b"/aws_security_group.web\r");
+    s.wait_text("filter: aws_security_group.web");
+    s.send(b"r");
+    s.wait_text("type aws_security_group.web to confirm");
+    s.send(b"close the debug port\t\taws_security_group.web\r");
+}
+
+#[test]
+fn a_slow_revert_shows_its_step_and_elapsed_time_and_the_pane_reopens() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    // A stand-in terraform that takes its time on every step.
+    let tf = bin.join("terraform");
+    std::fs::write(&tf, "#!/bin/sh\necho \"working on $1\"\nsleep 1.5\nexit 0\n").expect("script");
+    std::fs::set_permissions(&tf, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let (mut s, _iac) = revert_session(tmp.path(), &path);
+    confirm_revert(&mut s);
+    s.wait_text("revert output");
+    // The status line: spinner, the step, the elapsed seconds.
+    s.wait_text("plan 1/3");
+    s.wait_text("apply 2/3");
+    s.wait_for("elapsed seconds", |sc| {
+        sc.contents()
+            .lines()
+            .last()
+            .is_some_and(|l| l.contains("revert aws_security_group.web: ") && l.contains("s "))
+    });
+    // Close the pane while it runs; the status line keeps the progress; O reopens it.
+    s.send(b"\x1b");
+    s.wait_for("the pane to close", |sc| !sc.contents().contains("revert output"));
+    s.wait_text("verify 3/3");
+    s.send(b"O");
+    s.wait_text("revert output");
+    s.wait_text("= result: converged");
+    s.send(b"\x1b");
+    s.wait_for("the pane to close", |sc| !sc.contents().contains("revert output"));
+    s.send(b"q");
+    assert!(s.wait_exit().success());
+    s.wait_restored();
+}
+
+#[test]
+fn a_tool_that_is_not_on_path_fails_in_the_pane_and_the_detail() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let empty = tmp.path().join("empty-bin");
+    std::fs::create_dir_all(&empty).expect("bin");
+    let path = empty.display().to_string();
+    let (mut s, iac) = revert_session(tmp.path(), &path);
+    confirm_revert(&mut s);
+    s.wait_text("revert output");
+    s.wait_text("terraform not found on PATH");
+    s.send(b"\x1b");
+    s.wait_for("the pane to close", |sc| !sc.contents().contains("revert output"));
+    // The item's detail says what happened; the journal has the failed outcome.
+    s.wait_text("revert failed: terraform not found on PATH");
+    s.send(b"q");
+    assert!(s.wait_exit().success());
+    s.wait_restored();
+    let journal = std::fs::read_to_string(iac.join(".driftdeck/journal.jsonl")).expect("journal");
+    assert!(
+        journal.contains("revert-outcome") && journal.contains("failed"),
+        "{journal}"
+    );
+}
+
+#[test]
+fn yank_emits_osc52_with_the_address() {
+    let mut s = Session::start(&["assets/demo/reports/terraform-plan.json"]);
+    s.wait_text("aws_security_group.web");
+    s.send(b"/aws_security_group.web\r");
+    s.wait_text("filter: aws_security_group.web");
+    s.send(b"y");
+    s.wait_text("yanked to the clipboard: aws_security_group.web");
+    // OSC 52 with the base64 of the address: "aws_security_group.web".
+    let want = format!(
+        "\x1b]52;c;{}\x07",
+        driftdeck::tui::clipboard::base64(b"aws_security_group.web")
+    );
+    let start = Instant::now();
+    loop {
+        let raw = s.raw.lock().expect("raw").clone();
+        if raw.windows(want.len()).any(|w| w == want.as_bytes()) {
+            break;
+        }
+        assert!(start.elapsed() < TIMEOUT, "no OSC 52 in the output");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    s.send(b"q");
+    assert!(s.wait_exit().success());
+    s.wait_restored();
+}
+
+#[test]
+fn reload_keeps_selection_and_filter_and_watch_reloads_on_change() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let report = tmp.path().join("plan.json");
+    std::fs::copy("assets/demo/reports/terraform-plan.json", &report).expect("copy");
+    let report_arg = report.display().to_string();
+    let iac_arg = tmp.path().display().to_string();
+    let mut s = Session::start(&["--watch", "--iac-dir", &iac_arg, &report_arg]);
+    s.wait_text("aws_security_group.web");
+    s.send(b"/kind:modified\r");
+    s.wait_text("filter: kind:modified");
+    s.send(b"jj");
+    s.wait_text(" 3/");
+    let selected = |sc: &vt100::Screen| sc.contents().lines().last().unwrap_or_default().to_string();
+    let before = selected(s.parser.lock().expect("parser").screen());
+    let pos = before.split_whitespace().last().unwrap_or_default().to_string();
+    // Ctrl-R reloads from disk: same position, same filter.
+    s.send(b"\x12");
+    s.wait_text("reloaded:");
+    let screen = s.screen();
+    assert!(screen.contains("filter: kind:modified"), "{screen}");
+    assert!(
+        selected(s.parser.lock().expect("parser").screen())
+            .trim_end()
+            .ends_with(&pos),
+        "{screen}"
+    );
+    // --watch: a change to the file reloads by itself.
+    s.send(b"j");
+    s.wait_text(" 4/");
+    let mut text = std::fs::read_to_string(&report).expect("read");
+    text.push('\n');
+    std::fs::write(&report, text).expect("touch the report");
+    s.wait_text("reloaded:");
+    assert!(s.screen().contains(" 4/"), "{}", s.screen());
+    // The message log has why it reloaded (the status line moved on to the result).
+    s.send(b"L");
+    s.wait_text("a report changed on disk");
+    s.send(b"\x1b");
+    s.wait_for("the log to close", |sc| {
+        !sc.contents().contains("messages (newest first)")
+    });
+    s.send(b"q");
+    assert!(s.wait_exit().success());
+    s.wait_restored();
 }

@@ -104,10 +104,6 @@ fn too_small_message() {
     }
 }
 
-fn rgb(s: &str) -> Color {
-    driftdeck::tui::theme::parse_color(s).expect("colour")
-}
-
 #[test]
 fn changed_words_have_the_inline_backgrounds() {
     let mut s = demo_state(120, 40);
@@ -119,10 +115,11 @@ fn changed_words_have_the_inline_backgrounds() {
     assert_eq!(ly, ry, "aligned on one row");
     let (tx, lx, rx) = (lx - 1, lx + 3, rx + 3);
     // Changed words: the inline removed/added backgrounds from themes/default.toml.
-    assert_eq!(b[(lx, ly)].bg, rgb("#7a2b35"));
-    assert_eq!(b[(rx, ry)].bg, rgb("#2f6b3e"));
+    let t = Theme::default_dark();
+    assert_eq!(b[(lx, ly)].bg, t.color("diff_inline_removed_bg"));
+    assert_eq!(b[(rx, ry)].bg, t.color("diff_inline_added_bg"));
     // Unchanged text of a changed line: the row backgrounds.
-    assert_eq!(b[(tx, ly)].bg, rgb("#3d1f24"));
+    assert_eq!(b[(tx, ly)].bg, t.color("diff_removed_bg"));
     // Syntax colours give the foreground.
     assert!(matches!(b[(lx, ly)].fg, Color::Rgb(..)), "{:?}", b[(lx, ly)]);
 }
@@ -134,9 +131,13 @@ fn added_rows_have_the_added_background() {
     let b = render(&s, &Theme::default_dark());
     let (x, y) = find(&b, "\"0.0.0.0/0\"").unwrap_or_else(|| panic!("{}", text(&b)));
     let bg = b[(x, y)].bg;
-    assert!(bg == rgb("#2f6b3e") || bg == rgb("#1d3524"), "{bg:?}");
-    // The left side of an added row is not coloured.
-    assert_eq!(b[(2, y)].bg, Color::Reset, "{}", text(&b));
+    let t = Theme::default_dark();
+    assert!(
+        bg == t.color("diff_inline_added_bg") || bg == t.color("diff_added_bg"),
+        "{bg:?}"
+    );
+    // The left side of an added row is not coloured: the pane background.
+    assert_eq!(b[(2, y)].bg, t.color("background"), "{}", text(&b));
 }
 
 #[test]
@@ -173,5 +174,59 @@ fn group_by_actor_overlay() {
         let out = screen(&s);
         assert!(out.contains("who changed what"), "{out}");
         snap("group_by_actor", w, h, &out);
+    }
+}
+
+/// The diff-first layout for each kind of demo item: deleted (desired only) and unmanaged
+/// (live only); the modified kinds are the security group, policy and secret snapshots above.
+#[test]
+fn deleted_and_unmanaged_items_diff_first() {
+    for (w, h) in SIZES {
+        for (name, address) in [
+            ("deleted_item", "aws_cloudwatch_log_group.audit"),
+            ("unmanaged_item", "aws_iam_user.backdoor-admin"),
+        ] {
+            let mut s = demo_state(w, h);
+            select(&mut s, address);
+            let out = screen(&s);
+            assert!(
+                out.contains("desired (IaC)") && out.contains("live (cloud)"),
+                "{out}"
+            );
+            snap(name, w, h, &out);
+        }
+    }
+}
+
+/// At 80x24, with the list visible and nothing scrolled, every demo item shows its first
+/// changed line (a `-`/`+` row, or the rule of a changed secret) in the detail pane.
+#[test]
+fn first_changed_line_of_every_demo_item_is_visible_at_80x24() {
+    let s0 = demo_state(80, 24);
+    for i in 0..s0.report.items.len() {
+        let mut s = demo_state(80, 24);
+        let address = s.report.items[i].address.clone();
+        select(&mut s, &address);
+        let out = screen(&s);
+        let detail: Vec<&str> = out
+            .lines()
+            .skip_while(|l| !l.starts_with('└'))
+            .skip(2)
+            .take_while(|l| !l.starts_with('└'))
+            .collect();
+        let changed = detail.iter().any(|l| {
+            l.starts_with("│-")
+                || l.starts_with("│+")
+                || l.contains(" │ +")
+                || l.contains(" │ -")
+                || l.contains("sensitive: changed")
+        });
+        assert!(changed, "{address}: no changed line visible\n{out}");
+        // The headline (severity first) and the pinned labels come first.
+        assert!(detail.first().is_some_and(|l| l.len() > 5), "{out}");
+        assert!(
+            detail.get(1).is_some_and(|l| l.contains("desired (IaC)")),
+            "{out}"
+        );
     }
 }

@@ -99,8 +99,28 @@ fn sort_cycles_and_keeps_the_selection() {
         .map(|&i| s.report.items[i as usize].kind)
         .collect();
     assert!(kinds.windows(2).all(|w| w[0] <= w[1]));
+    // Status, actor, when, then back to severity.
+    settle(&mut s, key('s'));
+    assert_eq!(s.sort, SortKey::Status);
+    settle(&mut s, key('s'));
+    assert_eq!(s.sort, SortKey::Actor);
+    settle(&mut s, key('s'));
+    assert_eq!(s.sort, SortKey::When);
+    assert_eq!(s.selected_index(), picked);
     settle(&mut s, key('s'));
     assert_eq!(s.sort, SortKey::Severity);
+    // S reverses: least severe first.
+    settle(&mut s, key('S'));
+    assert!(s.sort_reverse);
+    assert_eq!(s.selected_index(), picked);
+    let rev: Vec<_> = s
+        .visible
+        .iter()
+        .map(|&i| s.report.items[i as usize].severity)
+        .collect();
+    assert!(rev.windows(2).all(|w| w[0] <= w[1]));
+    assert!(support::screen(&s).contains("sev▲"));
+    settle(&mut s, key('S'));
     let sev: Vec<_> = s
         .visible
         .iter()
@@ -286,7 +306,8 @@ fn mouse_click_selects_and_wheel_scrolls() {
         modifiers: KeyModifiers::NONE,
     };
     settle(&mut s, Msg::Mouse(click));
-    assert_eq!(s.selected, 3);
+    // The first row of the list is its column headers.
+    assert_eq!(s.selected, 2);
     let wheel = MouseEvent {
         kind: MouseEventKind::ScrollDown,
         column: list.x + 5,
@@ -294,5 +315,127 @@ fn mouse_click_selects_and_wheel_scrolls() {
         modifiers: KeyModifiers::NONE,
     };
     settle(&mut s, Msg::Mouse(wheel));
-    assert_eq!(s.selected, 6);
+    assert_eq!(s.selected, 5);
+}
+
+/// `n` / `N` jump between changed attributes, the scroll is kept per item, `z` zooms.
+#[test]
+fn next_change_keeps_scroll_per_item_and_zooms() {
+    let mut s = support::demo_state(80, 24);
+    support::select(&mut s, "module.app[\"eu\"].aws_db_instance.main[0]");
+    let db = s.selected_index().expect("selected");
+    assert_eq!(s.detail_scroll, 0);
+    support::settle(&mut s, Msg::Action(Action::NextChange));
+    let first = s.detail_scroll;
+    assert!(first > 0, "the second changed attribute is below the first");
+    assert!(support::screen(&s).contains("── latest_restorable_time"));
+    support::settle(&mut s, Msg::Action(Action::PrevChange));
+    assert_eq!(s.detail_scroll, 0);
+    support::settle(&mut s, Msg::Action(Action::NextChange));
+    // Move away and back: the position is kept.
+    support::settle(&mut s, Msg::Action(Action::Down));
+    assert_ne!(s.selected_index(), Some(db));
+    assert_eq!(s.detail_scroll, 0, "a new item starts at the top");
+    support::settle(&mut s, Msg::Action(Action::Up));
+    assert_eq!(s.selected_index(), Some(db));
+    assert_eq!(s.detail_scroll, first);
+    // Zoom: the list is gone, the detail fills the body; z again restores.
+    support::settle(&mut s, Msg::Action(Action::Zoom));
+    let out = support::screen(&s);
+    assert!(!out.contains("items 23/23"), "{out}");
+    assert!(out.contains("desired (IaC)"), "{out}");
+    support::settle(&mut s, Msg::Action(Action::Zoom));
+    assert!(support::screen(&s).contains("items 23/23"));
+}
+
+/// The filter prompt opens with the current filter selected (typing replaces it); a term that
+/// does not parse never filters the list, while typing or after Enter.
+#[test]
+fn filter_prompt_replaces_the_selection_and_ignores_garbled_terms() {
+    let mut s = demo_state(120, 40);
+    settle(&mut s, Msg::Action(Action::Filter));
+    for c in "sev>=critical".chars() {
+        settle(&mut s, Msg::Key(KeyEvent::from(KeyCode::Char(c))));
+    }
+    settle(&mut s, Msg::Key(KeyEvent::from(KeyCode::Enter)));
+    let critical = s.visible.len();
+    assert!(critical > 0 && critical < s.report.items.len());
+    // Reopen: the filter is selected; typing replaces it.
+    settle(&mut s, Msg::Action(Action::Filter));
+    match s.overlays.last() {
+        Some(Overlay::Filter { input, .. }) => assert!(input.selected && input.text == "sev>=critical"),
+        other => panic!("{other:?}"),
+    }
+    for c in "sev>=".chars() {
+        settle(&mut s, Msg::Key(KeyEvent::from(KeyCode::Char(c))));
+    }
+    // "sev>=" does not parse: the list keeps the filter the prompt opened with.
+    assert!(s.filter_error.is_some());
+    assert_eq!(s.filter_text, "sev>=critical");
+    assert_eq!(s.visible.len(), critical);
+    settle(&mut s, Msg::Key(KeyEvent::from(KeyCode::Enter)));
+    assert_eq!(s.filter_text, "sev>=critical");
+    assert!(
+        s.status
+            .as_ref()
+            .is_some_and(|m| m.text.contains("filter not applied"))
+    );
+}
+
+/// Long messages are never cut: the status line shows the first line and `…`, the log (`L`)
+/// holds every message, newest first, with times.
+#[test]
+fn message_log_keeps_every_message() {
+    let mut s = demo_state(80, 24);
+    s.set_status(
+        driftdeck::tui::state::Level::Error,
+        "first problem\nwith a second line",
+    );
+    s.set_status(driftdeck::tui::state::Level::Info, "second message");
+    s.set_status(driftdeck::tui::state::Level::Error, "third\nline two");
+    let out = support::screen(&s);
+    assert!(out.lines().last().is_some_and(|l| l.contains("third …")), "{out}");
+    settle(&mut s, Msg::Action(Action::Messages));
+    let out = support::screen(&s);
+    let third = out.find("third").expect("third");
+    let second = out.find("second message").expect("second");
+    let first = out.find("first problem").expect("first");
+    assert!(third < second && second < first, "{out}");
+    assert!(out.contains("with a second line"), "{out}");
+}
+
+/// Free text matches what the operator sees: values in the changes, the why, the controls; help
+/// lists every filter field from the parser's own table.
+#[test]
+fn free_text_matches_values_why_and_controls_and_help_lists_every_field() {
+    let mut s = demo_state(120, 40);
+    driftdeck::tui::update::apply_filter(&mut s, "0.0.0.0/0");
+    let shown: Vec<&str> = s
+        .visible
+        .iter()
+        .map(|&i| s.report.items[i as usize].address.as_str())
+        .collect();
+    assert!(shown.contains(&"aws_security_group.web"), "{shown:?}");
+    driftdeck::tui::update::apply_filter(&mut s, "\"PCI DSS 2.2\"");
+    assert!(!s.visible.is_empty() && s.filter_error.is_none());
+    driftdeck::tui::update::apply_filter(&mut s, "\"network exposure\"");
+    assert!(
+        s.visible
+            .iter()
+            .any(|&i| s.report.items[i as usize].address == "aws_security_group.web")
+    );
+    settle(&mut s, Msg::Action(Action::Help));
+    let help = match s.overlays.last() {
+        Some(Overlay::Help(o)) => o.lines.join("\n"),
+        other => panic!("{other:?}"),
+    };
+    for f in driftdeck::tui::filter::FIELDS {
+        assert!(
+            help.contains(f.example),
+            "{} missing from help:\n{help}",
+            f.example
+        );
+        assert!(driftdeck::tui::filter::parse(&f.example.replace("KEY", "k")).is_ok());
+    }
+    assert!(driftdeck::tui::filter::parse("status:revert-failed").is_ok());
 }

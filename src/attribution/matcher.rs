@@ -523,6 +523,7 @@ pub fn candidate(
     let out_of_band = actor::out_of_band(tool, &actor, pipeline);
     Candidate {
         event_id: e.event_id.clone(),
+        event_id_synthetic: e.event_id_synthetic,
         event_name: e.event_name.clone(),
         event_source: e.event_source.clone(),
         event_time: format_time(e.event_time),

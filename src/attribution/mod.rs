@@ -84,8 +84,10 @@ impl Confidence {
 /// One event considered as the cause of an item's drift.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
-    /// CloudTrail `eventID`.
+    /// CloudTrail `eventID` (or a synthetic id, see `event_id_synthetic`).
     pub event_id: String,
+    /// The record had no `eventID`; `event_id` is a stable hash of the record.
+    pub event_id_synthetic: bool,
     /// API call (`AuthorizeSecurityGroupIngress`).
     pub event_name: String,
     /// Service host (`ec2.amazonaws.com`).
@@ -120,6 +122,7 @@ pub struct Candidate {
 
 impl Candidate {
     /// The CloudTrail console page of the event (the attribution pane's link-like line).
+    /// A synthetic id names no event in the console: callers show no link for it.
     pub fn console_link(&self) -> String {
         let region = if self.region.is_empty() {
             "us-east-1"
@@ -207,11 +210,33 @@ pub struct AttributionConfig {
     /// Principals whose changes are in-band (the IaC pipeline): role names, user names or
     /// ARNs; globs allowed (`terraform-*`, `arn:aws:iam::*:role/ci-*`).
     pub pipeline_principals: Vec<String>,
+    /// How `--cloudtrail-logs` reads files (`[attribution] archive_max_file_mib`, the per-file
+    /// cap on decompressed size).
+    pub archive: archive::ArchiveOptions,
+}
+
+/// Reads `archive_max_file_mib` (a whole number of MiB, at least 1).
+fn archive_options(v: &toml::Table) -> Result<archive::ArchiveOptions, String> {
+    let Some(raw) = v.get("attribution").and_then(|a| a.get("archive_max_file_mib")) else {
+        return Ok(archive::ArchiveOptions::default());
+    };
+    let bad = || {
+        format!(
+            "archive_max_file_mib must be a whole number of MiB from 1 upwards, e.g. archive_max_file_mib = 512 (found {raw})"
+        )
+    };
+    let mib = raw
+        .as_integer()
+        .and_then(|n| u64::try_from(n).ok())
+        .filter(|n| *n >= 1)
+        .ok_or_else(bad)?;
+    let max_file_bytes = mib.checked_mul(1024 * 1024).ok_or_else(bad)?;
+    Ok(archive::ArchiveOptions { max_file_bytes })
 }
 
 impl AttributionConfig {
-    /// Reads `pipeline_principals` (top level or under `[attribution]`) from
-    /// `config.toml` in the config dir. A missing file is an empty config.
+    /// Reads `pipeline_principals` (top level or under `[attribution]`) and
+    /// `[attribution] archive_max_file_mib` from `config.toml` in the config dir. A missing file is an empty config.
     pub fn load() -> Result<Self, AttributionError> {
         let Some(dir) = crate::config::config_dir() else {
             return Ok(Self::default());
@@ -259,6 +284,7 @@ impl AttributionConfig {
         }
         Ok(AttributionConfig {
             pipeline_principals: out,
+            archive: archive_options(&v)?,
         })
     }
 }
@@ -289,9 +315,20 @@ impl SourceChoice {
         &self,
         live: cloudtrail::LiveOptions,
     ) -> Result<std::sync::Arc<dyn EventSource>, SourceError> {
+        self.open_with(live, archive::ArchiveOptions::default()).await
+    }
+
+    /// [`open`](Self::open) with the archive reader's options (the per-file size cap).
+    pub async fn open_with(
+        &self,
+        live: cloudtrail::LiveOptions,
+        archive_opts: archive::ArchiveOptions,
+    ) -> Result<std::sync::Arc<dyn EventSource>, SourceError> {
         Ok(match self {
             SourceChoice::Live => std::sync::Arc::new(cloudtrail::CloudTrailSource::new(live).await?),
-            SourceChoice::Archive(dir) => std::sync::Arc::new(archive::ArchiveSource::open(dir)?),
+            SourceChoice::Archive(dir) => {
+                std::sync::Arc::new(archive::ArchiveSource::open_with(dir, archive_opts)?)
+            }
             SourceChoice::Lake(arn) => std::sync::Arc::new(lake::LakeSource::new(arn, live).await?),
         })
     }
@@ -338,7 +375,7 @@ impl Setup {
             region: self.region.clone(),
             ..cloudtrail::LiveOptions::default()
         };
-        let source = self.choice.open(live).await?;
+        let source = self.choice.open_with(live, config.archive).await?;
         let cache = if matches!(self.choice, SourceChoice::Live | SourceChoice::Lake(_)) {
             cache::Cache::default_location()
         } else {

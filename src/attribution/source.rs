@@ -105,6 +105,24 @@ pub struct Event {
     /// `addendum.originalEventID` when this record corrects an earlier one (`UPDATED_DATA`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaces: Option<String>,
+    /// The record had no `eventID`: `event_id` is [`synthetic_event_id`] of the record (stable
+    /// across runs and files, so duplicate deliveries still collapse). Serialised only when true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub event_id_synthetic: bool,
+}
+
+/// Why a JSON value is not a usable CloudTrail record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    /// The value is not a JSON object.
+    #[error("not a JSON object")]
+    NotAnObject,
+    /// No `eventName` string: the call cannot be matched to anything.
+    #[error("no eventName")]
+    NoEventName,
+    /// No `eventTime` that reads as RFC 3339 or epoch seconds: the event cannot be placed in a window.
+    #[error("no readable eventTime")]
+    NoEventTime,
 }
 
 fn bool_of(v: Option<&Value>) -> bool {
@@ -128,6 +146,66 @@ pub fn parse_time(s: &str) -> Option<i64> {
         .map(OffsetDateTime::unix_timestamp)
 }
 
+/// Reads an event time as records and exports carry it: an RFC 3339 string (the record's
+/// `eventTime`, the CLI's ISO `EventTime`), or a JSON number of epoch seconds (LookupEvents'
+/// wire `EventTime`; some SIEM exports use epoch milliseconds, told apart by magnitude).
+pub fn parse_time_value(v: &Value) -> Option<i64> {
+    match v {
+        Value::String(s) => parse_time(s.trim()),
+        Value::Number(n) => {
+            let f = n.as_f64().filter(|f| f.is_finite())?;
+            // Past 1e11 seconds (year 5138) the number can only be milliseconds.
+            let secs = if f.abs() >= 1e11 { f / 1000.0 } else { f };
+            // Keep within what OffsetDateTime can represent; anything else is not a time.
+            (secs.abs() < 2.5e11).then(|| secs.floor() as i64)
+        }
+        _ => None,
+    }
+}
+
+/// A stable id for a record without `eventID`: `synthetic-` and 32 hex digits of the SHA-256
+/// of the record's canonical JSON (keys sorted at every level), so the same record gets the
+/// same id whatever the key order of the export it came from.
+pub fn synthetic_event_id(r: &Value) -> String {
+    use sha2::{Digest, Sha256};
+    fn canon(v: &Value, out: &mut String) {
+        match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                out.push('{');
+                for (i, k) in keys.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&Value::String(k.clone()).to_string());
+                    out.push(':');
+                    if let Some(x) = m.get(k) {
+                        canon(x, out);
+                    }
+                }
+                out.push('}');
+            }
+            Value::Array(a) => {
+                out.push('[');
+                for (i, x) in a.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    canon(x, out);
+                }
+                out.push(']');
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    let mut text = String::new();
+    canon(r, &mut text);
+    let digest = Sha256::digest(text.as_bytes());
+    let hex = hex::encode(digest);
+    format!("synthetic-{}", &hex[..32])
+}
+
 /// Formats epoch seconds as RFC 3339 UTC (`2026-11-20T22:39:12Z`).
 pub fn format_time(t: i64) -> String {
     OffsetDateTime::from_unix_timestamp(t)
@@ -137,11 +215,28 @@ pub fn format_time(t: i64) -> String {
 }
 
 impl Event {
-    /// Reads a record; `None` when it lacks an `eventID`, `eventName` or a readable `eventTime`.
+    /// Reads a record; `None` when it lacks an `eventName` or a readable `eventTime` (see
+    /// [`Event::read_record`] for the reason).
     pub fn from_record(r: &Value) -> Option<Event> {
-        let event_id = str_of(r.get("eventID"))?;
-        let event_name = str_of(r.get("eventName"))?;
-        let event_time = parse_time(r.get("eventTime")?.as_str()?)?;
+        Self::read_record(r).ok()
+    }
+
+    /// Reads a record. A record without `eventID` is still an event: it gets a
+    /// [`synthetic_event_id`] and `event_id_synthetic`. Missing `sourceIPAddress`/`userAgent`
+    /// (moved by some SIEM exports) stay `None` and show as unknown.
+    pub fn read_record(r: &Value) -> Result<Event, RecordError> {
+        if !r.is_object() {
+            return Err(RecordError::NotAnObject);
+        }
+        let event_name = str_of(r.get("eventName")).ok_or(RecordError::NoEventName)?;
+        let event_time = r
+            .get("eventTime")
+            .and_then(parse_time_value)
+            .ok_or(RecordError::NoEventTime)?;
+        let (event_id, event_id_synthetic) = match str_of(r.get("eventID")) {
+            Some(id) => (id, false),
+            None => (synthetic_event_id(r), true),
+        };
         let user_identity = r.get("userIdentity").cloned().unwrap_or(Value::Null);
         let mut resources = Vec::new();
         if let Some(Value::Array(rs)) = r.get("resources") {
@@ -153,8 +248,9 @@ impl Event {
                 }
             }
         }
-        Some(Event {
+        Ok(Event {
             event_id,
+            event_id_synthetic,
             event_name,
             event_source: str_of(r.get("eventSource")).unwrap_or_default(),
             event_time,

@@ -143,6 +143,9 @@ fn candidate_json(c: &Candidate) -> Value {
         "confidence": c.confidence.as_str(),
         "matched": c.matched,
     });
+    if let (true, Value::Object(o)) = (c.event_id_synthetic, &mut v) {
+        o.insert("event_id_synthetic".into(), json!(true));
+    }
     if let (Some(code), Value::Object(o)) = (&c.error_code, &mut v) {
         o.insert("error_code".into(), json!(code));
         o.insert("error_message".into(), json!(c.error_message));
@@ -275,8 +278,16 @@ pub fn details(a: &Attribution) -> Vec<(&'static str, String)> {
             "no (IaC pipeline)".into()
         },
     ));
-    rows.push(("event id", s(&b.event_id)));
-    rows.push(("link", s(&b.console_link())));
+    if b.event_id_synthetic {
+        // No console page exists for an id we made up; say why there is no link.
+        rows.push((
+            "event id",
+            format!("{} (synthetic: the record has no eventID)", s(&b.event_id)),
+        ));
+    } else {
+        rows.push(("event id", s(&b.event_id)));
+        rows.push(("link", s(&b.console_link())));
+    }
     if let Some(m) = &a.message {
         rows.push(("note", s(m)));
     }

@@ -18,7 +18,7 @@ use serde_json::Value;
 use crate::model::{Change, DriftItem, DriftReport, Kind, Severity};
 pub use noise::{NoiseMatcher, NoiseRuleSpec, NoiseSpec};
 pub use predicate::Predicate;
-pub use secret::{SecretMatcher, SecretSpec};
+pub use secret::{FingerprintKey, SecretMatcher, SecretSpec, is_secret_shaped, looks_random};
 
 /// The embedded default taxonomy.
 pub const DEFAULT_TAXONOMY: &str = include_str!("../../assets/taxonomy.toml");
@@ -203,6 +203,11 @@ impl Taxonomy {
         &self.secrets
     }
 
+    /// Fingerprints secrets with the repository's key from now on (see [`FingerprintKey`]).
+    pub fn set_fingerprint_key(&mut self, key: FingerprintKey) {
+        self.secrets.set_key(key);
+    }
+
     /// The compiled `[noise]` rules.
     pub fn noise(&self) -> &NoiseMatcher {
         &self.noise
@@ -329,9 +334,15 @@ impl Taxonomy {
                         controls.push(c.clone());
                     }
                 }
-                (r.spec.severity.max(default), format!("the highest rule for {} ({})", item.resource_type, r.spec.id))
+                (
+                    r.spec.severity.max(default),
+                    format!("the highest rule for {} ({})", item.resource_type, r.spec.id),
+                )
             }
-            None => (default.max(Severity::High), format!("no rule names {}: at least high", item.resource_type)),
+            None => (
+                default.max(Severity::High),
+                format!("no rule names {}: at least high", item.resource_type),
+            ),
         };
         item.severity = severity;
         item.controls = controls;

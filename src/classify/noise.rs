@@ -59,11 +59,15 @@ impl NoiseMatcher {
                 continue;
             }
             if r.attributes.is_empty() {
-                return Err(format!("noise rule {}: `attributes` is empty; name at least one", r.id));
+                return Err(format!(
+                    "noise rule {}: `attributes` is empty; name at least one",
+                    r.id
+                ));
             }
             rules.push(NoiseRule {
                 types: glob_set(&r.types, "type").map_err(|m| format!("noise rule {}: {m}", r.id))?,
-                attributes: glob_set(&r.attributes, "attribute").map_err(|m| format!("noise rule {}: {m}", r.id))?,
+                attributes: glob_set(&r.attributes, "attribute")
+                    .map_err(|m| format!("noise rule {}: {m}", r.id))?,
                 spec: r.clone(),
             });
         }
@@ -81,7 +85,11 @@ impl NoiseMatcher {
         if rules.is_empty() {
             return;
         }
-        for c in item.changes.iter_mut().filter(|c| c.noise.is_none() && !c.sensitive) {
+        for c in item
+            .changes
+            .iter_mut()
+            .filter(|c| c.noise.is_none() && !c.sensitive)
+        {
             let key = c.path.match_key();
             if let Some(r) = rules.iter().find(|r| r.attributes.is_match(&key)) {
                 c.noise = Some(format!("{} (noise rule {})", r.spec.reason, r.spec.id));
@@ -119,9 +127,20 @@ mod tests {
     use serde_json::json;
 
     fn item(ty: &str, paths: &[&[&str]]) -> DriftItem {
-        let mut it = DriftItem::new("x".into(), format!("{ty}.a"), ty.into(), "t", Format::TerraformPlan, Kind::Modified);
+        let mut it = DriftItem::new(
+            "x".into(),
+            format!("{ty}.a"),
+            ty.into(),
+            "t",
+            Format::TerraformPlan,
+            Kind::Modified,
+        );
         for p in paths {
-            it.changes.push(Change::plain(AttrPath::keys(p.iter().copied()), Some(json!(1)), Some(json!(2))));
+            it.changes.push(Change::plain(
+                AttrPath::keys(p.iter().copied()),
+                Some(json!(1)),
+                Some(json!(2)),
+            ));
         }
         it
     }
@@ -142,7 +161,10 @@ mod tests {
             reason = "read back by the provider"
             "#,
         );
-        let mut it = item("aws_db_instance", &[&["latest_restorable_time"], &["create_date"], &["instance_class"]]);
+        let mut it = item(
+            "aws_db_instance",
+            &[&["latest_restorable_time"], &["create_date"], &["instance_class"]],
+        );
         m.mark(&mut it);
         assert_eq!(
             it.changes[0].noise.as_deref(),
@@ -180,10 +202,19 @@ mod tests {
 
     #[test]
     fn empty_attributes_and_bad_globs_are_errors_naming_the_rule() {
-        let spec: NoiseSpec = toml::from_str("[[rules]]\nid = \"e\"\nattributes = []\nreason = \"r\"\n").expect("parses");
-        assert!(NoiseMatcher::new(&spec).expect_err("empty").contains("noise rule e"));
+        let spec: NoiseSpec =
+            toml::from_str("[[rules]]\nid = \"e\"\nattributes = []\nreason = \"r\"\n").expect("parses");
+        assert!(
+            NoiseMatcher::new(&spec)
+                .expect_err("empty")
+                .contains("noise rule e")
+        );
         let spec: NoiseSpec =
             toml::from_str("[[rules]]\nid = \"g\"\nattributes = [\"a[\"]\nreason = \"r\"\n").expect("parses");
-        assert!(NoiseMatcher::new(&spec).expect_err("bad glob").contains("noise rule g"));
+        assert!(
+            NoiseMatcher::new(&spec)
+                .expect_err("bad glob")
+                .contains("noise rule g")
+        );
     }
 }

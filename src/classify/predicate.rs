@@ -143,7 +143,10 @@ impl Predicate {
     /// Checks `values` fit the predicate when the taxonomy loads.
     pub fn validate(self, values: &[Value]) -> Result<(), String> {
         match self {
-            Predicate::AddedValue | Predicate::AddedSubstring | Predicate::LiveIn | Predicate::ValueContains
+            Predicate::AddedValue
+            | Predicate::AddedSubstring
+            | Predicate::LiveIn
+            | Predicate::ValueContains
                 if values.is_empty() =>
             {
                 Err(format!("predicate {self:?} needs `values`"))
@@ -172,7 +175,8 @@ impl Predicate {
                     let text = side.as_str()?.to_ascii_lowercase();
                     values.iter().find_map(|needle| {
                         let n = scalar_text(needle)?;
-                        text.contains(&n).then(|| side.as_str().unwrap_or_default().to_string())
+                        text.contains(&n)
+                            .then(|| side.as_str().unwrap_or_default().to_string())
                     })
                 })
             }

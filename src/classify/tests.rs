@@ -209,13 +209,41 @@ fn secret_names_and_exclusions() {
 /// Rules whose types are assets (data stores, clusters, instances, grants) rather than controls:
 /// deleting one removes what the rule protects, so it cannot weaken anything. Each with why.
 const ASSET_EXCEPTIONS: &[(&str, &str, &str)] = &[
-    ("network-public-endpoint", "*", "databases, clusters and instances are assets: deleting one removes the exposure"),
-    ("network-public-cidrs", "*", "an EKS cluster is an asset: deleting it removes the endpoint"),
-    ("iam-admin-granted", "*", "deleting a policy attachment removes a grant: privileges shrink"),
-    ("storage-acl-public", "aws_s3_bucket*", "a bucket is data: deleting it removes the data with its ACL"),
-    ("storage-acl-public", "AWS::S3::Bucket", "a bucket is data: deleting it removes the data with its ACL"),
-    ("storage-public-access-block-off", "AWS::S3::Bucket", "a bucket is data: deleting it removes what was exposed"),
-    ("storage-public-access-block-removed", "AWS::S3::Bucket", "a bucket is data: deleting it removes what was exposed"),
+    (
+        "network-public-endpoint",
+        "*",
+        "databases, clusters and instances are assets: deleting one removes the exposure",
+    ),
+    (
+        "network-public-cidrs",
+        "*",
+        "an EKS cluster is an asset: deleting it removes the endpoint",
+    ),
+    (
+        "iam-admin-granted",
+        "*",
+        "deleting a policy attachment removes a grant: privileges shrink",
+    ),
+    (
+        "storage-acl-public",
+        "aws_s3_bucket*",
+        "a bucket is data: deleting it removes the data with its ACL",
+    ),
+    (
+        "storage-acl-public",
+        "AWS::S3::Bucket",
+        "a bucket is data: deleting it removes the data with its ACL",
+    ),
+    (
+        "storage-public-access-block-off",
+        "AWS::S3::Bucket",
+        "a bucket is data: deleting it removes what was exposed",
+    ),
+    (
+        "storage-public-access-block-removed",
+        "AWS::S3::Bucket",
+        "a bucket is data: deleting it removes what was exposed",
+    ),
 ];
 
 #[test]
@@ -250,13 +278,25 @@ fn deleting_a_control_never_rates_below_weakening_it() {
         }
     }
     assert!(inversions.is_empty(), "inversions:\n{}", inversions.join("\n"));
-    assert!(checked > 50, "the invariant ran over the taxonomy ({checked} types)");
+    assert!(
+        checked > 50,
+        "the invariant ran over the taxonomy ({checked} types)"
+    );
 }
 
 #[test]
 fn audit_trail_destruction_is_critical() {
-    for ty in ["aws_cloudtrail", "AWS::CloudTrail::Trail", "aws_guardduty_detector", "aws_config_configuration_recorder"] {
-        assert_eq!(classified(item(ty, Kind::Deleted, Vec::new())).severity, Severity::Critical, "{ty}");
+    for ty in [
+        "aws_cloudtrail",
+        "AWS::CloudTrail::Trail",
+        "aws_guardduty_detector",
+        "aws_config_configuration_recorder",
+    ] {
+        assert_eq!(
+            classified(item(ty, Kind::Deleted, Vec::new())).severity,
+            Severity::Critical,
+            "{ty}"
+        );
     }
     let stopped = classified(item(
         "aws_cloudtrail",
@@ -273,13 +313,26 @@ fn audit_trail_destruction_is_critical() {
     let trail_bucket = classified(item(
         "aws_s3_bucket",
         Kind::Deleted,
-        vec![ch(&["bucket"], json!("acme-org-cloudtrail-logs"), serde_json::Value::Null)],
+        vec![ch(
+            &["bucket"],
+            json!("acme-org-cloudtrail-logs"),
+            serde_json::Value::Null,
+        )],
     ));
-    assert_eq!(trail_bucket.severity, Severity::Critical, "{:?}", trail_bucket.why);
+    assert_eq!(
+        trail_bucket.severity,
+        Severity::Critical,
+        "{:?}",
+        trail_bucket.why
+    );
     let log_group = classified(item(
         "AWS::Logs::LogGroup",
         Kind::Deleted,
-        vec![ch(&["LogGroupName"], json!("/payments/audit"), serde_json::Value::Null)],
+        vec![ch(
+            &["LogGroupName"],
+            json!("/payments/audit"),
+            serde_json::Value::Null,
+        )],
     ));
     assert_eq!(log_group.severity, Severity::Critical);
     let other_bucket = classified(item(
@@ -287,7 +340,11 @@ fn audit_trail_destruction_is_critical() {
         Kind::Deleted,
         vec![ch(&["bucket"], json!("acme-web-assets"), serde_json::Value::Null)],
     ));
-    assert_eq!(other_bucket.severity, Severity::High, "an ordinary bucket stays at the deleted default");
+    assert_eq!(
+        other_bucket.severity,
+        Severity::High,
+        "an ordinary bucket stays at the deleted default"
+    );
 }
 
 #[test]
@@ -295,14 +352,22 @@ fn malformed_entries_rate_at_their_types_highest_rule() {
     let well_formed = classified(item(
         "aws_security_group",
         Kind::Modified,
-        vec![ch(&["ingress"], json!([]), json!([{"cidr_blocks": ["0.0.0.0/0"]}]))],
+        vec![ch(
+            &["ingress"],
+            json!([]),
+            json!([{"cidr_blocks": ["0.0.0.0/0"]}]),
+        )],
     ));
     let mut bad = item("aws_security_group", Kind::Modified, Vec::new());
     bad.malformed = Some("change.after is a string, not an object".into());
     let bad = classified(bad);
     assert!(bad.severity >= well_formed.severity, "{:?}", bad.why);
     assert_eq!(bad.severity, Severity::Critical);
-    assert!(bad.why[0].contains("malformed") && bad.why[0].contains("not an object"), "{:?}", bad.why);
+    assert!(
+        bad.why[0].contains("malformed") && bad.why[0].contains("not an object"),
+        "{:?}",
+        bad.why
+    );
     let mut unknown = item("aws_some_new_thing", Kind::Modified, Vec::new());
     unknown.malformed = Some("no actions".into());
     assert_eq!(classified(unknown).severity, Severity::High);
@@ -322,7 +387,11 @@ fn noise_changes_do_not_count_and_noise_only_items_are_low() {
     let mixed = classified(mixed);
     assert_eq!(mixed.severity, Severity::High);
     assert_eq!(mixed.changes.len(), 2, "noise changes are kept, not counted");
-    let mut only = item("aws_db_instance", Kind::Modified, vec![ch(&["status"], json!("a"), json!("b"))]);
+    let mut only = item(
+        "aws_db_instance",
+        Kind::Modified,
+        vec![ch(&["status"], json!("a"), json!("b"))],
+    );
     only.changes[0].noise = Some("status read back".into());
     let only = classified(only);
     assert_eq!(only.severity, Severity::Low);

@@ -26,22 +26,28 @@ pub fn run(
         read_only: opts.read_only || !write,
         ..opts
     })?;
-    let preview = decider.adopt_preview(item)?;
     let mut out = std::io::stdout().lock();
-    out.write_all(sanitize_multiline(&preview.diff).as_bytes())?;
-    for n in &preview.notes {
-        writeln!(out, "note: {}", sanitize(&n.to_string()))?;
-    }
-    if preview.is_empty() {
-        writeln!(
-            out,
-            "{}: nothing to write (see the notes)",
-            sanitize(&item.address)
-        )?;
-        return Ok(ExitCode::SUCCESS);
-    }
+    let print =
+        |preview: &crate::remediate::adopt::AdoptPreview, out: &mut dyn Write| -> std::io::Result<()> {
+            out.write_all(sanitize_multiline(&preview.diff).as_bytes())?;
+            for n in &preview.notes {
+                writeln!(out, "note: {}", sanitize(&n.to_string()))?;
+            }
+            if preview.is_empty() {
+                writeln!(
+                    out,
+                    "{}: nothing to write (see the notes)",
+                    sanitize(&item.address)
+                )?;
+            }
+            Ok(())
+        };
     if !write {
-        writeln!(out, "(dry run: nothing was written; use --write to apply)")?;
+        let preview = decider.adopt_preview(item)?;
+        print(&preview, &mut out)?;
+        if !preview.is_empty() {
+            writeln!(out, "(dry run: nothing was written; use --write to apply)")?;
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let input = DecisionInput {
@@ -49,10 +55,16 @@ pub fn run(
         ticket,
         attribution: super::attribution_summary(cloudtrail, &report, item),
     };
-    let entry = decider.adopt_write(&report, item, &preview, &input)?;
-    for e in &preview.edits {
-        writeln!(out, "wrote {}", e.path.display())?;
+    // Computed, shown, journaled and written under one hold of the store lock, so the diff
+    // printed is exactly what is written even while others adopt into the same file.
+    let mut shown = Ok(());
+    let (preview, entry) = decider.adopt_now(&report, item, &input, &mut |p| shown = print(p, &mut out))?;
+    shown?;
+    if let Some(entry) = entry {
+        for e in &preview.edits {
+            writeln!(out, "wrote {}", sanitize(&e.path.display().to_string()))?;
+        }
+        writeln!(out, "journal entry {}", entry.seq)?;
     }
-    writeln!(out, "journal entry {}", entry.seq)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -5,18 +5,18 @@ use std::process::ExitCode;
 use time::OffsetDateTime;
 
 use crate::cli::ApprovalsAction;
-use crate::decide::{Approvals, DeciderOptions};
+use crate::decide::DeciderOptions;
 use crate::text::sanitize;
 
 /// Lists approvals with their state, or removes the expired ones.
 pub fn run(action: &ApprovalsAction, opts: &DeciderOptions) -> anyhow::Result<ExitCode> {
     let path = opts.approvals_path();
-    let mut all = Approvals::load(&path)?;
+    let all = opts.load_approvals()?;
     let now = OffsetDateTime::now_utc();
     match action {
         ApprovalsAction::List => {
             if all.approvals.is_empty() {
-                println!("no approvals in {}", path.display());
+                println!("no approvals in {}", sanitize(&path.display().to_string()));
             }
             for a in &all.approvals {
                 let state = if a.is_expired(now) { "expired" } else { "active" };
@@ -24,7 +24,7 @@ pub fn run(action: &ApprovalsAction, opts: &DeciderOptions) -> anyhow::Result<Ex
                 println!(
                     "{state:<8} {}  until {}  by {}{}  [{}]  {}",
                     sanitize(&a.address),
-                    a.expires,
+                    sanitize(&a.expires),
                     sanitize(&a.approver),
                     a.ticket
                         .as_deref()
@@ -45,22 +45,21 @@ pub fn run(action: &ApprovalsAction, opts: &DeciderOptions) -> anyhow::Result<Ex
                     "read-only mode (--read-only): approvals prune is disabled; nothing was written"
                 );
             }
-            let removed = all.prune(now);
-            if !removed.is_empty() {
-                all.save(&path)?;
-            }
+            // Re-read, pruned and written under the store lock (another process may be approving).
+            let mut decider = super::open_decider(DeciderOptions {
+                aws_identity: false,
+                ..opts.clone()
+            })?;
+            let removed = decider.prune_approvals()?;
+            let kept = opts.load_approvals()?.approvals.len();
             for a in &removed {
                 println!(
                     "removed expired approval of {} (expired {})",
                     sanitize(&a.address),
-                    a.expires
+                    sanitize(&a.expires)
                 );
             }
-            println!(
-                "{} expired approval(s) removed, {} kept",
-                removed.len(),
-                all.approvals.len()
-            );
+            println!("{} expired approval(s) removed, {} kept", removed.len(), kept);
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -36,11 +36,13 @@ pub fn run(
     println!(
         "approved {} until {} (journal entry {}, by {})",
         sanitize(&item.address),
-        entry
-            .params
-            .get("expires")
-            .and_then(|v| v.as_str())
-            .unwrap_or("?"),
+        sanitize(
+            entry
+                .params
+                .get("expires")
+                .and_then(|v| v.as_str())
+                .unwrap_or("?")
+        ),
         entry.seq,
         sanitize(&entry.actor.name)
     );

@@ -44,8 +44,11 @@ pub fn run(
         anyhow::Ok(results)
     })?;
     match args.format {
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&view::to_json(&results))?),
-        OutputFormat::Table => print!("{}", view::to_table(&results)),
+        OutputFormat::Json => println!(
+            "{}",
+            crate::text::json_safe(&serde_json::to_string_pretty(&view::to_json(&results))?)
+        ),
+        OutputFormat::Table => print!("{}", crate::text::sanitize_document(&view::to_table(&results))),
     }
     Ok(ExitCode::SUCCESS)
 }

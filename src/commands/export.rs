@@ -13,7 +13,7 @@ pub fn run(format: ExportFormatArg, opts: &DeciderOptions) -> anyhow::Result<Exi
     if !path.is_file() {
         anyhow::bail!(
             "{}: no journal here (use --journal FILE or --iac-dir DIR)",
-            path.display()
+            crate::text::sanitize(&path.display().to_string())
         );
     }
     let entries = Journal::read_all(&path)?;
@@ -24,7 +24,14 @@ pub fn run(format: ExportFormatArg, opts: &DeciderOptions) -> anyhow::Result<Exi
         ExportFormatArg::Csv => ExportFormat::Csv,
     };
     let mut out = std::io::stdout().lock();
-    out.write_all(export(&entries, f).as_bytes())?;
+    // The journal holds outside text (addresses, reasons, attribution): escapes never reach the
+    // terminal, and JSON documents stay the same data.
+    let doc = export(&entries, f);
+    let safe = match f {
+        ExportFormat::Json | ExportFormat::Sarif => crate::text::json_safe(&doc),
+        ExportFormat::Markdown | ExportFormat::Csv => crate::text::sanitize_document(&doc),
+    };
+    out.write_all(safe.as_bytes())?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -21,7 +21,10 @@ pub fn run(
     match format {
         OutputFormat::Table => out.write_all(output::list_table(&report).as_bytes())?,
         OutputFormat::Json => {
-            serde_json::to_writer_pretty(&mut out, &output::list_json(&report))?;
+            // serde_json leaves bidi, zero-width and C1 characters raw: escaped as JSON, streamed.
+            let mut w = crate::text::JsonSafeWriter::new(std::io::BufWriter::new(&mut out));
+            serde_json::to_writer_pretty(&mut w, &output::list_json(&report))?;
+            w.finish()?;
             out.write_all(b"\n")?;
         }
     }

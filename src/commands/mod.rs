@@ -29,8 +29,34 @@ pub mod exit {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let taxonomy = load_taxonomy(&cli)?;
-    let opts = decider_options(&cli.decide);
+    if let Some(m) = cli.misplaced() {
+        anyhow::bail!(m);
+    }
+    let mut taxonomy = load_taxonomy(&cli)?;
+    let opts = decider_options(&cli.decide)?;
+    // Approvals fingerprint secrets with the repository's key: the commands that record
+    // approvals (approve, the TUI) create it on first use; the others only read it.
+    let records_approvals = !opts.read_only
+        && matches!(
+            cli.command,
+            None | Some(Command::Approve { .. } | Command::Open { .. })
+        );
+    if !matches!(cli.command, Some(Command::Demo)) {
+        let key = if records_approvals {
+            Some(crate::decide::secret_key::load_or_create(&opts.iac_dir)?)
+        } else {
+            crate::decide::secret_key::load(&opts.iac_dir).unwrap_or_else(|e| {
+                eprintln!(
+                    "driftdeck: warning: {}; approvals of sensitive values cannot match",
+                    crate::text::sanitize(&e.to_string())
+                );
+                None
+            })
+        };
+        if let Some(k) = key {
+            taxonomy.set_fingerprint_key(k);
+        }
+    }
     match cli.command {
         Some(Command::List { reports, format }) => list::run(&reports.reports, format, &taxonomy, &opts),
         Some(Command::Check { reports, fail_on }) => {
@@ -97,17 +123,30 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         ),
         Some(Command::Journal { action }) => journal::run(&action, &opts),
         Some(Command::Export { format }) => export::run(format, &opts),
-        Some(Command::Open { reports, cloudtrail }) => {
-            tui::run(&reports.reports, cli.theme, &taxonomy, opts, &cloudtrail)
-        }
-        None => tui::run(&cli.reports, cli.theme, &taxonomy, opts, &cli.cloudtrail),
+        Some(Command::Open { reports, cloudtrail }) => tui::run(
+            &reports.reports,
+            cli.theme,
+            &taxonomy,
+            opts,
+            &cloudtrail,
+            cli.watch,
+        ),
+        None => tui::run(
+            &cli.reports,
+            cli.theme,
+            &taxonomy,
+            opts,
+            &cli.cloudtrail,
+            cli.watch,
+        ),
         Some(Command::Attribute(args)) => attribute::run(&args, &taxonomy, &opts),
     }
 }
 
-/// Decider options from the command line.
-pub fn decider_options(args: &DecideArgs) -> DeciderOptions {
-    DeciderOptions {
+/// Decider options from the command line, over `[journal]`/`[approvals]` in config.toml.
+pub fn decider_options(args: &DecideArgs) -> anyhow::Result<DeciderOptions> {
+    let settings = crate::decide::settings::DecideSettings::load()?;
+    Ok(DeciderOptions {
         iac_dir: args.iac_dir.clone().unwrap_or_else(|| PathBuf::from(".")),
         journal: args.journal.clone(),
         approvals: None,
@@ -115,7 +154,13 @@ pub fn decider_options(args: &DecideArgs) -> DeciderOptions {
         read_only: args.read_only,
         // `DRIFTDECK_AWS_IDENTITY=0` skips the `aws sts get-caller-identity` call (offline, tests).
         aws_identity: std::env::var("DRIFTDECK_AWS_IDENTITY").map_or(true, |v| v != "0"),
-    }
+        lock_timeout: args
+            .lock_timeout
+            .map(std::time::Duration::from_secs)
+            .or(settings.lock_timeout),
+        max_expiry: settings.max_expiry,
+        signing_key: args.sign_with.clone().or(settings.signing_key),
+    })
 }
 
 /// Sets every item's status from the journal and approvals file of `opts` (the one status
@@ -127,19 +172,30 @@ pub fn apply_approvals(report: &mut DriftReport, opts: &DeciderOptions) -> anyho
 
 /// The taxonomy for this run; a broken config-dir file is reported and skipped.
 pub fn load_taxonomy(cli: &Cli) -> anyhow::Result<Taxonomy> {
-    let mut warn = |m: String| eprintln!("driftdeck: warning: {m}");
+    let mut warn = |m: String| eprintln!("driftdeck: warning: {}", crate::text::sanitize(&m));
     Ok(classify::load(cli.taxonomy.as_deref(), &mut warn)?)
 }
 
 /// Loads reports (files or `-`), merged and classified.
 /// Statuses come from the IaC directory's journal and `.driftdeck/approvals.toml`; a broken
-/// file is reported and ignored (every item then stays open, so `check` fails closed).
+/// file is reported (file and line) and ignored: every item then stays open (fail closed, so
+/// `check` does not pass on an approval nobody can read).
 pub fn load(paths: &[String], taxonomy: &Taxonomy, opts: &DeciderOptions) -> anyhow::Result<DriftReport> {
     let mut report = crate::ingest::load_paths(paths, taxonomy)?;
     if let Err(e) = apply_approvals(&mut report, opts) {
-        eprintln!("driftdeck: warning: {}", crate::text::sanitize(&format!("{e:#}")));
+        warn(&format!(
+            "{e:#}\nno approval applies: every item counts as open until the file is fixed"
+        ));
     }
     Ok(report)
+}
+
+/// Prints a warning; a multi-line message prints as lines (sanitised), never as `\n` escapes.
+pub fn warn(message: &str) {
+    eprintln!(
+        "driftdeck: warning: {}",
+        crate::text::sanitize_multiline(message).replace('\n', "\n  ")
+    );
 }
 
 /// The report files of the bundled example incident.
@@ -183,11 +239,12 @@ pub fn find_item<'a>(report: &'a DriftReport, address: &str) -> anyhow::Result<&
     })
 }
 
-/// Opens the decision journal for a command, printing its torn-tail warning, if any.
+/// Opens the decision journal for a command, printing its warnings (a torn tail set aside,
+/// journaled approvals missing from the approvals file), if any.
 pub fn open_decider(opts: DeciderOptions) -> anyhow::Result<crate::decide::Decider> {
     let decider = crate::decide::Decider::open(opts)?;
-    if let Some(w) = decider.journal_warning() {
-        eprintln!("driftdeck: warning: {}", crate::text::sanitize(&w));
+    for w in decider.warnings() {
+        warn(&w);
     }
     Ok(decider)
 }

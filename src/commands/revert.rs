@@ -45,7 +45,7 @@ pub fn run(
     let plan = decider.revert_plan(&items, tool)?;
     let mut out = std::io::stdout().lock();
     for w in &plan.warnings {
-        writeln!(out, "warning: {w}")?;
+        writeln!(out, "warning: {}", sanitize(w))?;
     }
     for n in &plan.notes {
         writeln!(out, "note: {}", sanitize(n))?;
@@ -54,7 +54,11 @@ pub fn run(
         anyhow::bail!("read-only mode (--read-only): revert --execute is disabled; nothing was run");
     }
     if !execute {
-        writeln!(out, "# run in {}:", decider.options().iac_dir.display())?;
+        writeln!(
+            out,
+            "# run in {}:",
+            sanitize(&decider.options().iac_dir.display().to_string())
+        )?;
         for c in plan.command_lines() {
             writeln!(out, "{}", sanitize(&c))?;
         }

@@ -20,6 +20,7 @@ pub fn run(
     taxonomy: &Taxonomy,
     decide: DeciderOptions,
     cloudtrail: &CloudTrailArgs,
+    watch: bool,
 ) -> anyhow::Result<ExitCode> {
     if paths.is_empty() {
         anyhow::bail!("no reports given: driftdeck REPORT... (or `driftdeck demo`); see --help");
@@ -28,12 +29,37 @@ pub fn run(
     let aws_env = AWS_ENV
         .iter()
         .any(|k| std::env::var_os(k).is_some_and(|v| !v.is_empty()));
+    let reload = reloader(paths, taxonomy, &decide, watch);
     open(
         report,
         theme,
         Some(decide),
         attribution_setup(cloudtrail, aws_env),
+        Some(reload),
     )
+}
+
+/// How the TUI reloads the reports (Ctrl-R, `--watch`): the same load as at start, statuses
+/// from the journal included. Standard input (`-`) cannot be read twice and is not watched.
+fn reloader(paths: &[String], taxonomy: &Taxonomy, decide: &DeciderOptions, watch: bool) -> tui::Reload {
+    let p = paths.to_vec();
+    let t = taxonomy.clone();
+    let d = decide.clone();
+    tui::Reload {
+        load: std::sync::Arc::new(move || {
+            if p.iter().any(|x| x == "-") {
+                return Err("reports read from standard input cannot be reloaded".into());
+            }
+            let mut report = crate::ingest::load_paths(&p, &t).map_err(|e| format!("{e:#}"))?;
+            super::apply_approvals(&mut report, &d).map_err(|e| format!("{e:#}"))?;
+            Ok(report)
+        }),
+        watch: if watch {
+            paths.iter().filter(|x| *x != "-").map(PathBuf::from).collect()
+        } else {
+            Vec::new()
+        },
+    }
 }
 
 /// Environment variables that say AWS credentials are configured for this shell.
@@ -83,7 +109,8 @@ pub fn demo(theme: Option<String>, taxonomy: &Taxonomy, decide: DeciderOptions) 
     };
     super::apply_approvals(&mut report, &opts)?;
     let attribution = SourceChoice::demo().map(Setup::new);
-    let res = open(report, theme, Some(opts), attribution);
+    let reload = reloader(&paths, taxonomy, &opts, false);
+    let res = open(report, theme, Some(opts), attribution, Some(reload));
     let _ = std::fs::remove_dir_all(&scratch);
     res
 }
@@ -93,6 +120,7 @@ fn open(
     theme: Option<String>,
     decide: Option<DeciderOptions>,
     attribution: Option<Setup>,
+    reload: Option<tui::Reload>,
 ) -> anyhow::Result<ExitCode> {
     if !std::io::stdout().is_terminal() {
         anyhow::bail!(
@@ -107,6 +135,7 @@ fn open(
             no_color,
             decide,
             attribution,
+            reload,
         },
     )?;
     for w in warnings {

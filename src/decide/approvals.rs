@@ -6,6 +6,15 @@
 //! Applying approvals to a report sets each matching item's status: `approved` (expiry shown),
 //! `approval-expired` once the expiry passed, `changed-since-approval` when a live value differs
 //! from the approved one or an attribute that was not approved drifted.
+//!
+//! **Fail closed.** The file is committed and reviewed, so it is read strictly: an unknown key
+//! (a typo such as `[[approval.values]]` must not widen an approval to the whole item), a
+//! second approval of the same address, an unreadable `created`/`expires` or an expiry further
+//! than the configured maximum (default 90 days) after its creation is an error naming the file
+//! and the line, and the caller then treats every item as open. TOML native datetimes
+//! (`expires = 2026-01-01T00:00:00Z`) are read like quoted ones. The file also records the
+//! journal head it was last written against (`journal_head = "SEQ:HASH"`), an anchor that
+//! `journal verify` checks.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::{Date, Duration, OffsetDateTime, Time};
 
+use super::journal::JournalHead;
 use crate::model::compare::{canonical, semantic_eq};
 use crate::model::{Change, DriftItem, DriftReport, Status};
 
@@ -32,13 +42,33 @@ pub enum ApprovalError {
     },
     /// The file is not valid approvals TOML.
     #[error(
-        "{path}: not a valid approvals file: {message} (fix or remove the entry; see README \"Decisions\")"
+        "{path}: not a valid approvals file (fix or remove the entry; see README \"Decisions\"):\n{message}"
     )]
     Parse {
         /// The file.
         path: PathBuf,
-        /// The TOML error.
+        /// The TOML error (with line and column).
         message: String,
+    },
+    /// An entry is valid TOML but not a valid approval.
+    #[error("{path}:{line}: {message} (fix or remove the entry; see README \"Decisions\")")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the entry's `[[approval]]` header.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// The expiry is further away than the configured maximum.
+    #[error(
+        "expiry {expires} is more than {max_days} days away; approvals are temporary (the longest allowed is {max_days} days: `[approvals] max_expiry` in config.toml)"
+    )]
+    ExpiryTooFar {
+        /// The expiry asked for.
+        expires: String,
+        /// The maximum, in days.
+        max_days: i64,
     },
     /// Serialising failed.
     #[error("cannot write approvals: {0}")]
@@ -66,6 +96,7 @@ pub enum ApprovalError {
 /// One approved attribute: its path and the approved live value (JSON text), or a fingerprint
 /// when the value is sensitive.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ApprovedValue {
     /// Attribute path (`ingress`, `tags.debug`).
     pub path: String,
@@ -79,6 +110,7 @@ pub struct ApprovedValue {
 
 /// One approval.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Approval {
     /// Item address.
     pub address: String,
@@ -112,10 +144,40 @@ impl Approval {
     }
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize)]
 struct FileRepr {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    journal_head: Option<String>,
     #[serde(default, rename = "approval")]
     approvals: Vec<Approval>,
+}
+
+/// The file as read: entries kept as tables with their position, so each error names its line.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRead {
+    #[serde(default)]
+    journal_head: Option<String>,
+    #[serde(default, rename = "approval")]
+    approvals: Vec<toml::Spanned<toml::Table>>,
+}
+
+/// The longest approval unless configured otherwise.
+pub const DEFAULT_MAX_EXPIRY: Duration = Duration::days(90);
+
+/// How strictly approvals are read and written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApprovalPolicy {
+    /// The longest time from an approval's creation to its expiry.
+    pub max_expiry: Duration,
+}
+
+impl Default for ApprovalPolicy {
+    fn default() -> Self {
+        ApprovalPolicy {
+            max_expiry: DEFAULT_MAX_EXPIRY,
+        }
+    }
 }
 
 /// The approvals file.
@@ -123,6 +185,57 @@ struct FileRepr {
 pub struct Approvals {
     /// All approvals, in stable order.
     pub approvals: Vec<Approval>,
+    /// The journal head this file was last written against (under the store lock).
+    pub journal_head: Option<JournalHead>,
+}
+
+/// 1-based line of byte offset `at` in `text`.
+fn line_of(text: &str, at: usize) -> usize {
+    text.get(..at).map_or(1, |t| t.matches('\n').count() + 1)
+}
+
+/// The 1-based line of the `[[approval]]` header at or before `at`.
+fn header_line(text: &str, at: usize) -> usize {
+    // The span may start at the header itself: include it in the search.
+    let end = at.saturating_add("[[approval]]".len()).min(text.len());
+    let before = text.get(..end).unwrap_or(text);
+    before
+        .rfind("[[approval]]")
+        .map_or_else(|| line_of(text, at), |p| line_of(text, p))
+}
+
+/// A `created`/`expires` value: a quoted RFC 3339 time or date, or a TOML native datetime or
+/// date, normalised to RFC 3339 UTC whole seconds. A date means the end of that day (UTC).
+fn file_time(v: &toml::Value) -> Result<String, String> {
+    let text = match v {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Datetime(d) => {
+            if d.date.is_some() && d.time.is_some() && d.offset.is_none() {
+                return Err(format!(
+                    "{d} has no UTC offset; write it with Z or an offset (e.g. {d}Z)"
+                ));
+            }
+            d.to_string()
+        }
+        other => return Err(format!("{other} is not a time")),
+    };
+    let t = text.trim();
+    if let Ok(dt) = OffsetDateTime::parse(t, &Rfc3339) {
+        return Ok(fmt_time(dt));
+    }
+    if let Ok(d) = Date::parse(t, time::macros::format_description!("[year]-[month]-[day]")) {
+        return Ok(fmt_time(
+            d.with_time(Time::from_hms(23, 59, 59).map_err(|e| e.to_string())?)
+                .assume_utc(),
+        ));
+    }
+    Err(format!(
+        "{t:?} is not an RFC 3339 time (2026-12-01T00:00:00Z) or a date (2026-12-01)"
+    ))
+}
+
+fn days(d: Duration) -> i64 {
+    d.whole_days()
 }
 
 const HEADER: &str = "# driftdeck approvals of temporary drift. Review changes to this file like code.\n\
@@ -134,9 +247,15 @@ impl Approvals {
         iac_dir.join(".driftdeck").join("approvals.toml")
     }
 
-    /// Loads the file; a missing file is an empty set.
+    /// Loads the file with the default [`ApprovalPolicy`]; a missing file is an empty set.
     pub fn load(path: &Path) -> Result<Self, ApprovalError> {
-        let text = match std::fs::read_to_string(path) {
+        Self::load_with(path, &ApprovalPolicy::default())
+    }
+
+    /// Loads the file strictly (see the module docs); a missing file is an empty set. The file
+    /// is never read through a symbolic link.
+    pub fn load_with(path: &Path, policy: &ApprovalPolicy) -> Result<Self, ApprovalError> {
+        let bytes = match crate::fsutil::read_nofollow(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Approvals::default()),
             Err(source) => {
@@ -147,12 +266,88 @@ impl Approvals {
                 });
             }
         };
-        let repr: FileRepr = toml::from_str(&text).map_err(|e| ApprovalError::Parse {
+        let text = String::from_utf8(bytes).map_err(|e| ApprovalError::Parse {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            message: format!("not UTF-8 text ({e})"),
         })?;
+        Self::parse(&text, path, policy, OffsetDateTime::now_utc())
+    }
+
+    /// Parses approvals text (`path` names the file in errors) as of `now`.
+    pub fn parse(
+        text: &str,
+        path: &Path,
+        policy: &ApprovalPolicy,
+        now: OffsetDateTime,
+    ) -> Result<Self, ApprovalError> {
+        let repr: FileRead = toml::from_str(text).map_err(|e| ApprovalError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        let journal_head = match repr.journal_head {
+            None => None,
+            Some(h) => Some(
+                h.parse::<JournalHead>()
+                    .map_err(|message| ApprovalError::Invalid {
+                        path: path.to_path_buf(),
+                        line: text.find("journal_head").map_or(1, |p| line_of(text, p)),
+                        message: format!("journal_head: {message}"),
+                    })?,
+            ),
+        };
+        let mut approvals: Vec<Approval> = Vec::new();
+        let mut first_line: BTreeMap<String, usize> = BTreeMap::new();
+        for spanned in repr.approvals {
+            let line = header_line(text, spanned.span().start);
+            let invalid = |message: String| ApprovalError::Invalid {
+                path: path.to_path_buf(),
+                line,
+                message,
+            };
+            let mut table = spanned.into_inner();
+            for key in ["created", "expires"] {
+                if let Some(v) = table.get(key) {
+                    let t = file_time(v).map_err(|m| invalid(format!("{key}: {m}")))?;
+                    table.insert(key.to_string(), toml::Value::String(t));
+                }
+            }
+            let a: Approval = toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| invalid(format!("not a valid approval: {}", e.message())))?;
+            if let Some(first) = first_line.get(&a.address) {
+                return Err(invalid(format!(
+                    "a second approval of {} (the first is at line {first}); keep one approval per address",
+                    a.address
+                )));
+            }
+            let created =
+                OffsetDateTime::parse(&a.created, &Rfc3339).map_err(|e| invalid(format!("created: {e}")))?;
+            let expires =
+                OffsetDateTime::parse(&a.expires, &Rfc3339).map_err(|e| invalid(format!("expires: {e}")))?;
+            if created > now + Duration::hours(1) {
+                return Err(invalid(format!("created {} lies in the future", a.created)));
+            }
+            if expires - created > policy.max_expiry {
+                return Err(invalid(format!(
+                    "the approval of {} runs from {} to {}, longer than the longest allowed approval ({} days: `[approvals] max_expiry` in config.toml)",
+                    a.address,
+                    a.created,
+                    a.expires,
+                    days(policy.max_expiry)
+                )));
+            }
+            if !matches!(a.kind.as_str(), "modified" | "deleted" | "unmanaged") {
+                return Err(invalid(format!(
+                    "kind {:?} is not one of modified, deleted, unmanaged",
+                    a.kind
+                )));
+            }
+            first_line.insert(a.address.clone(), line);
+            approvals.push(a);
+        }
         let mut a = Approvals {
-            approvals: repr.approvals,
+            approvals,
+            journal_head,
         };
         a.sort();
         Ok(a)
@@ -171,15 +366,25 @@ impl Approvals {
         let mut me = self.clone();
         me.sort();
         let body = toml::to_string_pretty(&FileRepr {
+            journal_head: me.journal_head.as_ref().map(ToString::to_string),
             approvals: me.approvals,
         })
         .map_err(|e| ApprovalError::Serialize(e.to_string()))?;
         Ok(format!("{HEADER}{body}"))
     }
 
-    /// Writes the file atomically (temp file + rename).
+    /// Writes the file atomically (temp file with an unpredictable name + rename), never through
+    /// a symbolic link. Callers that read-modify-write hold the store lock ([`super::Store`]).
     pub fn save(&self, path: &Path) -> Result<(), ApprovalError> {
         let text = self.to_toml()?;
+        // A linked `.driftdeck/` would put the file outside the IaC directory.
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            crate::fsutil::refuse_symlink(dir).map_err(|source| ApprovalError::Io {
+                path: path.to_path_buf(),
+                what: "cannot write",
+                source,
+            })?;
+        }
         crate::fsutil::atomic_write(path, text.as_bytes()).map_err(|source| ApprovalError::Io {
             path: path.to_path_buf(),
             what: "cannot write",
@@ -187,8 +392,10 @@ impl Approvals {
         })
     }
 
-    /// Adds an approval.
+    /// Adds an approval, replacing any earlier approval of the same address (one approval per
+    /// address: the newest decision is the one in effect).
     pub fn add(&mut self, a: Approval) {
+        self.approvals.retain(|old| old.address != a.address);
         self.approvals.push(a);
         self.sort();
     }
@@ -345,11 +552,25 @@ pub fn fmt_time(t: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-/// Parses `--expires`: a duration (`72h`, `7d`, `90m`, `2w`) from `now`, a date (`2026-12-01`,
-/// meaning the end of that day UTC) or an RFC 3339 time. It must lie in the future.
+/// Parses `--expires` with the default maximum ([`DEFAULT_MAX_EXPIRY`]); see [`parse_expiry_with`].
 pub fn parse_expiry(s: &str, now: OffsetDateTime) -> Result<OffsetDateTime, ApprovalError> {
+    parse_expiry_with(s, now, DEFAULT_MAX_EXPIRY)
+}
+
+/// Parses `--expires`: a duration (`72h`, `7d`, `90m`, `2w`) from `now`, a date (`2026-12-01`,
+/// meaning the end of that day UTC) or an RFC 3339 time. It must lie in the future and no more
+/// than `max` from `now`. All arithmetic is checked: an absurd value is an error, not a panic.
+pub fn parse_expiry_with(
+    s: &str,
+    now: OffsetDateTime,
+    max: Duration,
+) -> Result<OffsetDateTime, ApprovalError> {
     let t = s.trim();
     let bad = || ApprovalError::BadExpiry(s.to_string());
+    let too_far = |expires: String| ApprovalError::ExpiryTooFar {
+        expires,
+        max_days: days(max),
+    };
     let when = if let Ok(dt) = OffsetDateTime::parse(t, &Rfc3339) {
         dt
     } else if let Ok(d) = Date::parse(t, time::macros::format_description!("[year]-[month]-[day]")) {
@@ -358,20 +579,75 @@ pub fn parse_expiry(s: &str, now: OffsetDateTime) -> Result<OffsetDateTime, Appr
     } else {
         let split = t.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
         let (n, unit) = t.split_at(split);
-        let n: i64 = n.parse().map_err(|_| bad())?;
-        let d = match unit {
-            "m" | "min" => Duration::minutes(n),
-            "h" => Duration::hours(n),
-            "d" => Duration::days(n),
-            "w" => Duration::weeks(n),
+        if n.is_empty() {
+            return Err(bad());
+        }
+        // Only digits remain, so a failed parse is an overflow: far beyond any maximum.
+        let n: i64 = n.parse().map_err(|_| too_far(s.trim().to_string()))?;
+        let per: i64 = match unit {
+            "m" | "min" => 60,
+            "h" => 3_600,
+            "d" => 86_400,
+            "w" => 604_800,
             _ => return Err(bad()),
         };
-        now + d
+        let secs = n.checked_mul(per).ok_or_else(|| too_far(s.trim().to_string()))?;
+        let d = Duration::seconds(secs);
+        if d > max {
+            return Err(too_far(s.trim().to_string()));
+        }
+        now.checked_add(d).ok_or_else(|| too_far(s.trim().to_string()))?
     };
     if when <= now {
         return Err(ApprovalError::ExpiryPast(fmt_time(when)));
     }
+    if when - now > max {
+        return Err(too_far(fmt_time(when)));
+    }
     Ok(when)
+}
+
+/// Approvals the journal recorded that the approvals file lacks — what an interrupted write
+/// (disk full, a crash between the journal entry and the file) leaves behind. For each address
+/// only its latest approval still in effect and not expired counts; one sentence per approval.
+pub fn missing_from_file(
+    entries: &[super::JournalEntry],
+    file: &Approvals,
+    approvals_path: &Path,
+    now: OffsetDateTime,
+) -> Vec<String> {
+    let mut latest: BTreeMap<&str, &super::JournalEntry> = BTreeMap::new();
+    for e in super::effective(entries) {
+        if e.decision == super::DecisionKind::Approve {
+            latest.insert(e.item.address.as_str(), e);
+        }
+    }
+    let mut out = Vec::new();
+    for (address, e) in latest {
+        let param = |k: &str| e.params.get(k).and_then(serde_json::Value::as_str);
+        if param("approvals_file").is_some_and(|f| Path::new(f) != approvals_path) {
+            continue;
+        }
+        let (Some(created), Some(expires)) = (param("created"), param("expires")) else {
+            continue;
+        };
+        if OffsetDateTime::parse(expires, &Rfc3339).is_ok_and(|x| x <= now) {
+            continue;
+        }
+        let present = file
+            .approvals
+            .iter()
+            .any(|a| a.address == address && a.created.as_str() >= created);
+        if !present {
+            out.push(format!(
+                "journal entry {} approved {} (until {expires}) but {} does not hold that approval: the write after the journal entry was interrupted, or the approval was removed by hand; the item counts as open — approve it again if it should stay approved",
+                e.seq,
+                address,
+                approvals_path.display()
+            ));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -398,5 +674,25 @@ mod tests {
             parse_expiry("2026-01-01", now),
             Err(ApprovalError::ExpiryPast(_))
         ));
+    }
+
+    #[test]
+    fn absurd_expiries_are_errors_not_panics() {
+        let now = datetime!(2026-11-22 08:00 UTC);
+        for s in [
+            "999999w",
+            "99999999999999999999d",
+            "9223372036854775807w",
+            "9999-12-31",
+            "91d",
+        ] {
+            assert!(
+                matches!(parse_expiry(s, now), Err(ApprovalError::ExpiryTooFar { .. })),
+                "{s}: {:?}",
+                parse_expiry(s, now)
+            );
+        }
+        assert!(parse_expiry("90d", now).is_ok());
+        assert!(parse_expiry_with("120d", now, Duration::days(180)).is_ok());
     }
 }

@@ -74,6 +74,10 @@ pub struct AttributionSummary {
     pub event_name: String,
     /// CloudTrail event id.
     pub event_id: String,
+    /// The record had no `eventID`; `event_id` is a stable hash of the record. Written only
+    /// when true, so entries journaled before it existed hash the same.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub event_id_synthetic: bool,
     /// Event time, RFC 3339.
     pub event_time: String,
     /// Claimed tool (`console`, `aws-cli`, `sdk`, `terraform`).
@@ -92,6 +96,7 @@ impl AttributionSummary {
             actor: b.actor.display.clone(),
             event_name: b.event_name.clone(),
             event_id: b.event_id.clone(),
+            event_id_synthetic: b.event_id_synthetic,
             event_time: b.event_time.clone(),
             tool: Some(b.tool.as_str().to_string()),
             out_of_band: b.out_of_band,

@@ -83,11 +83,29 @@ pub struct SeverityStats {
     pub within_target: usize,
 }
 
+/// Entries signed by one key (the key embedded in each valid signature; who owns it is for
+/// `journal verify --allowed-signers` to say).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SignedBy {
+    /// `SHA256:…` fingerprint.
+    pub fingerprint: String,
+    /// Entries with a valid signature by this key.
+    pub entries: usize,
+}
+
 /// The whole export.
 #[derive(Debug, Clone, Serialize)]
 pub struct Evidence {
     /// Journal entries read.
     pub entries: usize,
+    /// The journal head (`SEQ:HASH`) the export was made from: keep it to detect later rewrites.
+    pub journal_head: String,
+    /// Which keys signed entries, and how many.
+    pub signed_by: Vec<SignedBy>,
+    /// Entries without a signature.
+    pub unsigned_entries: usize,
+    /// Entries whose signature does not verify.
+    pub invalid_signatures: usize,
     /// Per item.
     pub items: Vec<ItemEvidence>,
     /// Per severity, most severe first.
@@ -192,8 +210,34 @@ pub fn build(entries: &[JournalEntry]) -> Evidence {
             }
         })
         .collect();
+    let mut signed_by: Vec<SignedBy> = Vec::new();
+    let (mut unsigned_entries, mut invalid_signatures) = (0, 0);
+    for e in entries {
+        match e
+            .signature
+            .as_deref()
+            .map(|s| super::signing::verify_signature(s, &e.hash))
+        {
+            None => unsigned_entries += 1,
+            Some(Err(_)) => invalid_signatures += 1,
+            Some(Ok(c)) => match signed_by.iter_mut().find(|k| k.fingerprint == c.fingerprint) {
+                Some(k) => k.entries += 1,
+                None => signed_by.push(SignedBy {
+                    fingerprint: c.fingerprint,
+                    entries: 1,
+                }),
+            },
+        }
+    }
     Evidence {
         entries: entries.len(),
+        journal_head: entries
+            .last()
+            .map_or_else(super::JournalHead::empty, JournalEntry::head)
+            .to_string(),
+        signed_by,
+        unsigned_entries,
+        invalid_signatures,
         items,
         time_to_decision,
     }
@@ -224,6 +268,25 @@ fn markdown(ev: &Evidence) -> String {
         ev.entries,
         ev.items.len()
     );
+    let _ = writeln!(
+        o,
+        "Journal head: `{}` (check later with `driftdeck journal verify --head {}`).\n",
+        ev.journal_head, ev.journal_head
+    );
+    if !ev.signed_by.is_empty() || ev.invalid_signatures > 0 {
+        let keys: Vec<String> = ev
+            .signed_by
+            .iter()
+            .map(|k| format!("`{}` ({} entries)", k.fingerprint, k.entries))
+            .collect();
+        let _ = writeln!(
+            o,
+            "Signed by: {}; unsigned entries: {}; invalid signatures: {}.\n",
+            keys.join(", "),
+            ev.unsigned_entries,
+            ev.invalid_signatures
+        );
+    }
     let _ = writeln!(o, "## Time to decision\n");
     let _ = writeln!(
         o,
@@ -408,7 +471,13 @@ fn sarif(ev: &Evidence) -> Value {
                 ]
             }},
             "results": results,
-            "properties": {"timeToDecision": ev.time_to_decision},
+            "properties": {
+                "timeToDecision": ev.time_to_decision,
+                "journalHead": ev.journal_head,
+                "signedBy": ev.signed_by,
+                "unsignedEntries": ev.unsigned_entries,
+                "invalidSignatures": ev.invalid_signatures,
+            },
         }]
     })
 }

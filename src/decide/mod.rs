@@ -12,16 +12,25 @@
 //! approval also removes it from `approvals.toml`, so the item is open again. An adoption's file
 //! edit is not rolled back (the withdraw entry says so; use version control), and an executed
 //! revert cannot be withdrawn because the cloud was already changed.
+//!
+//! Every write goes through [`store::Store`], the one owner of `.driftdeck/` (see there: the
+//! lock, re-reading under it, atomic writes, no symbolic links).
 
 pub mod actor;
 pub mod approvals;
 pub mod decision;
 pub mod evidence;
 pub mod journal;
+pub mod lock;
+pub mod secret_key;
+pub mod settings;
+pub mod signing;
 pub mod status;
+pub mod store;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -29,7 +38,8 @@ use time::OffsetDateTime;
 pub use actor::Actor;
 pub use approvals::{Approval, Approvals};
 pub use decision::{AttributionSummary, Decision, DecisionKind, Requirements, requirements};
-pub use journal::{Journal, JournalEntry, OpenReport};
+pub use journal::{Journal, JournalEntry, JournalHead, OpenReport};
+pub use store::Store;
 
 use crate::model::{DriftItem, DriftReport};
 use crate::remediate::adopt::{self, AdoptPreview};
@@ -44,6 +54,21 @@ pub enum DecideError {
     /// Approvals file failure.
     #[error(transparent)]
     Approval(#[from] approvals::ApprovalError),
+    /// The approval was journaled but the approvals file could not be written.
+    #[error(
+        "journal entry {seq} records the approval, but {path} could not be written, so the approval is not in effect (the next start warns about it; approve again once the cause is fixed):\n{source}"
+    )]
+    ApprovalNotSaved {
+        /// The journal entry.
+        seq: u64,
+        /// The approvals file.
+        path: PathBuf,
+        /// Why the write failed.
+        source: approvals::ApprovalError,
+    },
+    /// The signing key could not be used.
+    #[error(transparent)]
+    Signing(#[from] signing::SigningError),
     /// Adoption failure.
     #[error(transparent)]
     Adopt(#[from] adopt::AdoptError),
@@ -112,6 +137,13 @@ pub struct DeciderOptions {
     pub read_only: bool,
     /// Ask the AWS CLI for the caller identity (3 s limit).
     pub aws_identity: bool,
+    /// How long to wait for the store lock (default [`lock::DEFAULT_TIMEOUT`], 10 s).
+    pub lock_timeout: Option<Duration>,
+    /// The longest approval (default [`approvals::DEFAULT_MAX_EXPIRY`], 90 days).
+    pub max_expiry: Option<time::Duration>,
+    /// Sign every journal entry with this OpenSSH private key (`--sign-with`, or
+    /// `[journal] signing_key` in config.toml).
+    pub signing_key: Option<PathBuf>,
 }
 
 impl DeciderOptions {
@@ -135,6 +167,24 @@ impl DeciderOptions {
         self.approvals
             .clone()
             .unwrap_or_else(|| Approvals::default_path(&self.iac_dir))
+    }
+
+    /// The approval policy in effect.
+    pub fn approval_policy(&self) -> approvals::ApprovalPolicy {
+        approvals::ApprovalPolicy {
+            max_expiry: self.max_expiry.unwrap_or(approvals::DEFAULT_MAX_EXPIRY),
+        }
+    }
+
+    /// Reads the approvals file in effect with the policy in effect.
+    pub fn load_approvals(&self) -> Result<Approvals, approvals::ApprovalError> {
+        Approvals::load_with(&self.approvals_path(), &self.approval_policy())
+    }
+
+    /// Why the approvals file cannot be used (file and line), if it cannot: then no approval
+    /// applies and every item counts as open. For `check` and the TUI header.
+    pub fn approvals_problem(&self) -> Option<String> {
+        self.load_approvals().err().map(|e| e.to_string())
     }
 }
 
@@ -164,9 +214,10 @@ pub struct ApproveInput {
 #[derive(Debug)]
 pub struct Decider {
     opts: DeciderOptions,
-    journal: Journal,
+    store: Store,
     actor: Actor,
     open_report: OpenReport,
+    warnings: Vec<String>,
 }
 
 fn report_meta<'a>(report: &'a DriftReport, item: &DriftItem) -> (&'a str, Option<&'a str>) {
@@ -181,21 +232,60 @@ fn nonempty(s: Option<&String>) -> bool {
 }
 
 impl Decider {
-    /// Opens the journal (reporting a torn tail) and resolves the actor.
+    /// Opens the journal (repairing a torn tail under the lock), loads the signing key, checks
+    /// that the approvals file holds every journaled approval, and resolves the actor.
     pub fn open(opts: DeciderOptions) -> Result<Self, DecideError> {
-        let (journal, open_report) = Journal::open(&opts.journal_path(), opts.read_only)?;
+        let (mut journal, open_report) = Journal::open_with(
+            &opts.journal_path(),
+            opts.read_only,
+            opts.lock_timeout.unwrap_or(lock::DEFAULT_TIMEOUT),
+        )?;
+        if let Some(key) = opts.signing_key.as_deref().filter(|_| !opts.read_only) {
+            journal.set_signer(Some(signing::Signer::load(key)?));
+        }
+        let store = Store::new(
+            journal,
+            opts.approvals_path(),
+            opts.iac_dir.clone(),
+            opts.approval_policy(),
+        );
+        let mut warnings: Vec<String> = open_report.warning(store.journal().path()).into_iter().collect();
+        warnings.extend(store.consistency_warnings());
         let actor = actor::resolve(opts.actor.as_deref(), &opts.iac_dir, opts.aws_identity);
         Ok(Decider {
             opts,
-            journal,
+            store,
             actor,
             open_report,
+            warnings,
         })
     }
 
-    /// A warning to show about the journal, if any.
+    /// Warnings to show about the journal and the approvals file, joined (one per line), if any.
     pub fn journal_warning(&self) -> Option<String> {
-        self.open_report.warning(self.journal.path())
+        let all = self.warnings();
+        (!all.is_empty()).then(|| all.join("\n"))
+    }
+
+    /// Every warning for the user: a torn journal tail that was set aside (at open, or before an
+    /// append since), journaled approvals missing from the approvals file, an unreadable
+    /// approvals file.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = self.warnings.clone();
+        for t in self.store.journal().repairs() {
+            out.push(t.warning(self.store.journal().path(), t.line.saturating_sub(1)));
+        }
+        out
+    }
+
+    /// What opening the journal found.
+    pub fn open_report(&self) -> &OpenReport {
+        &self.open_report
+    }
+
+    /// The store (journal, approvals, lock).
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     /// The options.
@@ -242,7 +332,7 @@ impl Decider {
         if self.opts.read_only {
             return Err(DecideError::ReadOnly("recording a decision"));
         }
-        Ok(self.journal.append(d, &self.actor)?)
+        self.store.record(d, &self.actor)
     }
 
     /// Approves `item`'s divergence until the expiry: journal first, then `approvals.toml`.
@@ -257,7 +347,7 @@ impl Decider {
         }
         Self::check_tier(item, DecisionKind::Approve, &input.decision)?;
         let now = OffsetDateTime::now_utc();
-        let expires = approvals::parse_expiry(&input.expires, now)?;
+        let expires = approvals::parse_expiry_with(&input.expires, now, self.store.policy().max_expiry)?;
         let reason = input.decision.reason.clone().unwrap_or_default();
         let approval = approvals::approval_for(
             item,
@@ -269,23 +359,14 @@ impl Decider {
             expires,
         )?;
         let path = self.opts.approvals_path();
-        let mut all = Approvals::load(&path)?;
         let params = json!({
             "expires": approval.expires,
             "created": approval.created,
             "attributes": approval.values.iter().map(|v| v.path.clone()).collect::<Vec<_>>(),
             "approvals_file": path.display().to_string(),
         });
-        let entry = self.record(&Self::decision(
-            report,
-            item,
-            DecisionKind::Approve,
-            params,
-            &input.decision,
-        ))?;
-        all.add(approval);
-        all.save(&path)?;
-        Ok(entry)
+        let d = Self::decision(report, item, DecisionKind::Approve, params, &input.decision);
+        self.store.record_approval(&d, &self.actor, approval)
     }
 
     /// Approves several items at once; every item must be batchable (low), else nothing is done.
@@ -322,7 +403,59 @@ impl Decider {
         Ok(adopt::preview(item, &self.opts.iac_dir)?)
     }
 
-    /// Journals the adoption, then writes the previewed edits (atomically).
+    /// Removes expired approvals from the approvals file (under the lock); returns them.
+    pub fn prune_approvals(&mut self) -> Result<Vec<Approval>, DecideError> {
+        if self.opts.read_only {
+            return Err(DecideError::ReadOnly("approvals prune"));
+        }
+        self.store.prune_approvals(OffsetDateTime::now_utc())
+    }
+
+    /// Computes the adoption under the store lock, passes it to `show`, then journals it and
+    /// writes it, all in one lock hold (what `adopt --write` does: the diff printed is the one
+    /// written, even with other processes adopting into the same file). An empty adoption is
+    /// shown and nothing is recorded.
+    pub fn adopt_now(
+        &mut self,
+        report: &DriftReport,
+        item: &DriftItem,
+        input: &DecisionInput,
+        show: &mut dyn FnMut(&AdoptPreview),
+    ) -> Result<(AdoptPreview, Option<JournalEntry>), DecideError> {
+        if self.opts.read_only {
+            return Err(DecideError::ReadOnly("adopt --write"));
+        }
+        Self::check_tier(item, DecisionKind::Adopt, input)?;
+        let actor = self.actor.clone();
+        self.store.adopt_now(
+            &actor,
+            |iac_dir| Ok(adopt::preview(item, iac_dir)?),
+            |preview| {
+                show(preview);
+                if preview.is_empty() {
+                    return Ok(None);
+                }
+                Ok(Some(Self::decision(
+                    report,
+                    item,
+                    DecisionKind::Adopt,
+                    Self::adopt_params(preview),
+                    input,
+                )))
+            },
+        )
+    }
+
+    fn adopt_params(preview: &AdoptPreview) -> Value {
+        json!({
+            "files": preview.edits.iter().map(|e| e.path.display().to_string()).collect::<Vec<_>>(),
+            "notes": preview.notes.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "diff_sha256": preview.diff_sha256(),
+        })
+    }
+
+    /// Journals the adoption, then writes the previewed edits (atomically), under the store
+    /// lock; refuses with nothing written when a file changed since the preview was computed.
     pub fn adopt_write(
         &mut self,
         report: &DriftReport,
@@ -334,15 +467,16 @@ impl Decider {
             return Err(DecideError::ReadOnly("adopt --write"));
         }
         Self::check_tier(item, DecisionKind::Adopt, input)?;
+        // Checked once before the lock for a quick answer, and again under it.
         adopt::check_fresh(preview, &self.opts.iac_dir)?;
-        let params = json!({
-            "files": preview.edits.iter().map(|e| e.path.display().to_string()).collect::<Vec<_>>(),
-            "notes": preview.notes.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            "diff_sha256": preview.diff_sha256(),
-        });
-        let entry = self.record(&Self::decision(report, item, DecisionKind::Adopt, params, input))?;
-        adopt::write(preview, &self.opts.iac_dir)?;
-        Ok(entry)
+        let d = Self::decision(
+            report,
+            item,
+            DecisionKind::Adopt,
+            Self::adopt_params(preview),
+            input,
+        );
+        self.store.record_adoption(&d, &self.actor, preview)
     }
 
     /// The commands that would bring the items' live state back to the IaC.
@@ -464,7 +598,7 @@ impl Decider {
 
     /// Every journal entry.
     pub fn entries(&self) -> Result<Vec<JournalEntry>, DecideError> {
-        Ok(Journal::read_all(self.journal.path())?)
+        Ok(Journal::read_all(self.store.journal().path())?)
     }
 
     /// The latest decision in effect for `item` (withdrawn ones are skipped).
@@ -537,23 +671,17 @@ impl Decider {
             _ => "the recorded decision no longer applies",
         };
         let params = json!({"withdraws": target.seq, "withdrawn": target.decision.as_str(), "note": note});
-        let entry = self.record(&Self::decision(
-            report,
-            model_item,
-            DecisionKind::Withdraw,
-            params,
-            input,
-        ))?;
-        if target.decision == DecisionKind::Approve
-            && let Some(created) = target.params.get("created").and_then(Value::as_str)
-        {
-            let path = self.opts.approvals_path();
-            let mut all = Approvals::load(&path)?;
-            if all.remove(&target.item.address, created).is_some() {
-                all.save(&path)?;
-            }
-        }
-        Ok(entry)
+        let d = Self::decision(report, model_item, DecisionKind::Withdraw, params, input);
+        let remove = if target.decision == DecisionKind::Approve {
+            target
+                .params
+                .get("created")
+                .and_then(Value::as_str)
+                .map(|created| (target.item.address.as_str(), created))
+        } else {
+            None
+        };
+        self.store.record_withdrawal(&d, &self.actor, remove)
     }
 }
 

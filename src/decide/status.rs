@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::approvals::{ApprovalError, Approvals};
+use super::approvals::{ApprovalError, ApprovalPolicy, Approvals};
 use super::decision::{ChangeSnapshot, DecisionKind};
 use super::journal::{Journal, JournalEntry, JournalError};
 use crate::model::{DriftItem, DriftReport, Status};
@@ -192,14 +192,23 @@ pub fn derive_many(
         .collect()
 }
 
-/// Reads the journal and the approvals file; a missing file is empty.
+/// Reads the journal and the approvals file (default approval policy); a missing file is empty.
 pub fn read(journal: &Path, approvals: &Path) -> Result<(Vec<JournalEntry>, Approvals), StatusError> {
+    read_with(journal, approvals, &ApprovalPolicy::default())
+}
+
+/// [`read`] with the approval policy in effect (the configured maximum expiry).
+pub fn read_with(
+    journal: &Path,
+    approvals: &Path,
+    policy: &ApprovalPolicy,
+) -> Result<(Vec<JournalEntry>, Approvals), StatusError> {
     let entries = if journal.is_file() {
         Journal::read_all(journal)?
     } else {
         Vec::new()
     };
-    Ok((entries, Approvals::load(approvals)?))
+    Ok((entries, Approvals::load_with(approvals, policy)?))
 }
 
 /// Where the statuses come from (the journal and the approvals file of a decider's options).
@@ -209,6 +218,8 @@ pub struct Sources {
     pub journal: PathBuf,
     /// The approvals file.
     pub approvals: PathBuf,
+    /// How strictly the approvals file is read (the configured maximum expiry).
+    pub policy: ApprovalPolicy,
 }
 
 impl Sources {
@@ -217,12 +228,18 @@ impl Sources {
         Sources {
             journal: opts.journal_path(),
             approvals: opts.approvals_path(),
+            policy: opts.approval_policy(),
         }
+    }
+
+    /// Reads both files.
+    pub fn read(&self) -> Result<(Vec<JournalEntry>, Approvals), StatusError> {
+        read_with(&self.journal, &self.approvals, &self.policy)
     }
 
     /// Reads both files and sets every item's status.
     pub fn apply(&self, report: &mut DriftReport, now: OffsetDateTime) -> Result<(), StatusError> {
-        let (entries, approvals) = read(&self.journal, &self.approvals)?;
+        let (entries, approvals) = self.read()?;
         apply(report, &entries, &approvals, now);
         Ok(())
     }

@@ -242,7 +242,12 @@ fn shift_up(rows: &mut [Row], a: usize, b: usize, added: bool) {
             Row::one(RowKind::Removed, next.left.map(|l| l - 1), None)
         };
     }
-    let last = if added { rows[b - 2].right } else { rows[b - 2].left }.map(|x| x + 1);
+    let last = if added {
+        rows[b - 2].right
+    } else {
+        rows[b - 2].left
+    }
+    .map(|x| x + 1);
     rows[b - 1] = if added {
         Row::one(RowKind::Equal, eq.left, last)
     } else {
@@ -376,10 +381,22 @@ mod tests {
     #[test]
     fn an_added_list_element_is_a_whole_block() {
         let a = s(&["[", "  {", "    \"Sid\": \"A\"", "  }", "]"]);
-        let b = s(&["[", "  {", "    \"Sid\": \"New\"", "  },", "  {", "    \"Sid\": \"A\"", "  }", "]"]);
+        let b = s(&[
+            "[",
+            "  {",
+            "    \"Sid\": \"New\"",
+            "  },",
+            "  {",
+            "    \"Sid\": \"A\"",
+            "  }",
+            "]",
+        ]);
         // Myers alone splices it: the added run starts inside the old element.
         let raw = raw_align(&a, &b);
-        let first_added = raw.iter().find(|r| r.kind == RowKind::Added).and_then(|r| r.right);
+        let first_added = raw
+            .iter()
+            .find(|r| r.kind == RowKind::Added)
+            .and_then(|r| r.right);
         assert_ne!(first_added.map(|i| b[i].as_str()), Some("  {"), "{raw:?}");
         let rows = align(&a, &b);
         let added: Vec<&str> = rows

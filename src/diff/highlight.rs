@@ -74,6 +74,21 @@ impl Highlighter {
         found.unwrap_or_else(|| set.find_syntax_plain_text())
     }
 
+    /// Every foreground colour the syntax theme can give (for the contrast check).
+    pub fn colours(&self) -> Vec<Rgb> {
+        let mut out: Vec<Rgb> = self
+            .theme
+            .scopes
+            .iter()
+            .filter_map(|item| item.style.foreground)
+            .chain(self.theme.settings.foreground)
+            .map(|c| Rgb(c.r, c.g, c.b))
+            .collect();
+        out.sort_by_key(|c| (c.0, c.1, c.2));
+        out.dedup();
+        out
+    }
+
     /// Foreground segments per line. Lines are highlighted in order (state carries over), so a
     /// multi-line document is parsed as one.
     pub fn highlight(&self, lines: &[String], lang: Lang) -> Vec<Vec<Segment>> {

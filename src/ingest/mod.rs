@@ -15,7 +15,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::classify::{SecretMatcher, Taxonomy};
-use crate::model::mask::{fingerprint, mask_at, mask_value};
+use crate::model::mask::{mask_at, mask_value};
 use crate::model::{AttrPath, Change, DriftReport, Format, MASK, NotDrift, ReportMeta};
 pub use detect::detect_format;
 
@@ -285,7 +285,8 @@ pub(crate) fn item_id(format: Format, address: &str, extra: &str) -> String {
 }
 
 /// Builds a [`Change`] from plaintext values, masking with the Terraform mask tree (if any) and
-/// the secret names. Plaintext is dropped here; only a fingerprint of a secret live value stays.
+/// the secret rules. Plaintext is dropped here; only a keyed fingerprint of a secret live value
+/// stays.
 pub(crate) fn masked_change(
     address: &str,
     path: AttrPath,
@@ -299,7 +300,7 @@ pub(crate) fn masked_change(
     let l = live.map(|v| mask_value(v, mask, &path, secrets));
     let sensitive = d.as_ref().is_some_and(|m| m.any) || l.as_ref().is_some_and(|m| m.any);
     let live_fingerprint = if sensitive {
-        live.map(|v| fingerprint(address, &path, v))
+        live.map(|v| secrets.fingerprint(address, &path, v))
     } else {
         None
     };
@@ -351,7 +352,9 @@ pub(crate) fn identity_of(obj: Option<&Value>, into: &mut std::collections::BTre
             continue;
         }
         match o.get(*key) {
-            Some(Value::String(s)) if !s.is_empty() && s != MASK => {
+            // Identity is shown and journaled: a secret-shaped value (a URL with a password as
+            // a driftctl id) never becomes one.
+            Some(Value::String(s)) if !s.is_empty() && s != MASK && !crate::classify::is_secret_shaped(s) => {
                 into.insert((*key).to_string(), s.clone());
             }
             Some(Value::Number(n)) => {

@@ -18,7 +18,7 @@ use super::detect::{Envelope, typed};
 use super::{IDENTITY_KEYS, IngestError, Loaded, arn_parts, identity_of, item_id, masked_change};
 use crate::classify::SecretMatcher;
 use crate::model::compare::{RawDiff, diff_values, is_absent};
-use crate::model::mask::{mask_at, union_mask};
+use crate::model::mask::{mask_at, parse_mask, union_mask};
 use crate::model::{AttrPath, ConfigExpr, ConfigInfo, DriftItem, Format, Kind, NotDrift, ReportMeta, Step};
 
 const F: Format = Format::TerraformPlan;
@@ -385,12 +385,15 @@ fn entry<'a>(cx: &Context<'_>, n: usize, rc: &'a RawChange<'a>) -> Result<Entry<
             parse_raw(cx.path, &ctx("change.after"), rc.change.after)?,
         ),
     };
-    let bs = parse_raw(
-        cx.path,
-        &ctx("change.before_sensitive"),
-        rc.change.before_sensitive,
-    )?;
-    let as_ = parse_raw(cx.path, &ctx("change.after_sensitive"), rc.change.after_sensitive)?;
+    // Masks are parsed strictly: a duplicate key makes them hide everything (fail closed).
+    let bs = rc
+        .change
+        .before_sensitive
+        .map_or(Value::Null, |r| parse_mask(r.get()));
+    let as_ = rc
+        .change
+        .after_sensitive
+        .map_or(Value::Null, |r| parse_mask(r.get()));
     let mask = union_mask(Some(&bs), Some(&as_));
     let unknown = parse_raw(cx.path, &ctx("change.after_unknown"), rc.change.after_unknown)?;
 

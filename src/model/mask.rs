@@ -1,13 +1,106 @@
 //! Masking: replaces secret values by [`MASK`](super::MASK) at load time, so plaintext never
-//! enters the model. Terraform's `*_sensitive` trees and the taxonomy's secret names both apply.
+//! enters the model. Terraform's `*_sensitive` trees, the taxonomy's secret names and the secret
+//! value shapes all apply, inside JSON documents held in strings too (ECS container definitions,
+//! IAM policies). A mask that is not what Terraform writes (wrong type, duplicate keys) hides
+//! everything it covers: masks fail closed.
 
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use super::{AttrPath, MASK, Step};
-use crate::classify::SecretMatcher;
+use crate::classify::{SecretMatcher, looks_random};
 
-/// The union of two Terraform sensitivity masks (`true` anywhere on either side wins).
+/// Parses a Terraform sensitivity mask from its JSON text. A mask with a duplicate key anywhere
+/// (which plain parsing would resolve silently, last one wins) or that is not JSON at all comes
+/// back as `true`: everything it covers is sensitive.
+pub fn parse_mask(json: &str) -> Value {
+    serde_json::from_str::<StrictValue>(json).map_or(Value::Bool(true), |v| v.0)
+}
+
+/// A JSON value whose objects may not repeat a key.
+struct StrictValue(Value);
+
+impl<'de> Deserialize<'de> for StrictValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(StrictValue)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(StrictValue(v)) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(k) = map.next_key::<String>()? {
+            let StrictValue(v) = map.next_value()?;
+            if out.insert(k, v).is_some() {
+                return Err(de::Error::custom("duplicate key in a sensitivity mask"));
+            }
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// True when `mask` says the value it covers is sensitive: `true`, or anything Terraform never
+/// writes over such a value (a string or number, an object mask over a non-object, a list
+/// mask over a non-list).
+fn mask_hides(mask: Option<&Value>, v: &Value) -> bool {
+    match mask {
+        None | Some(Value::Null | Value::Bool(false)) => false,
+        Some(Value::Object(_)) => !v.is_object(),
+        Some(Value::Array(_)) => !v.is_array(),
+        Some(_) => true,
+    }
+}
+
+/// Member names of the `{name, value}` pairs tools use for variables: ECS and Kubernetes
+/// `environment`/`env`, CloudFormation `Environment` and stack parameters, tag lists.
+const PAIR_NAMES: &[(&str, &str)] = &[
+    ("name", "value"),
+    ("Name", "Value"),
+    ("key", "value"),
+    ("Key", "Value"),
+    ("ParameterKey", "ParameterValue"),
+    ("OptionName", "Value"),
+];
+
+/// The union of two Terraform sensitivity masks (`true` anywhere on either side wins; masks of
+/// different shapes make the whole value sensitive).
 pub fn union_mask(a: Option<&Value>, b: Option<&Value>) -> Value {
     match (a, b) {
         (Some(Value::Bool(true)), _) | (_, Some(Value::Bool(true))) => Value::Bool(true),
@@ -26,7 +119,10 @@ pub fn union_mask(a: Option<&Value>, b: Option<&Value>) -> Value {
         }
         (Some(v), None | Some(Value::Bool(false) | Value::Null))
         | (None | Some(Value::Bool(false) | Value::Null), Some(v)) => v.clone(),
-        _ => Value::Bool(false),
+        (None, None) => Value::Bool(false),
+        // An object on one side and a list on the other, or a string or number: not a mask
+        // Terraform writes, so fail closed.
+        _ => Value::Bool(true),
     }
 }
 
@@ -55,7 +151,7 @@ pub struct Masked {
     pub any: bool,
 }
 
-/// Masks `v` (found at `path`) with the Terraform mask subtree `mask` and the secret names.
+/// Masks `v` (found at `path`) with the Terraform mask subtree `mask` and the secret rules.
 pub fn mask_value(v: &Value, mask: Option<&Value>, path: &AttrPath, secrets: &SecretMatcher) -> Masked {
     if v.is_null() {
         return Masked {
@@ -63,43 +159,30 @@ pub fn mask_value(v: &Value, mask: Option<&Value>, path: &AttrPath, secrets: &Se
             any: false,
         };
     }
-    if matches!(mask, Some(Value::Bool(true))) || secrets.is_secret_path(path) {
-        return masked();
+    if mask_hides(mask, v) || secrets.is_secret_path(path) {
+        return hidden();
     }
-    mask_below(v, mask, secrets)
-}
-
-fn masked() -> Masked {
-    Masked {
-        value: Value::String(MASK.to_string()),
-        any: true,
-    }
-}
-
-/// [`mask_value`] of a value none of whose path steps is a secret name: only the steps below it
-/// need checking, one name per level (checking every child's whole path again made masking
-/// quadratic in depth, and built a path per node).
-fn mask_below(v: &Value, mask: Option<&Value>, secrets: &SecretMatcher) -> Masked {
     match v {
-        Value::String(s) if secrets.is_secret_value(s) => masked(),
+        Value::String(s) if secret_string(s, path, secrets) => hidden(),
+        Value::String(s) => embedded_json(s, path, secrets).unwrap_or_else(|| Masked {
+            value: v.clone(),
+            any: false,
+        }),
         Value::Object(o) => {
             let mut any = false;
             let mut out = Map::new();
+            let secret_pair_value = secret_pair(o, secrets);
             for (k, child) in o {
+                if secret_pair_value == Some(k.as_str()) && !child.is_null() {
+                    any = true;
+                    out.insert(k.clone(), Value::String(MASK.to_string()));
+                    continue;
+                }
                 let m = match mask {
                     Some(Value::Object(mo)) => mo.get(k),
                     _ => None,
                 };
-                let r = if child.is_null() {
-                    Masked {
-                        value: Value::Null,
-                        any: false,
-                    }
-                } else if matches!(m, Some(Value::Bool(true))) || secrets.is_secret_key(k) {
-                    masked()
-                } else {
-                    mask_below(child, m, secrets)
-                };
+                let r = mask_value(child, m, &path.child(Step::Key(k.clone())), secrets);
                 any |= r.any;
                 out.insert(k.clone(), r.value);
             }
@@ -118,17 +201,7 @@ fn mask_below(v: &Value, mask: Option<&Value>, secrets: &SecretMatcher) -> Maske
                         Some(Value::Array(ma)) => ma.get(i),
                         _ => None,
                     };
-                    // A list index is never a secret name.
-                    let r = if child.is_null() {
-                        Masked {
-                            value: Value::Null,
-                            any: false,
-                        }
-                    } else if matches!(m, Some(Value::Bool(true))) {
-                        masked()
-                    } else {
-                        mask_below(child, m, secrets)
-                    };
+                    let r = mask_value(child, m, &path.child(Step::Index(i)), secrets);
                     any |= r.any;
                     r.value
                 })
@@ -145,18 +218,41 @@ fn mask_below(v: &Value, mask: Option<&Value>, secrets: &SecretMatcher) -> Maske
     }
 }
 
-/// A salted fingerprint of a secret's plaintext: lets an approval notice that a secret changed
-/// again without storing it. Salted with the address and path so equal secrets on different
-/// resources do not share a fingerprint.
-pub fn fingerprint(address: &str, path: &AttrPath, plaintext: &Value) -> String {
-    let mut h = Sha256::new();
-    h.update(b"driftdeck-fingerprint-v1\0");
-    h.update(address.as_bytes());
-    h.update(b"\0");
-    h.update(path.to_string().as_bytes());
-    h.update(b"\0");
-    h.update(super::compare::canonical(plaintext).as_bytes());
-    format!("sha256:{}", hex::encode(&h.finalize()[..16]))
+fn hidden() -> Masked {
+    Masked {
+        value: Value::String(MASK.to_string()),
+        any: true,
+    }
+}
+
+/// A string that is a secret by its shape, or random-looking where secrets live.
+fn secret_string(s: &str, path: &AttrPath, secrets: &SecretMatcher) -> bool {
+    secrets.is_secret_value(s) || (SecretMatcher::is_secret_context(path) && looks_random(s))
+}
+
+/// In a `{name, value}` pair whose name is a secret key (`{"name": "DB_PASSWORD", "value": …}`),
+/// the member holding the value.
+fn secret_pair(o: &Map<String, Value>, secrets: &SecretMatcher) -> Option<&'static str> {
+    PAIR_NAMES.iter().find_map(|(n, v)| {
+        let name = o.get(*n)?.as_str()?;
+        (o.contains_key(*v) && secrets.is_secret_key(name)).then_some(*v)
+    })
+}
+
+/// A JSON document held in a string (an ECS `container_definitions`, an IAM policy): masked
+/// inside with the same rules, and written back as JSON text with the secrets replaced. `None`
+/// when the string is not a JSON object or list, or holds nothing secret.
+fn embedded_json(s: &str, path: &AttrPath, secrets: &SecretMatcher) -> Option<Masked> {
+    let t = s.trim_start();
+    if !(t.starts_with('{') || t.starts_with('[')) {
+        return None;
+    }
+    let doc: Value = serde_json::from_str(s).ok()?;
+    let inner = mask_value(&doc, None, path, secrets);
+    inner.any.then(|| Masked {
+        value: Value::String(serde_json::to_string(&inner.value).unwrap_or_else(|_| MASK.to_string())),
+        any: true,
+    })
 }
 
 #[cfg(test)]
@@ -178,6 +274,66 @@ mod tests {
         let r = mask_value(&v, Some(&mask), &AttrPath::root(), &SecretMatcher::none());
         assert!(r.any);
         assert_eq!(r.value, json!({"user": "admin", "password": MASK}));
+    }
+
+    #[test]
+    fn masks_of_the_wrong_type_or_with_duplicate_keys_hide_everything() {
+        let v = json!({"user": "admin", "password": "hunter2"});
+        let none = SecretMatcher::none();
+        for mask in [json!("yes"), json!(1), json!([true])] {
+            let r = mask_value(&v, Some(&mask), &AttrPath::root(), &none);
+            assert_eq!(r.value, json!(MASK), "{mask}");
+        }
+        let dup = parse_mask(r#"{"password": true, "password": false}"#);
+        assert_eq!(dup, json!(true));
+        let nested = parse_mask(r#"{"a": {"b": false, "b": false}}"#);
+        assert_eq!(nested, json!(true));
+        assert_eq!(parse_mask(r#"{"password": true}"#), json!({"password": true}));
+        assert_eq!(
+            union_mask(Some(&json!({"a": true})), Some(&json!([false]))),
+            json!(true)
+        );
+    }
+
+    #[test]
+    fn secrets_inside_json_in_strings() {
+        let defs = json!(
+            serde_json::to_string(&json!([{
+                "name": "app",
+                "image": "nginx:1.27",
+                "environment": [
+                    {"name": "DB_PASSWORD", "value": "hunter2"},
+                    {"name": "LOG_LEVEL", "value": "info"},
+                    {"name": "SESSION_SEED", "value": "q8Zt3vW9pL2mX7rB4nK6jH1s"}
+                ]
+            }]))
+            .expect("json")
+        );
+        let taxonomy = crate::classify::Taxonomy::defaults().expect("taxonomy");
+        let r = mask_value(
+            &defs,
+            None,
+            &AttrPath::keys(["container_definitions"]),
+            taxonomy.secrets(),
+        );
+        assert!(r.any);
+        let text = r.value.as_str().expect("still a JSON string");
+        assert!(!text.contains("hunter2") && !text.contains("q8Zt3vW9"), "{text}");
+        assert!(text.contains("info") && text.contains("nginx:1.27"), "{text}");
+        let policy = json!(
+            r#"{"Statement":[{"Effect":"Allow","Condition":{"StringEquals":{"sts:ExternalId":"tenant-4411"}}}]}"#
+        );
+        let r = mask_value(
+            &policy,
+            None,
+            &AttrPath::keys(["assume_role_policy"]),
+            &SecretMatcher::none(),
+        );
+        let text = r.value.as_str().expect("string");
+        assert!(
+            r.any && !text.contains("tenant-4411") && text.contains("Allow"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! [`DriftItem`]s, each a resource whose live state differs from what the IaC says.
 //!
 //! Values that are sensitive never enter this model in plaintext: ingest replaces them
-//! with [`MASK`] and keeps only a salted fingerprint (see [`Change::live_fingerprint`]).
+//! with [`MASK`] and keeps only a keyed fingerprint (see [`Change::live_fingerprint`]).
 
 pub mod compare;
 pub mod mask;
@@ -220,7 +220,7 @@ pub struct Change {
     pub live: Option<Value>,
     /// True when either side is secret; the values above are then masks.
     pub sensitive: bool,
-    /// Salted SHA-256 fingerprint of the live plaintext when sensitive, so an approval can tell
+    /// Keyed (HMAC-SHA-256) fingerprint of the live plaintext when sensitive, so an approval can tell
     /// whether a secret changed again without storing it. Never shown.
     #[serde(skip)]
     pub live_fingerprint: Option<String>,
@@ -521,8 +521,9 @@ impl DriftReport {
         } else {
             let mut kept = Vec::with_capacity(self.items.len());
             for mut item in std::mem::take(&mut self.items) {
-                let (noise, real): (Vec<Change>, Vec<Change>) =
-                    std::mem::take(&mut item.changes).into_iter().partition(|c| c.noise.is_some());
+                let (noise, real): (Vec<Change>, Vec<Change>) = std::mem::take(&mut item.changes)
+                    .into_iter()
+                    .partition(|c| c.noise.is_some());
                 item.changes = real;
                 item.noise_changes.extend(noise);
                 if item.changes.is_empty() && !item.noise_changes.is_empty() {

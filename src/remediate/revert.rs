@@ -29,6 +29,12 @@ pub enum RevertError {
     /// The IaC directory is missing.
     #[error("{0}: the IaC directory does not exist (use --iac-dir)")]
     NoIacDir(PathBuf),
+    /// The program is not on PATH.
+    #[error("{program} not found on PATH: cannot run {program} (is it installed and on PATH?); nothing ran")]
+    NotFound {
+        /// Program.
+        program: String,
+    },
     /// A command could not be started.
     #[error("cannot run {program} in {dir}: {source} (is it installed and on PATH?)")]
     Spawn {
@@ -391,10 +397,18 @@ fn run_step(step: &Step, sink: &mut dyn FnMut(ExecEvent)) -> Result<Option<i32>,
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|source| RevertError::Spawn {
-            program: step.program.clone(),
-            dir: step.dir.clone(),
-            source,
+        .map_err(|source| {
+            if source.kind() == std::io::ErrorKind::NotFound {
+                RevertError::NotFound {
+                    program: step.program.clone(),
+                }
+            } else {
+                RevertError::Spawn {
+                    program: step.program.clone(),
+                    dir: step.dir.clone(),
+                    source,
+                }
+            }
         })?;
     let (tx, rx) = mpsc::channel::<(Stream, String)>();
     let mut readers = Vec::new();

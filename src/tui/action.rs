@@ -26,6 +26,8 @@ pub enum Action {
     Filter,
     /// Cycle the sort order.
     Sort,
+    /// Reverse the sort order.
+    SortReverse,
     /// Mark or unmark the selected item (for batch decisions).
     Mark,
     /// Revert the selected (or marked) items: bring live back to the IaC.
@@ -40,6 +42,26 @@ pub enum Action {
     GroupByActor,
     /// Look up again the items whose CloudTrail lookup failed.
     RetryAttribution,
+    /// Scroll the detail to the next changed attribute.
+    NextChange,
+    /// Scroll the detail to the previous changed attribute.
+    PrevChange,
+    /// Zoom the detail pane to the whole screen, and back.
+    Zoom,
+    /// Show the message log (every message of the session, newest first).
+    Messages,
+    /// Reopen the output pane of the last (or running) revert.
+    Output,
+    /// Copy the selected item's address to the clipboard.
+    Yank,
+    /// Copy the ARN, the CloudTrail event id and the console link.
+    YankMore,
+    /// Open the CloudTrail console link of the selected item.
+    OpenLink,
+    /// Export the evidence of the journal to a file.
+    Export,
+    /// Reload the reports from disk.
+    Reload,
     /// Show the key help.
     Help,
     /// Close the overlay, or clear the filter.
@@ -50,7 +72,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order help lists them.
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 32] = [
         Action::Down,
         Action::Up,
         Action::Top,
@@ -62,6 +84,7 @@ impl Action {
         Action::Focus,
         Action::Filter,
         Action::Sort,
+        Action::SortReverse,
         Action::Mark,
         Action::Revert,
         Action::Adopt,
@@ -69,6 +92,16 @@ impl Action {
         Action::Undo,
         Action::GroupByActor,
         Action::RetryAttribution,
+        Action::NextChange,
+        Action::PrevChange,
+        Action::Zoom,
+        Action::Messages,
+        Action::Output,
+        Action::Yank,
+        Action::YankMore,
+        Action::OpenLink,
+        Action::Export,
+        Action::Reload,
         Action::Help,
         Action::Close,
         Action::Quit,
@@ -88,6 +121,7 @@ impl Action {
             Action::Focus => "focus",
             Action::Filter => "filter",
             Action::Sort => "sort",
+            Action::SortReverse => "sort_reverse",
             Action::Mark => "mark",
             Action::Revert => "revert",
             Action::Adopt => "adopt",
@@ -95,6 +129,16 @@ impl Action {
             Action::Undo => "undo",
             Action::GroupByActor => "group_by_actor",
             Action::RetryAttribution => "retry_attribution",
+            Action::NextChange => "next_change",
+            Action::PrevChange => "prev_change",
+            Action::Zoom => "zoom",
+            Action::Messages => "messages",
+            Action::Output => "output",
+            Action::Yank => "yank",
+            Action::YankMore => "yank_more",
+            Action::OpenLink => "open_link",
+            Action::Export => "export",
+            Action::Reload => "reload",
             Action::Help => "help",
             Action::Close => "close",
             Action::Quit => "quit",
@@ -119,7 +163,8 @@ impl Action {
             Action::HalfPageUp => "half page up",
             Action::Focus => "switch focus: list / detail",
             Action::Filter => "filter: text sev>= kind: type: status: actor: tool: oob:",
-            Action::Sort => "cycle sort: severity, address, kind",
+            Action::Sort => "cycle sort: severity, address, kind, status, actor, when",
+            Action::SortReverse => "reverse the sort order",
             Action::Mark => "mark / unmark item",
             Action::Revert => "revert: bring live back to the IaC (selected or marked)",
             Action::Adopt => "adopt: write the live values into the IaC (diff first)",
@@ -127,6 +172,16 @@ impl Action {
             Action::Undo => "undo: withdraw the item's latest decision",
             Action::GroupByActor => "group by actor (Enter shows the group's items)",
             Action::RetryAttribution => "retry the CloudTrail lookups that failed",
+            Action::NextChange => "next changed attribute in the detail",
+            Action::PrevChange => "previous changed attribute in the detail",
+            Action::Zoom => "zoom the detail to the whole screen / back",
+            Action::Messages => "message log: every message of the session, newest first",
+            Action::Output => "reopen the revert output pane",
+            Action::Yank => "yank the address to the clipboard (OSC 52)",
+            Action::YankMore => "yank the ARN, CloudTrail event id and console link",
+            Action::OpenLink => "open the CloudTrail console link ($BROWSER, xdg-open, open)",
+            Action::Export => "export the evidence (Markdown) next to the journal",
+            Action::Reload => "reload the reports (keeps selection, marks, filter, decisions)",
             Action::Help => "this help",
             Action::Close => "close overlay / clear filter",
             Action::Quit => "quit",

@@ -103,6 +103,8 @@ fn to_msg(ev: &Event) -> Option<Msg> {
 /// starts, so a status change after a decision (`Arc::make_mut`) copies nothing unless a job
 /// is running at that moment.
 struct Runner {
+    /// Loads the reports again (Ctrl-R, `--watch`).
+    reload: Option<super::LoadFn>,
     highlighter: Arc<Option<Highlighter>>,
     tx: mpsc::UnboundedSender<Msg>,
     /// The decision journal, once opened (decisions run one at a time under this lock).
@@ -175,41 +177,192 @@ impl Runner {
         let slot = Arc::clone(&self.decider);
         let report = Arc::clone(report);
         let tx = self.tx.clone();
-        tokio::task::spawn_blocking(move || match Decider::open(opts) {
-            Ok(d) => {
-                let ready = Decisions::Ready {
-                    read_only: d.read_only(),
-                    actor: d.actor().name.clone(),
-                    journal: d.options().journal_path().display().to_string(),
-                };
-                let warning = d.journal_warning();
-                let notes = decisions::latest_notes(&d, &report);
-                *lock(&slot) = Some(d);
-                let _ = tx.send(Msg::DecisionsReady(ready));
-                match notes {
-                    Ok(n) => {
-                        let _ = tx.send(Msg::DecisionNotes(n));
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Msg::DecisionsReady(Decisions::Unavailable(e)));
-                    }
-                }
-                if let Some(w) = warning {
-                    let _ = tx.send(Msg::Warning(w));
-                }
-            }
-            Err(e) => {
-                let _ = tx.send(Msg::DecisionsReady(Decisions::Unavailable(e.to_string())));
-            }
+        tokio::task::spawn_blocking(move || {
+            // A read-only IaC directory is found now, not at the first decision: decisions
+            // become previews and the header says why.
+            let mut opts = opts;
+            let why_read_only = if !opts.read_only && !crate::fsutil::dir_writable(&opts.iac_dir) {
+                opts.read_only = true;
+                let name = opts.iac_dir.file_name().map_or_else(
+                    || opts.iac_dir.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                );
+                Some(format!("read-only: {name}/ not writable"))
+            } else {
+                None
+            };
+            let watch = opts.clone();
+            open_decider_now(opts, why_read_only, &slot, &report, &tx);
+            watch_journal(&watch, &slot, &tx);
         });
     }
+}
 
+/// `--watch`: polls the report files (size and time) on a worker thread until the loop ends; a
+/// change sends [`Msg::ReportsChanged`].
+fn watch_reports(paths: Vec<std::path::PathBuf>, tx: mpsc::UnboundedSender<Msg>) {
+    std::thread::spawn(move || {
+        let mut watched = super::watch::Watched::new(paths);
+        while !tx.is_closed() {
+            std::thread::sleep(super::watch::POLL);
+            if watched.changed() {
+                let _ = tx.send(Msg::ReportsChanged);
+            }
+        }
+    });
+}
+
+/// Polls the journal and approvals files (size and time, [`super::watch::POLL`]) until the loop
+/// ends; a change is read and sent as [`Msg::JournalRead`]. Runs on its own blocking worker.
+fn watch_journal(
+    opts: &DeciderOptions,
+    decider: &Arc<Mutex<Option<Decider>>>,
+    tx: &mpsc::UnboundedSender<Msg>,
+) {
+    let journal = opts.journal_path();
+    let approvals = opts.approvals_path();
+    let mut watched = super::watch::Watched::new([journal.clone(), approvals.clone()]);
+    let mut warned = false;
+    while !tx.is_closed() {
+        std::thread::sleep(super::watch::POLL);
+        if !watched.changed() {
+            continue;
+        }
+        // Wait for a decision of this TUI to finish and report first (see Effect::Decide).
+        let guard = lock(decider);
+        let read = crate::decide::status::read(&journal, &approvals);
+        drop(guard);
+        match read {
+            Ok((entries, approvals)) => {
+                warned = false;
+                let _ = tx.send(Msg::JournalRead {
+                    entries: Arc::new(entries),
+                    approvals: Arc::new(approvals),
+                });
+            }
+            Err(e) if !warned => {
+                warned = true;
+                let _ = tx.send(Msg::Warning(format!("cannot follow others' decisions: {e}")));
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// Opens the journal and reports it (see [`Runner::open_decider`]).
+fn open_decider_now(
+    opts: DeciderOptions,
+    why_read_only: Option<String>,
+    slot: &Arc<Mutex<Option<Decider>>>,
+    report: &Arc<crate::model::DriftReport>,
+    tx: &mpsc::UnboundedSender<Msg>,
+) {
+    match Decider::open(opts) {
+        Ok(d) => {
+            let ready = Decisions::Ready {
+                why_read_only,
+                read_only: d.read_only(),
+                actor: d.actor().name.clone(),
+                journal: d.options().journal_path().display().to_string(),
+                iac_dir: d.options().iac_dir.display().to_string(),
+            };
+            let warning = d.journal_warning();
+            let notes = decisions::latest_notes(&d, report);
+            let seq = super::watch::last_seq(&d.options().journal_path());
+            let _ = tx.send(Msg::JournalSeq(seq));
+            *lock(slot) = Some(d);
+            let _ = tx.send(Msg::DecisionsReady(ready));
+            match notes {
+                Ok(n) => {
+                    let _ = tx.send(Msg::DecisionNotes(n));
+                }
+                Err(e) => {
+                    let _ = tx.send(Msg::DecisionsReady(Decisions::Unavailable(e)));
+                }
+            }
+            if let Some(w) = warning {
+                let _ = tx.send(Msg::Warning(w));
+            }
+        }
+        Err(e) => {
+            let _ = tx.send(Msg::DecisionsReady(Decisions::Unavailable(e.to_string())));
+        }
+    }
+}
+
+impl Runner {
     /// Runs effects; returns true when the loop should end.
     fn run(&self, state: &State, effects: Vec<Effect>) -> bool {
         let mut quit = false;
         for e in effects {
             match e {
                 Effect::Quit => quit = true,
+                Effect::Reload => {
+                    let tx = self.tx.clone();
+                    match &self.reload {
+                        Some(load) => {
+                            let load = Arc::clone(load);
+                            tokio::task::spawn_blocking(move || {
+                                let result = guarded(|| load().map(Box::new));
+                                let _ = tx.send(Msg::Reloaded(result));
+                            });
+                        }
+                        None => {
+                            let _ = tx.send(Msg::Reloaded(Err("these reports cannot be reloaded".into())));
+                        }
+                    }
+                }
+                Effect::Clipboard(text) => {
+                    // Written between frames; the terminal takes it as a command, not text.
+                    let mut out = std::io::stdout();
+                    let _ = out.write_all(super::clipboard::osc52(&text).as_bytes());
+                    let _ = out.flush();
+                }
+                Effect::Open(url) => {
+                    let tx = self.tx.clone();
+                    std::thread::spawn(move || {
+                        let opener = super::clipboard::opener(std::env::var("BROWSER").ok().as_deref());
+                        let run = std::process::Command::new(&opener)
+                            .arg(&url)
+                            .stdin(std::process::Stdio::null())
+                            .stdout(std::process::Stdio::null())
+                            .stderr(std::process::Stdio::null())
+                            .status();
+                        let msg = match run {
+                            Ok(s) if s.success() => Msg::Info(format!("opened {url} with {opener}")),
+                            Ok(s) => {
+                                Msg::Warning(format!("{opener} could not open {url} ({s}): copy it with Y"))
+                            }
+                            Err(e) => Msg::Warning(format!(
+                                "cannot run {opener} to open {url}: {e} (set $BROWSER, or copy it with Y)"
+                            )),
+                        };
+                        let _ = tx.send(msg);
+                    });
+                }
+                Effect::Export { journal, path } => {
+                    let tx = self.tx.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let msg = match crate::decide::Journal::read_all(&journal) {
+                            Ok(entries) => {
+                                let text = crate::decide::evidence::export(
+                                    &entries,
+                                    crate::decide::evidence::ExportFormat::Markdown,
+                                );
+                                match crate::fsutil::atomic_write(&path, text.as_bytes()) {
+                                    Ok(()) => Msg::Info(format!(
+                                        "exported the evidence of {} journal entries to {}",
+                                        entries.len(),
+                                        path.display()
+                                    )),
+                                    Err(e) => Msg::Warning(format!("cannot write {}: {e}", path.display())),
+                                }
+                            }
+                            Err(e) => Msg::Warning(format!("cannot export: {e}")),
+                        };
+                        let _ = tx.send(msg);
+                    });
+                }
                 Effect::PrioritizeAttribution(id) => {
                     let mut a = self
                         .attribution
@@ -259,16 +412,32 @@ impl Runner {
                         let mut sink = |line: String| {
                             let _ = out.send(Msg::Output(line));
                         };
-                        let result = guarded(|| match lock(&slot).as_mut() {
+                        // The lock is held until `Decided` is sent: the journal watcher takes it
+                        // before reading, so it sees this job's entries only after the loop
+                        // knows they are its own.
+                        let mut guard = lock(&slot);
+                        let mut seqs = Vec::new();
+                        let result = guarded(|| match guard.as_mut() {
                             Some(d) => {
-                                decisions::run_job(d, &report, &job, &|i| sums.get(&i).cloned(), &mut sink)
+                                let before = super::watch::last_seq(&d.options().journal_path());
+                                let r = decisions::run_job(
+                                    d,
+                                    &report,
+                                    &job,
+                                    &|i| sums.get(&i).cloned(),
+                                    &mut sink,
+                                );
+                                seqs = decisions::own_entries(d, before);
+                                r
                             }
                             None => Err("the decision journal is not open".into()),
                         });
                         let _ = tx.send(Msg::Decided {
                             verb: job.verb,
                             result,
+                            seqs,
                         });
+                        drop(guard);
                     });
                 }
                 Effect::PrepareDetail { index, request } => {
@@ -307,9 +476,16 @@ async fn event_loop(
     theme: &Theme,
     decide: Option<DeciderOptions>,
     attribution: Option<Setup>,
+    reload: Option<super::Reload>,
 ) -> Result<(), TuiError> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    if let Some(r) = &reload
+        && !r.watch.is_empty()
+    {
+        watch_reports(r.watch.clone(), tx.clone());
+    }
     let runner = Runner {
+        reload: reload.map(|r| r.load),
         highlighter: Arc::new(theme.highlighter()),
         tx,
         decider: Arc::new(Mutex::new(None)),
@@ -333,7 +509,29 @@ async fn event_loop(
         return Ok(());
     }
     loop {
-        terminal.draw(|f| views::draw(f, &state, theme))?;
+        let frame = terminal.draw(|f| views::draw(f, &state, theme))?;
+        // The selected item's console link, where it is on screen, becomes an OSC 8 hyperlink.
+        if let Some(url) = state
+            .selected_index()
+            .and_then(|i| state.attribution(i))
+            .and_then(|a| a.best.as_ref())
+            .map(crate::attribution::Candidate::console_link)
+        {
+            let area = frame.buffer.area;
+            let rows: Vec<Vec<char>> = (area.top()..area.bottom())
+                .map(|y| {
+                    (area.left()..area.right())
+                        .map(|x| frame.buffer[(x, y)].symbol().chars().next().unwrap_or(' '))
+                        .collect()
+                })
+                .collect();
+            let segments = super::clipboard::link_segments(&rows, &url);
+            if !segments.is_empty() {
+                let mut out = std::io::stdout();
+                let _ = out.write_all(super::clipboard::osc8(&url, &segments).as_bytes());
+                let _ = out.flush();
+            }
+        }
         let msg = tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(ev)) => match to_msg(&ev) {
@@ -370,6 +568,7 @@ pub fn run(
     theme: &Theme,
     decide: Option<DeciderOptions>,
     attribution: Option<Setup>,
+    reload: Option<super::Reload>,
 ) -> Result<(), TuiError> {
     install_panic_hook();
     enable_raw_mode()?;
@@ -384,7 +583,14 @@ pub fn run(
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let res = rt.block_on(event_loop(&mut terminal, state, theme, decide, attribution));
+    let res = rt.block_on(event_loop(
+        &mut terminal,
+        state,
+        theme,
+        decide,
+        attribution,
+        reload,
+    ));
     // Workers still computing a diff are not waited for.
     rt.shutdown_background();
     res

@@ -121,6 +121,10 @@ pub struct DecisionForm {
     pub can_submit: bool,
     /// The text the confirmation field must hold exactly (the tier's typed confirmation).
     pub confirmation: Option<String>,
+    /// Someone else decided one of the form's items while it was open (who and what).
+    pub stale: Option<String>,
+    /// The stale warning was shown once on submit; the next Enter records anyway.
+    pub stale_acknowledged: bool,
 }
 
 /// What a key did to a form.
@@ -216,6 +220,10 @@ impl DecisionForm {
         }
         let nothing_to_write = matches!(&prepared, Prepared::Adopt(p) if p.is_empty());
         let can_submit = !read_only && !nothing_to_write;
+        if !can_submit {
+            // A view-only preview has nothing to type into.
+            fields.clear();
+        }
         if read_only {
             context.push(String::new());
             context.push("read-only mode: shown only; nothing is recorded, written or run".into());
@@ -234,6 +242,28 @@ impl DecisionForm {
             prepared,
             can_submit,
             confirmation,
+            stale: None,
+            stale_acknowledged: false,
+        }
+    }
+
+    /// Why `text` is not acceptable for a field of `kind`, checked as it is typed and again on
+    /// submit.
+    pub fn check_field(kind: FieldKind, text: &str) -> Option<String> {
+        let t = text.trim();
+        match kind {
+            FieldKind::Expires if !t.is_empty() => {
+                decide::approvals::parse_expiry(t, OffsetDateTime::now_utc())
+                    .err()
+                    .map(|e| format!("expires: {e}"))
+            }
+            FieldKind::Reason if t.chars().count() > 500 => {
+                Some("reason: keep it under 500 characters (link a ticket for more)".into())
+            }
+            FieldKind::Ticket if t.chars().any(char::is_whitespace) || t.chars().count() > 64 => {
+                Some("ticket: one id without spaces, such as INC-4817".into())
+            }
+            _ => None,
         }
     }
 
@@ -270,13 +300,17 @@ impl DecisionForm {
             _ => {}
         }
         let Some(f) = self.fields.get_mut(self.focus) else {
-            return FormOutcome::Cancel;
+            // A view-only form: Esc, Enter or q close it; nothing else does anything.
+            return match key.code {
+                KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => FormOutcome::Cancel,
+                _ => FormOutcome::Stay,
+            };
         };
         match f.input.handle_key(key) {
             InputOutcome::Cancel => FormOutcome::Cancel,
             InputOutcome::Submit => self.submit(),
             InputOutcome::Changed => {
-                self.error = None;
+                self.error = Self::check_field(f.kind, &f.input.text);
                 FormOutcome::Stay
             }
             InputOutcome::Moved | InputOutcome::Ignored => FormOutcome::Stay,
@@ -298,11 +332,28 @@ impl DecisionForm {
             self.focus = i;
             return FormOutcome::Stay;
         }
+        if let Some((i, e)) = self
+            .fields
+            .iter()
+            .enumerate()
+            .find_map(|(i, f)| Self::check_field(f.kind, &f.input.text).map(|e| (i, e)))
+        {
+            self.error = Some(e);
+            self.focus = i;
+            return FormOutcome::Stay;
+        }
         let confirmations: Vec<String> = self.value(FieldKind::Confirm).into_iter().collect();
         if let Some(want) = &self.confirmation
             && self.value(FieldKind::Confirm).as_deref() != Some(want.as_str())
         {
             self.error = Some(format!("the confirmation must be exactly {want}"));
+            return FormOutcome::Stay;
+        }
+        if let Some(s) = &self.stale
+            && !self.stale_acknowledged
+        {
+            self.error = Some(format!("{s}: Enter again records anyway, Esc cancels"));
+            self.stale_acknowledged = true;
             return FormOutcome::Stay;
         }
         FormOutcome::Submit(Box::new(DecisionJob {
@@ -441,8 +492,7 @@ pub fn statuses(
     targets: &[usize],
 ) -> Result<Vec<(usize, Status, Option<String>)>, String> {
     let src = decide::status::Sources::of(opts);
-    let (entries, approvals) =
-        decide::status::read(&src.journal, &src.approvals).map_err(|e| e.to_string())?;
+    let (entries, approvals) = src.read().map_err(|e| e.to_string())?;
     let now = OffsetDateTime::now_utc();
     Ok(
         decide::status::derive_many(report, targets, &entries, &approvals, now)
@@ -484,6 +534,21 @@ pub fn exec_line(ev: &ExecEvent) -> String {
     crate::text::strip_csi(&s)
 }
 
+/// The journal entries a job wrote: those after `before` under this decider's actor (the
+/// decider lock keeps this TUI's own jobs apart; another process writes under its own actor).
+/// The journal watcher leaves them out of its "someone else decided" messages.
+pub fn own_entries(decider: &Decider, before: u64) -> Vec<u64> {
+    let me = &decider.actor().name;
+    decide::Journal::read_all(&decider.options().journal_path())
+        .map(|es| {
+            es.iter()
+                .filter(|e| e.seq > before && &e.actor.name == me)
+                .map(|e| e.seq)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Carries out a job (blocking: run it off the event loop). Output lines of executed commands
 /// go to `sink`. `attribution` is the CloudTrail summary per target when known.
 pub fn run_job(
@@ -496,6 +561,7 @@ pub fn run_job(
     let items: Vec<&DriftItem> = job.targets.iter().filter_map(|&i| report.items.get(i)).collect();
     let first = *items.first().ok_or("no item to decide")?;
     let first_index = job.targets[0];
+
     let summary = match (&job.verb, &job.prepared) {
         (Verb::Approve, _) => {
             let a = ApproveInput {

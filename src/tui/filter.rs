@@ -60,14 +60,82 @@ pub enum Term {
     Not(Box<Term>),
 }
 
+/// A `field:value` filter term: its names and what it does. [`FIELDS`] is the one table both
+/// the parser and the help read, so they cannot disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldSpec {
+    /// The field's names (the first is the one help shows).
+    pub names: &'static [&'static str],
+    /// An example term.
+    pub example: &'static str,
+    /// What it selects.
+    pub help: &'static str,
+}
+
+/// Every filter field, in the order help lists them.
+pub const FIELDS: &[FieldSpec] = &[
+    FieldSpec {
+        names: &["sev", "severity"],
+        example: "sev>=high",
+        help: "severity: sev:high, sev>=high, sev<medium (critical, high, medium, low)",
+    },
+    FieldSpec {
+        names: &["kind"],
+        example: "kind:unmanaged",
+        help: "modified, deleted or unmanaged",
+    },
+    FieldSpec {
+        names: &["type"],
+        example: "type:aws_iam_*",
+        help: "resource type, glob",
+    },
+    FieldSpec {
+        names: &["status"],
+        example: "status:open",
+        help: "open, approved, approval-expired, changed-since-approval, adopted, reverted, revert-failed",
+    },
+    FieldSpec {
+        names: &["actor"],
+        example: "actor:jane",
+        help: "CloudTrail actor, principal, session or ARN contains text",
+    },
+    FieldSpec {
+        names: &["tool"],
+        example: "tool:console",
+        help: "tool of the change: console, aws-cli, terraform, sdk, …",
+    },
+    FieldSpec {
+        names: &["oob"],
+        example: "oob:true",
+        help: "changed out of band (outside the IaC pipeline): true or false",
+    },
+    FieldSpec {
+        names: &["confidence"],
+        example: "confidence:high",
+        help: "attribution confidence: high, medium or low",
+    },
+    FieldSpec {
+        names: &["event"],
+        example: "event:Authorize",
+        help: "CloudTrail event name contains text",
+    },
+    FieldSpec {
+        names: &["session"],
+        example: "session:KEY",
+        help: "one actor session exactly (the group-by-actor view sets it)",
+    },
+];
+
+/// The field names, for messages.
+fn field_names() -> String {
+    FIELDS.iter().map(|f| f.names[0]).collect::<Vec<_>>().join(", ")
+}
+
 /// Why a filter did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FilterError {
     /// `field:` is not a known field.
-    #[error(
-        "unknown filter field {0:?} (use sev, kind, type, status, actor, tool, oob, confidence, event, \
-         session, or plain text)"
-    )]
+    #[error("unknown filter field {0:?} (use {names}, or plain text; ? lists them)", names = field_names())]
     UnknownField(String),
     /// The value does not fit the field.
     #[error("{field}: {value:?} is not valid; expected {expected}")]
@@ -114,15 +182,34 @@ pub struct Filter {
     pub terms: Vec<Term>,
 }
 
-/// The text an item is searched by: address, type and changed attributes, lower-cased.
+/// The text an item is searched by, lower-cased: what the operator can see of it — address,
+/// type, changed attributes, the desired and live values of the changes (`0.0.0.0/0`, an ARN;
+/// masked values stay masked), the reasons for its severity and its controls. Attribution (the
+/// actor and tool columns) is matched from the item's side data, see [`Term::matches`].
 pub fn haystack(item: &DriftItem) -> String {
-    let mut s = String::with_capacity(item.address.len() + item.resource_type.len() + 32);
-    s.push_str(&item.address.to_lowercase());
-    s.push('\n');
-    s.push_str(&item.resource_type.to_lowercase());
-    for a in item.changed_attributes() {
+    let mut s = String::with_capacity(item.address.len() + item.resource_type.len() + 128);
+    let mut add = |t: &str| {
         s.push('\n');
-        s.push_str(&a.to_lowercase());
+        s.push_str(&t.to_lowercase());
+    };
+    add(&item.address);
+    add(&item.resource_type);
+    for a in item.changed_attributes() {
+        add(&a);
+    }
+    for c in &item.changes {
+        for v in [&c.desired, &c.live].into_iter().flatten() {
+            match v {
+                serde_json::Value::String(t) => add(t),
+                other => add(&other.to_string()),
+            }
+        }
+    }
+    for w in &item.why {
+        add(w);
+    }
+    for c in &item.controls {
+        add(c);
     }
     s
 }
@@ -187,6 +274,15 @@ pub fn parse_term(w: &str) -> Result<Term, FilterError> {
         value: value.to_string(),
         expected,
     };
+    // Only the fields of the table are fields; anything else with a colon is an error, except
+    // text that merely contains one (an ARN, a URL).
+    let known = FIELDS.iter().find(|f| f.names.contains(&field.as_str()));
+    if known.is_none() {
+        return match field.as_str() {
+            "" | "arn" | "http" | "https" => Ok(Term::Text(w.to_lowercase())),
+            _ => Err(FilterError::UnknownField(field.clone())),
+        };
+    }
     match field.as_str() {
         "sev" | "severity" => Severity::parse(value)
             .map(|s| Term::Severity(cmp, s))
@@ -202,10 +298,12 @@ pub fn parse_term(w: &str) -> Result<Term, FilterError> {
             .map_err(|_| bad("a type or glob like aws_iam_*")),
         "status" => {
             let v = value.to_ascii_lowercase();
-            if ["open", "approved", "approval-expired", "changed-since-approval"].contains(&v.as_str()) {
+            if crate::model::Status::parse(&v).is_some() {
                 Ok(Term::Status(v))
             } else {
-                Err(bad("open, approved, approval-expired or changed-since-approval"))
+                Err(bad(
+                    "open, approved, approval-expired, changed-since-approval, adopted, reverted or revert-failed",
+                ))
             }
         }
         "actor" | "event" | "tool" | "oob" | "confidence" => match AttrTerm::parse(&field, value) {
@@ -235,7 +333,16 @@ impl Term {
     pub fn matches(&self, s: &Subject<'_>) -> bool {
         let item = s.item;
         match self {
-            Term::Text(t) => s.hay.contains(t.as_str()),
+            Term::Text(t) => {
+                s.hay.contains(t.as_str())
+                    || s.side
+                        .and_then(|side| side.attribution.as_deref())
+                        .and_then(|a| a.best.as_ref())
+                        .is_some_and(|b| {
+                            b.actor.display.to_lowercase().contains(t.as_str())
+                                || b.tool.as_str().contains(t.as_str())
+                        })
+            }
             Term::Severity(cmp, s) => cmp.test(item.severity, *s),
             Term::Kind(k) => item.kind == *k,
             Term::Type(g) => g.is_match(&item.resource_type),
@@ -257,7 +364,8 @@ impl Term {
     /// results arrive).
     pub fn uses_attribution(&self) -> bool {
         match self {
-            Term::Attribution(_) | Term::Session(_) => true,
+            // Free text matches the actor and tool columns too.
+            Term::Attribution(_) | Term::Session(_) | Term::Text(_) => true,
             Term::Not(t) => t.uses_attribution(),
             _ => false,
         }

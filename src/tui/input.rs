@@ -26,6 +26,9 @@ pub struct TextInput {
     pub text: String,
     /// Cursor position, a byte offset into `text`.
     pub cursor: usize,
+    /// The whole text is selected: the next character replaces it, Backspace clears it, a
+    /// cursor key keeps it (the filter prompt opens like this on the current filter).
+    pub selected: bool,
 }
 
 impl TextInput {
@@ -34,6 +37,15 @@ impl TextInput {
         TextInput {
             text: text.to_string(),
             cursor: text.len(),
+            selected: false,
+        }
+    }
+
+    /// An input holding `text`, all of it selected (typing replaces it).
+    pub fn selected(text: &str) -> Self {
+        TextInput {
+            selected: !text.is_empty(),
+            ..TextInput::new(text)
         }
     }
 
@@ -55,6 +67,21 @@ impl TextInput {
     /// start), Ctrl-W (delete word), Enter, Esc.
     pub fn handle_key(&mut self, key: &KeyEvent) -> InputOutcome {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if std::mem::take(&mut self.selected) {
+            match key.code {
+                KeyCode::Char(c) if !ctrl && !c.is_control() => {
+                    self.text = c.to_string();
+                    self.cursor = self.text.len();
+                    return InputOutcome::Changed;
+                }
+                KeyCode::Backspace | KeyCode::Delete => {
+                    self.text.clear();
+                    self.cursor = 0;
+                    return InputOutcome::Changed;
+                }
+                _ => {}
+            }
+        }
         match key.code {
             KeyCode::Enter => InputOutcome::Submit,
             KeyCode::Esc => InputOutcome::Cancel,

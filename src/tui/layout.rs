@@ -27,7 +27,20 @@ pub fn too_small(width: u16, height: u16) -> bool {
 
 /// The areas for a terminal of `width` x `height` (at least the minimum).
 pub fn areas(width: u16, height: u16) -> Areas {
+    areas_for(width, height, false)
+}
+
+/// The areas, with the detail pane zoomed to the whole body (`z`) or not.
+pub fn areas_for(width: u16, height: u16, zoom: bool) -> Areas {
     let body = height.saturating_sub(3);
+    if zoom {
+        return Areas {
+            header: Rect::new(0, 0, width, 2.min(height)),
+            list: Rect::new(0, 2, width, 0),
+            detail: Rect::new(0, 2, width, body),
+            status: Rect::new(0, height.saturating_sub(1), width, 1),
+        };
+    }
     // The list gets ~40% (at least 5 rows inside), the detail the rest.
     let list_h = (body * 2 / 5).max(7).min(body);
     Areas {
@@ -38,9 +51,9 @@ pub fn areas(width: u16, height: u16) -> Areas {
     }
 }
 
-/// Rows of items visible in the list pane.
+/// Rows of items visible in the list pane (below its column headers).
 pub fn list_rows(width: u16, height: u16) -> usize {
-    areas(width, height).list.height.saturating_sub(2) as usize
+    areas(width, height).list.height.saturating_sub(3) as usize
 }
 
 /// The inside of a bordered pane.
@@ -53,9 +66,15 @@ pub fn inner(r: Rect) -> Rect {
     )
 }
 
-/// Rows of text visible in the detail pane.
+/// Rows of the detail pane's scrolling body (below the pinned headline and column labels).
 pub fn detail_rows(width: u16, height: u16) -> usize {
-    inner(areas(width, height).detail).height as usize
+    detail_rows_for(width, height, false)
+}
+
+/// [`detail_rows`], zoomed or not.
+pub fn detail_rows_for(width: u16, height: u16, zoom: bool) -> usize {
+    (inner(areas_for(width, height, zoom).detail).height as usize)
+        .saturating_sub(crate::tui::views::detail::PINNED)
 }
 
 /// A centred rectangle of at most `w` x `h` inside `r`.

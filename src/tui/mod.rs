@@ -5,6 +5,7 @@
 
 pub mod action;
 pub mod app;
+pub mod clipboard;
 pub mod decisions;
 pub mod filter;
 pub mod input;
@@ -14,6 +15,7 @@ pub mod state;
 pub mod theme;
 pub mod update;
 pub mod views;
+pub mod watch;
 
 use std::sync::Arc;
 
@@ -34,6 +36,26 @@ pub enum TuiError {
     Io(#[from] std::io::Error),
 }
 
+/// Loads the reports again, as at start (statuses from the journal included).
+pub type LoadFn = Arc<dyn Fn() -> Result<DriftReport, String> + Send + Sync>;
+
+/// How to reload the reports: `Ctrl-R`, and on a change of the watched files (`--watch`).
+#[derive(Clone)]
+pub struct Reload {
+    /// The load.
+    pub load: LoadFn,
+    /// Report files whose change reloads (empty without `--watch`).
+    pub watch: Vec<std::path::PathBuf>,
+}
+
+impl std::fmt::Debug for Reload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reload")
+            .field("watch", &self.watch)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What the user chose on the command line.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -46,6 +68,8 @@ pub struct Options {
     /// Where CloudTrail events come from; `None` turns attribution off (the pane says how to
     /// turn it on).
     pub attribution: Option<crate::attribution::Setup>,
+    /// How to reload the reports; `None` disables `Ctrl-R`.
+    pub reload: Option<Reload>,
 }
 
 /// Runs the TUI on a loaded report. Problems with the user's keymap or theme files are shown in
@@ -57,10 +81,23 @@ pub fn run(report: DriftReport, options: &Options) -> Result<Vec<String>, TuiErr
         warnings.push(w);
     });
     let mut state = State::new(report, keymap, 80, 24);
+    state.approvals_problem = options
+        .decide
+        .as_ref()
+        .and_then(crate::decide::DeciderOptions::approvals_problem);
     if let Some(w) = warnings.first() {
         state.set_status(state::Level::Warning, w);
     }
-    app::run(state, &theme, options.decide.clone(), options.attribution.clone())?;
+    if options.reload.is_some() {
+        state.can_reload = true;
+    }
+    app::run(
+        state,
+        &theme,
+        options.decide.clone(),
+        options.attribution.clone(),
+        options.reload.clone(),
+    )?;
     Ok(warnings)
 }
 
@@ -103,10 +140,16 @@ pub fn settle_with(
                 let report = Arc::clone(&state.report);
                 let mut lines = Vec::new();
                 let sums = decisions::attribution_summaries(state, &job.targets);
+                let mut seqs = Vec::new();
                 let result = match decider.as_deref_mut() {
-                    Some(d) => decisions::run_job(d, &report, &job, &|i| sums.get(&i).cloned(), &mut |l| {
-                        lines.push(l);
-                    }),
+                    Some(d) => {
+                        let before = watch::last_seq(&d.options().journal_path());
+                        let r = decisions::run_job(d, &report, &job, &|i| sums.get(&i).cloned(), &mut |l| {
+                            lines.push(l);
+                        });
+                        seqs = decisions::own_entries(d, before);
+                        r
+                    }
                     None => Err("no decider".into()),
                 };
                 for l in lines {
@@ -118,6 +161,7 @@ pub fn settle_with(
                     Msg::Decided {
                         verb: job.verb,
                         result,
+                        seqs,
                     },
                 ));
             }
@@ -135,7 +179,13 @@ pub fn settle_with(
                     },
                 ));
             }
-            Effect::Quit | Effect::PrioritizeAttribution(_) | Effect::RetryAttribution(_) => {}
+            Effect::Quit
+            | Effect::PrioritizeAttribution(_)
+            | Effect::RetryAttribution(_)
+            | Effect::Clipboard(_)
+            | Effect::Open(_)
+            | Effect::Export { .. }
+            | Effect::Reload => {}
         }
     }
 }

@@ -29,17 +29,30 @@ pub enum SortKey {
     Address,
     /// By kind (modified, deleted, unmanaged), then most severe first.
     Kind,
+    /// By status, the ones needing attention first, then most severe first.
+    Status,
+    /// By the CloudTrail actor (unattributed last), then most severe first.
+    Actor,
+    /// Most recent change first (CloudTrail event time; unattributed last).
+    When,
 }
 
 impl SortKey {
+    /// Every order, in the `s` cycle.
+    pub const ALL: [SortKey; 6] = [
+        SortKey::Severity,
+        SortKey::Address,
+        SortKey::Kind,
+        SortKey::Status,
+        SortKey::Actor,
+        SortKey::When,
+    ];
+
     /// The next order in the `s` cycle.
     #[must_use]
     pub fn next(self) -> Self {
-        match self {
-            SortKey::Severity => SortKey::Address,
-            SortKey::Address => SortKey::Kind,
-            SortKey::Kind => SortKey::Severity,
-        }
+        let i = SortKey::ALL.iter().position(|k| *k == self).unwrap_or(0);
+        SortKey::ALL[(i + 1) % SortKey::ALL.len()]
     }
 
     /// Its name in the header.
@@ -48,14 +61,20 @@ impl SortKey {
             SortKey::Severity => "severity",
             SortKey::Address => "address",
             SortKey::Kind => "kind",
+            SortKey::Status => "status",
+            SortKey::Actor => "actor",
+            SortKey::When => "when",
         }
     }
 
-    fn slot(self) -> usize {
+    /// The cache slot of an order that depends on the report alone (`None`: it depends on
+    /// statuses or attribution and is computed each time).
+    fn slot(self) -> Option<usize> {
         match self {
-            SortKey::Severity => 0,
-            SortKey::Address => 1,
-            SortKey::Kind => 2,
+            SortKey::Severity => Some(0),
+            SortKey::Address => Some(1),
+            SortKey::Kind => Some(2),
+            SortKey::Status | SortKey::Actor | SortKey::When => None,
         }
     }
 }
@@ -134,10 +153,14 @@ pub enum Decisions {
     Ready {
         /// Read-only: previews only.
         read_only: bool,
+        /// Why read-only when it was not asked for (`iac/ not writable`), for the header.
+        why_read_only: Option<String>,
         /// Who decisions are recorded under.
         actor: String,
         /// The journal file.
         journal: String,
+        /// The IaC directory.
+        iac_dir: String,
     },
     /// Decisions cannot be recorded; why.
     Unavailable(String),
@@ -161,6 +184,34 @@ pub struct StatusMessage {
     pub text: String,
     /// How it is shown.
     pub level: Level,
+}
+
+/// One message of the session, for the message log (`L`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    /// When it was shown (UTC, `HH:MM:SS`).
+    pub time: String,
+    /// How it was shown.
+    pub level: Level,
+    /// The whole text (sanitized line by line; newlines kept).
+    pub text: String,
+}
+
+/// A revert being carried out: its steps, the current one, how long it has run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevertRun {
+    /// What is reverted (an address, or `3 items`).
+    pub what: String,
+    /// Step names in order (`plan`, `apply`, `verify`).
+    pub steps: Vec<&'static str>,
+    /// Steps started so far (1-based index of the current one; 0 before the first).
+    pub step: usize,
+    /// When it started.
+    pub started: std::time::Instant,
+    /// Whole seconds elapsed at the last tick.
+    pub elapsed: u64,
+    /// Spinner frame.
+    pub frame: usize,
 }
 
 /// Background work shown in the header (e.g. `attributing 12/40`).
@@ -187,6 +238,12 @@ pub struct ItemSide {
     pub decision: Option<String>,
     /// The CloudTrail attribution, once looked up.
     pub attribution: Option<Arc<crate::attribution::Attribution>>,
+    /// The outcome of the last revert run from this TUI (`revert failed: …`), shown in the
+    /// detail.
+    pub outcome: Option<String>,
+    /// The detail's scroll position when the item was last left, restored when it is selected
+    /// again.
+    pub scroll: usize,
 }
 
 /// The whole TUI state.
@@ -196,6 +253,10 @@ pub struct State {
     pub report: Arc<DriftReport>,
     /// The live keymap.
     pub keymap: Keymap,
+    /// `$TERM`, to know whether the clipboard can be set through the terminal.
+    pub term: Option<String>,
+    /// The accounts and regions of the loaded items, for the header (`123456789012 · eu-west-1`).
+    pub scope: String,
     hay: Vec<String>,
     sev_counts: [(Severity, usize); 4],
     status_counts: Vec<(&'static str, usize)>,
@@ -206,12 +267,16 @@ pub struct State {
     pub selected: usize,
     /// First visible row of the list.
     pub list_offset: usize,
-    /// First visible row of the detail pane.
+    /// First visible row of the detail pane's body (kept per item in [`ItemSide::scroll`]).
     pub detail_scroll: usize,
+    /// The detail pane fills the screen (`z`).
+    pub zoom: bool,
     /// Which pane has focus.
     pub focus: Focus,
     /// The list order.
     pub sort: SortKey,
+    /// The order is reversed (`S`).
+    pub sort_reverse: bool,
     /// The active filter's text.
     pub filter_text: String,
     /// The active filter.
@@ -222,8 +287,17 @@ pub struct State {
     pub overlays: Vec<Overlay>,
     /// The status-bar message.
     pub status: Option<StatusMessage>,
+    /// The revert being carried out, for the status line.
+    pub revert: Option<RevertRun>,
+    /// The output of the last revert (the pane can be reopened).
+    pub output: Vec<String>,
+    /// Every message of the session, oldest first (the log shows them newest first).
+    pub messages: Vec<LogEntry>,
     /// Background work for the header.
     pub progress: Vec<Progress>,
+    /// Why the approvals file cannot be used (file and line), shown in the header: no approval
+    /// applies, every item counts as open (`DeciderOptions::approvals_problem`).
+    pub approvals_problem: Option<String>,
     /// Terminal size.
     pub width: u16,
     /// Terminal size.
@@ -238,10 +312,21 @@ pub struct State {
     pub next_request: u64,
     /// Set when the user asked to quit.
     pub quit: bool,
+    /// The reports can be reloaded (`Ctrl-R`).
+    pub can_reload: bool,
+    /// A reload is running.
+    pub reloading: bool,
     /// Whether decisions can be made.
     pub decisions: Decisions,
     /// A decision (or its preparation) is running; another waits until it ends.
     pub deciding: bool,
+    /// Journal entries this TUI wrote (the watcher announces only others').
+    pub own_seqs: std::collections::HashSet<u64>,
+    /// The last journal sequence number the screen reflects.
+    pub journal_seq: u64,
+    /// The form of the decision being carried out, reopened with what was typed when the
+    /// decision is refused (nothing typed is lost).
+    pub submitted: Option<Box<DecisionForm>>,
     /// Quit was pressed once while a decision was running.
     pub quit_armed: bool,
     /// Whether attribution runs.
@@ -251,11 +336,66 @@ pub struct State {
     ids: HashMap<String, usize>,
 }
 
-fn order(report: &DriftReport, key: SortKey) -> Vec<u32> {
+/// The distinct accounts and regions of the items, e.g. `acct 123456789012 · eu-west-1, us-east-1`.
+pub fn scope(report: &DriftReport) -> String {
+    let mut accounts: Vec<&str> = report.items.iter().filter_map(|i| i.account.as_deref()).collect();
+    let mut regions: Vec<&str> = report.items.iter().filter_map(|i| i.region.as_deref()).collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    regions.sort_unstable();
+    regions.dedup();
+    let mut parts = Vec::new();
+    if !accounts.is_empty() {
+        parts.push(format!("acct {}", accounts.join(", ")));
+    }
+    if !regions.is_empty() {
+        parts.push(regions.join(", "));
+    }
+    crate::text::sanitize(&parts.join(" · ")).into_owned()
+}
+
+fn order(report: &DriftReport, key: SortKey, side: &HashMap<usize, ItemSide>) -> Vec<u32> {
     let items = &report.items;
     let mut v: Vec<u32> = (0..items.len() as u32).collect();
     let cmp_addr = |a: &DriftItem, b: &DriftItem| a.address.cmp(&b.address).then_with(|| a.id.cmp(&b.id));
+    let best = |i: u32| {
+        side.get(&(i as usize))
+            .and_then(|s| s.attribution.as_deref())
+            .and_then(|a| a.best.as_ref())
+    };
+    let rank = |s: crate::model::Status| {
+        crate::model::Status::ALL
+            .iter()
+            .position(|x| *x == s)
+            .unwrap_or(0)
+    };
     match key {
+        SortKey::Status => v.sort_by(|&a, &b| {
+            let (x, y) = (&items[a as usize], &items[b as usize]);
+            rank(x.status)
+                .cmp(&rank(y.status))
+                .then_with(|| y.severity.cmp(&x.severity))
+                .then_with(|| cmp_addr(x, y))
+        }),
+        SortKey::Actor => v.sort_by(|&a, &b| {
+            let (x, y) = (&items[a as usize], &items[b as usize]);
+            let ax = best(a).map(|c| c.actor.display.to_lowercase());
+            let ay = best(b).map(|c| c.actor.display.to_lowercase());
+            // Attributed first (None sorts last), then by name.
+            (ax.is_none(), ax)
+                .cmp(&(ay.is_none(), ay))
+                .then_with(|| y.severity.cmp(&x.severity))
+                .then_with(|| cmp_addr(x, y))
+        }),
+        SortKey::When => v.sort_by(|&a, &b| {
+            let (x, y) = (&items[a as usize], &items[b as usize]);
+            let tx = best(a).map(|c| c.event_time.clone());
+            let ty = best(b).map(|c| c.event_time.clone());
+            // Newest first; RFC 3339 UTC times compare as text.
+            (ty.is_some(), ty)
+                .cmp(&(tx.is_some(), tx))
+                .then_with(|| cmp_addr(x, y))
+        }),
         SortKey::Severity => v.sort_by(|&a, &b| {
             let (x, y) = (&items[a as usize], &items[b as usize]);
             y.severity.cmp(&x.severity).then_with(|| cmp_addr(x, y))
@@ -277,6 +417,8 @@ impl State {
     pub fn new(report: DriftReport, keymap: Keymap, width: u16, height: u16) -> Self {
         let hay = report.items.iter().map(filter::haystack).collect();
         let mut s = State {
+            scope: scope(&report),
+            term: std::env::var("TERM").ok(),
             report: Arc::new(report),
             keymap,
             hay,
@@ -287,14 +429,20 @@ impl State {
             selected: 0,
             list_offset: 0,
             detail_scroll: 0,
+            zoom: false,
             focus: Focus::List,
             sort: SortKey::Severity,
+            sort_reverse: false,
             filter_text: String::new(),
             filter: Filter::default(),
             filter_error: None,
             overlays: Vec::new(),
             status: None,
+            revert: None,
+            output: Vec::new(),
+            messages: Vec::new(),
             progress: Vec::new(),
+            approvals_problem: None,
             width,
             height,
             side: HashMap::new(),
@@ -302,8 +450,13 @@ impl State {
             pending: 0,
             next_request: 1,
             quit: false,
+            can_reload: false,
+            reloading: false,
             decisions: Decisions::Unavailable("no IaC directory was given".into()),
             deciding: false,
+            own_seqs: std::collections::HashSet::new(),
+            journal_seq: 0,
+            submitted: None,
             quit_armed: false,
             attribution: AttributionState::Off(
                 "pass --cloudtrail-logs, --event-data-store or --profile".into(),
@@ -340,6 +493,63 @@ impl State {
         }
         self.sev_counts = sev;
         self.status_counts = status;
+    }
+
+    /// Replaces the report with a reloaded one, keeping what the operator did: the selection,
+    /// marks, decision lines, attributions, scroll positions (matched by item id, then address),
+    /// the filter and the sort. Prepared diffs are dropped (the values may have changed).
+    pub fn replace_report(&mut self, report: DriftReport) {
+        let keep = self.selected_item().map(|i| (i.id.clone(), i.address.clone()));
+        let old: Vec<(String, String)> = self
+            .report
+            .items
+            .iter()
+            .map(|i| (i.id.clone(), i.address.clone()))
+            .collect();
+        let by_id: HashMap<&str, usize> = report
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| (it.id.as_str(), i))
+            .collect();
+        let by_addr: HashMap<&str, usize> = report
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| (it.address.as_str(), i))
+            .collect();
+        let find = |id: &str, addr: &str| by_id.get(id).or_else(|| by_addr.get(addr)).copied();
+        let mut side = HashMap::new();
+        for (i, mut s) in std::mem::take(&mut self.side) {
+            let Some((id, addr)) = old.get(i) else { continue };
+            if let Some(n) = find(id, addr) {
+                s.detail = None;
+                s.detail_request = None;
+                side.insert(n, s);
+            }
+        }
+        let selected = keep.and_then(|(id, addr)| find(&id, &addr));
+        self.side = side;
+        self.marked = self.side.values().filter(|s| s.marked).count();
+        self.hay = report.items.iter().map(filter::haystack).collect();
+        self.scope = scope(&report);
+        self.ids = report
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, it)| (it.id.clone(), i))
+            .collect();
+        self.report = Arc::new(report);
+        self.orders = [None, None, None];
+        self.prioritized = None;
+        self.recount();
+        let scroll = self.detail_scroll;
+        // The old positions mean nothing in the new report.
+        self.visible.clear();
+        self.refresh_visible(selected);
+        if self.selected_index() == selected {
+            self.detail_scroll = scroll;
+        }
     }
 
     /// The selected item's index in `report.items`.
@@ -389,12 +599,43 @@ impl State {
         self.overlays.last()
     }
 
-    /// Shows a message in the status bar (sanitized here).
+    /// Shows a message in the status bar (sanitized here, newlines kept) and logs it.
     pub fn set_status(&mut self, level: Level, text: &str) {
-        self.status = Some(StatusMessage {
-            text: crate::text::sanitize(text).into_owned(),
+        let text = crate::text::sanitize_multiline(text.trim_end());
+        let now = time::OffsetDateTime::now_utc();
+        self.messages.push(LogEntry {
+            time: format!("{:02}:{:02}:{:02}", now.hour(), now.minute(), now.second()),
             level,
+            text: text.clone(),
         });
+        // A long session keeps its last thousand messages.
+        if self.messages.len() > 1000 {
+            self.messages.remove(0);
+        }
+        self.status = Some(StatusMessage { text, level });
+    }
+
+    /// The message log, newest first, one line per message line, with time stamps.
+    pub fn message_lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for m in self.messages.iter().rev() {
+            let level = match m.level {
+                Level::Info => "info",
+                Level::Warning => "warning",
+                Level::Error => "error",
+            };
+            for (n, line) in m.text.lines().enumerate() {
+                if n == 0 {
+                    out.push(format!("{} {level:<7} {line}", m.time));
+                } else {
+                    out.push(format!("{} {line}", " ".repeat(8 + 1 + 7)));
+                }
+            }
+        }
+        if out.is_empty() {
+            out.push("no messages yet".into());
+        }
+        out
     }
 
     /// Counts of all items by severity, most severe first.
@@ -408,11 +649,13 @@ impl State {
     }
 
     fn sorted(&mut self) -> Arc<Vec<u32>> {
-        let slot = self.sort.slot();
+        let Some(slot) = self.sort.slot() else {
+            return Arc::new(order(&self.report, self.sort, &self.side));
+        };
         if let Some(o) = &self.orders[slot] {
             return Arc::clone(o);
         }
-        let o = Arc::new(order(&self.report, self.sort));
+        let o = Arc::new(order(&self.report, self.sort, &self.side));
         self.orders[slot] = Some(Arc::clone(&o));
         o
     }
@@ -422,7 +665,7 @@ impl State {
     pub fn refresh_visible(&mut self, keep: Option<usize>) {
         let order = self.sorted();
         let items = &self.report.items;
-        self.visible = if self.filter.is_empty() {
+        let mut visible: Vec<u32> = if self.filter.is_empty() {
             order.as_ref().clone()
         } else {
             order
@@ -438,10 +681,42 @@ impl State {
                 })
                 .collect()
         };
+        if self.sort_reverse {
+            visible.reverse();
+        }
+        let before = self.selected_index();
+        self.stash_scroll(before);
+        self.visible = visible;
         self.selected = keep
             .and_then(|k| self.visible.iter().position(|&i| i as usize == k))
             .unwrap_or(0);
         self.list_offset = 0;
-        self.detail_scroll = 0;
+        self.restore_scroll();
+    }
+
+    /// Remembers the detail scroll of item `index` (the one being left).
+    fn stash_scroll(&mut self, index: Option<usize>) {
+        if let Some(i) = index {
+            self.side.entry(i).or_default().scroll = self.detail_scroll;
+        }
+    }
+
+    /// Restores the selected item's remembered detail scroll (0 the first time).
+    fn restore_scroll(&mut self) {
+        self.detail_scroll = self
+            .selected_index()
+            .and_then(|i| self.side.get(&i))
+            .map_or(0, |s| s.scroll);
+    }
+
+    /// Selects row `row` of `visible`, keeping each item's detail scroll position.
+    pub fn select_row(&mut self, row: usize) {
+        if row == self.selected {
+            return;
+        }
+        let before = self.selected_index();
+        self.stash_scroll(before);
+        self.selected = row;
+        self.restore_scroll();
     }
 }

@@ -20,7 +20,8 @@ const BUILTIN: [(&str, &str); 3] = [
 ];
 
 /// Every role a theme can set.
-pub const ROLES: [&str; 23] = [
+pub const ROLES: [&str; 24] = [
+    "background",
     "text",
     "muted",
     "accent",
@@ -71,6 +72,9 @@ pub enum ThemeError {
 #[serde(deny_unknown_fields)]
 struct ThemeFile {
     syntax: Option<String>,
+    /// The WCAG contrast ratio every text/background pair meets (4.5 by default, 7 for
+    /// high-contrast).
+    min_contrast: Option<f64>,
     #[serde(default)]
     colors: BTreeMap<String, String>,
 }
@@ -81,6 +85,76 @@ pub struct Theme {
     colors: BTreeMap<&'static str, Color>,
     syntax: Option<String>,
     mono: bool,
+    min_contrast: f64,
+}
+
+/// Which text roles are drawn on which backgrounds (what the views produce); the contrast test
+/// checks every pair, and the syntax colours over the diff backgrounds.
+pub const TEXT_PAIRS: &[(&[&str], &[&str])] = &[
+    (
+        &[
+            "text",
+            "muted",
+            "accent",
+            "title",
+            "mark",
+            "severity_critical",
+            "severity_high",
+            "severity_medium",
+            "severity_low",
+            "sensitive",
+            "error",
+            "ok",
+        ],
+        &[
+            "background",
+            "header_bg",
+            "status_bar_bg",
+            "popup_bg",
+            "selection_bg",
+        ],
+    ),
+    // Gutters and `(absent)` are muted on the row backgrounds; changed words (and masks in
+    // them) sit on the in-line backgrounds.
+    (
+        &["text", "muted", "sensitive"],
+        &["diff_removed_bg", "diff_added_bg", "diff_changed_bg"],
+    ),
+    (
+        &["text", "sensitive"],
+        &["diff_inline_removed_bg", "diff_inline_added_bg"],
+    ),
+];
+
+/// The backgrounds syntax colours are drawn on.
+pub const SYNTAX_BACKGROUNDS: [&str; 6] = [
+    "background",
+    "diff_removed_bg",
+    "diff_added_bg",
+    "diff_changed_bg",
+    "diff_inline_removed_bg",
+    "diff_inline_added_bg",
+];
+
+/// WCAG 2 relative luminance of an RGB colour (`None` for terminal-defined colours).
+pub fn luminance(c: Color) -> Option<f64> {
+    let Color::Rgb(r, g, b) = c else { return None };
+    let lin = |v: u8| {
+        let s = f64::from(v) / 255.0;
+        if s <= 0.039_28 {
+            s / 12.92
+        } else {
+            ((s + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    Some(0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b))
+}
+
+/// WCAG 2 contrast ratio of two RGB colours (1 to 21).
+pub fn contrast(a: Color, b: Color) -> Option<f64> {
+    let (x, y) = (luminance(a)?, luminance(b)?);
+    let (hi, lo) = if x > y { (x, y) } else { (y, x) };
+    Some((hi + 0.05) / (lo + 0.05))
 }
 
 fn parse_into(theme: &mut Theme, text: &str, path: &Path) -> Result<(), ThemeError> {
@@ -106,6 +180,14 @@ fn parse_into(theme: &mut Theme, text: &str, path: &Path) -> Result<(), ThemeErr
         Highlighter::new(s).map_err(|e| invalid(format!("syntax: {e}")))?;
         theme.syntax = Some(s.clone());
     }
+    if let Some(m) = file.min_contrast {
+        if !(1.0..=21.0).contains(&m) {
+            return Err(invalid(format!(
+                "min_contrast: {m} is not a ratio between 1 and 21"
+            )));
+        }
+        theme.min_contrast = m;
+    }
     theme.colors = next;
     Ok(())
 }
@@ -128,6 +210,7 @@ impl Theme {
             colors: BTreeMap::new(),
             syntax: None,
             mono: false,
+            min_contrast: 4.5,
         };
         parse_into(&mut t, text, Path::new(name)).ok()?;
         Some(t)
@@ -144,6 +227,7 @@ impl Theme {
             colors: BTreeMap::new(),
             syntax: None,
             mono: true,
+            min_contrast: 4.5,
         }
     }
 
@@ -376,12 +460,43 @@ impl Theme {
         self.fg("ok")
     }
 
-    /// A syntax colour from the highlighter (ignored when monochrome).
+    /// The pane background (the terminal's own in monochrome).
+    pub fn base(&self) -> Style {
+        if self.mono {
+            Style::default()
+        } else {
+            Style::default().bg(self.c("background")).fg(self.c("text"))
+        }
+    }
+
+    /// The contrast ratio this theme promises for text.
+    pub fn min_contrast(&self) -> f64 {
+        self.min_contrast
+    }
+
+    /// The colour a syntax colour is drawn in: itself when it meets the theme's contrast on
+    /// every background it can be drawn on, else the text colour (so no syntax theme can make
+    /// a diff unreadable).
+    pub fn syntax_fg(&self, rgb: crate::diff::Rgb) -> Color {
+        let c = Color::Rgb(rgb.0, rgb.1, rgb.2);
+        let readable = SYNTAX_BACKGROUNDS
+            .iter()
+            .all(|bg| contrast(c, self.c(bg)).is_none_or(|r| r >= self.min_contrast));
+        if readable { c } else { self.c("text") }
+    }
+
+    /// The colour of `role`.
+    pub fn color(&self, role: &str) -> Color {
+        self.c(role)
+    }
+
+    /// A syntax colour from the highlighter (ignored when monochrome), kept readable (see
+    /// [`Theme::syntax_fg`]).
     pub fn syntax(&self, rgb: crate::diff::Rgb, bold: bool) -> Style {
         if self.mono {
             return Style::default();
         }
-        let st = Style::default().fg(Color::Rgb(rgb.0, rgb.1, rgb.2));
+        let st = Style::default().fg(self.syntax_fg(rgb));
         if bold { st.add_modifier(Modifier::BOLD) } else { st }
     }
 }
@@ -439,6 +554,52 @@ mod tests {
         assert!(warnings[0].contains("nope.toml"), "{warnings:?}");
         assert_eq!(t.text(), Theme::default_dark().text());
         assert!(Theme::load(Some("light"), true, &mut |w| warnings.push(w)).is_monochrome());
+    }
+
+    /// WCAG contrast of every text/background pair every bundled theme produces, and of every
+    /// syntax colour (as drawn) over the backgrounds it can be drawn on: 4.5:1, 7:1 for
+    /// high-contrast.
+    #[test]
+    fn every_builtin_theme_meets_wcag_contrast() {
+        let mut failures = Vec::new();
+        for (name, _) in BUILTIN {
+            let t = Theme::builtin(name).unwrap_or_else(|| panic!("{name} parses"));
+            let bar = if name == "high-contrast" { 7.0 } else { 4.5 };
+            assert!(
+                (t.min_contrast() - bar).abs() < f64::EPSILON,
+                "{name} promises {bar}"
+            );
+            for (fgs, bgs) in TEXT_PAIRS {
+                for fg in *fgs {
+                    for bg in *bgs {
+                        let r = contrast(t.c(fg), t.c(bg))
+                            .unwrap_or_else(|| panic!("{name}: {fg}/{bg} must be #rrggbb"));
+                        if r < bar {
+                            failures.push(format!("{name}: {fg} on {bg} = {r:.2}"));
+                        }
+                    }
+                }
+            }
+            let h = t.highlighter().expect("syntax theme");
+            for rgb in h.colours() {
+                let fg = t.syntax_fg(rgb);
+                for bg in SYNTAX_BACKGROUNDS {
+                    let r = contrast(fg, t.c(bg)).unwrap_or(0.0);
+                    if r < bar {
+                        failures.push(format!("{name}: syntax {rgb:?} on {bg} = {r:.2}"));
+                    }
+                }
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} pairs below the bar:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+        // The formula: black on white is 21:1.
+        let r = contrast(Color::Rgb(0, 0, 0), Color::Rgb(255, 255, 255)).unwrap_or(0.0);
+        assert!((r - 21.0).abs() < 1e-9);
     }
 
     #[test]

@@ -41,6 +41,12 @@ pub enum Msg {
     Tick,
     /// Something to tell the user that is not an error of theirs (e.g. a torn journal tail).
     Warning(String),
+    /// A plain message (an export written, a link opened).
+    Info(String),
+    /// A watched report file changed on disk (`--watch`).
+    ReportsChanged,
+    /// The reports were loaded again (or could not be).
+    Reloaded(Result<Box<crate::model::DriftReport>, String>),
     /// The decision journal was opened (or could not be).
     DecisionsReady(Decisions),
     /// The latest decision per item, from the journal.
@@ -62,6 +68,17 @@ pub enum Msg {
         verb: Verb,
         /// The outcome.
         result: Result<Decided, String>,
+        /// The journal entries it wrote (see [`decisions::own_entries`]).
+        seqs: Vec<u64>,
+    },
+    /// The journal's last sequence number when it was opened (later entries are news).
+    JournalSeq(u64),
+    /// The journal or approvals file changed on disk (read off the loop by the watcher).
+    JournalRead {
+        /// Every journal entry.
+        entries: Arc<Vec<crate::decide::JournalEntry>>,
+        /// The approvals.
+        approvals: Arc<crate::decide::Approvals>,
     },
     /// The attribution source was opened; lookups have been queued.
     AttributionStarted,
@@ -95,6 +112,19 @@ pub enum Effect {
     PrioritizeAttribution(String),
     /// Ask the attribution service to look these items up again (their last lookup failed).
     RetryAttribution(Vec<usize>),
+    /// Put this text on the clipboard (the loop writes the OSC 52 sequence).
+    Clipboard(String),
+    /// Open this URL with the system opener.
+    Open(String),
+    /// Write the evidence export of the journal to `path` (off the loop), then report.
+    Export {
+        /// The journal to read.
+        journal: std::path::PathBuf,
+        /// The file to write.
+        path: std::path::PathBuf,
+    },
+    /// Load the reports again off the loop, then send `Msg::Reloaded`.
+    Reload,
     /// Leave the TUI.
     Quit,
 }
@@ -123,14 +153,27 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 side.detail = Some(detail);
             }
         }
-        Msg::Tick => {}
+        Msg::Tick => {
+            if let Some(r) = &mut state.revert {
+                r.elapsed = r.started.elapsed().as_secs();
+                r.frame = r.frame.wrapping_add(1);
+            }
+        }
         Msg::DecisionsReady(d) => {
             match &d {
                 Decisions::Unavailable(why) => {
                     state.set_status(Level::Warning, &format!("decisions unavailable: {why}"));
                 }
-                Decisions::Ready { read_only: true, .. } => {
-                    state.set_status(Level::Info, "read-only: decisions are previewed, not recorded");
+                Decisions::Ready {
+                    read_only: true,
+                    why_read_only,
+                    ..
+                } => {
+                    let why = why_read_only.clone().unwrap_or_else(|| "read-only mode".into());
+                    state.set_status(
+                        Level::Info,
+                        &format!("{why}: decisions are previewed, not recorded"),
+                    );
                 }
                 // Say once where decisions go, unless something more urgent is showing.
                 Decisions::Ready { actor, journal, .. } if state.status.is_none() => {
@@ -142,6 +185,32 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.decisions = d;
         }
         Msg::Warning(w) => state.set_status(Level::Warning, &w),
+        Msg::Info(m) => state.set_status(Level::Info, &m),
+        Msg::ReportsChanged => {
+            if !state.reloading {
+                state.reloading = true;
+                state.set_status(Level::Info, "a report changed on disk: reloading…");
+                fx.push(Effect::Reload);
+            }
+        }
+        Msg::Reloaded(result) => {
+            state.reloading = false;
+            match result {
+                Ok(report) => {
+                    let n = report.items.len();
+                    state.replace_report(*report);
+                    keep_selection_visible(state);
+                    state.set_status(
+                        Level::Info,
+                        &format!("reloaded: {n} items (selection, marks, filter and decisions kept)"),
+                    );
+                }
+                Err(e) => state.set_status(
+                    Level::Error,
+                    &format!("reload failed (the loaded reports stay): {e}"),
+                ),
+            }
+        }
         Msg::DecisionNotes(notes) => {
             for (i, note) in notes {
                 state.side.entry(i).or_default().decision = note;
@@ -153,6 +222,12 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             result,
         } => on_prepared(state, verb, targets, result),
         Msg::Output(line) => {
+            if line.starts_with("$ ")
+                && let Some(r) = &mut state.revert
+            {
+                r.step = (r.step + 1).min(r.steps.len());
+            }
+            state.output.push(line.clone());
             let page = overlay_page(state);
             if let Some(Overlay::Output(o)) = state
                 .overlays
@@ -163,7 +238,21 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 o.push_line(&line, page);
             }
         }
-        Msg::Decided { verb, result } => on_decided(state, verb, result),
+        Msg::Decided { verb, result, seqs } => {
+            state.own_seqs.extend(seqs);
+            on_decided(state, verb, result);
+        }
+        Msg::JournalSeq(seq) => state.journal_seq = seq,
+        Msg::JournalRead { entries, approvals } => {
+            let c = super::watch::changes_from(
+                &state.report,
+                &entries,
+                &approvals,
+                state.journal_seq,
+                time::OffsetDateTime::now_utc(),
+            );
+            on_journal_changed(state, c);
+        }
         Msg::AttributionStarted => {
             if state.attribution == AttributionState::Starting {
                 state.attribution = AttributionState::Running;
@@ -195,7 +284,12 @@ fn on_attribution(state: &mut State, ev: ServiceEvent) {
                 return;
             };
             state.side.entry(index).or_default().attribution = Some(std::sync::Arc::from(attribution));
-            if state.filter.uses_attribution() {
+            if state.filter.uses_attribution()
+                || matches!(
+                    state.sort,
+                    super::state::SortKey::Actor | super::state::SortKey::When
+                )
+            {
                 let keep = state.selected_index();
                 let (offset, scroll) = (state.list_offset, state.detail_scroll);
                 state.refresh_visible(keep);
@@ -385,6 +479,19 @@ fn signed(n: usize) -> isize {
     isize::try_from(n).unwrap_or(isize::MAX)
 }
 
+/// Quit, unless a decision is running: then the first press warns and the second leaves.
+fn request_quit(state: &mut State) {
+    if state.deciding && !state.quit_armed {
+        state.quit_armed = true;
+        state.set_status(
+            Level::Warning,
+            "a decision is still being carried out: press quit again to leave anyway",
+        );
+    } else {
+        state.quit = true;
+    }
+}
+
 fn on_key(state: &mut State, key: &KeyEvent, fx: &mut Vec<Effect>) {
     if key.kind == KeyEventKind::Release {
         return;
@@ -392,6 +499,14 @@ fn on_key(state: &mut State, key: &KeyEvent, fx: &mut Vec<Effect>) {
     // Ctrl-C always quits, whatever the keymap or overlay.
     if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
         state.quit = true;
+        return;
+    }
+    // Nothing is typed blind: while "terminal too small" hides the screen, every key but quit is
+    // ignored, and quit leaves without touching an open form (it stays as it was).
+    if layout::too_small(state.width, state.height) {
+        if state.keymap.action(key) == Some(Action::Quit) {
+            request_quit(state);
+        }
         return;
     }
     if let Some(Overlay::Filter { .. }) = state.overlays.last() {
@@ -414,12 +529,27 @@ fn on_filter_key(state: &mut State, key: &KeyEvent) {
     match input.handle_key(key) {
         InputOutcome::Changed => {
             let text = input.text.clone();
-            apply_filter(state, &text);
+            let before = before.clone();
+            // While the text does not parse, the list shows the filter the prompt opened with,
+            // never a half-typed term.
+            if let Err(e) = filter::parse(&text) {
+                apply_filter(state, &before);
+                state.filter_error = Some(e.to_string());
+            } else {
+                apply_filter(state, &text);
+            }
         }
         InputOutcome::Submit => {
+            let before = before.clone();
             state.overlays.pop();
             if let Some(e) = state.filter_error.take() {
-                state.set_status(Level::Warning, &format!("filter not applied: {e}"));
+                apply_filter(state, &before);
+                let kept = if before.is_empty() {
+                    "no filter".to_string()
+                } else {
+                    format!("kept {before}")
+                };
+                state.set_status(Level::Warning, &format!("filter not applied ({kept}): {e}"));
             }
         }
         InputOutcome::Cancel => {
@@ -487,16 +617,36 @@ fn on_action(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
     state.status = None;
     let page = layout::list_rows(state.width, state.height).max(1);
     match (a, state.focus) {
-        (Action::Quit, _) => {
-            if state.deciding && !state.quit_armed {
-                state.quit_armed = true;
-                state.set_status(
-                    Level::Warning,
-                    "a decision is still being carried out: press quit again to leave anyway",
-                );
+        (Action::Quit, _) => request_quit(state),
+        (Action::Output, _) => {
+            if state.output.is_empty() && state.revert.is_none() {
+                state.set_status(Level::Info, "no revert output yet in this session");
             } else {
-                state.quit = true;
+                let mut o = TextOverlay::new("revert output", state.output.clone());
+                o.follow = state.revert.is_some();
+                let page = overlay_page(state);
+                o.scroll_by(isize::MAX / 2, page);
+                state.overlays.push(Overlay::Output(o));
             }
+        }
+        (Action::Yank, _) => yank(state, false, fx),
+        (Action::YankMore, _) => yank(state, true, fx),
+        (Action::OpenLink, _) => open_link(state, fx),
+        (Action::Export, _) => export(state, fx),
+        (Action::Reload, _) => {
+            if !state.can_reload {
+                state.set_status(Level::Info, "these reports cannot be reloaded");
+            } else if !state.reloading {
+                state.reloading = true;
+                state.set_status(Level::Info, "reloading the reports…");
+                fx.push(Effect::Reload);
+            }
+        }
+        (Action::Messages, _) => {
+            let lines = state.message_lines();
+            state
+                .overlays
+                .push(Overlay::Text(TextOverlay::new("messages (newest first)", lines)));
         }
         (Action::Help, _) => {
             let lines = views::help::lines(&state.keymap);
@@ -506,8 +656,9 @@ fn on_action(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
         }
         (Action::Filter, _) => {
             let before = state.filter_text.clone();
+            // The current filter opens selected, so typing replaces it and ←/→ edit it.
             state.overlays.push(Overlay::Filter {
-                input: super::input::TextInput::new(&before),
+                input: super::input::TextInput::selected(&before),
                 before,
             });
         }
@@ -532,15 +683,32 @@ fn on_action(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
             keep_selection_visible(state);
             state.set_status(Level::Info, &format!("sorted by {}", state.sort.label()));
         }
+        (Action::SortReverse, _) => {
+            let keep = state.selected_index();
+            state.sort_reverse = !state.sort_reverse;
+            state.refresh_visible(keep);
+            keep_selection_visible(state);
+            let dir = if state.sort_reverse { "reversed" } else { "normal" };
+            state.set_status(Level::Info, &format!("sorted by {} ({dir})", state.sort.label()));
+        }
         (Action::Mark, _) => toggle_mark(state),
         (Action::Approve, _) => start_decision(state, Verb::Approve, fx),
         (Action::Adopt, _) => start_decision(state, Verb::Adopt, fx),
         (Action::Revert, _) => start_decision(state, Verb::Revert, fx),
         (Action::Undo, _) => start_decision(state, Verb::Undo, fx),
         (Action::GroupByActor, _) => open_groups(state),
+        (Action::Zoom, _) => {
+            state.zoom = !state.zoom;
+            clamp_detail(state);
+            if state.zoom {
+                state.set_status(Level::Info, "detail zoomed to the whole screen (z restores)");
+            }
+        }
+        (Action::NextChange, _) => jump_change(state, true),
+        (Action::PrevChange, _) => jump_change(state, false),
         (Action::RetryAttribution, _) => retry_attribution(state, fx),
         (_, Focus::Detail) => {
-            let dpage = layout::detail_rows(state.width, state.height).max(1);
+            let dpage = layout::detail_rows_for(state.width, state.height, state.zoom).max(1);
             let delta: isize = match a {
                 Action::Down => 1,
                 Action::Up => -1,
@@ -593,10 +761,7 @@ pub fn move_selection(state: &mut State, delta: isize) {
     }
     let last = state.visible.len() - 1;
     let next = state.selected.saturating_add_signed(delta).min(last);
-    if next != state.selected {
-        state.selected = next;
-        state.detail_scroll = 0;
-    }
+    state.select_row(next);
     keep_selection_visible(state);
 }
 
@@ -611,13 +776,132 @@ fn keep_selection_visible(state: &mut State) {
     state.list_offset = state.list_offset.min(max_offset);
 }
 
+/// `y`: the selected item's address to the clipboard; `Y`: its ARN, the CloudTrail event id and
+/// the console link (whichever are known). The text is shown too, for terminals without OSC 52.
+fn yank(state: &mut State, more: bool, fx: &mut Vec<Effect>) {
+    let Some(index) = state.selected_index() else {
+        state.set_status(Level::Info, "no item selected");
+        return;
+    };
+    let item = &state.report.items[index];
+    let text = if more {
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(arn) = item.identity.get("arn") {
+            parts.push(arn.clone());
+        }
+        if let Some(b) = state.attribution(index).and_then(|a| a.best.as_ref()) {
+            parts.push(b.event_id.clone());
+            parts.push(b.console_link());
+        }
+        if parts.is_empty() {
+            state.set_status(
+                Level::Info,
+                "nothing more to yank: no ARN in the report and no CloudTrail event yet",
+            );
+            return;
+        }
+        parts.join("\n")
+    } else {
+        item.address.clone()
+    };
+    let shown = crate::text::sanitize(&text.replace('\n', "  ")).into_owned();
+    if super::clipboard::osc52_supported(state.term.as_deref()) {
+        state.set_status(Level::Info, &format!("yanked to the clipboard: {shown}"));
+        fx.push(Effect::Clipboard(text));
+    } else {
+        state.set_status(
+            Level::Info,
+            &format!("this terminal cannot set the clipboard; copy it from here: {shown}"),
+        );
+    }
+}
+
+/// `o`: opens the CloudTrail console page of the selected item's event.
+fn open_link(state: &mut State, fx: &mut Vec<Effect>) {
+    let Some(index) = state.selected_index() else {
+        state.set_status(Level::Info, "no item selected");
+        return;
+    };
+    match state.attribution(index).and_then(|a| a.best.as_ref()) {
+        Some(b) => fx.push(Effect::Open(b.console_link())),
+        None => state.set_status(
+            Level::Info,
+            "no CloudTrail event for this item (yet): nothing to open",
+        ),
+    }
+}
+
+/// `e`: writes the evidence export (Markdown) of the journal next to it, named with the time.
+fn export(state: &mut State, fx: &mut Vec<Effect>) {
+    let Decisions::Ready { journal, .. } = &state.decisions else {
+        state.set_status(Level::Info, "no journal open: nothing to export");
+        return;
+    };
+    let journal = std::path::PathBuf::from(journal);
+    let now = time::OffsetDateTime::now_utc();
+    let name = format!(
+        "driftdeck-evidence-{:04}{:02}{:02}-{:02}{:02}{:02}.md",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second()
+    );
+    let path = journal
+        .parent()
+        .map_or_else(|| std::path::PathBuf::from(&name), |d| d.join(&name));
+    state.set_status(
+        Level::Info,
+        &format!("exporting the evidence to {}…", path.display()),
+    );
+    fx.push(Effect::Export { journal, path });
+}
+
+/// `n` / `N`: scrolls the detail so the next (previous) changed attribute is at the top.
+fn jump_change(state: &mut State, forward: bool) {
+    let anchors = views::detail::anchors(state);
+    if anchors.is_empty() {
+        state.set_status(Level::Info, "no changed attribute to jump to");
+        return;
+    }
+    let rows = layout::detail_rows_for(state.width, state.height, state.zoom);
+    let total = views::detail::total_lines(state);
+    let max = total.saturating_sub(rows);
+    let cur = state.detail_scroll;
+    let target = if forward {
+        // An anchor that cannot reach the top because the end is on screen counts as passed.
+        anchors.iter().copied().find(|&a| a.min(max) > cur)
+    } else {
+        anchors.iter().rev().copied().find(|&a| a < cur)
+    };
+    match target {
+        Some(a) => {
+            state.detail_scroll = a.min(max);
+            let n = anchors.iter().position(|&x| x == a).map_or(0, |p| p + 1);
+            state.set_status(
+                Level::Info,
+                &format!("changed attribute {n} of {}", anchors.len()),
+            );
+        }
+        None => state.set_status(
+            Level::Info,
+            if forward {
+                "no further changed attribute"
+            } else {
+                "no earlier changed attribute"
+            },
+        ),
+    }
+}
+
 fn scroll_detail(state: &mut State, delta: isize) {
     state.detail_scroll = state.detail_scroll.saturating_add_signed(delta);
     clamp_detail(state);
 }
 
 fn clamp_detail(state: &mut State) {
-    let rows = layout::detail_rows(state.width, state.height);
+    let rows = layout::detail_rows_for(state.width, state.height, state.zoom);
     let total = views::detail::total_lines(state);
     state.detail_scroll = state.detail_scroll.min(total.saturating_sub(rows));
 }
@@ -626,21 +910,19 @@ fn on_mouse(state: &mut State, m: MouseEvent) {
     if layout::too_small(state.width, state.height) || !state.overlays.is_empty() {
         return;
     }
-    let a = layout::areas(state.width, state.height);
+    let a = layout::areas_for(state.width, state.height, state.zoom);
     let list = layout::inner(a.list);
     let detail = layout::inner(a.detail);
     let inside = |r: ratatui::layout::Rect| {
         m.column >= r.x && m.column < r.x + r.width && m.row >= r.y && m.row < r.y + r.height
     };
     match m.kind {
-        MouseEventKind::Down(MouseButton::Left) if inside(list) => {
-            let row = state.list_offset + (m.row - list.y) as usize;
+        // The first row of the list is the column headers.
+        MouseEventKind::Down(MouseButton::Left) if inside(list) && m.row > list.y => {
+            let row = state.list_offset + (m.row - list.y - 1) as usize;
             if row < state.visible.len() {
                 state.focus = Focus::List;
-                if row != state.selected {
-                    state.selected = row;
-                    state.detail_scroll = 0;
-                }
+                state.select_row(row);
             }
         }
         MouseEventKind::Down(MouseButton::Left) if inside(detail) => state.focus = Focus::Detail,
@@ -720,7 +1002,17 @@ fn start_decision(state: &mut State, verb: Verb, fx: &mut Vec<Effect>) {
     match verb {
         Verb::Approve | Verb::Undo => {
             if read_only {
-                state.set_status(Level::Error, "read-only mode: nothing can be recorded");
+                let why = match &state.decisions {
+                    Decisions::Ready {
+                        why_read_only: Some(w),
+                        ..
+                    } => w.clone(),
+                    _ => "read-only mode".into(),
+                };
+                state.set_status(
+                    Level::Error,
+                    &format!("{why}: nothing can be recorded (adopt and revert only preview)"),
+                );
                 return;
             }
             let last: Vec<Option<String>> = targets
@@ -784,13 +1076,44 @@ fn on_form_key(state: &mut State, key: &KeyEvent, fx: &mut Vec<Effect>) {
         }
         FormOutcome::Submit(job) => {
             let verb = job.verb;
-            state.overlays.pop();
+            if let Some(Overlay::Decision(form)) = state.overlays.pop() {
+                state.submitted = Some(form);
+            }
             state.deciding = true;
             state.pending += 1;
             if verb == Verb::Revert {
                 let mut o = super::input::TextOverlay::new("revert output", Vec::new());
                 o.follow = true;
                 state.overlays.push(Overlay::Output(o));
+                state.output.clear();
+                let steps = match &job.prepared {
+                    decisions::Prepared::Revert(p) => p
+                        .steps
+                        .iter()
+                        .map(|s| match s.role {
+                            crate::remediate::revert::StepRole::Plan => "plan",
+                            crate::remediate::revert::StepRole::Apply => "apply",
+                            crate::remediate::revert::StepRole::Verify => "verify",
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                let what = match job.targets.as_slice() {
+                    [one] => state
+                        .report
+                        .items
+                        .get(*one)
+                        .map_or_else(String::new, |i| i.address.clone()),
+                    many => format!("{} items", many.len()),
+                };
+                state.revert = Some(super::state::RevertRun {
+                    what: crate::text::sanitize(&what).into_owned(),
+                    steps,
+                    step: 0,
+                    started: std::time::Instant::now(),
+                    elapsed: 0,
+                    frame: 0,
+                });
             }
             state.set_status(
                 Level::Info,
@@ -801,9 +1124,105 @@ fn on_form_key(state: &mut State, key: &KeyEvent, fx: &mut Vec<Effect>) {
     }
 }
 
+/// Applies what the journal watcher found: statuses and decision lines of every item, and a
+/// message naming who decided what when it was not this TUI. An open form whose item was just
+/// decided says so (and asks for a second Enter before recording).
+fn on_journal_changed(state: &mut State, c: super::watch::JournalChanges) {
+    let differs = c.statuses.iter().any(|(i, s, e)| {
+        state
+            .report
+            .items
+            .get(*i)
+            .is_some_and(|it| it.status != *s || it.approval_expires != *e)
+    });
+    if differs {
+        let keep = state.selected_index();
+        let report = Arc::make_mut(&mut state.report);
+        for (i, s, e) in c.statuses {
+            if let Some(item) = report.items.get_mut(i) {
+                item.status = s;
+                item.approval_expires = e;
+            }
+        }
+        state.recount();
+        let offset = state.list_offset;
+        state.refresh_visible(keep);
+        state.list_offset = offset;
+        keep_selection_visible(state);
+    }
+    for (i, note) in c.notes {
+        if note.is_some() || state.side.contains_key(&i) {
+            state.side.entry(i).or_default().decision = note;
+        }
+    }
+    state.journal_seq = state.journal_seq.max(c.last_seq);
+    let foreign: Vec<&super::watch::Foreign> = c
+        .new
+        .iter()
+        .filter(|f| !state.own_seqs.contains(&f.seq))
+        .collect();
+    if foreign.is_empty() {
+        return;
+    }
+    for o in &mut state.overlays {
+        if let Overlay::Decision(form) = o
+            && let Some(f) = foreign
+                .iter()
+                .find(|f| f.index.is_some_and(|i| form.targets.contains(&i)))
+        {
+            let note = format!("{} meanwhile", f.line());
+            form.error = Some(format!("{note}: check before recording"));
+            form.stale = Some(note);
+            form.stale_acknowledged = false;
+        }
+    }
+    let lines: Vec<String> = foreign.iter().map(|f| f.line()).collect();
+    let text = if lines.len() == 1 {
+        lines[0].clone()
+    } else {
+        format!("{} decisions by others:\n{}", lines.len(), lines.join("\n"))
+    };
+    state.set_status(Level::Info, &text);
+}
+
 fn on_decided(state: &mut State, verb: Verb, result: Result<Decided, String>) {
     state.deciding = false;
     state.pending = state.pending.saturating_sub(1);
+    let form = state.submitted.take();
+    let reverted: Vec<usize> = if verb == Verb::Revert {
+        state.revert = None;
+        form.as_ref().map(|f| f.targets.clone()).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    // The outcome of a revert stays in each item's detail and in the (reopenable) output pane.
+    let outcome = match &result {
+        Ok(d) => d.summary.clone(),
+        Err(e) => format!("revert failed: {e}"),
+    };
+    for i in &reverted {
+        state.side.entry(*i).or_default().outcome = Some(outcome.clone());
+    }
+    if verb == Verb::Revert
+        && let Err(e) = &result
+    {
+        let page = overlay_page(state);
+        let lines: Vec<String> = crate::text::sanitize_multiline(&format!("! revert failed: {e}"))
+            .lines()
+            .map(str::to_string)
+            .collect();
+        for l in lines {
+            state.output.push(l.clone());
+            if let Some(Overlay::Output(o)) = state
+                .overlays
+                .iter_mut()
+                .rev()
+                .find(|o| matches!(o, Overlay::Output(_)))
+            {
+                o.push_line(&l, page);
+            }
+        }
+    }
     match result {
         Ok(d) => {
             let changed = !d.statuses.is_empty();
@@ -832,6 +1251,15 @@ fn on_decided(state: &mut State, verb: Verb, result: Result<Decided, String>) {
         }
         Err(e) => {
             state.set_status(Level::Error, &format!("{} failed: {e}", verb.label()));
+            // A refused approval, adoption or undo reopens its form with everything typed, the
+            // reason shown in place (a revert's output pane shows its failure instead).
+            if let Some(mut form) = form
+                && verb != Verb::Revert
+            {
+                form.error = Some(e);
+                form.stale_acknowledged = false;
+                state.overlays.push(Overlay::Decision(form));
+            }
         }
     }
 }

@@ -260,29 +260,32 @@ fn key_text(k: &str) -> String {
     }
 }
 
-/// An HCL string literal (template sequences escaped so they stay literal).
+/// An HCL string literal, encoded by hcl-edit (quotes, backslashes, control characters and
+/// `${`/`%{` template markers escaped, so the value stays one literal whatever it holds).
+/// Invisible characters that could make the file read differently from what it does (bidi
+/// controls, zero-width and line/paragraph separators) are written as `\uNNNN` escapes too.
 fn quote(s: &str) -> String {
-    let mut o = String::from("\"");
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => o.push_str("\\\""),
-            '\\' => o.push_str("\\\\"),
-            '\n' => o.push_str("\\n"),
-            '\r' => o.push_str("\\r"),
-            '\t' => o.push_str("\\t"),
-            '$' | '%' if chars.peek() == Some(&'{') => {
-                o.push(c);
-                o.push(c);
-            }
-            c if c.is_control() => {
-                let _ = write!(o, "\\u{:04x}", c as u32);
-            }
-            c => o.push(c),
+    let lit = Expression::from(s).to_string();
+    if !lit.chars().any(crate::text::is_invisible) {
+        return lit;
+    }
+    let mut o = String::with_capacity(lit.len() + 16);
+    for c in lit.chars() {
+        if crate::text::is_invisible(c) {
+            let _ = write!(o, "\\u{:04x}", c as u32);
+        } else {
+            o.push(c);
         }
     }
-    o.push('"');
     o
+}
+
+/// True for a resource type driftdeck will write: `^[a-z0-9_]+$`. Types come from reports, so a
+/// newline, a quote or `../` in one must never reach a file name or the HCL.
+pub fn valid_resource_type(t: &str) -> bool {
+    !t.is_empty()
+        && t.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// Renders a JSON value as HCL at the given indentation (of the line holding it).
@@ -317,6 +320,20 @@ pub fn render(v: &Value, indent: &str) -> String {
             format!("{{\n{}\n{indent}}}", items.join("\n"))
         }
     }
+}
+
+/// True when `k` (and, for a list of objects written as blocks, every key of them) can be
+/// written as a name: a body's attribute and block names are syntax, never quoted.
+fn block_safe(k: &str, live: &Value) -> bool {
+    let name = |s: &str| is_ident(s) && !s.contains('-');
+    name(k)
+        && match live {
+            Value::Array(a) => a
+                .iter()
+                .filter_map(Value::as_object)
+                .all(|o| o.keys().all(|key| name(key))),
+            _ => true,
+        }
 }
 
 /// A block `ident { … }` from a live object; `order` gives the preferred attribute order.
@@ -592,15 +609,8 @@ impl Ctx<'_> {
             return;
         }
         if change.sensitive {
-            let var = format!(
-                "{}_{}",
-                self.rname,
-                attr.chars()
-                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-                    .collect::<String>()
-            )
-            .trim_matches('_')
-            .to_string();
+            // A variable name is syntax: built from the sanitised label and attribute only.
+            let var = sanitize_name(&format!("{}_{attr}", self.rname));
             self.edits.push((span, format!("var.{var}")));
             self.extra_vars.push(var.clone());
             self.note(
@@ -813,6 +823,14 @@ impl Ctx<'_> {
             self.notes.push(AdoptNote::sensitive(attr, "code"));
             return;
         }
+        if !block_safe(k, live) {
+            self.note(
+                attr,
+                NoteKind::Unsupported,
+                "the name is not a valid HCL attribute or block name: add it by hand".into(),
+            );
+            return;
+        }
         // Build the value for the remaining key path.
         let mut value = live.clone();
         for s in steps[1..].iter().rev() {
@@ -875,6 +893,17 @@ impl Ctx<'_> {
                 return;
             }
         };
+        if live
+            .iter()
+            .any(|o| !o.keys().all(|key| is_ident(key) && !key.contains('-')))
+        {
+            self.note(
+                attr,
+                NoteKind::Unsupported,
+                "a live block has attribute names that are not valid in HCL: edit by hand".into(),
+            );
+            return;
+        }
         let shapes: Vec<BTreeMap<String, Option<Value>>> = blocks
             .iter()
             .map(|b| {
@@ -1013,7 +1042,18 @@ const COMPUTED: &[&str] = &[
     "ses_smtp_password_v4",
 ];
 
-fn adopt_unmanaged(item: &DriftItem, iac_dir: &Path) -> (Vec<FileEdit>, Vec<AdoptNote>) {
+/// Longest label (and so file-name part) an import skeleton gets: ids can be kilobytes long
+/// (policy ARNs, hostile reports) and file names stop at 255 bytes.
+const MAX_LABEL: usize = 64;
+
+fn adopt_unmanaged(item: &DriftItem, iac_dir: &Path) -> Result<(Vec<FileEdit>, Vec<AdoptNote>), AdoptError> {
+    let rtype = item.resource_type.as_str();
+    if !valid_resource_type(rtype) {
+        return Err(AdoptError::BadResourceType {
+            address: item.address.clone(),
+            rtype: rtype.to_string(),
+        });
+    }
     let id = item.identity.get("id").cloned().unwrap_or_else(|| {
         item.address
             .rsplit('.')
@@ -1025,19 +1065,34 @@ fn adopt_unmanaged(item: &DriftItem, iac_dir: &Path) -> (Vec<FileEdit>, Vec<Adop
         .identity
         .get("name")
         .map_or_else(|| sanitize_name(&id), |n| sanitize_name(n));
+    let label: String = label.chars().take(MAX_LABEL).collect();
+    let label = label.trim_end_matches('_').to_string();
     let mut notes = Vec::new();
     let mut body = String::new();
     match &item.live_attributes {
         Some(Value::Object(o)) if !o.is_empty() => {
-            let keys: Vec<&String> = o
-                .keys()
-                .filter(|k| !COMPUTED.contains(&k.as_str()) && !crate::model::compare::is_absent(&o[*k]))
-                .collect();
+            let mut keys: Vec<&String> = Vec::new();
+            for k in o.keys() {
+                if COMPUTED.contains(&k.as_str()) || crate::model::compare::is_absent(&o[k]) {
+                    continue;
+                }
+                if is_ident(k) && !k.contains('-') {
+                    keys.push(k);
+                } else {
+                    // Only identifiers are attribute names; anything else would have to be
+                    // spliced in as syntax, so it is left out and said so.
+                    notes.push(AdoptNote::new(
+                        k,
+                        NoteKind::Unsupported,
+                        "not a valid attribute name: left out of the skeleton",
+                    ));
+                }
+            }
             let secret = |v: &Value| v.as_str() == Some(MASK) || v.to_string().contains(MASK);
             let width = keys
                 .iter()
                 .filter(|k| !secret(&o[**k]))
-                .map(|k| key_text(k).len())
+                .map(|k| k.len())
                 .max()
                 .unwrap_or(0);
             for k in keys {
@@ -1049,7 +1104,7 @@ fn adopt_unmanaged(item: &DriftItem, iac_dir: &Path) -> (Vec<FileEdit>, Vec<Adop
                     );
                     notes.push(AdoptNote::sensitive(k, "code"));
                 } else {
-                    let _ = writeln!(body, "  {:width$} = {}", key_text(k), render(v, "  "));
+                    let _ = writeln!(body, "  {k:width$} = {}", render(v, "  "));
                 }
             }
         }
@@ -1057,29 +1112,36 @@ fn adopt_unmanaged(item: &DriftItem, iac_dir: &Path) -> (Vec<FileEdit>, Vec<Adop
             body.push_str("  # live attributes are not in the report: generate them with\n  #   terraform plan -generate-config-out=generated.tf\n");
         }
     }
-    let mut rel = PathBuf::from(format!("driftdeck_import_{}_{label}.tf", item.resource_type));
+    // The file name is built from the validated type and the sanitised label only, and a name
+    // taken by anything (a file, a directory, a dangling link) is skipped.
+    let taken = |rel: &Path| iac_dir.join(rel).symlink_metadata().is_ok();
+    let mut rel = PathBuf::from(format!("driftdeck_import_{rtype}_{label}.tf"));
     let mut n = 2;
-    while iac_dir.join(&rel).exists() {
-        rel = PathBuf::from(format!("driftdeck_import_{}_{label}_{n}.tf", item.resource_type));
+    while taken(&rel) {
+        rel = PathBuf::from(format!("driftdeck_import_{rtype}_{label}_{n}.tf"));
         n += 1;
     }
+    // Every value goes through `quote` (hcl-edit's string literal); the only other text spliced
+    // in is the validated type, the sanitised label and identifier attribute names.
     let text = format!(
-        "# Written by driftdeck adopt: {rtype} {id} exists in the cloud but no IaC manages it.\n\
+        "# Written by driftdeck adopt: this {rtype} exists in the cloud but no IaC manages it.\n\
          # Review every attribute, then `terraform plan` must show the import and no changes.\n\n\
          import {{\n  to = {rtype}.{label}\n  id = {idq}\n}}\n\n\
-         resource \"{rtype}\" \"{label}\" {{\n{body}}}\n",
-        rtype = item.resource_type,
+         resource {rtq} {lq} {{\n{body}}}\n",
         idq = quote(&id),
+        rtq = quote(rtype),
+        lq = quote(&label),
     );
-    notes.push(AdoptNote {
-        attribute: String::new(),
-        kind: NoteKind::Info,
-        message: format!(
+    check_skeleton(&rel, &text, rtype, &label, &id)?;
+    notes.push(AdoptNote::new(
+        "",
+        NoteKind::Info,
+        format!(
             "unmanaged: an import block and a resource skeleton go into the new file {}",
             rel.display()
         ),
-    });
-    (
+    ));
+    Ok((
         vec![FileEdit {
             path: rel,
             before: String::new(),
@@ -1087,13 +1149,45 @@ fn adopt_unmanaged(item: &DriftItem, iac_dir: &Path) -> (Vec<FileEdit>, Vec<Adop
             new_file: true,
         }],
         notes,
-    )
+    ))
+}
+
+/// Parses the skeleton back and checks it holds exactly the import block and the resource block
+/// it was meant to, with the id as one string literal: whatever a hostile report put in the id or
+/// the attributes, nothing else can have become syntax.
+fn check_skeleton(rel: &Path, text: &str, rtype: &str, label: &str, id: &str) -> Result<(), AdoptError> {
+    let broke = |message: String| AdoptError::EditBroke {
+        path: rel.to_path_buf(),
+        message,
+    };
+    let body = hcl_edit::parser::parse_body(text).map_err(|e| broke(e.to_string()))?;
+    if body.attributes().count() != 0 || body.blocks().count() != 2 {
+        return Err(broke(
+            "the skeleton holds more than an import and a resource block".into(),
+        ));
+    }
+    let import_ok = body.blocks().any(|b| {
+        b.has_ident("import")
+            && b.labels.is_empty()
+            && b.body.blocks().count() == 0
+            && b.body.get_attribute("id").and_then(|a| a.value.as_str()) == Some(id)
+    });
+    let resource_ok = body.blocks().any(|b| {
+        b.has_ident("resource") && b.has_exact_labels(&[rtype, label]) && b.body.blocks().count() == 0
+    });
+    if import_ok && resource_ok {
+        Ok(())
+    } else {
+        Err(broke(
+            "the skeleton does not read back as the import it was built as".into(),
+        ))
+    }
 }
 
 /// Computes the Terraform adoption edits and notes for `item`.
 pub fn adopt(item: &DriftItem, iac_dir: &Path) -> Result<(Vec<FileEdit>, Vec<AdoptNote>), AdoptError> {
     if item.kind == Kind::Unmanaged {
-        return Ok(adopt_unmanaged(item, iac_dir));
+        return adopt_unmanaged(item, iac_dir);
     }
     let addr = parse_address(&item.address)?;
     let names: Vec<String> = addr.modules.iter().map(|(n, _)| n.clone()).collect();
@@ -1202,10 +1296,14 @@ pub fn adopt(item: &DriftItem, iac_dir: &Path) -> Result<(Vec<FileEdit>, Vec<Ado
     if !ctx.extra_vars.is_empty() {
         let mut decl = String::new();
         for v in &ctx.extra_vars {
+            // The address comes from the report: it goes in through the string literal only.
+            let description = quote(&format!(
+                "live value adopted by driftdeck for {}; secret: supply it via TF_VAR_{v}",
+                ctx.address
+            ));
             let _ = write!(
                 decl,
-                "\nvariable \"{v}\" {{\n  description = \"live value adopted by driftdeck for {}; secret: supply it via TF_VAR_{v}\"\n  type        = string\n  sensitive   = true\n}}\n",
-                ctx.address
+                "\nvariable \"{v}\" {{\n  description = {description}\n  type        = string\n  sensitive   = true\n}}\n",
             );
         }
         let end = ctx.text.len();

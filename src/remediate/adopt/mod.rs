@@ -69,8 +69,20 @@ pub enum AdoptError {
     #[error("{0}: not a Terraform resource address")]
     BadAddress(String),
     /// A path would leave the IaC directory.
-    #[error("{0}: outside the IaC directory; refusing to write there")]
+    #[error(
+        "{0}: resolves outside the IaC directory (through `..`, an absolute path or a symbolic link); refusing to write there. Check --iac-dir and the links under it"
+    )]
     OutsideIacDir(PathBuf),
+    /// A resource type that is not `^[a-z0-9_]+$` (from a hostile or broken report).
+    #[error(
+        "{address}: the resource type {rtype:?} is not a Terraform resource type (only a-z, 0-9 and _); refusing to write it into the IaC. Check the report"
+    )]
+    BadResourceType {
+        /// Item address.
+        address: String,
+        /// The type as the report gave it.
+        rtype: String,
+    },
     /// The file changed since the preview.
     #[error("{0}: changed since the diff was shown; preview the adoption again")]
     Stale(PathBuf),
@@ -216,12 +228,18 @@ pub fn preview(item: &DriftItem, iac_dir: &Path) -> Result<AdoptPreview, AdoptEr
     })
 }
 
-/// Rejects absolute paths and `..` that would leave the IaC directory (also through symlinks).
+/// Rejects absolute paths and `..` that would leave the IaC directory, and any path whose
+/// directory or file resolves outside it through symbolic links (a dangling link too). Fails
+/// closed: a directory that cannot be resolved is refused.
 fn check_inside(iac_dir: &Path, rel: &Path) -> Result<PathBuf, AdoptError> {
     if rel.is_absolute()
-        || rel
-            .components()
-            .any(|c| matches!(c, Component::ParentDir | Component::Prefix(_)))
+        || rel.as_os_str().is_empty()
+        || rel.components().any(|c| {
+            matches!(
+                c,
+                Component::ParentDir | Component::Prefix(_) | Component::RootDir
+            )
+        })
     {
         return Err(AdoptError::OutsideIacDir(rel.to_path_buf()));
     }
@@ -232,15 +250,25 @@ fn check_inside(iac_dir: &Path, rel: &Path) -> Result<PathBuf, AdoptError> {
         source,
     })?;
     let parent = full.parent().unwrap_or(iac_dir);
-    if let Ok(p) = parent.canonicalize()
-        && !p.starts_with(&root)
-    {
-        return Err(AdoptError::OutsideIacDir(full));
+    match parent.canonicalize() {
+        Ok(p) if p.starts_with(&root) => {}
+        Ok(_) => return Err(AdoptError::OutsideIacDir(full)),
+        Err(source) => {
+            return Err(AdoptError::Io {
+                path: parent.to_path_buf(),
+                what: "cannot resolve the directory to write in",
+                source,
+            });
+        }
     }
-    if let Ok(p) = full.canonicalize()
-        && !p.starts_with(&root)
+    if let Ok(meta) = full.symlink_metadata()
+        && meta.file_type().is_symlink()
     {
-        return Err(AdoptError::OutsideIacDir(full));
+        // A link is followed only when it resolves, and only to a file inside.
+        match full.canonicalize() {
+            Ok(p) if p.starts_with(&root) => {}
+            _ => return Err(AdoptError::OutsideIacDir(full)),
+        }
     }
     Ok(full)
 }

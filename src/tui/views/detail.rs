@@ -1,7 +1,9 @@
-//! The detail pane: what the item is, why it matters (severity, why, controls), then each changed
-//! attribute desired | live side by side, aligned row by row. Syntax colours give the
-//! foreground, the diff gives backgrounds; changed words are emphasised; long lines wrap, so
-//! nothing is cut.
+//! The detail pane, diff first: a pinned one-line headline (severity, why, actor · tool ·
+//! out-of-band · when) and pinned column labels `desired (IaC)` | `live (cloud)`, then each
+//! changed attribute side by side, aligned row by row; the item's facts, controls and decision
+//! and the full attribution follow the diff. Each part is its own small function. Syntax colours
+//! give the foreground, the diff gives backgrounds; changed words are emphasised; long lines
+//! wrap with a `↪` gutter, so nothing is cut.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -16,12 +18,27 @@ use crate::tui::layout;
 use crate::tui::state::{Focus, State};
 use crate::tui::theme::Theme;
 
+/// Rows of the detail pane that stay put while the body scrolls: the headline and the column
+/// labels.
+pub const PINNED: usize = 2;
+
+/// The scrolling part of the detail: its lines and where each changed attribute starts.
+#[derive(Debug, Default)]
+pub struct Body {
+    /// Wrapped lines.
+    pub lines: Vec<Line<'static>>,
+    /// Line index of each changed attribute's rule (for `n` / `N`).
+    pub anchors: Vec<usize>,
+}
+
 /// Draws the detail pane.
 pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let focused = state.focus == Focus::Detail && state.overlays.is_empty();
     let inner = layout::inner(area);
-    let all = lines(state, theme, inner.width as usize);
-    let rows = inner.height as usize;
+    let width = inner.width as usize;
+    let body = body(state, theme, width);
+    let rows = (inner.height as usize).saturating_sub(PINNED);
+    let all = body.lines;
     let scroll = state.detail_scroll.min(all.len().saturating_sub(rows));
     let more = if all.len() > rows {
         format!(
@@ -33,47 +50,145 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     } else {
         String::new()
     };
+    let title = state.selected_item().map_or_else(String::new, |it| {
+        let t = format!(
+            " {} · {} ",
+            crate::text::sanitize(&it.address),
+            it.status.as_str()
+        );
+        super::fit(&t, width.saturating_sub(2))
+    });
     let block = Block::bordered()
         .border_style(theme.border(focused))
-        .title(Span::styled(" desired (IaC) │ live (cloud) ", theme.title()))
+        .title(Span::styled(title, theme.title()))
         .title_bottom(Span::styled(more, theme.muted()));
     frame.render_widget(block, area);
-    let shown: Vec<Line> = all.into_iter().skip(scroll).take(rows).collect();
+    let mut shown = vec![headline(state, theme, width), labels(theme, width)];
+    shown.extend(all.into_iter().skip(scroll).take(rows));
     frame.render_widget(Paragraph::new(shown), inner);
 }
 
-/// Number of lines the selected item's detail takes at the current width (for scrolling).
-pub fn total_lines(state: &State) -> usize {
-    let width = layout::inner(layout::areas(state.width, state.height).detail).width as usize;
-    lines(state, &Theme::monochrome(), width).len()
+/// Width of the detail pane's text at the current size and zoom.
+fn text_width(state: &State) -> usize {
+    layout::inner(layout::areas_for(state.width, state.height, state.zoom).detail).width as usize
 }
 
-/// All lines of the selected item's detail, wrapped to `width`.
-pub fn lines(state: &State, theme: &Theme, width: usize) -> Vec<Line<'static>> {
+/// Number of body lines the selected item's detail takes at the current width (for scrolling).
+pub fn total_lines(state: &State) -> usize {
+    body(state, &Theme::monochrome(), text_width(state)).lines.len()
+}
+
+/// Where each changed attribute starts in the body (for `n` / `N`).
+pub fn anchors(state: &State) -> Vec<usize> {
+    body(state, &Theme::monochrome(), text_width(state)).anchors
+}
+
+/// The pinned headline: severity, the first reason, and who changed it with what, whether out
+/// of band, and when — cut with `…` to one line.
+pub fn headline(state: &State, theme: &Theme, width: usize) -> Line<'static> {
     let Some(index) = state.selected_index() else {
-        return vec![Line::from(Span::styled("nothing selected", theme.muted()))];
+        return Line::from(Span::styled("nothing selected", theme.muted()));
     };
     let item = &state.report.items[index];
-    let mut out = summary(item, theme, width);
+    let badge = super::list::badge(item.severity);
+    let why = item
+        .why
+        .first()
+        .map_or_else(|| item.summary(), |w| crate::text::sanitize(w).into_owned());
+    let mut who: Vec<String> = Vec::new();
+    let mut oob = false;
+    if let Some(b) = state.attribution(index).and_then(|a| a.best.as_ref()) {
+        who.push(crate::text::sanitize(&b.actor.display).into_owned());
+        who.push(b.tool.as_str().to_string());
+        oob = b.out_of_band;
+        who.push(crate::text::sanitize(&b.event_time).into_owned());
+    }
+    let mut spans = vec![
+        Span::styled(badge.to_string(), theme.severity(item.severity)),
+        Span::raw(" "),
+    ];
+    let mut used = crate::text::width(badge) + 1;
+    let tail = if who.is_empty() {
+        String::new()
+    } else {
+        format!(" · {}", who.join(" · "))
+    };
+    let flag = if oob { " · ⚑ out-of-band" } else { "" };
+    let avail = width.saturating_sub(used);
+    let rest_w = crate::text::width(&tail) + crate::text::width(flag);
+    let why_w = avail.saturating_sub(rest_w).max(avail.min(20));
+    let why = super::fit(&why, why_w);
+    used += crate::text::width(&why);
+    spans.push(Span::styled(why, theme.text()));
+    let tail = super::fit(&tail, width.saturating_sub(used + crate::text::width(flag)));
+    used += crate::text::width(&tail);
+    spans.push(Span::styled(tail, theme.muted()));
+    if used + crate::text::width(flag) <= width {
+        spans.push(Span::styled(
+            flag.to_string(),
+            theme.severity(crate::model::Severity::High),
+        ));
+    }
+    Line::from(spans)
+}
+
+/// The pinned column labels above the two sides of the diff.
+pub fn labels(theme: &Theme, width: usize) -> Line<'static> {
+    let col = width.saturating_sub(3) / 2;
+    Line::from(vec![
+        Span::styled(
+            crate::text::pad(&super::fit(" desired (IaC)", col), col),
+            theme.accent(),
+        ),
+        Span::styled(" │ ", theme.muted()),
+        Span::styled(super::fit(" live (cloud)", col), theme.accent()),
+    ])
+}
+
+/// The scrolling body of the selected item's detail, wrapped to `width`: the diff, then the
+/// item's facts and decision, then the attribution.
+pub fn body(state: &State, theme: &Theme, width: usize) -> Body {
+    let mut b = Body::default();
+    let Some(index) = state.selected_index() else {
+        return b;
+    };
+    let item = &state.report.items[index];
+    if let Some(o) = state.side.get(&index).and_then(|s| s.outcome.as_deref()) {
+        let style = if o.starts_with("revert failed") {
+            theme.error()
+        } else {
+            theme.ok()
+        };
+        wrap_text(&mut b.lines, &[], o, style, width);
+    }
+    diff_sections(&mut b, state, index, theme, width);
+    facts(&mut b.lines, item, theme, width);
     if let Some(d) = state.side.get(&index).and_then(|s| s.decision.as_deref()) {
         wrap_text(
-            &mut out,
+            &mut b.lines,
             &[Span::styled("decision ".to_string(), theme.muted())],
             d,
             theme.ok(),
             width,
         );
     }
-    super::attribution::section(&mut out, state, index, theme, width);
+    super::attribution::section(&mut b.lines, state, index, theme, width);
+    b
+}
+
+/// The diff: one section per changed attribute.
+fn diff_sections(b: &mut Body, state: &State, index: usize, theme: &Theme, width: usize) {
     match state.detail(index) {
-        None => out.push(Line::from(Span::styled("preparing the diff…", theme.muted()))),
+        None => b
+            .lines
+            .push(Line::from(Span::styled("preparing the diff…", theme.muted()))),
         Some(d) => {
             for s in &d.sections {
-                section(&mut out, s, theme, width);
+                b.anchors.push(b.lines.len());
+                section(&mut b.lines, s, theme, width);
             }
         }
     }
-    out
 }
 
 pub(super) fn wrap_text(
@@ -115,10 +230,20 @@ pub(super) fn wrap_text(
     }
 }
 
-fn summary(item: &DriftItem, theme: &Theme, width: usize) -> Vec<Line<'static>> {
-    let mut out = Vec::new();
+/// The item's facts after the diff: address, type, kind, source, region, status; every reason
+/// for its severity; the controls.
+fn facts(out: &mut Vec<Line<'static>>, item: &DriftItem, theme: &Theme, width: usize) {
     let s = |t: &str| crate::text::sanitize(t).into_owned();
-    wrap_text(&mut out, &[], &s(&item.address), theme.title(), width);
+    rule(
+        out,
+        vec![
+            Span::styled("── ".to_string(), theme.muted()),
+            Span::styled("item".to_string(), theme.accent()),
+        ],
+        theme,
+        width,
+    );
+    wrap_text(out, &[], &s(&item.address), theme.title(), width);
     let mut facts = vec![
         s(&item.resource_type),
         item.kind.as_str().to_string(),
@@ -131,11 +256,11 @@ fn summary(item: &DriftItem, theme: &Theme, width: usize) -> Vec<Line<'static>> 
     if let Some(exp) = &item.approval_expires {
         facts.push(format!("until {}", s(exp)));
     }
-    wrap_text(&mut out, &[], &facts.join(" · "), theme.muted(), width);
+    wrap_text(out, &[], &facts.join(" · "), theme.muted(), width);
     let badge = super::list::badge(item.severity);
     if item.why.is_empty() {
         wrap_text(
-            &mut out,
+            out,
             &[
                 Span::styled(badge.to_string(), theme.severity(item.severity)),
                 Span::raw(" "),
@@ -152,7 +277,7 @@ fn summary(item: &DriftItem, theme: &Theme, width: usize) -> Vec<Line<'static>> 
             " ".repeat(badge.len())
         };
         wrap_text(
-            &mut out,
+            out,
             &[Span::styled(lead, theme.severity(item.severity)), Span::raw(" ")],
             &s(why),
             theme.text(),
@@ -161,14 +286,13 @@ fn summary(item: &DriftItem, theme: &Theme, width: usize) -> Vec<Line<'static>> 
     }
     if !item.controls.is_empty() {
         wrap_text(
-            &mut out,
+            out,
             &[Span::styled("controls ".to_string(), theme.muted())],
             &s(&item.controls.join(", ")),
             theme.text(),
             width,
         );
     }
-    out
 }
 
 /// A section rule: the title spans (starting `── `), then `─` to the full width.
@@ -212,10 +336,7 @@ fn section(out: &mut Vec<Line<'static>>, s: &Section, theme: &Theme, width: usiz
             let mut spans = Vec::new();
             let lbase = theme.diff_side(row.kind, false);
             let rbase = theme.diff_side(row.kind, true);
-            spans.push(Span::styled(
-                if k == 0 { lg } else { " " },
-                lbase.patch(theme.muted()),
-            ));
+            spans.push(Span::styled(gutter(k, lg, lw.len()), lbase.patch(theme.muted())));
             push_padded(
                 &mut spans,
                 lw.get(k),
@@ -227,10 +348,7 @@ fn section(out: &mut Vec<Line<'static>>, s: &Section, theme: &Theme, width: usiz
                 },
             );
             spans.push(Span::styled(" │ ", theme.muted()));
-            spans.push(Span::styled(
-                if k == 0 { rg } else { " " },
-                rbase.patch(theme.muted()),
-            ));
+            spans.push(Span::styled(gutter(k, rg, rw.len()), rbase.patch(theme.muted())));
             push_padded(
                 &mut spans,
                 rw.get(k),
@@ -249,6 +367,16 @@ fn section(out: &mut Vec<Line<'static>>, s: &Section, theme: &Theme, width: usiz
             "  (absent on both sides)",
             theme.muted(),
         )));
+    }
+}
+
+/// The gutter of the `k`th screen row of a value that wrapped to `rows` rows: the diff mark on
+/// the first, `↪` on continuations, blank below a shorter side.
+fn gutter(k: usize, mark: &'static str, rows: usize) -> &'static str {
+    match k {
+        0 => mark,
+        k if k < rows => "↪",
+        _ => " ",
     }
 }
 

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::model::Severity;
-use crate::tui::state::{AttributionState, State};
+use crate::tui::state::{AttributionState, Decisions, State};
 use crate::tui::theme::Theme;
 
 /// Draws the header.
@@ -15,12 +15,22 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let sep = || Span::styled(" │ ", theme.muted());
     let reports = &state.report.reports;
     let mut l1 = vec![Span::styled(" driftdeck", theme.title()), sep()];
+    // The report files by short name (no directory, no `.json`); a count where they do not fit.
+    let short: Vec<String> = reports
+        .iter()
+        .map(|r| {
+            let p = std::path::Path::new(&r.path);
+            let name = p
+                .file_stem()
+                .map_or_else(|| r.path.clone(), |n| n.to_string_lossy().into_owned());
+            crate::text::sanitize(&name).into_owned()
+        })
+        .collect();
+    let joined = short.join(", ");
     let names = if reports.len() == 1 {
-        let p = std::path::Path::new(&reports[0].path);
-        let name = p
-            .file_name()
-            .map_or_else(|| reports[0].path.clone(), |n| n.to_string_lossy().into_owned());
-        super::fit(&crate::text::sanitize(&name), 30)
+        super::fit(&joined, 30)
+    } else if !narrow && area.width >= 160 {
+        super::fit(&joined, 60)
     } else {
         format!("{} reports", reports.len())
     };
@@ -70,7 +80,14 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     }
     l2.push(sep());
     l2.push(Span::styled("sort: ", theme.muted()));
-    l2.push(Span::styled(state.sort.label(), theme.text()));
+    l2.push(Span::styled(
+        format!(
+            "{}{}",
+            state.sort.label(),
+            if state.sort_reverse { " ▲" } else { "" }
+        ),
+        theme.text(),
+    ));
     if state.marked > 0 {
         l2.push(sep());
         l2.push(Span::styled(format!("{} marked", state.marked), theme.mark()));
@@ -79,6 +96,21 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         l2.push(sep());
         l2.push(Span::styled("opening CloudTrail…", theme.muted()));
     }
+    if let Some(problem) = &state.approvals_problem {
+        // The file and line are what the user needs; the first line of the error carries them.
+        let first = problem.lines().next().unwrap_or(problem);
+        l2.push(sep());
+        l2.push(Span::styled(
+            super::fit(
+                &format!(
+                    "approvals not applied, all open: {}",
+                    crate::text::sanitize(first)
+                ),
+                usize::from(area.width).saturating_sub(40).max(20),
+            ),
+            theme.severity(Severity::High),
+        ));
+    }
     for p in &state.progress {
         l2.push(sep());
         l2.push(Span::styled(
@@ -86,8 +118,55 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             theme.accent(),
         ));
     }
+    where_(&mut l2, state, theme);
     frame.render_widget(
         Paragraph::new(vec![Line::from(l1), Line::from(l2)]).style(theme.header()),
         area,
     );
+}
+
+/// Where things are: read-only (and why), the accounts and regions, the IaC directory and the
+/// journal (short names; the paragraph clips what does not fit on narrow screens).
+fn where_(l2: &mut Vec<Span<'static>>, state: &State, theme: &Theme) {
+    let sep = || Span::styled(" │ ", theme.muted());
+    let short = |p: &str| {
+        let path = std::path::Path::new(p);
+        let name = path
+            .file_name()
+            .map_or_else(|| p.to_string(), |n| n.to_string_lossy().into_owned());
+        crate::text::sanitize(&name).into_owned()
+    };
+    if let Decisions::Ready {
+        read_only,
+        why_read_only,
+        journal,
+        iac_dir,
+        ..
+    } = &state.decisions
+    {
+        if *read_only {
+            l2.push(sep());
+            l2.push(Span::styled(
+                why_read_only.clone().unwrap_or_else(|| "read-only".into()),
+                theme.error(),
+            ));
+        }
+        if !state.scope.is_empty() {
+            l2.push(sep());
+            l2.push(Span::styled(state.scope.clone(), theme.text()));
+        }
+        l2.push(sep());
+        l2.push(Span::styled("iac: ", theme.muted()));
+        let dir = if iac_dir == "." {
+            ".".to_string()
+        } else {
+            short(iac_dir)
+        };
+        l2.push(Span::styled(format!("{dir}/"), theme.text()));
+        l2.push(Span::styled(" journal: ", theme.muted()));
+        l2.push(Span::styled(short(journal), theme.text()));
+    } else if !state.scope.is_empty() {
+        l2.push(sep());
+        l2.push(Span::styled(state.scope.clone(), theme.text()));
+    }
 }

@@ -19,17 +19,14 @@ pub fn lines(keymap: &Keymap) -> Vec<String> {
     out.push(format!("  {}quit (always)", crate::text::pad("Ctrl-C", kw)));
     out.push(String::new());
     out.push("Filter terms (all must match; a leading - negates a term)".to_string());
-    for (t, d) in [
-        ("text", "address, type or changed attribute contains text"),
-        ("sev:high", "severity high; also sev>=high, sev<medium"),
-        ("kind:unmanaged", "modified, deleted or unmanaged"),
-        ("type:aws_iam_*", "resource type, glob"),
-        (
-            "status:open",
-            "open, approved, approval-expired, changed-since-approval",
-        ),
-    ] {
-        out.push(format!("  {}{d}", crate::text::pad(t, kw)));
+    out.push(format!(
+        "  {}{}",
+        crate::text::pad("text", kw),
+        "address, type, attribute, a desired or live value, why, controls, actor or tool contains text"
+    ));
+    // The parser's own table, so help and parser never disagree.
+    for f in crate::tui::filter::FIELDS {
+        out.push(format!("  {}{}", crate::text::pad(f.example, kw), f.help));
     }
     out.push(String::new());
     out.push("Mouse: click selects an item; the wheel scrolls the list or the detail.".to_string());

@@ -32,6 +32,11 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .title(Span::styled(title, theme.title()));
     let inner = layout::inner(area);
     frame.render_widget(block, area);
+    if inner.height == 0 {
+        return;
+    }
+    let head = ratatui::layout::Rect::new(inner.x, inner.y, inner.width, 1);
+    let inner = ratatui::layout::Rect::new(inner.x, inner.y + 1, inner.width, inner.height - 1);
     let rows = inner.height as usize;
     let end = (state.list_offset + rows).min(state.visible.len());
     let shown = state.visible.get(state.list_offset..end).unwrap_or(&[]);
@@ -49,7 +54,8 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .iter()
         .map(|&i| items[i as usize].status.as_str().len())
         .max()
-        .unwrap_or(4);
+        .unwrap_or(6)
+        .max(6);
     let w = inner.width as usize;
     let cols = attribution_columns(&state.attribution, w);
     // mark(1) sp badge(4) sp kind(9) sp … sp status [sp actor [sp tool]]
@@ -57,6 +63,10 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let rest = w.saturating_sub(fixed);
     let addr_w = (rest * 11 / 20).max(1);
     let sum_w = rest.saturating_sub(addr_w + 1);
+    frame.render_widget(
+        Paragraph::new(headers(state, addr_w, sum_w, status_w, cols, theme)),
+        head,
+    );
     let lines: Vec<Line> = shown
         .iter()
         .enumerate()
@@ -105,6 +115,64 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The column headers, matching the columns shown at this width; the sorted column is marked
+/// (`▼`, or `▲` reversed).
+fn headers(
+    state: &State,
+    addr_w: usize,
+    sum_w: usize,
+    status_w: usize,
+    cols: AttributionColumns,
+    theme: &Theme,
+) -> Line<'static> {
+    use crate::tui::state::SortKey;
+    let arrow = if state.sort_reverse { "▲" } else { "▼" };
+    let label = |name: &str, key: Option<SortKey>, w: usize| {
+        let text = if key == Some(state.sort) {
+            format!("{name}{arrow}")
+        } else {
+            name.to_string()
+        };
+        let style = if key == Some(state.sort) {
+            theme.accent()
+        } else {
+            theme.muted()
+        };
+        Span::styled(crate::text::pad(&fit(&text, w), w), style)
+    };
+    let mut spans = vec![
+        Span::raw("  "),
+        label("sev", Some(SortKey::Severity), 4),
+        Span::raw(" "),
+        label("kind", Some(SortKey::Kind), 9),
+        Span::raw(" "),
+        label("address", Some(SortKey::Address), addr_w),
+        Span::raw(" "),
+        label("changed", None, sum_w),
+        Span::raw(" "),
+        label("status", Some(SortKey::Status), status_w),
+    ];
+    if cols.actor > 0 {
+        let name = if state.sort == SortKey::When {
+            "actor (when)"
+        } else {
+            "actor"
+        };
+        let key = if state.sort == SortKey::When {
+            Some(SortKey::When)
+        } else {
+            Some(SortKey::Actor)
+        };
+        spans.push(Span::raw(" "));
+        spans.push(label(name, key, cols.actor));
+        if cols.tool > 0 {
+            spans.push(Span::raw(" "));
+            spans.push(label("tool", None, cols.tool));
+        }
+    }
+    Line::from(spans)
 }
 
 fn row<'a>(
@@ -163,8 +231,8 @@ pub fn attribution_columns(a: &AttributionState, width: usize) -> AttributionCol
     let on = !matches!(a, AttributionState::Off(_));
     match width {
         _ if !on => AttributionColumns { actor: 0, tool: 0 },
-        w if w >= 110 => AttributionColumns { actor: 18, tool: 9 },
-        w if w >= 70 => AttributionColumns { actor: 12, tool: 0 },
+        w if w >= 110 => AttributionColumns { actor: 20, tool: 9 },
+        w if w >= 70 => AttributionColumns { actor: 14, tool: 0 },
         _ => AttributionColumns { actor: 0, tool: 0 },
     }
 }
@@ -184,8 +252,13 @@ pub struct AttributionCells {
 pub fn attribution_cells(state: &AttributionState, a: Option<&Attribution>) -> AttributionCells {
     let (actor, tool, out_of_band) = match (a, state) {
         (Some(a), _) => match &a.best {
+            // Out of band shows as a glyph, not by colour alone (NO_COLOR too).
             Some(b) => (
-                crate::text::sanitize(&b.actor.display).into_owned(),
+                format!(
+                    "{}{}",
+                    if b.out_of_band { "⚑ " } else { "" },
+                    crate::text::sanitize(&b.actor.display)
+                ),
                 b.tool.as_str().to_string(),
                 b.out_of_band,
             ),

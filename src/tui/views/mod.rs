@@ -26,9 +26,13 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
         draw_too_small(frame, area, theme);
         return;
     }
-    let a = layout::areas(area.width, area.height);
+    // The theme's background under everything, so its contrast promise holds.
+    frame.render_widget(ratatui::widgets::Block::new().style(theme.base()), area);
+    let a = layout::areas_for(area.width, area.height, state.zoom);
     header::draw(frame, a.header, state, theme);
-    list::draw(frame, a.list, state, theme);
+    if a.list.height > 0 {
+        list::draw(frame, a.list, state, theme);
+    }
     detail::draw(frame, a.detail, state, theme);
     status::draw(frame, a.status, state, theme);
     for o in &state.overlays {

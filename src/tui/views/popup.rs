@@ -62,7 +62,14 @@ pub fn draw_prompt(
     let text = crate::text::sanitize(&input.text).into_owned();
     let mut spans = vec![
         Span::styled(format!("{label} "), theme.accent()),
-        Span::styled(text, theme.text()),
+        Span::styled(
+            text,
+            if input.selected {
+                theme.selection()
+            } else {
+                theme.text()
+            },
+        ),
     ];
     if let Some(e) = error {
         spans.push(Span::styled(
