@@ -119,10 +119,17 @@ struct Figures {
     rss_kib: Vec<u64>,
 }
 
-const ROUNDS: usize = 5;
+/// Rounds per command: 5, or `DRIFTDECK_BENCH_ROUNDS`.
+fn rounds() -> usize {
+    std::env::var("DRIFTDECK_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(5)
+}
 
 /// Runs `jq empty`, `driftdeck check` and `driftdeck list --format json > file` (from a path and
-/// from standard input) on a drift-dense plan of `n` items, interleaved round by round so a busy
+/// from standard input) on a drift-dense plan of `n` items, [`rounds`] times, interleaved so a busy
 /// machine slows them alike; prints medians, spreads, ratios to jq and peak RSS against the file.
 /// Returns the median seconds and RSS of each driftdeck command, for the scaling check.
 fn side_by_side(n: usize, dir: &std::path::Path) -> Vec<(&'static str, f64, u64)> {
@@ -171,7 +178,8 @@ fn side_by_side(n: usize, dir: &std::path::Path) -> Vec<(&'static str, f64, u64)
             rss_kib: Vec::new(),
         })
         .collect();
-    for _ in 0..ROUNDS {
+    let rounds = rounds();
+    for _ in 0..rounds {
         for (c, f) in cmds.iter().zip(&mut figs) {
             let (t, rss) = run_once(c, dir);
             f.times.push(t);
@@ -179,7 +187,7 @@ fn side_by_side(n: usize, dir: &std::path::Path) -> Vec<(&'static str, f64, u64)
         }
     }
     println!(
-        "\ndrift-dense plan, {n} items, {file_mib:.1} MiB, one line; {ROUNDS} interleaved rounds, median [min–max]:"
+        "\ndrift-dense plan, {n} items, {file_mib:.1} MiB, one line; {rounds} interleaved rounds, median [min–max]:"
     );
     let jq = median(&figs[0].times);
     let mut result = Vec::new();
@@ -220,6 +228,10 @@ fn report_side_by_side() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let small = side_by_side(20_000, dir.path());
+    // `DRIFTDECK_BENCH_SMALL_ONLY=1` stops after 20,000 items (a quick before/after check).
+    if std::env::var("DRIFTDECK_BENCH_SMALL_ONLY").is_ok() {
+        return;
+    }
     let large = side_by_side(100_000, dir.path());
     println!("\ngrowth from 20,000 to 100,000 items (target ≤ 5.5x):");
     for ((name, t1, m1), (_, t5, m5)) in small.iter().zip(&large) {

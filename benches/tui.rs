@@ -1,6 +1,7 @@
 //! TUI performance with 100,000 generated items: rendering a frame, a navigation step, a filter
-//! keystroke; and, for a 20,000-resource plan, the time from process start to the first frame
-//! (the release binary in a pseudo-terminal, read through a terminal emulator).
+//! keystroke; and, for a 20,000-resource plan (with `resource_changes` and `configuration`, and
+//! drift-dense: every resource drifted, `resource_drift` only), the time from process start to
+//! the first frame (the release binary in a pseudo-terminal, read through a terminal emulator).
 
 mod common;
 
@@ -75,51 +76,62 @@ fn filter_keystroke(c: &mut Criterion) {
 fn start_to_first_frame(c: &mut Criterion) {
     use portable_pty::{CommandBuilder, PtySize, native_pty_system};
     let dir = tempfile::tempdir().expect("tempdir");
-    let plan = dir.path().join("plan-20k.json");
-    std::fs::write(&plan, common::terraform_plan(20_000)).expect("write plan");
     let mut g = c.benchmark_group("tui");
     g.sample_size(10).measurement_time(Duration::from_secs(30));
-    g.bench_function("start_to_first_frame_20k", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let pair = native_pty_system()
-                    .openpty(PtySize {
-                        rows: 40,
-                        cols: 120,
-                        pixel_width: 0,
-                        pixel_height: 0,
-                    })
-                    .expect("pty");
-                let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_driftdeck"));
-                cmd.arg(&plan);
-                cmd.env("DRIFTDECK_CONFIG_DIR", dir.path());
-                cmd.env("TERM", "xterm-256color");
-                let start = Instant::now();
-                let mut child = pair.slave.spawn_command(cmd).expect("spawn");
-                drop(pair.slave);
-                let mut reader = pair.master.try_clone_reader().expect("reader");
-                let mut parser = vt100::Parser::new(
-                    std::num::NonZeroU16::new(40).expect("rows"),
-                    std::num::NonZeroU16::new(120).expect("cols"),
-                    0,
-                );
-                let mut buf = vec![0u8; 65536];
-                loop {
-                    let n = reader.read(&mut buf).expect("read");
-                    assert!(n > 0, "driftdeck exited before drawing");
-                    parser.process(&buf[..n]);
-                    if parser.screen().contents().contains("desired (IaC)") {
-                        break;
+    // The 127 MB plan with `resource_changes` and `configuration`, and the drift-dense one
+    // (every resource drifted, `resource_drift` only) of a nightly refresh-only run.
+    let plans = [
+        ("start_to_first_frame_20k", common::terraform_plan(20_000)),
+        (
+            "start_to_first_frame_20k_drift_dense",
+            common::drift_dense_plan(20_000),
+        ),
+    ];
+    for (name, bytes) in plans {
+        let plan = dir.path().join(format!("{name}.json"));
+        std::fs::write(&plan, bytes).expect("write plan");
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let pair = native_pty_system()
+                        .openpty(PtySize {
+                            rows: 40,
+                            cols: 120,
+                            pixel_width: 0,
+                            pixel_height: 0,
+                        })
+                        .expect("pty");
+                    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_driftdeck"));
+                    cmd.arg(&plan);
+                    cmd.env("DRIFTDECK_CONFIG_DIR", dir.path());
+                    cmd.env("TERM", "xterm-256color");
+                    let start = Instant::now();
+                    let mut child = pair.slave.spawn_command(cmd).expect("spawn");
+                    drop(pair.slave);
+                    let mut reader = pair.master.try_clone_reader().expect("reader");
+                    let mut parser = vt100::Parser::new(
+                        std::num::NonZeroU16::new(40).expect("rows"),
+                        std::num::NonZeroU16::new(120).expect("cols"),
+                        0,
+                    );
+                    let mut buf = vec![0u8; 65536];
+                    loop {
+                        let n = reader.read(&mut buf).expect("read");
+                        assert!(n > 0, "driftdeck exited before drawing");
+                        parser.process(&buf[..n]);
+                        if parser.screen().contents().contains("desired (IaC)") {
+                            break;
+                        }
                     }
+                    total += start.elapsed();
+                    let _ = child.kill();
+                    let _ = child.wait();
                 }
-                total += start.elapsed();
-                let _ = child.kill();
-                let _ = child.wait();
-            }
-            total
+                total
+            });
         });
-    });
+    }
     g.finish();
 }
 

@@ -8,7 +8,7 @@ mod noise;
 mod predicate;
 mod secret;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use globset::GlobSet;
@@ -215,15 +215,67 @@ impl Taxonomy {
 
     /// Classifies every item of a report.
     pub fn classify_report(&self, report: &mut DriftReport) {
-        for item in &mut report.items {
-            self.classify(item);
+        self.classify_items(&mut report.items);
+    }
+
+    /// Classifies many items. Each rule's type globs are matched once per distinct resource
+    /// type (not once per item), and the items are shared out over the cores: on a plan where
+    /// every resource drifted this was a large part of the load.
+    pub fn classify_items(&self, items: &mut [DriftItem]) {
+        // The rules of each distinct type, and which of them each item uses.
+        let mut plans: Vec<Vec<usize>> = Vec::new();
+        let mut by_type: HashMap<&str, usize> = HashMap::new();
+        let of_item: Vec<usize> = items
+            .iter()
+            .map(|it| {
+                *by_type.entry(it.resource_type.as_str()).or_insert_with(|| {
+                    plans.push(self.rules_for(&it.resource_type));
+                    plans.len() - 1
+                })
+            })
+            .collect();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZero::get)
+            .min(8);
+        if items.len() < PARALLEL_MIN || threads < 2 {
+            for (item, p) in items.iter_mut().zip(&of_item) {
+                self.classify_with(item, &plans[*p]);
+            }
+            return;
         }
+        let chunk = items.len().div_ceil(threads);
+        let plans = &plans;
+        std::thread::scope(|scope| {
+            for (part, which) in items.chunks_mut(chunk).zip(of_item.chunks(chunk)) {
+                scope.spawn(move || {
+                    for (item, p) in part.iter_mut().zip(which) {
+                        self.classify_with(item, &plans[*p]);
+                    }
+                });
+            }
+        });
+    }
+
+    /// Indices of the rules whose type globs match `resource_type` (or that have none), in order.
+    fn rules_for(&self, resource_type: &str) -> Vec<usize> {
+        self.rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.spec.types.is_empty() || r.types.is_match(resource_type))
+            .map(|(i, _)| i)
+            .collect()
     }
 
     /// Sets severity, controls and why on one item. Noise changes (marked by the loaders) do not
     /// count; an item made only of noise is low, with the noise reason as its why. A malformed
     /// entry is rated as if the whole resource changed, at the highest rule for its type.
     pub fn classify(&self, item: &mut DriftItem) {
+        let rules = self.rules_for(&item.resource_type);
+        self.classify_with(item, &rules);
+    }
+
+    /// [`Self::classify`] with the rules for the item's type already chosen (`rules`).
+    fn classify_with(&self, item: &mut DriftItem, rules: &[usize]) {
         if let Some(what) = item.malformed.clone() {
             self.classify_malformed(item, &what);
             return;
@@ -250,7 +302,7 @@ impl Taxonomy {
             noise = Vec::new();
             false
         };
-        self.classify_changes(item);
+        self.classify_changes(item, rules);
         if saved {
             item.changes.extend(noise);
         }
@@ -299,12 +351,14 @@ impl Taxonomy {
         )];
     }
 
-    fn classify_changes(&self, item: &mut DriftItem) {
+    fn classify_changes(&self, item: &mut DriftItem, rules: &[usize]) {
         let mut severity: Option<Severity> = None;
         let mut controls: Vec<String> = self.base_controls.clone();
         let mut why: Vec<String> = Vec::new();
-        for rule in &self.rules {
-            let Some(reasons) = Self::fire(rule, item) else {
+        // Each change's glob key, built once for all rules.
+        let keys: Vec<String> = item.changes.iter().map(|c| c.path.match_key()).collect();
+        for rule in rules.iter().filter_map(|i| self.rules.get(*i)) {
+            let Some(reasons) = Self::fire(rule, item, &keys) else {
                 continue;
             };
             severity = Some(severity.map_or(rule.spec.severity, |s| s.max(rule.spec.severity)));
@@ -334,15 +388,16 @@ impl Taxonomy {
         item.why = why;
     }
 
-    /// The rule's reasons when it fires on the item.
-    fn fire(rule: &Rule, item: &DriftItem) -> Option<Vec<String>> {
+    /// The rule's reasons when it fires on the item (whose type the rule already matches);
+    /// `keys` are the changes' glob keys.
+    fn fire(rule: &Rule, item: &DriftItem, keys: &[String]) -> Option<Vec<String>> {
         let spec = &rule.spec;
         let kind_ok = if spec.kinds.is_empty() {
             item.kind == Kind::Modified
         } else {
             spec.kinds.contains(&item.kind)
         };
-        if !kind_ok || !(spec.types.is_empty() || rule.types.is_match(&item.resource_type)) {
+        if !kind_ok {
             return None;
         }
         let fill = |attr: &str, value: &str| {
@@ -355,16 +410,15 @@ impl Taxonomy {
         if spec.attributes.is_empty() && (item.kind != Kind::Modified || item.changes.is_empty()) {
             return spec.when.whole_resource().then(|| vec![fill("", "")]);
         }
-        let matches = |c: &Change| -> Option<String> {
-            let key = c.path.match_key();
-            if !spec.attributes.is_empty() && !rule.attributes.is_match(&key) {
+        let matches = |(c, key): (&Change, &String)| -> Option<String> {
+            if !spec.attributes.is_empty() && !rule.attributes.is_match(key.as_str()) {
                 return None;
             }
             spec.when
                 .test(c, &spec.values)
                 .map(|v| fill(&c.path.to_string(), &v))
         };
-        let hits: Vec<String> = item.changes.iter().filter_map(matches).collect();
+        let hits: Vec<String> = item.changes.iter().zip(keys).filter_map(matches).collect();
         match spec.scope {
             Scope::Any if !hits.is_empty() => Some(hits),
             Scope::All if !item.changes.is_empty() && hits.len() == item.changes.len() => {
@@ -374,6 +428,9 @@ impl Taxonomy {
         }
     }
 }
+
+/// Items below this are classified on the calling thread.
+const PARALLEL_MIN: usize = 512;
 
 fn parse_file(text: &str, origin: &str) -> Result<TaxonomyFile, TaxonomyError> {
     toml::from_str(text).map_err(|e| TaxonomyError {

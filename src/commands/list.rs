@@ -15,7 +15,9 @@ pub fn run(
     opts: &crate::decide::DeciderOptions,
 ) -> anyhow::Result<ExitCode> {
     let report = super::load(paths, taxonomy, opts)?;
-    let mut out = std::io::stdout().lock();
+    // Standard output is line-buffered: the pretty JSON of a large report would be one `write`
+    // per line (hundreds of thousands). Written in large blocks instead.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     match format {
         OutputFormat::Table => out.write_all(output::list_table(&report).as_bytes())?,
         OutputFormat::Json => {

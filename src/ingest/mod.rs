@@ -124,7 +124,7 @@ impl Input {
             source,
         };
         if path == "-" {
-            std::io::stdin().lock().read_to_end(&mut bytes).map_err(io)?;
+            read_stdin(&mut bytes).map_err(io)?;
         } else {
             let p = Path::new(path);
             if p.is_dir() {
@@ -140,6 +140,32 @@ impl Input {
         })
     }
 }
+
+/// Reads all of standard input into `bytes`, in one buffer. On Unix the descriptor is read
+/// directly (not through the standard library's small buffered reader), and a redirected file
+/// (`driftdeck list - < plan.json`) is sized up front, like a path.
+fn read_stdin(bytes: &mut Vec<u8>) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        let fd = std::io::stdin().as_fd().try_clone_to_owned()?;
+        let mut file = std::fs::File::from(fd);
+        // A pipe has no size: start from a buffer that holds a typical plan without regrowing.
+        if file.metadata().is_ok_and(|m| !m.is_file()) {
+            bytes.reserve(STDIN_INITIAL);
+        }
+        file.read_to_end(bytes)?;
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        std::io::stdin().lock().read_to_end(bytes).map(|_| ())
+    }
+}
+
+/// Initial buffer for a piped report.
+#[cfg(unix)]
+const STDIN_INITIAL: usize = 4 << 20;
 
 /// What one loader returns.
 pub(crate) struct Loaded {
@@ -170,6 +196,7 @@ pub fn load_inputs(inputs: &[Input], taxonomy: &Taxonomy) -> Result<DriftReport,
         let loaded = parse(input, taxonomy.secrets())?;
         report.not_drift.add(loaded.not_drift);
         report.reports.push(loaded.meta);
+        let first = report.items.len();
         for mut item in loaded.items {
             item.report_index = index;
             let n = seen_ids.entry(item.id.clone()).or_insert(0);
@@ -177,9 +204,9 @@ pub fn load_inputs(inputs: &[Input], taxonomy: &Taxonomy) -> Result<DriftReport,
             if *n > 1 {
                 item.id = format!("{}-{}", item.id, n);
             }
-            taxonomy.classify(&mut item);
             report.items.push(item);
         }
+        taxonomy.classify_items(&mut report.items[first..]);
     }
     Ok(report)
 }
