@@ -57,30 +57,7 @@ impl StoreLock {
         fsutil::refuse_symlink(path).map_err(err)?;
         let file = fsutil::open_nofollow(path, OpenOptions::new().read(true).write(true).create(true))
             .map_err(err)?;
-        let start = Instant::now();
-        let mut pause = Duration::from_millis(2);
-        loop {
-            match file.try_lock() {
-                Ok(()) => {
-                    return Ok(StoreLock {
-                        file,
-                        path: path.to_path_buf(),
-                    });
-                }
-                Err(TryLockError::WouldBlock) => {}
-                Err(TryLockError::Error(e)) => return Err(err(e)),
-            }
-            let waited = start.elapsed();
-            if waited >= timeout {
-                return Err(LockError::Timeout {
-                    path: path.to_path_buf(),
-                    waited: waited.as_secs_f64(),
-                });
-            }
-            // Short pauses first (holders keep it for milliseconds), never past the deadline.
-            std::thread::sleep(pause.min(timeout.saturating_sub(waited)));
-            pause = (pause * 2).min(Duration::from_millis(50));
-        }
+        Self::wait(file, path, timeout, File::try_lock)
     }
 
     /// Takes the lock shared (readers among themselves; waiting out a writer) when the lock
@@ -97,18 +74,35 @@ impl StoreLock {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(err(e)),
         };
+        Self::wait(file, path, timeout, File::try_lock_shared).map(Some)
+    }
+
+    /// Retries `try_lock` on `file` with short, growing pauses (holders keep the lock for
+    /// milliseconds) until it succeeds or `timeout` has passed, never sleeping past the deadline.
+    #[allow(clippy::incompatible_msrv)] // see `acquire`
+    fn wait(
+        file: File,
+        path: &Path,
+        timeout: Duration,
+        try_lock: fn(&File) -> Result<(), TryLockError>,
+    ) -> Result<StoreLock, LockError> {
         let start = Instant::now();
         let mut pause = Duration::from_millis(2);
         loop {
-            match file.try_lock_shared() {
+            match try_lock(&file) {
                 Ok(()) => {
-                    return Ok(Some(StoreLock {
+                    return Ok(StoreLock {
                         file,
                         path: path.to_path_buf(),
-                    }));
+                    });
                 }
                 Err(TryLockError::WouldBlock) => {}
-                Err(TryLockError::Error(e)) => return Err(err(e)),
+                Err(TryLockError::Error(source)) => {
+                    return Err(LockError::Io {
+                        path: path.to_path_buf(),
+                        source,
+                    });
+                }
             }
             let waited = start.elapsed();
             if waited >= timeout {
