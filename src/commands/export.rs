@@ -4,7 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use crate::cli::ExportFormatArg;
-use crate::decide::evidence::{ExportFormat, export};
+use crate::decide::evidence::{ExportFormat, export_safe};
 use crate::decide::{DeciderOptions, Journal};
 
 /// Prints the export.
@@ -24,14 +24,7 @@ pub fn run(format: ExportFormatArg, opts: &DeciderOptions) -> anyhow::Result<Exi
         ExportFormatArg::Csv => ExportFormat::Csv,
     };
     let mut out = std::io::stdout().lock();
-    // The journal holds outside text (addresses, reasons, attribution): escapes never reach the
-    // terminal, and JSON documents stay the same data.
-    let doc = export(&entries, f);
-    let safe = match f {
-        ExportFormat::Json | ExportFormat::Sarif => crate::text::json_safe(&doc),
-        ExportFormat::Markdown | ExportFormat::Csv => crate::text::sanitize_document(&doc),
-    };
-    out.write_all(safe.as_bytes())?;
+    out.write_all(export_safe(&entries, f).as_bytes())?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

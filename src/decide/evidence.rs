@@ -492,3 +492,15 @@ pub fn export(entries: &[JournalEntry], format: ExportFormat) -> String {
         ExportFormat::Sarif => serde_json::to_string_pretty(&sarif(&ev)).unwrap_or_default() + "\n",
     }
 }
+
+/// [`export`], made safe to print or hand around: the journal holds outside text (addresses,
+/// reasons, attribution), so escapes never survive into the document, and JSON documents keep
+/// the same data with those characters written as `\u` escapes. The CLI and the TUI both write
+/// this.
+pub fn export_safe(entries: &[JournalEntry], format: ExportFormat) -> String {
+    let doc = export(entries, format);
+    match format {
+        ExportFormat::Json | ExportFormat::Sarif => crate::text::json_safe(&doc).into_owned(),
+        ExportFormat::Markdown | ExportFormat::Csv => crate::text::sanitize_document(&doc).into_owned(),
+    }
+}

@@ -345,7 +345,7 @@ impl Runner {
                     tokio::task::spawn_blocking(move || {
                         let msg = match crate::decide::Journal::read_all(&journal) {
                             Ok(entries) => {
-                                let text = crate::decide::evidence::export(
+                                let text = crate::decide::evidence::export_safe(
                                     &entries,
                                     crate::decide::evidence::ExportFormat::Markdown,
                                 );
