@@ -20,53 +20,8 @@ fn main() {
     rt.block_on(async {
         // One KMS key per resource, each with a rotation change that carries `resources`, so
         // every item needs exactly one ResourceName lookup.
-        let mut records = Vec::new();
-        let mut items = Vec::new();
-        for i in 0..RESOURCES {
-            let key = format!("00000000-0000-4000-8000-{i:012}");
-            let arn = format!("arn:aws:kms:eu-west-1:111122223333:key/{key}");
-            records.push(json!({
-                "eventVersion": "1.10", "eventID": format!("ev-{i}"), "eventName": "DisableKeyRotation",
-                "eventTime": "2026-11-20T23:51:00Z", "eventSource": "kms.amazonaws.com", "awsRegion": "eu-west-1",
-                "recipientAccountId": "111122223333", "readOnly": false, "eventType": "AwsApiCall",
-                "userIdentity": {"type": "IAMUser", "userName": "bob", "arn": "arn:aws:iam::111122223333:user/bob"},
-                "userAgent": "aws-cli/2.22.4 md/command#kms.disable-key-rotation", "sourceIPAddress": "198.51.100.23",
-                "requestParameters": {"keyId": key}, "responseElements": null,
-                "resources": [{"ARN": arn, "accountId": "111122223333", "type": "AWS::KMS::Key"}]
-            }));
-            let mut item = DriftItem::new(
-                format!("id-{i}"),
-                format!("aws_kms_key.k{i}"),
-                "aws_kms_key".into(),
-                "bench.json",
-                Format::TerraformPlan,
-                Kind::Modified,
-            );
-            item.identity.insert("arn".into(), arn);
-            item.identity.insert("key_id".into(), key);
-            item.region = Some("eu-west-1".into());
-            item.changes.push(driftdeck::model::Change::plain(
-                driftdeck::model::AttrPath::keys(["enable_key_rotation"]),
-                Some(json!(true)),
-                Some(json!(false)),
-            ));
-            items.push(item);
-        }
+        let (records, report) = kms_keys(RESOURCES, "ev", "00000000", None);
         let server = support::FakeCloudTrail::start(records).await;
-        let report = DriftReport {
-            reports: vec![ReportMeta {
-                path: "bench.json".into(),
-                format: Format::TerraformPlan,
-                tool_version: None,
-                timestamp: Some("2026-11-22T07:58:41Z".into()),
-                sha256: String::new(),
-                warnings: Vec::new(),
-                incomplete: Vec::new(),
-            }],
-            items,
-            not_drift: driftdeck::model::NotDrift::default(),
-            noise: Vec::new(),
-        };
         let src = Arc::new(
             CloudTrailSource::new(LiveOptions {
                 region: Some("eu-west-1".into()),
@@ -103,54 +58,8 @@ fn main() {
 async fn athena_bench() {
     use driftdeck::attribution::athena::{AthenaOptions, AthenaSource};
     const ITEMS: usize = 1000;
-    let mut records = Vec::new();
-    let mut items = Vec::new();
-    for i in 0..ITEMS {
-        let key = format!("10000000-0000-4000-8000-{i:012}");
-        let arn = format!("arn:aws:kms:eu-west-1:111122223333:key/{key}");
-        records.push(json!({
-            "eventVersion": "1.10", "eventID": format!("ath-{i}"), "eventName": "DisableKeyRotation",
-            "eventTime": "2026-11-20T23:51:00Z", "eventSource": "kms.amazonaws.com", "awsRegion": "eu-west-1",
-            "recipientAccountId": "111122223333", "readOnly": false, "eventType": "AwsApiCall",
-            "userIdentity": {"type": "IAMUser", "userName": "bob", "arn": "arn:aws:iam::111122223333:user/bob"},
-            "userAgent": "aws-cli/2.22.4", "sourceIPAddress": "198.51.100.23",
-            "requestParameters": {"keyId": key}, "responseElements": null,
-            "resources": [{"ARN": arn, "accountId": "111122223333", "type": "AWS::KMS::Key"}]
-        }));
-        let mut item = DriftItem::new(
-            format!("ath-{i}"),
-            format!("aws_kms_key.a{i}"),
-            "aws_kms_key".into(),
-            "bench.json",
-            Format::TerraformPlan,
-            Kind::Modified,
-        );
-        item.identity.insert("arn".into(), arn);
-        item.identity.insert("key_id".into(), key);
-        item.region = Some("eu-west-1".into());
-        item.account = Some("111122223333".into());
-        item.changes.push(driftdeck::model::Change::plain(
-            driftdeck::model::AttrPath::keys(["enable_key_rotation"]),
-            Some(json!(true)),
-            Some(json!(false)),
-        ));
-        items.push(item);
-    }
+    let (records, report) = kms_keys(ITEMS, "ath", "10000000", Some("111122223333"));
     let server = support::FakeCloudTrail::start(records).await;
-    let report = DriftReport {
-        reports: vec![ReportMeta {
-            path: "bench.json".into(),
-            format: Format::TerraformPlan,
-            tool_version: None,
-            timestamp: Some("2026-11-22T07:58:41Z".into()),
-            sha256: String::new(),
-            warnings: Vec::new(),
-            incomplete: Vec::new(),
-        }],
-        items,
-        not_drift: driftdeck::model::NotDrift::default(),
-        noise: Vec::new(),
-    };
     let mut opts = AthenaOptions::new("cloudtrail.org_trail");
     opts.output = Some("s3://bench-results/".into());
     let src = AthenaSource::new(
@@ -179,4 +88,62 @@ async fn athena_bench() {
         "athena: {ITEMS} items, {queries} query, {:.0} items attributed per query, {ok}/{ITEMS} attributed, {secs:.2} s end to end (100 ms polls)",
         ok as f64 / queries.max(1) as f64
     );
+}
+
+/// `n` drifted KMS keys (rotation disabled) and the CloudTrail record that changed each, with
+/// `resources` set so every item needs one lookup; `tag` names event ids and addresses apart,
+/// `key_prefix` keeps the key ids of different benches apart.
+fn kms_keys(
+    n: usize,
+    tag: &str,
+    key_prefix: &str,
+    account: Option<&str>,
+) -> (Vec<serde_json::Value>, DriftReport) {
+    let mut records = Vec::new();
+    let mut items = Vec::new();
+    for i in 0..n {
+        let key = format!("{key_prefix}-0000-4000-8000-{i:012}");
+        let arn = format!("arn:aws:kms:eu-west-1:111122223333:key/{key}");
+        records.push(json!({
+            "eventVersion": "1.10", "eventID": format!("{tag}-{i}"), "eventName": "DisableKeyRotation",
+            "eventTime": "2026-11-20T23:51:00Z", "eventSource": "kms.amazonaws.com", "awsRegion": "eu-west-1",
+            "recipientAccountId": "111122223333", "readOnly": false, "eventType": "AwsApiCall",
+            "userIdentity": {"type": "IAMUser", "userName": "bob", "arn": "arn:aws:iam::111122223333:user/bob"},
+            "userAgent": "aws-cli/2.22.4 md/command#kms.disable-key-rotation", "sourceIPAddress": "198.51.100.23",
+            "requestParameters": {"keyId": key}, "responseElements": null,
+            "resources": [{"ARN": arn, "accountId": "111122223333", "type": "AWS::KMS::Key"}]
+        }));
+        let mut item = DriftItem::new(
+            format!("{tag}-id-{i}"),
+            format!("aws_kms_key.{tag}{i}"),
+            "aws_kms_key".into(),
+            "bench.json",
+            Format::TerraformPlan,
+            Kind::Modified,
+        );
+        item.identity.insert("arn".into(), arn);
+        item.identity.insert("key_id".into(), key);
+        item.region = Some("eu-west-1".into());
+        item.account = account.map(Into::into);
+        item.changes.push(driftdeck::model::Change::plain(
+            driftdeck::model::AttrPath::keys(["enable_key_rotation"]),
+            Some(json!(true)),
+            Some(json!(false)),
+        ));
+        items.push(item);
+    }
+    let report = DriftReport {
+        reports: vec![ReportMeta {
+            path: "bench.json".into(),
+            format: Format::TerraformPlan,
+            tool_version: None,
+            timestamp: Some("2026-11-22T07:58:41Z".into()),
+            sha256: String::new(),
+            warnings: Vec::new(),
+            incomplete: Vec::new(),
+        }],
+        items,
+        ..DriftReport::default()
+    };
+    (records, report)
 }
