@@ -16,7 +16,7 @@ use time::format_description::well_known::Rfc3339;
 use super::detect::Envelope;
 use super::{IngestError, Loaded, arn_parts, item_id, masked_change};
 use crate::classify::SecretMatcher;
-use crate::model::compare::{diff_values, is_absent, semantic_eq, value_at};
+use crate::model::compare::{diff_values, semantic_eq};
 use crate::model::{AttrPath, DriftItem, Format, Kind, NotDrift, ReportMeta, Step};
 
 const F: Format = Format::Cloudformation;
@@ -57,6 +57,8 @@ struct PropertyDifference {
     expected_value: Option<String>,
     #[serde(default)]
     actual_value: Option<String>,
+    #[serde(default)]
+    difference_type: Option<String>,
 }
 
 /// `/SecurityGroupIngress/1/CidrIp` → `SecurityGroupIngress[1].CidrIp`.
@@ -103,18 +105,66 @@ fn loose(s: Option<&String>) -> Option<Value> {
     Some(serde_json::from_str::<Value>(s).unwrap_or_else(|_| Value::String(s.clone())))
 }
 
+/// Top-level properties that are lists on both sides: `(name, expected, actual)`.
+fn list_properties(
+    expected: Option<&Value>,
+    actual: Option<&Value>,
+) -> Vec<(String, Vec<Value>, Vec<Value>)> {
+    let (Some(Value::Object(e)), Some(Value::Object(a))) = (expected, actual) else {
+        return Vec::new();
+    };
+    e.iter()
+        .filter_map(|(k, ev)| match (ev, a.get(k)) {
+            (Value::Array(el), Some(Value::Array(al))) => Some((k.clone(), el.clone(), al.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The multiset difference of two lists, regardless of order: `(removed, added)`, where
+/// removed are elements of `expected` (with their index there) that `actual` lacks, and added
+/// are elements of `actual` (with their index there) that `expected` lacks. Elements compare
+/// semantically, and each copy counts once.
+pub(crate) fn multiset_diff<'a>(
+    expected: &'a [Value],
+    actual: &'a [Value],
+) -> (Vec<(usize, &'a Value)>, Vec<(usize, &'a Value)>) {
+    let mut used = vec![false; actual.len()];
+    let mut removed = Vec::new();
+    for (i, e) in expected.iter().enumerate() {
+        match (0..actual.len()).find(|&j| !used[j] && semantic_eq(e, &actual[j])) {
+            Some(j) => used[j] = true,
+            None => removed.push((i, e)),
+        }
+    }
+    let added = actual.iter().enumerate().filter(|(j, _)| !used[*j]).collect();
+    (removed, added)
+}
+
 fn parse_time(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s, &Rfc3339).ok()
 }
 
 /// Loads CloudFormation drift.
 pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> Result<Loaded, IngestError> {
-    let drifts: Vec<ResourceDrift> = env.member(path, F, "StackResourceDrifts")?.unwrap_or_default();
+    let mut drifts: Vec<ResourceDrift> = env.member(path, F, "StackResourceDrifts")?.unwrap_or_default();
+    // `detect-stack-resource-drift` prints one resource.
+    drifts.extend(env.member::<ResourceDrift>(path, F, "StackResourceDrift")?);
+    let next_token: Option<String> = env.member(path, F, "NextToken")?;
+    let mut undetermined: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     let mut items = Vec::new();
     let mut not_drift = NotDrift::default();
     let mut latest: Option<OffsetDateTime> = None;
     let mut warnings = Vec::new();
-    let incomplete: Vec<String> = Vec::new();
+    let mut incomplete: Vec<String> = Vec::new();
+    if next_token.as_deref().is_some_and(|t| !t.is_empty()) {
+        incomplete.push(
+            "the saved page still has a NextToken, so it lists only part of the stack's resources: \
+save all pages by running `aws cloudformation describe-stack-resource-drifts --stack-name STACK --output json` \
+without --max-items or --no-paginate (the CLI follows NextToken itself)"
+                .to_string(),
+        );
+    }
     for (n, d) in drifts.iter().enumerate() {
         if let Some(ts) = &d.timestamp {
             match parse_time(ts) {
@@ -131,6 +181,10 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
             }
             "NOT_CHECKED" => {
                 not_drift.not_checked += 1;
+                undetermined
+                    .entry("NOT_CHECKED")
+                    .or_default()
+                    .push(&d.logical_resource_id);
                 continue;
             }
             "UNSUPPORTED" => {
@@ -139,6 +193,10 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
             }
             "UNKNOWN" => {
                 not_drift.unknown += 1;
+                undetermined
+                    .entry("UNKNOWN")
+                    .or_default()
+                    .push(&d.logical_resource_id);
                 continue;
             }
             other => {
@@ -159,32 +217,38 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
         match kind {
             Kind::Modified => {
                 let diffs = d.property_differences.as_deref().unwrap_or_default();
+                let lists = list_properties(expected.as_ref(), actual.as_ref());
+                // Whole lists are compared as multisets: element indices in
+                // `PropertyDifferences` follow the expected list, so a reordered or narrowed
+                // list would otherwise report the wrong element.
+                for (key, e, a) in &lists {
+                    let (removed, added) = multiset_diff(e, a);
+                    for (i, v) in removed {
+                        let p = AttrPath(vec![Step::Key(key.clone()), Step::Index(i)]);
+                        changes.push(masked_change(&address, p, Some(v), None, None, secrets));
+                    }
+                    for (i, v) in added {
+                        let p = AttrPath(vec![Step::Key(key.clone()), Step::Index(i)]);
+                        changes.push(masked_change(&address, p, None, Some(v), None, secrets));
+                    }
+                }
+                let in_list = |p: &AttrPath| p.top().is_some_and(|t| lists.iter().any(|(k, _, _)| k == t));
                 for pd in diffs {
                     let p = pointer_path(&pd.property_path);
-                    // Drop differences the top-level property does not really have (reordering).
-                    if let (Some(e), Some(a), Some(top)) = (&expected, &actual, p.top()) {
-                        let key = AttrPath::keys([top]);
-                        if semantic_eq(
-                            value_at(e, &key).unwrap_or(&Value::Null),
-                            value_at(a, &key).unwrap_or(&Value::Null),
-                        ) {
-                            continue;
-                        }
+                    if in_list(&p) || changes.iter().any(|c: &crate::model::Change| c.path == p) {
+                        continue;
                     }
-                    let typed_or_loose = |doc: &Option<Value>, s: Option<&String>| {
-                        let from_string = loose(s);
-                        let from_doc = doc
-                            .as_ref()
-                            .and_then(|v| value_at(v, &p))
-                            .filter(|v| !is_absent(v));
-                        match (from_doc, &from_string) {
-                            (Some(v), Some(_)) => Some(v.clone()),
-                            _ => from_string,
-                        }
+                    // Values come from the difference itself, never from indexing the
+                    // property documents with `PropertyPath`.
+                    let (desired, live) = match pd.difference_type.as_deref() {
+                        Some("ADD") => (None, loose(pd.actual_value.as_ref())),
+                        Some("REMOVE") => (loose(pd.expected_value.as_ref()), None),
+                        _ => (loose(pd.expected_value.as_ref()), loose(pd.actual_value.as_ref())),
                     };
-                    let desired = typed_or_loose(&expected, pd.expected_value.as_ref());
-                    let live = typed_or_loose(&actual, pd.actual_value.as_ref());
-                    if changes.iter().any(|c: &crate::model::Change| c.path == p) {
+                    if semantic_eq(
+                        desired.as_ref().unwrap_or(&Value::Null),
+                        live.as_ref().unwrap_or(&Value::Null),
+                    ) {
                         continue;
                     }
                     changes.push(masked_change(
@@ -197,9 +261,20 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
                     ));
                 }
                 if diffs.is_empty() {
-                    if let (Some(e), Some(a)) = (&expected, &actual) {
+                    if let (Some(Value::Object(e)), Some(Value::Object(a))) = (&expected, &actual) {
+                        let keys: std::collections::BTreeSet<&String> = e.keys().chain(a.keys()).collect();
                         let mut raw = Vec::new();
-                        diff_values(&AttrPath::root(), e, a, &mut raw);
+                        for k in keys
+                            .into_iter()
+                            .filter(|k| !lists.iter().any(|(l, _, _)| l == *k))
+                        {
+                            diff_values(
+                                &AttrPath::keys([k.clone()]),
+                                e.get(k).unwrap_or(&Value::Null),
+                                a.get(k).unwrap_or(&Value::Null),
+                                &mut raw,
+                            );
+                        }
                         for r in raw {
                             changes.push(masked_change(
                                 &address,
@@ -256,6 +331,14 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
         item.region = region;
         item.account = account;
         items.push(item);
+    }
+    for (status, ids) in &undetermined {
+        incomplete.push(format!(
+            "CloudFormation could not determine drift for {} resource(s) (StackResourceDriftStatus {status}): {}; \
+run `aws cloudformation detect-stack-drift` again and save the new describe-stack-resource-drifts output",
+            ids.len(),
+            ids.join(", ")
+        ));
     }
     let timestamp = latest.and_then(|t| t.format(&Rfc3339).ok());
     Ok(Loaded {

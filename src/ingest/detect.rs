@@ -44,6 +44,7 @@ const KNOWN: &[&str] = &[
     "date",
     // CloudFormation
     "StackResourceDrifts",
+    "StackResourceDrift",
     "NextToken",
 ];
 
@@ -128,7 +129,7 @@ impl<'a> Envelope<'a> {
 
     /// Which format this is, from the members present.
     pub(crate) fn format(&self, path: &str) -> Result<Format, IngestError> {
-        if self.has("StackResourceDrifts") {
+        if self.has("StackResourceDrifts") || self.has("StackResourceDrift") {
             return Ok(Format::Cloudformation);
         }
         if self.has("format_version")

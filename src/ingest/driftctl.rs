@@ -63,6 +63,73 @@ struct Alert {
     message: Option<String>,
 }
 
+/// What a driftctl alert says went wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum AlertKind {
+    AccessDenied,
+    Throttled,
+    Unsupported,
+    Other,
+}
+
+impl AlertKind {
+    fn of(message: &str) -> Self {
+        let m = message.to_ascii_lowercase();
+        if [
+            "accessdenied",
+            "access denied",
+            "forbidden",
+            "not authorized",
+            "unauthorized",
+            "(403)",
+        ]
+        .iter()
+        .any(|k| m.contains(k))
+        {
+            AlertKind::AccessDenied
+        } else if ["throttl", "rate exceeded", "too many requests"]
+            .iter()
+            .any(|k| m.contains(k))
+        {
+            AlertKind::Throttled
+        } else if ["not supported", "unsupported"].iter().any(|k| m.contains(k)) {
+            AlertKind::Unsupported
+        } else {
+            AlertKind::Other
+        }
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            AlertKind::AccessDenied => "was denied access while listing or reading",
+            AlertKind::Throttled => "was throttled while listing or reading",
+            AlertKind::Unsupported => "does not support",
+            AlertKind::Other => "reported alerts it could not scan past for",
+        }
+    }
+
+    fn fix(self) -> &'static str {
+        match self {
+            AlertKind::AccessDenied => "grant the scanning role read access to them and scan again",
+            AlertKind::Throttled => "scan again later or with fewer parallel requests",
+            AlertKind::Unsupported => "check them by other means or upgrade driftctl",
+            AlertKind::Other => "read the alert in the report's warnings and scan again",
+        }
+    }
+}
+
+/// The first `provider_type`-looking word of an alert message (`aws_s3_bucket`).
+fn resource_type_in(message: &str) -> Option<String> {
+    message
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .find(|w| {
+            ["aws_", "google_", "azurerm_", "github_"]
+                .iter()
+                .any(|p| w.starts_with(p) && w.len() > p.len())
+        })
+        .map(str::to_string)
+}
+
 fn address(r: &Resource) -> String {
     match &r.source {
         Some(Source {
@@ -127,18 +194,31 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
     let provider: Option<String> = env.member(path, F, "provider_name")?;
     let timestamp: Option<String> = env.member(path, F, "date")?;
     let mut warnings = Vec::new();
-    let incomplete: Vec<String> = Vec::new();
+    let mut incomplete: Vec<String> = Vec::new();
+    // Every alert means driftctl could not list or read something: fail closed, one reason per
+    // kind of alert, naming the resource types affected.
+    let mut by_kind: BTreeMap<AlertKind, std::collections::BTreeSet<String>> = BTreeMap::new();
     if let Some(alerts) = env.member::<BTreeMap<String, Option<Vec<Alert>>>>(path, F, "alerts")? {
-        for (kind, list) in alerts {
+        for (ty, list) in alerts {
             for a in list.unwrap_or_default() {
                 let msg = a.message.unwrap_or_default();
-                warnings.push(if kind.is_empty() {
-                    msg
+                let ty = if ty.is_empty() {
+                    resource_type_in(&msg).unwrap_or_else(|| "(no resource type given)".to_string())
                 } else {
-                    format!("{kind}: {msg}")
-                });
+                    ty.clone()
+                };
+                by_kind.entry(AlertKind::of(&msg)).or_default().insert(ty.clone());
+                warnings.push(format!("alert for {ty}: {msg}"));
             }
         }
+    }
+    for (kind, types) in &by_kind {
+        incomplete.push(format!(
+            "driftctl {}: {} — drift for these types is unknown; {}",
+            kind.what(),
+            types.iter().cloned().collect::<Vec<_>>().join(", "),
+            kind.fix()
+        ));
     }
 
     let mut items = Vec::new();
@@ -210,9 +290,10 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
         meta: ReportMeta {
             path: path.to_string(),
             format: F,
+            // driftctl records the provider's version, not its own.
             tool_version: tool_version.map(|v| match &provider {
-                Some(p) => format!("{p} provider {v}"),
-                None => v,
+                Some(p) => format!("driftctl ({p} provider {v})"),
+                None => format!("driftctl (provider {v})"),
             }),
             timestamp,
             sha256: String::new(),
