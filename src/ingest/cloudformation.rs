@@ -372,4 +372,16 @@ mod tests {
             "payments-prod"
         );
     }
+
+    #[test]
+    fn multiset_diff_ignores_order_and_counts_copies() {
+        use serde_json::json;
+        let e = [json!(1), json!(2), json!(2), json!(3)];
+        let a = [json!(3), json!(2), json!(4), json!(1)];
+        let (removed, added) = multiset_diff(&e, &a);
+        assert_eq!(removed, vec![(2, &json!(2))]);
+        assert_eq!(added, vec![(2, &json!(4))]);
+        let (removed, added) = multiset_diff(&e, &[json!(3), json!(2), json!(1), json!(2)]);
+        assert!(removed.is_empty() && added.is_empty());
+    }
 }
