@@ -2226,11 +2226,28 @@ fn the_cache_expires_empty_lookups_keeps_found_ones_and_is_private() {
         .put("s", &q("found"), std::slice::from_ref(&ev))
         .expect("put");
     cache.put("s", &q("empty"), &[]).expect("put");
+    let kept = cache.get("s", &q("found")).expect("found results are kept");
+    assert_eq!(kept.len(), 1);
+    let k = &kept[0];
     assert_eq!(
-        cache.get("s", &q("found")),
-        Some(vec![ev.clone()]),
-        "found results are kept"
+        (
+            &k.event_id,
+            &k.event_name,
+            k.event_time,
+            &k.user_identity,
+            &k.source_ip
+        ),
+        (
+            &ev.event_id,
+            &ev.event_name,
+            ev.event_time,
+            &ev.user_identity,
+            &ev.source_ip
+        )
     );
+    // The payload is reduced to the identifiers it mentions; the raw parameters are gone.
+    assert_eq!(k.request_parameters, json!({"mentions": ["sg-1"]}));
+    assert_eq!(k.response_elements, json!({"mentions": []}));
     assert_eq!(cache.get("s", &q("empty")), None, "no_events expired (ttl 0)");
     let hour = Cache::new(&root);
     assert_eq!(
