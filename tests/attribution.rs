@@ -2226,11 +2226,28 @@ fn the_cache_expires_empty_lookups_keeps_found_ones_and_is_private() {
         .put("s", &q("found"), std::slice::from_ref(&ev))
         .expect("put");
     cache.put("s", &q("empty"), &[]).expect("put");
+    let kept = cache.get("s", &q("found")).expect("found results are kept");
+    assert_eq!(kept.len(), 1);
+    let k = &kept[0];
     assert_eq!(
-        cache.get("s", &q("found")),
-        Some(vec![ev.clone()]),
-        "found results are kept"
+        (
+            &k.event_id,
+            &k.event_name,
+            k.event_time,
+            &k.user_identity,
+            &k.source_ip
+        ),
+        (
+            &ev.event_id,
+            &ev.event_name,
+            ev.event_time,
+            &ev.user_identity,
+            &ev.source_ip
+        )
     );
+    // The payload is reduced to the identifiers it mentions; the raw parameters are gone.
+    assert_eq!(k.request_parameters, json!({"mentions": ["sg-1"]}));
+    assert_eq!(k.response_elements, json!({"mentions": []}));
     assert_eq!(cache.get("s", &q("empty")), None, "no_events expired (ttl 0)");
     let hour = Cache::new(&root);
     assert_eq!(
@@ -2254,4 +2271,91 @@ fn the_cache_expires_empty_lookups_keeps_found_ones_and_is_private() {
     }
     assert_eq!(hour.clear().expect("clear"), 2);
     assert_eq!(hour.get("s", &q("found")), None);
+}
+
+#[tokio::test]
+async fn the_cache_keeps_no_payload_and_no_secret_yet_reopening_attributes_the_same() {
+    const SECRET: &str = "Hunter2-cache-leak-9f3b7c1e";
+    const TOKEN: &str = "sk-live-7Qp2Rz9Xw4Lm8Nv3Tb6Yc1Hd5Jf0Kg2";
+    // Every demo record carries secrets in its payload, as Secrets Manager and RDS calls do.
+    let records: Vec<Value> = support::demo_records()
+        .into_iter()
+        .map(|mut r| {
+            if let Some(p) = r.get_mut("requestParameters").and_then(Value::as_object_mut) {
+                p.insert("secretString".into(), json!(SECRET));
+                p.insert("masterUserPassword".into(), json!(SECRET));
+                p.insert(
+                    "containerDefinitions".into(),
+                    json!(format!(
+                        r#"[{{"environment":[{{"name":"API_TOKEN","value":"{TOKEN}"}}]}}]"#
+                    )),
+                );
+            }
+            if let Some(p) = r.get_mut("responseElements").and_then(Value::as_object_mut) {
+                p.insert("password".into(), json!(SECRET));
+            }
+            r
+        })
+        .collect();
+    let server = FakeCloudTrail::start(records).await;
+    let keys = [
+        "aws_security_group.web",
+        "aws_iam_role_policy.deploy",
+        "sgrule-950722393",
+    ];
+    let report = subset(&demo_report(), &keys);
+    let cache_dir = tempfile::tempdir().expect("tmp");
+    let run = || async {
+        let src = CloudTrailSource::new(live_opts(&server.url))
+            .await
+            .expect("source");
+        let engine = Engine::new(
+            Arc::new(src),
+            &report,
+            EngineOptions {
+                cache: Some(Cache::new(cache_dir.path())),
+                ..EngineOptions::default()
+            },
+        )
+        .expect("engine");
+        let results = engine.attribute_all(&report.items).await;
+        (results, engine.lookups_sent())
+    };
+    let (results, sent) = run().await;
+    assert!(sent > 0);
+    for a in &results {
+        assert_eq!(a.status, AttributionStatus::Attributed, "{a:?}");
+    }
+    let mut files = 0;
+    for f in std::fs::read_dir(cache_dir.path()).expect("cache dir").flatten() {
+        let text = std::fs::read_to_string(f.path()).expect("cache file");
+        files += 1;
+        assert!(!text.contains(SECRET), "secret on disk: {text}");
+        assert!(!text.contains(TOKEN), "token from embedded JSON on disk: {text}");
+        for raw in [
+            "requestParameters",
+            "responseElements",
+            "request_parameters",
+            "CloudTrailEvent",
+            "ipPermissions",
+            "fromPort",
+        ] {
+            assert!(!text.contains(raw), "raw payload `{raw}` on disk: {text}");
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = f.metadata().expect("meta").permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+    }
+    assert!(files > 0, "lookups were cached");
+    let lookups = server.lookup_requests();
+    let (again, sent2) = run().await;
+    assert_eq!(sent2, 0);
+    assert_eq!(server.lookup_requests(), lookups, "reopening sent no request");
+    assert_eq!(
+        again, results,
+        "the minimal records attribute exactly as the full ones"
+    );
 }
