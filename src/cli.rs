@@ -121,7 +121,8 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t)]
         format: OutputFormat,
     },
-    /// For CI: exit 0 when no drift is at or above the threshold, 2 when some is, 1 on error.
+    /// For CI: exit 0 when no drift is at or above the threshold, 2 when some is, 3 when drift
+    /// could not be fully determined (an incomplete report), 1 on error.
     Check {
         /// The reports.
         #[command(flatten)]
@@ -129,6 +130,10 @@ pub enum Command {
         /// Lowest severity that fails the check.
         #[arg(long, value_enum, default_value_t, value_name = "SEVERITY")]
         fail_on: SeverityArg,
+        /// Exit 0 instead of 3 when a report is incomplete and no drift at or above the
+        /// threshold was found (the reasons are still printed on stderr).
+        #[arg(long)]
+        allow_incomplete: bool,
     },
     /// Open the bundled example incident (assets/demo) in the TUI.
     Demo,

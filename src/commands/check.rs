@@ -8,10 +8,13 @@ use crate::model::Severity;
 use crate::output;
 
 /// 0 when nothing at or above `threshold` still needs a decision (approved, adopted and reverted
-/// items are ignored, see [`Status::gates`](crate::model::Status::gates)), 2 otherwise.
+/// items are ignored, see [`Status::gates`](crate::model::Status::gates)), 2 otherwise. Fails
+/// closed: when no such drift was found but a report is incomplete, 3 (every reason on stderr),
+/// unless `allow_incomplete`.
 pub fn run(
     paths: &[String],
     threshold: Severity,
+    allow_incomplete: bool,
     taxonomy: &Taxonomy,
     opts: &crate::decide::DeciderOptions,
 ) -> anyhow::Result<ExitCode> {
@@ -24,9 +27,22 @@ pub fn run(
     let mut out = std::io::stdout().lock();
     out.write_all(output::check_summary(&report, threshold, 15).as_bytes())?;
     out.flush()?;
-    Ok(if failing == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(super::exit::DRIFT)
-    })
+    if failing > 0 {
+        return Ok(ExitCode::from(super::exit::DRIFT));
+    }
+    if report.is_complete() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut err = std::io::stderr().lock();
+    writeln!(err, "driftdeck: drift could not be fully determined:")?;
+    for meta in &report.reports {
+        for reason in &meta.incomplete {
+            writeln!(err, "  {}: {reason}", meta.path)?;
+        }
+    }
+    if allow_incomplete {
+        writeln!(err, "driftdeck: --allow-incomplete given: exiting 0")?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    Ok(ExitCode::from(super::exit::INCOMPLETE))
 }

@@ -25,6 +25,9 @@ pub mod exit {
     pub const ERROR: u8 = 1;
     /// `check` found drift at or above the threshold.
     pub const DRIFT: u8 = 2;
+    /// `check` could not fully determine drift (a report is incomplete) and found none at or
+    /// above the threshold; `--allow-incomplete` turns this into 0.
+    pub const INCOMPLETE: u8 = 3;
 }
 
 /// Runs a parsed command line.
@@ -59,9 +62,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     match cli.command {
         Some(Command::List { reports, format }) => list::run(&reports.reports, format, &taxonomy, &opts),
-        Some(Command::Check { reports, fail_on }) => {
-            check::run(&reports.reports, fail_on.into(), &taxonomy, &opts)
-        }
+        Some(Command::Check {
+            reports,
+            fail_on,
+            allow_incomplete,
+        }) => check::run(
+            &reports.reports,
+            fail_on.into(),
+            allow_incomplete,
+            &taxonomy,
+            &opts,
+        ),
         Some(Command::Demo) => tui::demo(cli.theme, &taxonomy, opts),
         Some(Command::Approve {
             report,

@@ -246,7 +246,19 @@ fn dedupe_tags_all(diffs: &mut Vec<RawDiff>) {
 pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> Result<Loaded, IngestError> {
     let format_version: Option<String> = env.member(path, F, "format_version")?;
     let mut warnings = Vec::new();
-    let incomplete: Vec<String> = Vec::new();
+    let mut incomplete: Vec<String> = Vec::new();
+    if env.get("values").is_some()
+        && env.get("planned_values").is_none()
+        && env.get("resource_changes").is_none()
+    {
+        return Err(IngestError::UnknownShape {
+            path: path.to_string(),
+            found: "a Terraform state (`terraform show -json` without a plan file), not a \
+                   drift report: run `terraform plan -refresh-only -out=drift.tfplan` and then \
+                   `terraform show -json drift.tfplan`"
+                .to_string(),
+        });
+    }
     match &format_version {
         Some(v) => {
             let major = v.split('.').next().unwrap_or_default();
@@ -261,8 +273,24 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
     }
     let tool_version: Option<String> = env.member(path, F, "terraform_version")?;
     let timestamp: Option<String> = env.member(path, F, "timestamp")?;
+    if env.get("resource_drift").is_none() {
+        if let Some(reason) = missing_drift_reason(format_version.as_deref(), tool_version.as_deref()) {
+            incomplete.push(reason);
+        }
+    }
     if env.get("errored").is_some_and(|r| r.get() == "true") {
-        warnings.push("the plan errored: drift may be incomplete".to_string());
+        incomplete.push(
+            "the plan errored (`errored: true`): Terraform stopped before refreshing everything, so \
+             drift may be missing; fix the errors and plan again"
+                .to_string(),
+        );
+    }
+    if env.get("complete").is_some_and(|r| r.get() == "false") {
+        incomplete.push(
+            "the plan is partial (`complete: false`, e.g. deferred changes or -target): drift \
+             outside it was not checked; plan again without -target"
+                .to_string(),
+        );
     }
 
     // `resource_changes` is as large as `resource_drift`: both are scanned at once.
@@ -334,6 +362,43 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
         items,
         not_drift,
     })
+}
+
+/// Why a plan without `resource_drift` cannot be trusted to hold no drift, or `None` when the
+/// key is simply omitted because refresh found nothing (Terraform omits it when empty).
+///
+/// Format 0.1 spans 0.12 – 1.0.0, and `resource_drift` arrived in 0.15.4, so a 0.1 plan without
+/// it is read as older than 0.15.4 unless `terraform_version` says otherwise. A modern plan made
+/// with `-refresh=false` also has no `resource_drift` and nothing in the JSON tells it apart from
+/// a refreshed plan with no drift; `terraform show -json` refuses `-refresh=false` plans
+/// (REFERENCE.md 1.1), so such a plan cannot reach driftdeck as JSON and a modern plan without
+/// the key is read as "refresh found no drift".
+fn missing_drift_reason(format_version: Option<&str>, tool_version: Option<&str>) -> Option<String> {
+    let tool = tool_version.map(version_triplet);
+    let too_old = match tool {
+        Some(Some(t)) => t < (0, 15, 4),
+        // No parseable terraform_version: fall back on the format version.
+        _ => format_version == Some("0.1"),
+    };
+    too_old.then(|| {
+        format!(
+            "this plan cannot express drift (format_version {}, Terraform {}: `resource_drift` \
+             arrived in 0.15.4); make one with Terraform 0.15.4 or later: `terraform plan \
+             -refresh-only -out=drift.tfplan`, then `terraform show -json drift.tfplan`",
+            format_version.unwrap_or("unknown"),
+            tool_version.unwrap_or("unknown"),
+        )
+    })
+}
+
+/// `"1.5.7"` / `"0.15.4-beta1"` → `(1, 5, 7)` / `(0, 15, 4)`.
+fn version_triplet(v: &str) -> Option<(u32, u32, u32)> {
+    let mut parts = v.split(['.', '-', '+']).map(str::parse::<u32>);
+    Some((
+        parts.next()?.ok()?,
+        parts.next()?.ok()?,
+        parts.next().and_then(Result::ok).unwrap_or(0),
+    ))
 }
 
 /// What one `resource_drift` entry turned out to be.
