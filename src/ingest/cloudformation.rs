@@ -121,14 +121,14 @@ fn list_properties(
         .collect()
 }
 
+/// Elements of one list, each with its index there.
+pub(crate) type Indexed<'a> = Vec<(usize, &'a Value)>;
+
 /// The multiset difference of two lists, regardless of order: `(removed, added)`, where
 /// removed are elements of `expected` (with their index there) that `actual` lacks, and added
 /// are elements of `actual` (with their index there) that `expected` lacks. Elements compare
 /// semantically, and each copy counts once.
-pub(crate) fn multiset_diff<'a>(
-    expected: &'a [Value],
-    actual: &'a [Value],
-) -> (Vec<(usize, &'a Value)>, Vec<(usize, &'a Value)>) {
+pub(crate) fn multiset_diff<'a>(expected: &'a [Value], actual: &'a [Value]) -> (Indexed<'a>, Indexed<'a>) {
     let mut used = vec![false; actual.len()];
     let mut removed = Vec::new();
     for (i, e) in expected.iter().enumerate() {
