@@ -72,7 +72,7 @@ fn tags_drift() -> Value {
     )
 }
 
-fn plan(extra: &Value, drift: Vec<Value>) -> Value {
+fn plan(extra: &Value, drift: &[Value]) -> Value {
     let mut p = json!({"format_version": "1.2", "terraform_version": "1.9.8", "resource_drift": drift});
     for (k, v) in extra.as_object().expect("object") {
         p[k] = v.clone();
@@ -86,7 +86,7 @@ fn exit_0_when_nothing_drifted_and_the_report_is_complete() {
     let f = write(
         dir.path(),
         "plan.json",
-        &plan(&json!({"applyable": false, "complete": true}), vec![]),
+        &plan(&json!({"applyable": false, "complete": true}), &[]),
     );
     let (code, out, err) = run(dir.path(), &["check", f.to_str().expect("utf-8")]);
     assert_eq!(code, 0, "{out}{err}");
@@ -120,7 +120,7 @@ fn exit_2_on_drift_at_or_above_the_threshold_even_when_incomplete() {
     let f = write(
         dir.path(),
         "plan.json",
-        &plan(&json!({}), vec![open_port_drift(), tags_drift()]),
+        &plan(&json!({}), &[open_port_drift(), tags_drift()]),
     );
     let p = f.to_str().expect("utf-8");
     let (code, out, _) = run(dir.path(), &["check", p]);
@@ -135,7 +135,7 @@ fn exit_2_on_drift_at_or_above_the_threshold_even_when_incomplete() {
     let errored = write(
         dir.path(),
         "errored.json",
-        &plan(&json!({"errored": true}), vec![open_port_drift()]),
+        &plan(&json!({"errored": true}), &[open_port_drift()]),
     );
     let (code, out, _) = run(dir.path(), &["check", errored.to_str().expect("utf-8")]);
     assert_eq!(code, 2, "{out}");
@@ -152,13 +152,13 @@ fn exit_3_on_every_kind_of_incomplete_report_and_allow_incomplete_turns_it_to_0(
             write(
                 d,
                 "errored.json",
-                &plan(&json!({"errored": true}), vec![tags_drift()]),
+                &plan(&json!({"errored": true}), &[tags_drift()]),
             ),
             "errored",
         ),
         (
             "partial plan",
-            write(d, "partial.json", &plan(&json!({"complete": false}), vec![])),
+            write(d, "partial.json", &plan(&json!({"complete": false}), &[])),
             "complete: false",
         ),
         (
@@ -202,7 +202,7 @@ fn exit_3_on_every_kind_of_incomplete_report_and_allow_incomplete_turns_it_to_0(
 #[test]
 fn a_complete_report_lists_complete_true_and_an_empty_reason_list() {
     let dir = tempfile::tempdir().expect("tmp");
-    let f = write(dir.path(), "plan.json", &plan(&json!({}), vec![tags_drift()]));
+    let f = write(dir.path(), "plan.json", &plan(&json!({}), &[tags_drift()]));
     let (code, out, _) = run(
         dir.path(),
         &["list", f.to_str().expect("utf-8"), "--format", "json"],
