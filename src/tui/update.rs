@@ -1151,7 +1151,19 @@ fn on_prepared(state: &mut State, verb: Verb, targets: Vec<usize>, result: Resul
     };
     let report = std::sync::Arc::clone(&state.report);
     let items: Vec<&crate::model::DriftItem> = targets.iter().filter_map(|&i| report.items.get(i)).collect();
-    let form = DecisionForm::new(verb, targets, &items, context, prepared, read_only);
+    let mut form = DecisionForm::new(verb, targets, &items, context, prepared, read_only);
+    // Say why it only previews when the IaC directory itself is the reason.
+    if let Decisions::Ready {
+        why_read_only: Some(why),
+        ..
+    } = &state.decisions
+    {
+        for line in &mut form.context.lines {
+            if line.starts_with("read-only mode: shown only") {
+                *line = format!("{why}: shown only; nothing is recorded, written or run");
+            }
+        }
+    }
     state.overlays.push(Overlay::Decision(Box::new(form)));
 }
 
