@@ -529,7 +529,7 @@ async fn event_loop(
             let segments = super::clipboard::link_segments(&rows, &url);
             if !segments.is_empty() {
                 let mut out = std::io::stdout();
-                let buffer = &*frame.buffer;
+                let buffer = frame.buffer;
                 let styled = |x: u16, y: u16, text: &str| {
                     use ratatui::backend::IntoCrossterm as _;
                     let style: crossterm::style::ContentStyle = buffer[(x, y)].style().into_crossterm();
