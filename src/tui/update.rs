@@ -281,6 +281,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
 /// The header label of attribution progress.
 pub const ATTRIBUTING: &str = "attributing";
 
+/// Label prefix of the per-account progress entries.
+pub const ACCOUNT: &str = "acct ";
+
 fn on_attribution(state: &mut State, ev: ServiceEvent) {
     match ev {
         ServiceEvent::Loaded { item_id, attribution } => {
@@ -325,6 +328,21 @@ fn on_attribution(state: &mut State, ev: ServiceEvent) {
                 });
             }
         }
+        ServiceEvent::Accounts(accounts) => {
+            // Per-account progress while more than one account is being attributed.
+            state.progress.retain(|p| !p.label.starts_with(ACCOUNT));
+            if accounts.iter().any(|(_, d, t)| d < t) {
+                for (account, done, total) in accounts {
+                    state.progress.push(super::state::Progress {
+                        label: format!("{ACCOUNT}{account}"),
+                        done,
+                        total,
+                    });
+                }
+            }
+        }
+        ServiceEvent::Activity(a) => state.activity = a,
+        ServiceEvent::Note(n) => state.set_status(Level::Info, &n),
         ServiceEvent::Warning(w) => state.set_status(Level::Warning, &w),
     }
 }
