@@ -192,15 +192,14 @@ async fn dispatch(
             Some(c)
         } else {
             tokio::select! {
-                cmd = rx.recv(), if open => match cmd {
-                    Some(c) => Some(c),
-                    None => {
+                cmd = rx.recv(), if open => {
+                    if cmd.is_none() {
                         // The TUI quit: stop a running bulk query (Athena StopQueryExecution).
                         engine.cancel().await;
                         open = false;
-                        None
                     }
-                },
+                    cmd
+                }
                 Some(res) = running.join_next(), if !running.is_empty() => {
                     match res {
                         Ok((item_id, a)) => {
