@@ -235,14 +235,14 @@ async fn dispatch(
                         tokio::select! {
                             r = &mut prepare => break Some(r),
                             _ = tick.tick() => send_activity(&engine, &tx, &mut activity),
-                            cmd = rx.recv(), if open => match cmd {
-                                Some(c) => deferred.push_back(c),
-                                None => {
+                            cmd = rx.recv(), if open => {
+                                let Some(c) = cmd else {
                                     engine.cancel().await;
                                     open = false;
                                     break None;
-                                }
-                            },
+                                };
+                                deferred.push_back(c);
+                            }
                         }
                     };
                     if let Some(Err(e)) = result {
