@@ -990,13 +990,20 @@ fn cli_attribute_prints_the_json_contract_for_the_demo() {
 }
 
 fn live_cli(url: &str, cache: &Path, with_keys: bool) -> std::process::Output {
+    attribute_cli(url, cache, with_keys, &[])
+}
+
+/// `driftdeck attribute` on the receipts fixture against the local endpoint, with `extra` flags.
+fn attribute_cli(url: &str, cache: &Path, with_keys: bool, extra: &[&str]) -> std::process::Output {
     let fixture =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/attribution/receipts-drift.json");
     let mut c = Command::new(env!("CARGO_BIN_EXE_driftdeck"));
     c.arg("attribute")
         .arg(fixture)
         .args(["--format", "json"])
+        .args(extra)
         .env("AWS_ENDPOINT_URL_CLOUDTRAIL", url)
+        .env("AWS_ENDPOINT_URL_ATHENA", url)
         // The item names its account: the default credentials' account is confirmed with STS.
         .env("AWS_ENDPOINT_URL_STS", url)
         .env("AWS_REGION", "eu-west-1")
@@ -2215,6 +2222,76 @@ async fn the_service_reports_athena_progress_per_account_and_quitting_stops_the_
             ("444455556666".to_string(), 1, 1)
         ])
     );
+}
+
+/// The CLI over Athena: `--show-query` prints the SQL (partition-restricted), progress and the
+/// scan and cost go to stderr, and the result is the same JSON contract as the other sources.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_athena_shows_its_query_and_cost_and_attributes() {
+    let server = FakeCloudTrail::start(support::demo_records()).await;
+    let cache = tempfile::tempdir().expect("tmp");
+    let (url, dir) = (server.url.clone(), cache.path().to_path_buf());
+    let out = tokio::task::spawn_blocking(move || {
+        attribute_cli(
+            &url,
+            &dir,
+            true,
+            &[
+                "--athena-table",
+                "cloudtrail.org_trail",
+                "--athena-output",
+                "s3://athena-results/driftdeck/",
+                "--show-query",
+            ],
+        )
+    })
+    .await
+    .expect("join");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let query = err
+        .lines()
+        .find_map(|l| l.strip_prefix("driftdeck: query: "))
+        .unwrap_or_else(|| panic!("--show-query prints the SQL: {err}"));
+    assert!(
+        query.contains("FROM \"cloudtrail\".\"org_trail\"") || query.contains("cloudtrail.org_trail"),
+        "{query}"
+    );
+    assert!(
+        query.contains("region IN (") || query.contains("region ="),
+        "partition restricted: {query}"
+    );
+    assert!(err.contains("scanned"), "the scan and its cost are told: {err}");
+    assert_eq!(server.athena_queries().len(), 1, "one query for the report");
+    // The same answers as live LookupEvents on the same events.
+    let athena: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let live_cache = tempfile::tempdir().expect("tmp");
+    let (url, dir) = (server.url.clone(), live_cache.path().to_path_buf());
+    let live = tokio::task::spawn_blocking(move || live_cli(&url, &dir, true))
+        .await
+        .expect("join");
+    assert!(live.status.success(), "{}", String::from_utf8_lossy(&live.stderr));
+    let live: serde_json::Value = serde_json::from_slice(&live.stdout).expect("json");
+    let best = |v: &serde_json::Value| -> Vec<(String, String, String)> {
+        v["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| {
+                (
+                    i["address"].as_str().unwrap_or_default().to_string(),
+                    i["status"].as_str().unwrap_or_default().to_string(),
+                    i["best"]["event_id"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    };
+    let got = best(&athena);
+    assert!(
+        got.iter().any(|(_, s, e)| s == "attributed" && !e.is_empty()),
+        "{athena}"
+    );
+    assert_eq!(got, best(&live));
 }
 
 #[test]
