@@ -328,7 +328,7 @@ fn next_change_keeps_scroll_per_item_and_zooms() {
     support::settle(&mut s, Msg::Action(Action::NextChange));
     let first = s.detail_scroll;
     assert!(first > 0, "the second changed attribute is below the first");
-    assert!(support::screen(&s).contains("── latest_restorable_time"));
+    assert!(support::screen(&s).contains("── password"));
     support::settle(&mut s, Msg::Action(Action::PrevChange));
     assert_eq!(s.detail_scroll, 0);
     support::settle(&mut s, Msg::Action(Action::NextChange));
