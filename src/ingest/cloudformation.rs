@@ -35,8 +35,10 @@ struct ResourceDrift {
     expected_properties: Option<String>,
     #[serde(default)]
     actual_properties: Option<String>,
+    /// Read entry by entry ([`read_differences`]): one wrongly shaped entry makes its resource
+    /// malformed, not the file unreadable.
     #[serde(default)]
-    property_differences: Option<Vec<PropertyDifference>>,
+    property_differences: Option<Value>,
     stack_resource_drift_status: String,
     #[serde(default)]
     timestamp: Option<String>,
@@ -92,6 +94,53 @@ fn decode(path: &str, context: &str, s: Option<&String>) -> Result<Option<Value>
                 context: context.to_string(),
                 message: format!("not a JSON document inside the string: {e}"),
             }),
+    }
+}
+
+/// The `PropertyDifferences` of one resource, and what is wrong with those that cannot be read.
+fn read_differences(raw: Option<&Value>) -> (Vec<PropertyDifference>, Vec<String>) {
+    let list = match raw {
+        None | Some(Value::Null) => return (Vec::new(), Vec::new()),
+        Some(Value::Array(list)) => list,
+        Some(other) => {
+            return (
+                Vec::new(),
+                vec![format!("`PropertyDifferences` is {}, not a list", json_kind(other))],
+            );
+        }
+    };
+    let mut diffs = Vec::with_capacity(list.len());
+    let mut bad = Vec::new();
+    for (i, v) in list.iter().enumerate() {
+        if !v.is_object() {
+            bad.push(format!("`PropertyDifferences[{i}]` is {}, not an object", json_kind(v)));
+            continue;
+        }
+        match PropertyDifference::deserialize(v) {
+            Ok(d) => diffs.push(d),
+            Err(e) => bad.push(format!("`PropertyDifferences[{i}]`: {e}")),
+        }
+    }
+    (diffs, bad)
+}
+
+/// A decoded property document that is not an object, in words.
+fn not_an_object(name: &str, doc: Option<&Value>) -> Option<String> {
+    match doc {
+        None | Some(Value::Object(_) | Value::Null) => None,
+        Some(other) => Some(format!("`{name}` holds {}, not an object", json_kind(other))),
+    }
+}
+
+/// The JSON type of a value, in words.
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 
@@ -212,11 +261,14 @@ without --max-items or --no-paginate (the CLI follows NextToken itself)"
         let expected = decode(path, &ctx("ExpectedProperties"), d.expected_properties.as_ref())?;
         let actual = decode(path, &ctx("ActualProperties"), d.actual_properties.as_ref())?;
         let address = format!("{}/{}", stack_name(&d.stack_id), d.logical_resource_id);
+        let (diffs, mut malformed) = read_differences(d.property_differences.as_ref());
+        malformed.extend(not_an_object("ExpectedProperties", expected.as_ref()));
+        malformed.extend(not_an_object("ActualProperties", actual.as_ref()));
 
         let mut changes = Vec::new();
         match kind {
             Kind::Modified => {
-                let diffs = d.property_differences.as_deref().unwrap_or_default();
+                let diffs = diffs.as_slice();
                 let lists = list_properties(expected.as_ref(), actual.as_ref());
                 // Whole lists are compared as multisets: element indices in
                 // `PropertyDifferences` follow the expected list, so a reordered or narrowed
@@ -287,7 +339,7 @@ without --max-items or --no-paginate (the CLI follows NextToken itself)"
                         }
                     }
                 }
-                if changes.is_empty() {
+                if changes.is_empty() && malformed.is_empty() {
                     not_drift.in_sync += 1;
                     continue;
                 }
@@ -330,6 +382,15 @@ without --max-items or --no-paginate (the CLI follows NextToken itself)"
         item.identity = identity;
         item.region = region;
         item.account = account;
+        if !malformed.is_empty() {
+            let what = malformed.join("; ");
+            warnings.push(format!(
+                "StackResourceDrifts[{n}] ({}): {what}; kept as drift and rated as if the whole resource \
+                 changed, at the highest rule for {}",
+                item.address, item.resource_type
+            ));
+            item.malformed = Some(what);
+        }
         items.push(item);
     }
     for (status, ids) in &undetermined {

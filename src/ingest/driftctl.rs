@@ -5,7 +5,7 @@
 //! (live). Managed resources without differences are in sync. driftctl carries no sensitivity
 //! marks, so the taxonomy's secret names decide what is masked.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -21,8 +21,11 @@ const F: Format = Format::Driftctl;
 
 #[derive(Deserialize, Clone)]
 struct Resource {
+    /// Empty when missing: [`check_resources`] rejects the report, naming the entry.
+    #[serde(default)]
     id: String,
-    #[serde(rename = "type")]
+    /// Empty when missing: [`check_resources`] rejects the report, naming the entry.
+    #[serde(rename = "type", default)]
     ty: String,
     #[serde(default)]
     human_readable_attributes: Option<BTreeMap<String, Value>>,
@@ -159,8 +162,68 @@ fn path_of(steps: &[Value]) -> AttrPath {
 }
 
 fn list(path: &str, env: &Envelope<'_>, key: &str) -> Result<Vec<Resource>, IngestError> {
-    Ok(env.member(path, F, key)?.unwrap_or_default())
+    let list: Vec<Resource> = env.member(path, F, key)?.unwrap_or_default();
+    check_resources(path, list.iter().enumerate().map(|(n, r)| (format!("{key}[{n}]"), r)))?;
+    Ok(list)
 }
+
+/// Rejects the report at the first resource without a `type` or an `id`, naming it (list,
+/// index, and whichever of the two it has). Such a resource has no address to list, approve or
+/// revert, and without a type no rule can rate it: keeping it would rate it lower than its real
+/// type may deserve, and dropping it would hide drift, so the whole scan is refused instead.
+fn check_resources<'a>(
+    path: &str,
+    resources: impl IntoIterator<Item = (String, &'a Resource)>,
+) -> Result<(), IngestError> {
+    for (at, r) in resources {
+        let missing = match (r.ty.is_empty(), r.id.is_empty()) {
+            (false, false) => continue,
+            (true, true) => "has neither `type` nor `id`",
+            (true, false) => "has no `type`",
+            (false, true) => "has no `id`",
+        };
+        let named = if r.id.is_empty() {
+            r.ty.clone()
+        } else {
+            format!("id {:?}", r.id)
+        };
+        return Err(IngestError::Invalid {
+            path: path.to_string(),
+            format: F,
+            context: if named.is_empty() { at } else { format!("{at} ({named})") },
+            message: format!(
+                "the resource {missing}, so it cannot be named or rated; scan again with \
+                 `driftctl scan --output json://FILE`, or fix that entry"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Tells apart items that share an address: driftctl names `count`/`for_each` instances by
+/// their resource block only, so each gets its resource id appended (`aws_iam_user.users[id=…]`)
+/// and `list`, `approve`, `adopt` and `revert` can name it. Addresses used once stay as they are.
+/// An id shaped like a secret is never shown: the item's id stands in for it.
+fn disambiguate(items: &mut [DriftItem]) {
+    let mut uses: HashMap<String, usize> = HashMap::new();
+    for i in items.iter() {
+        *uses.entry(i.address.clone()).or_default() += 1;
+    }
+    for i in items.iter_mut() {
+        if uses.get(&i.address).is_some_and(|n| *n > 1) {
+            let id = i.identity.get("id").cloned().unwrap_or_default();
+            let shown = if crate::classify::is_secret_shaped(&id) {
+                format!("masked-{}", i.id)
+            } else {
+                id
+            };
+            i.address = format!("{}{INSTANCE_ID_OPEN}{shown}]", i.address);
+        }
+    }
+}
+
+/// What opens the resource id appended to a shared address (see [`disambiguate`]).
+pub(crate) const INSTANCE_ID_OPEN: &str = "[id=";
 
 fn base_item(path: &str, r: &Resource, kind: Kind) -> DriftItem {
     let address = address(r);
@@ -190,6 +253,13 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
     let mut missing = list(path, env, "missing")?;
     missing.extend(list(path, env, "deleted")?);
     let differences: Vec<Difference> = env.member(path, F, "differences")?.unwrap_or_default();
+    check_resources(
+        path,
+        differences
+            .iter()
+            .enumerate()
+            .map(|(n, d)| (format!("differences[{n}].res"), &d.res)),
+    )?;
     let tool_version: Option<String> = env.member(path, F, "provider_version")?;
     let provider: Option<String> = env.member(path, F, "provider_name")?;
     let timestamp: Option<String> = env.member(path, F, "date")?;
@@ -281,6 +351,7 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
             items.push(item);
         }
     }
+    disambiguate(&mut items);
     let in_sync = managed
         .iter()
         .filter(|r| !changed.contains(&(r.ty.clone(), r.id.clone())))

@@ -42,8 +42,10 @@ struct RawChange<'a> {
 
 #[derive(Deserialize)]
 struct RawBody<'a> {
-    #[serde(default)]
-    actions: Vec<String>,
+    /// Raw, so that a missing or wrongly shaped `actions` is one malformed entry, not an
+    /// unreadable file.
+    #[serde(borrow, default)]
+    actions: Option<&'a RawValue>,
     #[serde(borrow, default)]
     before: Option<&'a RawValue>,
     #[serde(borrow, default)]
@@ -302,7 +304,9 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
             planned.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
         )
     });
-    let drift = drift?.unwrap_or_default();
+    let drift = drift
+        .map_err(|e| locate_unreadable_entry(path, env).unwrap_or(e))?
+        .unwrap_or_default();
     let planned = planned?.unwrap_or_default();
     let config_index = match env.get("configuration") {
         Some(r) if !drift.is_empty() => {
@@ -330,7 +334,7 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
     let mut items = Vec::with_capacity(drift.len());
     let mut not_drift = NotDrift::default();
     let mut drifted: HashSet<&str> = HashSet::new();
-    for e in entries(&cx, &drift) {
+    for (n, e) in entries(&cx, &drift).into_iter().enumerate() {
         match e? {
             Entry::Skip => {}
             Entry::InSync(address) => {
@@ -339,6 +343,13 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
             }
             Entry::Item(item, address) => {
                 drifted.insert(address);
+                if let Some(what) = &item.malformed {
+                    warnings.push(format!(
+                        "resource_drift[{n}] ({address}): {what}; kept as drift and rated as if the whole \
+                         resource changed, at the highest rule for {}",
+                        item.resource_type
+                    ));
+                }
                 items.push(*item);
             }
         }
@@ -426,28 +437,46 @@ fn entry<'a>(cx: &Context<'_>, n: usize, rc: &'a RawChange<'a>) -> Result<Entry<
     if rc.mode.as_deref().is_some_and(|m| m != "managed") || rc.deposed.is_some() {
         return Ok(Entry::Skip);
     }
-    let actions = &rc.change.actions;
-    let kind = if actions.iter().any(|a| a == "delete") {
-        Kind::Deleted
-    } else if actions.iter().any(|a| a == "update") {
-        Kind::Modified
-    } else {
-        // `no-op` = moved only; `create`/`read`/`forget` are not drift.
-        return Ok(Entry::Skip);
+    // An entry whose structure is wrong is kept as a malformed item (rated at its type's
+    // highest rule by the classifier), never skipped or rated from what could be read of it.
+    let (kind, malformed) = match read_actions(rc.change.actions) {
+        Ok(actions) => {
+            let kind = if actions.iter().any(|a| a == "delete") {
+                Kind::Deleted
+            } else if actions.iter().any(|a| a == "update") {
+                Kind::Modified
+            } else {
+                // `no-op` = moved only; `create`/`read`/`forget` are not drift.
+                return Ok(Entry::Skip);
+            };
+            let malformed = not_an_object("change.before", rc.change.before)
+                .or_else(|| not_an_object("change.after", rc.change.after));
+            (kind, malformed)
+        }
+        // Without actions the kind is unknown: as if the whole resource changed.
+        Err(what) => (Kind::Modified, Some(what)),
     };
     let ctx = |what: &str| format!("resource_drift[{n}] ({}) {what}", rc.address);
     // A modified resource is compared attribute by attribute on the raw text first: only the
     // attributes whose text differs (and the identity ones) become values.
-    let compact = if kind == Kind::Modified {
+    let compact = if kind == Kind::Modified && malformed.is_none() {
         compact_sides(rc.change.before, rc.change.after)
     } else {
         None
     };
+    // A malformed entry's sides are read only where they are objects (for its identity).
+    let side = |raw: Option<&'a RawValue>| {
+        if malformed.is_some() {
+            raw.filter(|r| json_kind(r) == "an object")
+        } else {
+            raw
+        }
+    };
     let (before, after) = match &compact {
         Some(c) => (Value::Object(c.before.clone()), Value::Object(c.after.clone())),
         None => (
-            parse_raw(cx.path, &ctx("change.before"), rc.change.before)?,
-            parse_raw(cx.path, &ctx("change.after"), rc.change.after)?,
+            parse_raw(cx.path, &ctx("change.before"), side(rc.change.before))?,
+            parse_raw(cx.path, &ctx("change.after"), side(rc.change.after))?,
         ),
     };
     // Masks are parsed strictly: a duplicate key makes them hide everything (fail closed).
@@ -464,6 +493,8 @@ fn entry<'a>(cx: &Context<'_>, n: usize, rc: &'a RawChange<'a>) -> Result<Entry<
 
     let mut changes = Vec::new();
     match kind {
+        // A malformed entry's values are not read as changes: what they would say is unknown.
+        _ if malformed.is_some() => {}
         Kind::Modified => {
             let mut diffs = Vec::new();
             match &compact {
@@ -570,11 +601,76 @@ fn entry<'a>(cx: &Context<'_>, n: usize, rc: &'a RawChange<'a>) -> Result<Entry<
         .map(|r| r.contains(&rc.address) || r.contains(""));
     item.region = region;
     item.account = account;
+    item.malformed = malformed;
     if let Some(prev) = &rc.previous_address {
         // A `moved` block renamed it; attribution and adoption may need the old name.
         item.identity.insert("previous_address".to_string(), prev.clone());
     }
     Ok(Entry::Item(Box::new(item), rc.address.as_str()))
+}
+
+/// A `change.actions` as action names, or what is wrong with it.
+fn read_actions(raw: Option<&RawValue>) -> Result<Vec<String>, String> {
+    let Some(raw) = raw else {
+        return Err("the change has no `actions`, so what happened to the resource is unknown".to_string());
+    };
+    match serde_json::from_str::<Vec<String>>(raw.get()) {
+        Ok(a) if a.is_empty() => Err("`change.actions` is empty, so what happened to the resource is unknown".to_string()),
+        Ok(a) => Ok(a),
+        Err(_) => Err(format!(
+            "`change.actions` is {}, not a list of action names",
+            match json_kind(raw) {
+                "an array" => "an array of something other than names",
+                other => other,
+            }
+        )),
+    }
+}
+
+/// What is wrong with a `before`/`after` that should be an object (or null), if anything.
+fn not_an_object(name: &str, raw: Option<&RawValue>) -> Option<String> {
+    let kind = json_kind(raw?);
+    (kind != "an object" && kind != "null").then(|| format!("`{name}` is {kind}, not an object"))
+}
+
+/// The JSON type of a raw value, in words (`an object`, `a string`, …).
+fn json_kind(raw: &RawValue) -> &'static str {
+    match raw.get().trim_start().as_bytes().first() {
+        Some(b'{') => "an object",
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    }
+}
+
+/// When `resource_drift` as a whole cannot be read, the first entry that cannot, by index and
+/// address: a file is never rejected without saying where.
+fn locate_unreadable_entry(path: &str, env: &Envelope<'_>) -> Option<IngestError> {
+    #[derive(Deserialize)]
+    struct Named {
+        #[serde(default)]
+        address: Option<Value>,
+    }
+    let entries: Vec<&RawValue> = serde_json::from_str(env.get("resource_drift")?.get()).ok()?;
+    entries.iter().enumerate().find_map(|(n, raw)| {
+        let e = serde_json::from_str::<RawChange<'_>>(raw.get()).err()?;
+        let address = serde_json::from_str::<Named>(raw.get())
+            .ok()
+            .and_then(|a| a.address)
+            .and_then(|a| a.as_str().map(str::to_string))
+            .unwrap_or_else(|| "no address".to_string());
+        // serde's position is inside the entry, not the file: the index says where instead.
+        let message = e.to_string();
+        let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(m, _)| m);
+        Some(IngestError::Invalid {
+            path: path.to_string(),
+            format: F,
+            context: format!("resource_drift[{n}] ({address})"),
+            message: format!("{message}; produce the plan JSON again with `terraform show -json PLAN`"),
+        })
+    })
 }
 
 /// Top-level attributes of a resource object, each kept as raw text.
