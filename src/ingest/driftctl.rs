@@ -200,17 +200,19 @@ fn check_resources<'a>(
     Ok(())
 }
 
-/// Tells apart items that share an address: driftctl names `count`/`for_each` instances by
-/// their resource block only, so each gets its resource id appended (`aws_iam_user.users[id=…]`)
-/// and `list`, `approve`, `adopt` and `revert` can name it. Addresses used once stay as they are.
-/// An id shaped like a secret is never shown: the item's id stands in for it.
-fn disambiguate(items: &mut [DriftItem]) {
-    let mut uses: HashMap<String, usize> = HashMap::new();
-    for i in items.iter() {
-        *uses.entry(i.address.clone()).or_default() += 1;
+/// Tells apart items whose address the scan gives to more than one resource: driftctl names
+/// `count`/`for_each` instances by their resource block only, so each gets its resource id
+/// appended (`aws_iam_user.users[id=…]`) and `list`, `approve`, `adopt` and `revert` can name
+/// it. Every resource of the scan counts (an in-sync sibling makes the drifted instance's
+/// address ambiguous too); an address held by one resource stays as it is. An id shaped like a
+/// secret is never shown: the item's id stands in for it.
+fn disambiguate<'a>(items: &mut [DriftItem], scanned: impl Iterator<Item = &'a Resource>) {
+    let mut ids: HashMap<String, HashSet<&str>> = HashMap::new();
+    for r in scanned {
+        ids.entry(address(r)).or_default().insert(r.id.as_str());
     }
     for i in items.iter_mut() {
-        if uses.get(&i.address).is_some_and(|n| *n > 1) {
+        if ids.get(&i.address).is_some_and(|ids| ids.len() > 1) {
             let id = i.identity.get("id").cloned().unwrap_or_default();
             let shown = if crate::classify::is_secret_shaped(&id) {
                 format!("masked-{}", i.id)
@@ -351,7 +353,14 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
             items.push(item);
         }
     }
-    disambiguate(&mut items);
+    disambiguate(
+        &mut items,
+        managed
+            .iter()
+            .chain(&unmanaged)
+            .chain(&missing)
+            .chain(differences.iter().map(|d| &d.res)),
+    );
     let in_sync = managed
         .iter()
         .filter(|r| !changed.contains(&(r.ty.clone(), r.id.clone())))
