@@ -73,11 +73,17 @@ enum AlertKind {
     Throttled,
     Unsupported,
     Other,
+    /// Deep mode's "diffs on computed fields … potential false positive drifts": every
+    /// resource was read, some differences may be provider read-back. A warning, not a gap.
+    ComputedFields,
 }
 
 impl AlertKind {
     fn of(message: &str) -> Self {
         let m = message.to_ascii_lowercase();
+        if m.contains("computed field") && m.contains("false positive") {
+            return AlertKind::ComputedFields;
+        }
         if [
             "accessdenied",
             "access denied",
@@ -108,6 +114,7 @@ impl AlertKind {
             AlertKind::Throttled => "was throttled while listing or reading",
             AlertKind::Unsupported => "does not support",
             AlertKind::Other => "reported alerts it could not scan past for",
+            AlertKind::ComputedFields => "reported differences on computed fields for",
         }
     }
 
@@ -117,6 +124,7 @@ impl AlertKind {
             AlertKind::Throttled => "scan again later or with fewer parallel requests",
             AlertKind::Unsupported => "check them by other means or upgrade driftctl",
             AlertKind::Other => "read the alert in the report's warnings and scan again",
+            AlertKind::ComputedFields => "check those differences for provider read-back",
         }
     }
 }
@@ -284,7 +292,7 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
             }
         }
     }
-    for (kind, types) in &by_kind {
+    for (kind, types) in by_kind.iter().filter(|(k, _)| **k != AlertKind::ComputedFields) {
         incomplete.push(format!(
             "driftctl {}: {} — drift for these types is unknown; {}",
             kind.what(),
