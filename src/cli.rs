@@ -285,6 +285,11 @@ pub struct DecideArgs {
     /// Disable every write and execution (journal, approvals, adopt --write, revert --execute).
     #[arg(long, global = true)]
     pub read_only: bool,
+    /// List noise too (provider read-back attributes, `lifecycle.ignore_changes`, drift outside
+    /// Terraform's relevant_attributes), each change marked with why it is noise. `check`
+    /// always ignores noise.
+    #[arg(long, global = true)]
+    pub show_noise: bool,
     /// Sign every journal entry with this OpenSSH private key (SSHSIG, namespace
     /// driftdeck-journal); default `[journal] signing_key` in config.toml.
     #[arg(long, global = true, value_name = "KEY")]

@@ -24,6 +24,8 @@ pub struct ReportJson<'a> {
     /// Loader warnings.
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     pub warnings: &'a [String],
+    /// Why drift could not be fully determined from this report; empty when it could.
+    pub incomplete: &'a [String],
 }
 
 /// `summary` of the JSON contract.
@@ -44,6 +46,9 @@ pub struct SummaryJson {
 /// The whole `list --format json` document.
 #[derive(Debug, Serialize)]
 pub struct ListJson<'a> {
+    /// False when any report is incomplete (see `reports[].incomplete`): absence of drift then
+    /// proves nothing.
+    pub complete: bool,
     /// Loaded reports.
     pub reports: Vec<ReportJson<'a>>,
     /// Items, most severe first.
@@ -89,6 +94,7 @@ pub fn summary(report: &DriftReport) -> SummaryJson {
 /// The `list --format json` document.
 pub fn list_json(report: &DriftReport) -> ListJson<'_> {
     ListJson {
+        complete: report.is_complete(),
         reports: report
             .reports
             .iter()
@@ -98,6 +104,7 @@ pub fn list_json(report: &DriftReport) -> ListJson<'_> {
                 tool_version: r.tool_version.as_deref(),
                 timestamp: r.timestamp.as_deref(),
                 warnings: &r.warnings,
+                incomplete: &r.incomplete,
             })
             .collect(),
         items: sorted_items(report),
@@ -126,7 +133,9 @@ fn status_suffix(it: &DriftItem) -> String {
 pub fn list_table(report: &DriftReport) -> String {
     let items = sorted_items(report);
     let mut out = String::new();
-    if items.is_empty() {
+    if items.is_empty() && !report.is_complete() {
+        out.push_str("No drift found, but drift could not be fully determined (see `incomplete:` below).\n");
+    } else if items.is_empty() {
         out.push_str("No drift found.\n");
     } else {
         let addr_w = items
@@ -177,6 +186,7 @@ pub fn summary_line(report: &DriftReport) -> String {
         (nd.not_checked, "not checked"),
         (nd.unknown, "unknown"),
         (nd.unsupported, "unsupported"),
+        (nd.noise, "noise only (--show-noise)"),
     ] {
         if n > 0 {
             let _ = write!(line, ", {n} {what}");
@@ -186,6 +196,9 @@ pub fn summary_line(report: &DriftReport) -> String {
     for r in &report.reports {
         for w in &r.warnings {
             let _ = writeln!(line, "warning: {}: {}", sanitize(&r.path), sanitize(w));
+        }
+        for w in &r.incomplete {
+            let _ = writeln!(line, "incomplete: {}: {}", sanitize(&r.path), sanitize(w));
         }
     }
     line
@@ -199,7 +212,14 @@ pub fn check_summary(report: &DriftReport, threshold: Severity, limit: usize) ->
         .filter(|i| i.severity >= threshold && i.status.gates())
         .collect();
     let mut out = String::new();
-    if failing.is_empty() {
+    if failing.is_empty() && !report.is_complete() {
+        let n = report.reports.iter().filter(|m| !m.incomplete.is_empty()).count();
+        let _ = writeln!(
+            out,
+            "INCOMPLETE: no drift found at or above {threshold}, but drift could not be fully \
+             determined ({n} report(s) incomplete; the reasons follow)."
+        );
+    } else if failing.is_empty() {
         let _ = writeln!(out, "OK: no drift at or above {threshold}.");
     } else {
         let _ = writeln!(out, "DRIFT: {} item(s) at or above {threshold}:", failing.len());

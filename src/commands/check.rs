@@ -9,7 +9,7 @@ use crate::output;
 
 /// 0 when nothing at or above `threshold` still needs a decision (approved, adopted and reverted
 /// items are ignored, see [`Status::gates`](crate::model::Status::gates)), 2 otherwise. Fails
-/// closed: when no such drift was found but a report is incomplete, 3 (every reason on stderr),
+/// closed: when no such drift was found but a report is incomplete, 3 (every reason on stdout),
 /// unless `allow_incomplete`.
 pub fn run(
     paths: &[String],
@@ -18,6 +18,11 @@ pub fn run(
     taxonomy: &Taxonomy,
     opts: &crate::decide::DeciderOptions,
 ) -> anyhow::Result<ExitCode> {
+    // Noise never gates, whatever --show-noise says.
+    let opts = &crate::decide::DeciderOptions {
+        show_noise: false,
+        ..opts.clone()
+    };
     let report = super::load(paths, taxonomy, opts)?;
     let failing = report
         .items
@@ -33,15 +38,20 @@ pub fn run(
     if report.is_complete() {
         return Ok(ExitCode::SUCCESS);
     }
+    // The reasons are on stdout (`incomplete:` lines); stderr says why the exit code is 3.
     let mut err = std::io::stderr().lock();
-    writeln!(err, "driftdeck: drift could not be fully determined:")?;
-    for meta in &report.reports {
-        for reason in &meta.incomplete {
-            writeln!(err, "  {}: {reason}", meta.path)?;
+    writeln!(
+        err,
+        "driftdeck: drift could not be fully determined from {} report(s) (see `incomplete:` above): exit {}",
+        report.reports.iter().filter(|m| !m.incomplete.is_empty()).count(),
+        if allow_incomplete {
+            0
+        } else {
+            super::exit::INCOMPLETE
         }
-    }
+    )?;
     if allow_incomplete {
-        writeln!(err, "driftdeck: --allow-incomplete given: exiting 0")?;
+        writeln!(err, "driftdeck: --allow-incomplete given")?;
         return Ok(ExitCode::SUCCESS);
     }
     Ok(ExitCode::from(super::exit::INCOMPLETE))

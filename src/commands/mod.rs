@@ -180,6 +180,7 @@ pub fn decider_options(args: &DecideArgs) -> anyhow::Result<DeciderOptions> {
             .or(settings.lock_timeout),
         max_expiry: settings.max_expiry,
         signing_key: args.sign_with.clone().or(settings.signing_key),
+        show_noise: args.show_noise,
     })
 }
 
@@ -200,14 +201,31 @@ pub fn load_taxonomy(cli: &Cli) -> anyhow::Result<Taxonomy> {
 /// Statuses come from the IaC directory's journal and `.driftdeck/approvals.toml`; a broken
 /// file is reported (file and line) and ignored: every item then stays open (fail closed, so
 /// `check` does not pass on an approval nobody can read).
+///
+/// Noise (see [`crate::ingest::apply_ignore_changes`]) is marked, including the IaC directory's
+/// `lifecycle.ignore_changes`, and hidden unless `opts.show_noise`.
 pub fn load(paths: &[String], taxonomy: &Taxonomy, opts: &DeciderOptions) -> anyhow::Result<DriftReport> {
     let mut report = crate::ingest::load_paths(paths, taxonomy)?;
-    if let Err(e) = apply_approvals(&mut report, opts) {
-        warn(&format!(
+    finish_load(&mut report, taxonomy, opts, &mut |m| warn(&m));
+    Ok(report)
+}
+
+/// What every load does after parsing (the CLI, the TUI and its reloads): `ignore_changes`
+/// noise from the IaC directory, statuses from the journal and approvals, noise hidden or shown.
+/// An unreadable approvals file or journal is reported on `warn` (every item then stays open).
+pub fn finish_load(
+    report: &mut DriftReport,
+    taxonomy: &Taxonomy,
+    opts: &DeciderOptions,
+    warn: &mut dyn FnMut(String),
+) {
+    crate::ingest::apply_ignore_changes(report, &opts.iac_dir, taxonomy);
+    report.set_noise_shown(opts.show_noise);
+    if let Err(e) = apply_approvals(report, opts) {
+        warn(format!(
             "{e:#}\nno approval applies: every item counts as open until the file is fixed"
         ));
     }
-    Ok(report)
 }
 
 /// Prints a warning; a multi-line message prints as lines (sanitised), never as `\n` escapes.

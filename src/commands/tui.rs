@@ -51,8 +51,13 @@ fn reloader(paths: &[String], taxonomy: &Taxonomy, decide: &DeciderOptions, watc
                 return Err("reports read from standard input cannot be reloaded".into());
             }
             let mut report = crate::ingest::load_paths(&p, &t).map_err(|e| format!("{e:#}"))?;
-            super::apply_approvals(&mut report, &d).map_err(|e| format!("{e:#}"))?;
-            Ok(report)
+            let mut problems = Vec::new();
+            super::finish_load(&mut report, &t, &d, &mut |m| problems.push(m));
+            if problems.is_empty() {
+                Ok(report)
+            } else {
+                Err(problems.join("\n"))
+            }
         }),
         watch: if watch {
             paths.iter().filter(|x| *x != "-").map(PathBuf::from).collect()
@@ -109,7 +114,7 @@ pub fn demo(theme: Option<String>, taxonomy: &Taxonomy, decide: DeciderOptions) 
         approvals: None,
         ..decide
     };
-    super::apply_approvals(&mut report, &opts)?;
+    super::finish_load(&mut report, taxonomy, &opts, &mut |m| super::warn(&m));
     let attribution = SourceChoice::demo().map(Setup::new);
     let reload = reloader(&paths, taxonomy, &opts, false);
     let res = open(report, theme, Some(opts), attribution, Some(reload));

@@ -476,7 +476,8 @@ pub fn status_for(item: &DriftItem, a: &Approval, now: OffsetDateTime) -> (Statu
     }
     let approved: BTreeMap<&str, &ApprovedValue> = a.values.iter().map(|v| (v.path.as_str(), v)).collect();
     let whole_item = a.values.is_empty();
-    for c in &item.changes {
+    // Noise (read-back values, ignore_changes) moves on its own and never voids an approval.
+    for c in item.changes.iter().filter(|c| c.noise.is_none()) {
         let p = c.path.to_string();
         match approved.get(p.as_str()) {
             Some(v) if change_matches(c, v) => {}
@@ -516,7 +517,7 @@ pub fn approval_for(
         .iter()
         .filter(|c| {
             let p = c.path.to_string();
-            attributes.is_empty()
+            (attributes.is_empty() && c.noise.is_none())
                 || attributes
                     .iter()
                     .any(|w| p == *w || p.starts_with(&format!("{w}.")) || p.starts_with(&format!("{w}[")))

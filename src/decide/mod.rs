@@ -144,6 +144,9 @@ pub struct DeciderOptions {
     /// Sign every journal entry with this OpenSSH private key (`--sign-with`, or
     /// `[journal] signing_key` in config.toml).
     pub signing_key: Option<PathBuf>,
+    /// `--show-noise`: loaded reports list noise changes (marked with their reason) instead of
+    /// hiding them. Decisions and statuses never count noise either way.
+    pub show_noise: bool,
 }
 
 impl DeciderOptions {

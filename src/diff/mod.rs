@@ -94,7 +94,9 @@ pub fn prepare(item: &DriftItem, h: Option<&Highlighter>) -> Detail {
     for c in &item.changes {
         let mut s = section(&c.path.to_string(), c.desired.as_ref(), c.live.as_ref(), lang, h);
         s.sensitive = c.sensitive;
-        if c.computed {
+        if let Some(why) = &c.noise {
+            s.note = Some(format!("noise: {why}"));
+        } else if c.computed {
             s.note = Some("computed by the provider".to_string());
         }
         sections.push(s);

@@ -30,6 +30,9 @@ const KNOWN: &[&str] = &[
     "planned_values",
     "prior_state",
     "errored",
+    "complete",
+    // Terraform state (`terraform show -json` without a plan): recognised to be refused clearly
+    "values",
     // driftctl
     "summary",
     "managed",

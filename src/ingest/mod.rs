@@ -5,6 +5,7 @@
 mod cloudformation;
 mod detect;
 mod driftctl;
+mod noise;
 mod terraform;
 
 use std::collections::HashMap;
@@ -18,6 +19,7 @@ use crate::classify::{SecretMatcher, Taxonomy};
 use crate::model::mask::{mask_at, mask_value};
 use crate::model::{AttrPath, Change, DriftReport, Format, MASK, NotDrift, ReportMeta};
 pub use detect::detect_format;
+pub use noise::apply_ignore_changes;
 
 /// The formats driftdeck reads, for error messages.
 pub const SUPPORTED: &str = "Terraform/OpenTofu plan JSON (`terraform show -json PLAN`), driftctl scan JSON \
@@ -206,6 +208,7 @@ pub fn load_inputs(inputs: &[Input], taxonomy: &Taxonomy) -> Result<DriftReport,
             }
             report.items.push(item);
         }
+        noise::mark_loaded(&mut report.items[first..], taxonomy);
         taxonomy.classify_items(&mut report.items[first..]);
     }
     Ok(report)

@@ -113,6 +113,8 @@ struct Configuration {
 struct RelevantAttribute {
     #[serde(default)]
     resource: String,
+    #[serde(default)]
+    attribute: Vec<Value>,
 }
 
 fn parse_raw(path: &str, context: &str, raw: Option<&RawValue>) -> Result<Value, IngestError> {
@@ -315,10 +317,22 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
         }
         _ => HashMap::new(),
     };
-    let relevant: Option<HashSet<String>> = env
-        .member::<Vec<RelevantAttribute>>(path, F, "relevant_attributes")?
-        .filter(|v| !v.is_empty())
-        .map(|v| v.into_iter().map(|a| a.resource).collect());
+    // Relevance filters only a normal plan (a refresh-only plan has no `resource_changes` and
+    // all its drift is the point), and only when the plan lists relevant attributes: an absent
+    // or empty list (Terraform < 1.2, or reported incomplete, terraform #33206) filters nothing.
+    let relevant: Option<HashMap<String, Vec<AttrPath>>> = if env.get("resource_changes").is_some() {
+        env.member::<Vec<RelevantAttribute>>(path, F, "relevant_attributes")?
+            .filter(|v| !v.is_empty())
+            .map(|v| {
+                let mut m: HashMap<String, Vec<AttrPath>> = HashMap::new();
+                for a in v {
+                    m.entry(a.resource).or_default().push(json_path(&a.attribute));
+                }
+                m
+            })
+    } else {
+        None
+    };
     let planned_by_address: HashMap<(&str, Option<&str>), &PlannedChange> = planned
         .iter()
         .map(|p| ((p.address.as_str(), p.deposed.as_deref()), p))
@@ -428,7 +442,7 @@ struct Context<'a> {
     secrets: &'a SecretMatcher,
     config_index: &'a HashMap<(Vec<String>, String), ConfigInfo>,
     planned_by_address: &'a HashMap<(&'a str, Option<&'a str>), &'a PlannedChange>,
-    relevant: &'a Option<HashSet<String>>,
+    relevant: &'a Option<HashMap<String, Vec<AttrPath>>>,
 }
 
 /// Reads one `resource_drift` entry: its values are parsed, compared and masked here, and the
@@ -595,10 +609,15 @@ fn entry<'a>(cx: &Context<'_>, n: usize, rc: &'a RawChange<'a>) -> Result<Entry<
         .and_then(|p| p.change.replace_paths.as_ref())
         .map(|ps| ps.iter().map(|p| json_path(p)).collect())
         .unwrap_or_default();
-    item.relevant = cx
-        .relevant
-        .as_ref()
-        .map(|r| r.contains(&rc.address) || r.contains(""));
+    item.relevant = cx.relevant.as_ref().map(|r| {
+        // An empty `resource` matches every resource.
+        [rc.address.as_str(), ""]
+            .iter()
+            .filter_map(|a| r.get(*a))
+            .flatten()
+            .cloned()
+            .collect()
+    });
     item.region = region;
     item.account = account;
     item.malformed = malformed;

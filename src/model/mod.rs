@@ -327,10 +327,11 @@ pub struct DriftItem {
     /// Paths that force replacement if the plan is applied (`replace_paths`).
     #[serde(skip)]
     pub planned_replace_paths: Vec<AttrPath>,
-    /// Whether Terraform says this drift feeds a planned change (`relevant_attributes`);
-    /// `None` when the plan does not say.
+    /// The attribute paths Terraform says feed a planned change (`relevant_attributes`, an
+    /// empty path = the whole resource); `None` when the plan does not filter (refresh-only,
+    /// Terraform < 1.2, or no list). Drift outside them is noise, unless it rates high or above.
     #[serde(skip)]
-    pub relevant: Option<bool>,
+    pub relevant: Option<Vec<AttrPath>>,
     /// Region the resource lives in, when known (from an ARN or the report).
     #[serde(skip)]
     pub region: Option<String>,

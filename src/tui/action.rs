@@ -48,6 +48,8 @@ pub enum Action {
     PrevChange,
     /// Zoom the detail pane to the whole screen, and back.
     Zoom,
+    /// Show or hide noise (read-back attributes, `ignore_changes`, irrelevant drift).
+    ToggleNoise,
     /// Show the message log (every message of the session, newest first).
     Messages,
     /// Reopen the output pane of the last (or running) revert.
@@ -72,7 +74,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order help lists them.
-    pub const ALL: [Action; 32] = [
+    pub const ALL: [Action; 33] = [
         Action::Down,
         Action::Up,
         Action::Top,
@@ -95,6 +97,7 @@ impl Action {
         Action::NextChange,
         Action::PrevChange,
         Action::Zoom,
+        Action::ToggleNoise,
         Action::Messages,
         Action::Output,
         Action::Yank,
@@ -132,6 +135,7 @@ impl Action {
             Action::NextChange => "next_change",
             Action::PrevChange => "prev_change",
             Action::Zoom => "zoom",
+            Action::ToggleNoise => "toggle_noise",
             Action::Messages => "messages",
             Action::Output => "output",
             Action::Yank => "yank",
@@ -175,6 +179,7 @@ impl Action {
             Action::NextChange => "next changed attribute in the detail",
             Action::PrevChange => "previous changed attribute in the detail",
             Action::Zoom => "zoom the detail to the whole screen / back",
+            Action::ToggleNoise => "show / hide noise (read-back values, ignore_changes, irrelevant drift)",
             Action::Messages => "message log: every message of the session, newest first",
             Action::Output => "reopen the revert output pane",
             Action::Yank => "yank the address to the clipboard (OSC 52)",

@@ -85,12 +85,26 @@ pub fn run(report: DriftReport, options: &Options) -> Result<Vec<String>, TuiErr
         .decide
         .as_ref()
         .and_then(crate::decide::DeciderOptions::approvals_problem);
+    // Every reason in the message log (L); the header shows the first.
+    let incomplete: Vec<String> = state
+        .report
+        .reports
+        .iter()
+        .flat_map(|r| r.incomplete.iter().map(move |w| format!("{}: {w}", r.path)))
+        .collect();
+    for w in incomplete {
+        state.set_status(
+            state::Level::Warning,
+            &format!("drift could not be fully determined: {w}"),
+        );
+    }
     if let Some(w) = warnings.first() {
         state.set_status(state::Level::Warning, w);
     }
     if options.reload.is_some() {
         state.can_reload = true;
     }
+    state.show_noise = options.decide.as_ref().is_some_and(|d| d.show_noise);
     app::run(
         state,
         &theme,

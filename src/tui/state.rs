@@ -271,6 +271,8 @@ pub struct State {
     pub detail_scroll: usize,
     /// The detail pane fills the screen (`z`).
     pub zoom: bool,
+    /// Noise is listed (`--show-noise`, `H`), each noise change marked with its reason.
+    pub show_noise: bool,
     /// Which pane has focus.
     pub focus: Focus,
     /// The list order.
@@ -430,6 +432,7 @@ impl State {
             list_offset: 0,
             detail_scroll: 0,
             zoom: false,
+            show_noise: false,
             focus: Focus::List,
             sort: SortKey::Severity,
             sort_reverse: false,

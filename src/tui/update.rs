@@ -196,7 +196,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Reloaded(result) => {
             state.reloading = false;
             match result {
-                Ok(report) => {
+                Ok(mut report) => {
+                    report.set_noise_shown(state.show_noise);
                     let n = report.items.len();
                     state.replace_report(*report);
                     keep_selection_visible(state);
@@ -704,6 +705,7 @@ fn on_action(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
                 state.set_status(Level::Info, "detail zoomed to the whole screen (z restores)");
             }
         }
+        (Action::ToggleNoise, _) => toggle_noise(state),
         (Action::NextChange, _) => jump_change(state, true),
         (Action::PrevChange, _) => jump_change(state, false),
         (Action::RetryAttribution, _) => retry_attribution(state, fx),
@@ -737,6 +739,31 @@ fn on_action(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
             move_selection(state, delta);
         }
     }
+}
+
+/// Shows or hides noise: noise-only items join or leave the list, noise changes join or leave
+/// each item's detail (marked `noise` with the reason). Selection, marks and filter are kept.
+fn toggle_noise(state: &mut State) {
+    let keep = state.selected_index();
+    let mut report = (*state.report).clone();
+    state.show_noise = !state.show_noise;
+    report.set_noise_shown(state.show_noise);
+    let noise_items = if state.show_noise {
+        report.items.iter().filter(|i| i.is_noise_only()).count()
+    } else {
+        report.not_drift.noise
+    };
+    state.replace_report(report);
+    if state.selected_index().is_none() {
+        state.refresh_visible(keep);
+    }
+    keep_selection_visible(state);
+    let msg = if state.show_noise {
+        format!("noise shown: {noise_items} noise-only items listed, noise changes marked (H hides)")
+    } else {
+        format!("noise hidden: {noise_items} noise-only items not listed (H shows)")
+    };
+    state.set_status(Level::Info, &msg);
 }
 
 fn toggle_mark(state: &mut State) {

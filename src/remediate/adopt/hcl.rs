@@ -1337,6 +1337,143 @@ pub fn adopt(item: &DriftItem, iac_dir: &Path) -> Result<(Vec<FileEdit>, Vec<Ado
     Ok((out, ctx.notes))
 }
 
+/// What a resource's `lifecycle { ignore_changes = ... }` tells Terraform to leave alone: drift
+/// in those attributes is expected divergence, not something to act on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IgnoreChanges {
+    /// `ignore_changes = all`: every attribute.
+    pub all: bool,
+    /// The attributes listed (`tags`, `tags["Name"]`, `ebs_block_device[0].volume_size`).
+    pub paths: Vec<crate::model::AttrPath>,
+    /// The `.tf` file (relative to the IaC directory) and line of the `ignore_changes`.
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+}
+
+impl IgnoreChanges {
+    /// True when Terraform ignores changes at `path`.
+    pub fn covers(&self, path: &crate::model::AttrPath) -> bool {
+        self.all || self.paths.iter().any(|p| path.starts_with(p))
+    }
+}
+
+/// Reads `lifecycle.ignore_changes` from an IaC directory, parsing each module directory once
+/// however many resources are asked about.
+pub struct LifecycleReader<'a> {
+    iac_dir: &'a Path,
+    dirs: BTreeMap<Vec<String>, Result<Vec<SourceFile>, String>>,
+}
+
+impl<'a> LifecycleReader<'a> {
+    /// A reader over `iac_dir`.
+    pub fn new(iac_dir: &'a Path) -> Self {
+        LifecycleReader {
+            iac_dir,
+            dirs: BTreeMap::new(),
+        }
+    }
+
+    /// The `ignore_changes` of the resource at `address` (module instance keys do not matter:
+    /// one block configures every instance). `Ok(None)` when the resource is not in the
+    /// sources or sets none; an error when its sources cannot be read or parsed.
+    pub fn ignore_changes(&mut self, address: &str) -> Result<Option<IgnoreChanges>, String> {
+        let Ok(addr) = parse_address(address) else {
+            return Ok(None);
+        };
+        let names: Vec<String> = addr.modules.iter().map(|(n, _)| n.clone()).collect();
+        let iac_dir = self.iac_dir;
+        let files = self.dirs.entry(names.clone()).or_insert_with(|| {
+            // A module that cannot be located is not an error here (the IaC directory may not
+            // be the plan's root): nothing is then treated as ignored.
+            let dir = match module_dirs(iac_dir, &names, address) {
+                Ok(mut d) => d.pop().unwrap_or_default(),
+                Err(AdoptError::ModuleNotFound { .. }) => return Ok(Vec::new()),
+                Err(e) => return Err(e.to_string()),
+            };
+            load_dir(iac_dir, &dir, ".tf").map_err(|e| e.to_string())
+        });
+        let files = files.as_ref().map_err(Clone::clone)?;
+        let Some((fi, block)) = find_resource(files, &addr.rtype, &addr.name) else {
+            return Ok(None);
+        };
+        let Some(attr) = block
+            .body
+            .blocks()
+            .filter(|b| b.has_ident("lifecycle"))
+            .find_map(|b| b.body.get_attribute("ignore_changes"))
+        else {
+            return Ok(None);
+        };
+        let file = &files[fi];
+        let line = attr.span().map_or(0, |sp| line_of(&file.text, sp.start));
+        let mut out = IgnoreChanges {
+            all: false,
+            paths: Vec::new(),
+            file: file.rel.clone(),
+            line,
+        };
+        match &attr.value {
+            Expression::Variable(v) if v.as_str() == "all" => out.all = true,
+            Expression::Array(items) => {
+                for e in items.iter() {
+                    match e {
+                        // Terraform 0.11 wrote `["*"]` for all.
+                        Expression::String(s) if s.as_str() == "*" => out.all = true,
+                        _ => {
+                            // An entry that is not a plain attribute path (a splat, a
+                            // computed key) is not understood: it ignores nothing here, so
+                            // the drift stays visible (fail closed).
+                            if let Some(p) = ignore_path(e) {
+                                out.paths.push(p);
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok((out.all || !out.paths.is_empty()).then_some(out))
+    }
+}
+
+/// An `ignore_changes` entry as a path: `tags`, `tags["Name"]`, `a.b[0]`, or the legacy string
+/// form `"tags"`.
+fn ignore_path(e: &Expression) -> Option<crate::model::AttrPath> {
+    use hcl_edit::expr::TraversalOperator;
+    let mut steps = Vec::new();
+    match e {
+        Expression::Variable(v) => steps.push(Step::Key(v.as_str().to_string())),
+        Expression::String(s) => {
+            for k in s.as_str().split('.') {
+                steps.push(match k.parse::<usize>() {
+                    Ok(n) => Step::Index(n),
+                    Err(_) => Step::Key(k.to_string()),
+                });
+            }
+        }
+        Expression::Traversal(t) => {
+            let Expression::Variable(root) = &t.expr else {
+                return None;
+            };
+            steps.push(Step::Key(root.as_str().to_string()));
+            for op in &t.operators {
+                steps.push(match op.value() {
+                    TraversalOperator::GetAttr(id) => Step::Key(id.as_str().to_string()),
+                    TraversalOperator::LegacyIndex(n) => Step::Index(usize::try_from(*n.value()).ok()?),
+                    TraversalOperator::Index(Expression::Number(n)) => {
+                        Step::Index(usize::try_from(n.value().as_u64()?).ok()?)
+                    }
+                    TraversalOperator::Index(Expression::String(k)) => Step::Key(k.as_str().to_string()),
+                    _ => return None,
+                });
+            }
+        }
+        _ => return None,
+    }
+    Some(crate::model::AttrPath(steps))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

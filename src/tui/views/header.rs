@@ -35,6 +35,34 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         format!("{} reports", reports.len())
     };
     l1.push(Span::styled(names, theme.text()));
+    // Fail closed on screen too: absence of drift in an incomplete report proves nothing.
+    if let Some((path, reason)) = reports
+        .iter()
+        .find_map(|r| r.incomplete.first().map(|w| (&r.path, w)))
+    {
+        let n: usize = reports.iter().map(|r| r.incomplete.len()).sum();
+        let more = if n > 1 {
+            format!(" (+{} more)", n - 1)
+        } else {
+            String::new()
+        };
+        let budget = if narrow { 28 } else { usize::from(area.width) / 3 };
+        let name = std::path::Path::new(path)
+            .file_name()
+            .map_or_else(|| path.clone(), |f| f.to_string_lossy().into_owned());
+        l1.push(Span::raw(" "));
+        l1.push(Span::styled(
+            super::fit(
+                &format!(
+                    "⚠ INCOMPLETE{more}: {}: {}",
+                    crate::text::sanitize(&name),
+                    crate::text::sanitize(reason)
+                ),
+                budget,
+            ),
+            theme.severity(Severity::High),
+        ));
+    }
     l1.push(sep());
     l1.push(Span::styled(
         format!("{} items:", state.report.items.len()),
@@ -88,6 +116,17 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ),
         theme.text(),
     ));
+    let hidden = state.report.not_drift.noise;
+    if state.show_noise {
+        l2.push(sep());
+        l2.push(Span::styled("noise shown (H hides)", theme.accent()));
+    } else if hidden > 0 {
+        l2.push(sep());
+        l2.push(Span::styled(
+            format!("{hidden} noise-only hidden (H)"),
+            theme.muted(),
+        ));
+    }
     if state.marked > 0 {
         l2.push(sep());
         l2.push(Span::styled(format!("{} marked", state.marked), theme.mark()));
