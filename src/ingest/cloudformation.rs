@@ -390,6 +390,10 @@ without --max-items or --no-paginate (the CLI follows NextToken itself)"
                 item.address, item.resource_type
             ));
             item.malformed = Some(what);
+            // As for Terraform, nothing of a malformed entry is shown as a change: the entry
+            // cannot be trusted, and readable changes that all turned out to be noise would
+            // otherwise hide the item.
+            item.changes.clear();
         }
         items.push(item);
     }
