@@ -450,4 +450,162 @@ mod tests {
         let (removed, added) = multiset_diff(&e, &reordered);
         assert!(removed.is_empty() && added.is_empty());
     }
+
+    mod property {
+        //! The differ against an independent oracle: counting each element's canonical form.
+        use std::collections::BTreeMap;
+
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, TestCaseError, TestRunner};
+        use serde_json::{Value, json};
+
+        use super::super::multiset_diff;
+        use crate::classify::Taxonomy;
+        use crate::ingest::{Input, load_one};
+        use crate::model::Step;
+        use crate::model::compare::canonical;
+
+        /// Few distinct rules, so lists share and repeat elements. Keys come in either order
+        /// (the comparison is semantic, not textual).
+        fn rule() -> impl Strategy<Value = Value> {
+            (0u8..3, prop::sample::select(vec![22u16, 443]), any::<bool>()).prop_map(|(host, port, swap)| {
+                let cidr = format!("10.0.0.{host}/32");
+                let text = if swap {
+                    format!(r#"{{"ToPort":{port},"IpProtocol":"tcp","FromPort":{port},"CidrIp":"{cidr}"}}"#)
+                } else {
+                    format!(r#"{{"CidrIp":"{cidr}","FromPort":{port},"IpProtocol":"tcp","ToPort":{port}}}"#)
+                };
+                serde_json::from_str(&text).unwrap_or(Value::Null)
+            })
+        }
+
+        /// Independent lists, or one list and a permutation of it.
+        fn lists() -> impl Strategy<Value = (Vec<Value>, Vec<Value>)> {
+            let list = || prop::collection::vec(rule(), 0..7);
+            prop_oneof![
+                (list(), list()),
+                list().prop_flat_map(|e| (Just(e.clone()), Just(e).prop_shuffle())),
+            ]
+        }
+
+        /// Per canonical element, how many more copies `a` has than `b`.
+        fn surplus(a: &[Value], b: &[Value]) -> BTreeMap<String, usize> {
+            let mut n: BTreeMap<String, isize> = BTreeMap::new();
+            for v in a {
+                *n.entry(canonical(v)).or_default() += 1;
+            }
+            for v in b {
+                *n.entry(canonical(v)).or_default() -= 1;
+            }
+            n.into_iter()
+                .filter(|(_, c)| *c > 0)
+                .map(|(k, c)| (k, c.unsigned_abs()))
+                .collect()
+        }
+
+        fn counted<'a>(values: impl Iterator<Item = &'a Value>) -> BTreeMap<String, usize> {
+            let mut n = BTreeMap::new();
+            for v in values {
+                *n.entry(canonical(v)).or_default() += 1;
+            }
+            n
+        }
+
+        fn runner() -> TestRunner {
+            TestRunner::new(Config {
+                cases: 256,
+                failure_persistence: None,
+                ..Config::default()
+            })
+        }
+
+        #[test]
+        fn multiset_diff_is_exactly_the_multiset_difference() {
+            runner()
+                .run(&lists(), |(expected, actual)| {
+                    let (removed, added) = multiset_diff(&expected, &actual);
+                    prop_assert_eq!(counted(removed.iter().map(|(_, v)| *v)), surplus(&expected, &actual));
+                    prop_assert_eq!(counted(added.iter().map(|(_, v)| *v)), surplus(&actual, &expected));
+                    // Each index names the element reported, once.
+                    for (list, side) in [(&expected, &removed), (&actual, &added)] {
+                        let mut seen = std::collections::HashSet::new();
+                        for (i, v) in side.iter() {
+                            prop_assert!(std::ptr::eq(&list[*i], *v));
+                            prop_assert!(seen.insert(*i));
+                        }
+                    }
+                    Ok(())
+                })
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+
+        /// A `describe-stack-resource-drifts` page for one security group, with the positional
+        /// `PropertyDifferences` CloudFormation writes (indices follow the expected list).
+        fn report(expected: &[Value], actual: &[Value]) -> Vec<u8> {
+            let pointer = |i: usize| format!("/SecurityGroupIngress/{i}");
+            let mut diffs = Vec::new();
+            for i in 0..expected.len().max(actual.len()) {
+                match (expected.get(i), actual.get(i)) {
+                    (Some(e), Some(a)) if e != a => diffs.push(json!({"PropertyPath": pointer(i),
+                        "ExpectedValue": e.to_string(), "ActualValue": a.to_string(), "DifferenceType": "NOT_EQUAL"})),
+                    (Some(e), None) => diffs.push(json!({"PropertyPath": pointer(i),
+                        "ExpectedValue": e.to_string(), "ActualValue": "null", "DifferenceType": "REMOVE"})),
+                    (None, Some(a)) => diffs.push(json!({"PropertyPath": pointer(i),
+                        "ExpectedValue": "null", "ActualValue": a.to_string(), "DifferenceType": "ADD"})),
+                    _ => {}
+                }
+            }
+            let props = |rules: &[Value]| json!({"GroupDescription": "web", "SecurityGroupIngress": rules}).to_string();
+            json!({"StackResourceDrifts": [{
+                "StackId": "arn:aws:cloudformation:eu-west-1:111122223333:stack/web/0f0e",
+                "LogicalResourceId": "WebSg",
+                "PhysicalResourceId": "sg-0c0ffee",
+                "ResourceType": "AWS::EC2::SecurityGroup",
+                "ExpectedProperties": props(expected),
+                "ActualProperties": props(actual),
+                "PropertyDifferences": diffs,
+                "StackResourceDriftStatus": if diffs.is_empty() { "IN_SYNC" } else { "MODIFIED" },
+                "Timestamp": "2026-11-30T06:30:00.000Z"
+            }]})
+            .to_string()
+            .into_bytes()
+        }
+
+        #[test]
+        fn the_loader_reports_exactly_the_multiset_difference() {
+            let taxonomy = Taxonomy::defaults().expect("default taxonomy compiles");
+            runner()
+                .run(&lists(), |(expected, actual)| {
+                    let input = Input {
+                        path: "drift.json".to_string(),
+                        bytes: report(&expected, &actual),
+                    };
+                    let r = load_one(&input, &taxonomy).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    let (mut removed, mut added) = (Vec::new(), Vec::new());
+                    for c in r.items.iter().flat_map(|i| &i.changes) {
+                        let [Step::Key(k), Step::Index(i)] = c.path.0.as_slice() else {
+                            return Err(TestCaseError::fail(format!("unexpected change at {}", c.path)));
+                        };
+                        prop_assert_eq!(k, "SecurityGroupIngress");
+                        match (&c.desired, &c.live) {
+                            (Some(d), None) => {
+                                prop_assert_eq!(Some(d), expected.get(*i), "removed index follows expected");
+                                removed.push(d.clone());
+                            }
+                            (None, Some(l)) => {
+                                prop_assert_eq!(Some(l), actual.get(*i), "added index follows actual");
+                                added.push(l.clone());
+                            }
+                            other => return Err(TestCaseError::fail(format!("not one whole rule: {other:?}"))),
+                        }
+                    }
+                    prop_assert_eq!(counted(removed.iter()), surplus(&expected, &actual));
+                    prop_assert_eq!(counted(added.iter()), surplus(&actual, &expected));
+                    // No difference at all: in sync, not an empty item.
+                    prop_assert_eq!(r.items.is_empty(), removed.is_empty() && added.is_empty());
+                    Ok(())
+                })
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
 }
