@@ -1258,7 +1258,9 @@ fn revert_plans_a_drift_reverting_change_set_for_cloudformation_and_refuses_unma
         ),
         "{out}"
     );
-    assert!(out.contains("aws cloudformation execute-change-set --stack-name payments-prod --region eu-west-1"));
+    assert!(
+        out.contains("aws cloudformation execute-change-set --stack-name payments-prod --region eu-west-1")
+    );
     let (code, _, err) = run(
         &[
             "revert",

@@ -126,7 +126,8 @@ fn commands_name_a_driftctl_instance_by_its_id() {
     let scan = fixture("driftctl/count-instances.json");
     let dir = tempfile::tempdir().expect("tempdir");
     let iac = dir.path().to_str().expect("utf-8 path");
-    let attachment = "module.iam.aws_iam_group_policy_attachment.admins[id=ops-arn:aws:iam::aws:policy/ReadOnlyAccess]";
+    let attachment =
+        "module.iam.aws_iam_group_policy_attachment.admins[id=ops-arn:aws:iam::aws:policy/ReadOnlyAccess]";
     let (code, out, err) = driftdeck(&["revert", &scan, attachment, "--iac-dir", iac]);
     assert_eq!(code, 0, "{out}{err}");
     // Terraform cannot target an instance by a cloud id: the whole block, said plainly.

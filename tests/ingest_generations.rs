@@ -78,7 +78,11 @@ fn assert_masked(i: &DriftItem, attr: &str) {
     assert!(c.sensitive, "{}.{attr} not marked sensitive", i.address);
     assert_eq!(c.desired, Some(json!(MASK)), "{}.{attr}", i.address);
     assert_eq!(c.live, Some(json!(MASK)), "{}.{attr}", i.address);
-    assert!(c.live_fingerprint.is_some(), "{}.{attr}: the change stays comparable", i.address);
+    assert!(
+        c.live_fingerprint.is_some(),
+        "{}.{attr}: the change stays comparable",
+        i.address
+    );
 }
 
 // ------------------------------------------------------------------ Terraform
@@ -102,7 +106,11 @@ fn terraform_0_1_from_0_12_cannot_express_drift() {
         "{why:?}"
     );
     listed_without_secrets(name);
-    assert_eq!(check(name, &[]), Some(3), "no drift found, but none could be: fail closed");
+    assert_eq!(
+        check(name, &[]),
+        Some(3),
+        "no drift found, but none could be: fail closed"
+    );
     assert_eq!(check(name, &["--allow-incomplete"]), Some(0));
 }
 
@@ -111,7 +119,11 @@ fn terraform_0_1_from_0_15_5_has_resource_drift_and_masks() {
     let name = "terraform/plan-0.1-tf0.15.5.json";
     let r = load(name);
     // Same format_version as 0.12's, but Terraform 0.15.4+ writes resource_drift: complete.
-    assert!(r.reports[0].incomplete.is_empty(), "{:?}", r.reports[0].incomplete);
+    assert!(
+        r.reports[0].incomplete.is_empty(),
+        "{:?}",
+        r.reports[0].incomplete
+    );
     assert_eq!(
         kinds_and_addresses(&r),
         vec![
@@ -135,7 +147,11 @@ fn terraform_0_2_from_1_0_5() {
     let name = "terraform-plan-v0.json";
     let r = load(name);
     assert_eq!(r.reports[0].tool_version.as_deref(), Some("1.0.5"));
-    assert!(r.reports[0].incomplete.is_empty(), "{:?}", r.reports[0].incomplete);
+    assert!(
+        r.reports[0].incomplete.is_empty(),
+        "{:?}",
+        r.reports[0].incomplete
+    );
     assert_eq!(
         kinds_and_addresses(&r),
         vec![(Kind::Modified, "aws_kms_key.data")]
@@ -150,7 +166,11 @@ fn terraform_0_2_from_1_0_5() {
 fn terraform_1_0_from_1_1_with_a_moved_resource() {
     let name = "terraform/plan-1.0-tf1.1.json";
     let r = load(name);
-    assert!(r.reports[0].incomplete.is_empty(), "{:?}", r.reports[0].incomplete);
+    assert!(
+        r.reports[0].incomplete.is_empty(),
+        "{:?}",
+        r.reports[0].incomplete
+    );
     assert_eq!(
         kinds_and_addresses(&r),
         vec![
@@ -179,7 +199,11 @@ fn terraform_1_0_from_1_1_with_a_moved_resource() {
 fn terraform_1_1_from_1_3_refresh_only_with_relevant_attributes() {
     let name = "terraform/plan-1.1-tf1.3-refresh-only.json";
     let r = load(name);
-    assert!(r.reports[0].incomplete.is_empty(), "{:?}", r.reports[0].incomplete);
+    assert!(
+        r.reports[0].incomplete.is_empty(),
+        "{:?}",
+        r.reports[0].incomplete
+    );
     // The moved-only user (`no-op` with previous_address) is not drift.
     assert_eq!(
         kinds_and_addresses(&r),
@@ -200,7 +224,10 @@ fn terraform_1_1_from_1_3_refresh_only_with_relevant_attributes() {
     // The access key's secrets did not change and are never shown; only its status did.
     let key = item(&r, "aws_iam_access_key.report");
     assert_eq!(key.changed_attributes(), vec!["status"]);
-    assert!(key.planned_actions.is_empty(), "a refresh-only plan plans nothing");
+    assert!(
+        key.planned_actions.is_empty(),
+        "a refresh-only plan plans nothing"
+    );
     listed_without_secrets(name);
 }
 
@@ -208,7 +235,11 @@ fn terraform_1_1_from_1_3_refresh_only_with_relevant_attributes() {
 fn terraform_1_2_from_1_9_with_everything() {
     let name = "terraform-plan-v1.json";
     let r = load(name);
-    assert!(r.reports[0].incomplete.is_empty(), "{:?}", r.reports[0].incomplete);
+    assert!(
+        r.reports[0].incomplete.is_empty(),
+        "{:?}",
+        r.reports[0].incomplete
+    );
     // Data sources, moved-only entries and semantically equal policies are not drift.
     assert_eq!(
         kinds_and_addresses(&r),
@@ -218,7 +249,10 @@ fn terraform_1_2_from_1_9_with_everything() {
             (Kind::Modified, "aws_instance.web[1]"),
             (Kind::Modified, "aws_lambda_function.ingest"),
             (Kind::Modified, "aws_security_group.web"),
-            (Kind::Modified, r#"module.billing["eu"].aws_db_instance.ledger[0]"#),
+            (
+                Kind::Modified,
+                r#"module.billing["eu"].aws_db_instance.ledger[0]"#
+            ),
         ]
     );
     let relevant = |address: &str| {
@@ -227,7 +261,10 @@ fn terraform_1_2_from_1_9_with_everything() {
             .as_ref()
             .map(|paths| paths.iter().map(ToString::to_string).collect::<Vec<_>>())
     };
-    assert_eq!(relevant("aws_security_group.web"), Some(vec!["ingress".to_string()]));
+    assert_eq!(
+        relevant("aws_security_group.web"),
+        Some(vec!["ingress".to_string()])
+    );
     assert_eq!(relevant("aws_iam_role_policy.deploy"), Some(Vec::new()));
     assert_masked(
         item(&r, r#"module.billing["eu"].aws_db_instance.ledger[0]"#),
@@ -246,7 +283,10 @@ fn terraform_1_2_errored_plan_is_incomplete() {
     );
     let why = &r.reports[0].incomplete;
     assert_eq!(why.len(), 1, "{why:?}");
-    assert!(why[0].contains("errored: true") && why[0].contains("plan again"), "{why:?}");
+    assert!(
+        why[0].contains("errored: true") && why[0].contains("plan again"),
+        "{why:?}"
+    );
     listed_without_secrets(name);
     // The drift it did find is high: at a high threshold that decides; at critical, the
     // missing part does.
@@ -281,8 +321,15 @@ fn driftctl_before_0_10_reads_deleted_and_differences() {
     let name = "driftctl/v0.9-deleted.json";
     let r = load(name);
     assert_eq!(r.reports[0].format, Format::Driftctl);
-    assert!(r.reports[0].incomplete.is_empty(), "{:?}", r.reports[0].incomplete);
-    assert_eq!(r.reports[0].tool_version, None, "no provider_version before v0.10");
+    assert!(
+        r.reports[0].incomplete.is_empty(),
+        "{:?}",
+        r.reports[0].incomplete
+    );
+    assert_eq!(
+        r.reports[0].tool_version, None,
+        "no provider_version before v0.10"
+    );
     // No `source` yet: resources are named by type and id.
     assert_eq!(
         kinds_and_addresses(&r),
@@ -308,7 +355,11 @@ fn driftctl_before_0_10_reads_deleted_and_differences() {
 fn driftctl_0_39_deep_mode() {
     let name = "driftctl-v039-deep.json";
     let r = load(name);
-    assert!(r.reports[0].incomplete.is_empty(), "{:?}", r.reports[0].incomplete);
+    assert!(
+        r.reports[0].incomplete.is_empty(),
+        "{:?}",
+        r.reports[0].incomplete
+    );
     assert_eq!(
         r.reports[0].tool_version.as_deref(),
         Some("driftctl (aws provider 5.70.0)"),
@@ -338,7 +389,11 @@ fn driftctl_0_39_deep_mode() {
 fn driftctl_0_40_without_deep_mode() {
     let name = "driftctl-v040.json";
     let r = load(name);
-    assert!(r.reports[0].incomplete.is_empty(), "{:?}", r.reports[0].incomplete);
+    assert!(
+        r.reports[0].incomplete.is_empty(),
+        "{:?}",
+        r.reports[0].incomplete
+    );
     assert_eq!(
         kinds_and_addresses(&r),
         vec![(Kind::Unmanaged, "aws_security_group_rule.sgr-0aa")]

@@ -58,10 +58,18 @@ fn malformed_terraform_security_groups_never_rate_below_a_well_formed_one() {
     let tidy = item(&r, "aws_security_group.batch");
     assert!(tidy.malformed.is_none());
     for (n, address, what) in [
-        (1, "aws_security_group.api", "`change.after` is a string, not an object"),
+        (
+            1,
+            "aws_security_group.api",
+            "`change.after` is a string, not an object",
+        ),
         (2, "aws_security_group.db", "no `actions`"),
         (3, "aws_security_group.cache", "`change.actions` is a string"),
-        (4, "aws_security_group.admin", "`change.before` is an array, not an object"),
+        (
+            4,
+            "aws_security_group.admin",
+            "`change.before` is an array, not an object",
+        ),
     ] {
         let bad = item(&r, address);
         assert!(
@@ -72,14 +80,24 @@ fn malformed_terraform_security_groups_never_rate_below_a_well_formed_one() {
         assert!(bad.severity >= opened.severity, "{address}: {:?}", bad.why);
         assert!(bad.severity >= tidy.severity);
         assert_eq!(bad.kind, Kind::Modified, "{address}");
-        assert!(bad.why[0].contains("malformed") && bad.why[0].contains(what), "{:?}", bad.why);
-        assert!(bad.changes.is_empty(), "nothing is read from a malformed entry as a change");
+        assert!(
+            bad.why[0].contains("malformed") && bad.why[0].contains(what),
+            "{:?}",
+            bad.why
+        );
+        assert!(
+            bad.changes.is_empty(),
+            "nothing is read from a malformed entry as a change"
+        );
         let w = warning_for(&r, &format!("resource_drift[{n}]"), address);
         assert!(w.contains(what) && w.contains("highest rule"), "{w}");
     }
     // What could be read of the well-formed side still identifies the resource.
     assert_eq!(
-        item(&r, "aws_security_group.api").identity.get("id").map(String::as_str),
+        item(&r, "aws_security_group.api")
+            .identity
+            .get("id")
+            .map(String::as_str),
         Some("sg-0b1")
     );
     assert_eq!(
@@ -123,9 +141,15 @@ fn an_unreadable_terraform_entry_rejects_the_file_naming_index_and_address() {
     assert!(matches!(e, IngestError::Invalid { .. }), "{e:?}");
     let msg = e.to_string();
     assert!(msg.contains("terraform-plan-entry-without-type.json"), "{msg}");
-    assert!(msg.contains("resource_drift[1] (aws_security_group.lost)"), "{msg}");
+    assert!(
+        msg.contains("resource_drift[1] (aws_security_group.lost)"),
+        "{msg}"
+    );
     assert!(msg.contains("missing field `type`"), "{msg}");
-    assert!(!msg.contains("at line"), "a position inside the entry would mislead: {msg}");
+    assert!(
+        !msg.contains("at line"),
+        "a position inside the entry would mislead: {msg}"
+    );
 }
 
 #[test]
@@ -134,7 +158,10 @@ fn a_driftctl_resource_without_type_rejects_the_scan_naming_it() {
     let msg = e.to_string();
     assert!(msg.contains("driftctl-resource-without-type.json"), "{msg}");
     assert!(msg.contains(r#"unmanaged[1] (id "sgr-0c2")"#), "{msg}");
-    assert!(msg.contains("has no `type`") && msg.contains("driftctl scan"), "{msg}");
+    assert!(
+        msg.contains("has no `type`") && msg.contains("driftctl scan"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -144,8 +171,16 @@ fn malformed_cloudformation_differences_never_rate_below_a_well_formed_one() {
     assert_eq!(opened.severity, Severity::Critical, "{:?}", opened.why);
     assert!(opened.malformed.is_none());
     for (n, address, what) in [
-        (1, "edge/ApiSg", "`PropertyDifferences[0]` is a string, not an object"),
-        (2, "edge/AdminSg", "`ExpectedProperties` holds an array, not an object"),
+        (
+            1,
+            "edge/ApiSg",
+            "`PropertyDifferences[0]` is a string, not an object",
+        ),
+        (
+            2,
+            "edge/AdminSg",
+            "`ExpectedProperties` holds an array, not an object",
+        ),
     ] {
         let bad = item(&r, address);
         assert!(

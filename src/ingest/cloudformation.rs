@@ -105,7 +105,10 @@ fn read_differences(raw: Option<&Value>) -> (Vec<PropertyDifference>, Vec<String
         Some(other) => {
             return (
                 Vec::new(),
-                vec![format!("`PropertyDifferences` is {}, not a list", json_kind(other))],
+                vec![format!(
+                    "`PropertyDifferences` is {}, not a list",
+                    json_kind(other)
+                )],
             );
         }
     };
@@ -113,7 +116,10 @@ fn read_differences(raw: Option<&Value>) -> (Vec<PropertyDifference>, Vec<String
     let mut bad = Vec::new();
     for (i, v) in list.iter().enumerate() {
         if !v.is_object() {
-            bad.push(format!("`PropertyDifferences[{i}]` is {}, not an object", json_kind(v)));
+            bad.push(format!(
+                "`PropertyDifferences[{i}]` is {}, not an object",
+                json_kind(v)
+            ));
             continue;
         }
         match PropertyDifference::deserialize(v) {
@@ -524,13 +530,19 @@ mod tests {
             runner()
                 .run(&lists(), |(expected, actual)| {
                     let (removed, added) = multiset_diff(&expected, &actual);
-                    prop_assert_eq!(counted(removed.iter().map(|(_, v)| *v)), surplus(&expected, &actual));
-                    prop_assert_eq!(counted(added.iter().map(|(_, v)| *v)), surplus(&actual, &expected));
+                    prop_assert_eq!(
+                        counted(removed.iter().map(|(_, v)| *v)),
+                        surplus(&expected, &actual)
+                    );
+                    prop_assert_eq!(
+                        counted(added.iter().map(|(_, v)| *v)),
+                        surplus(&actual, &expected)
+                    );
                     // Each index names the element reported, once.
                     for (list, side) in [(&expected, &removed), (&actual, &added)] {
                         let mut seen = std::collections::HashSet::new();
-                        for (i, v) in side.iter() {
-                            prop_assert!(std::ptr::eq(&list[*i], *v));
+                        for (i, v) in side {
+                            prop_assert_eq!(&list[*i], *v);
                             prop_assert!(seen.insert(*i));
                         }
                     }
@@ -555,7 +567,9 @@ mod tests {
                     _ => {}
                 }
             }
-            let props = |rules: &[Value]| json!({"GroupDescription": "web", "SecurityGroupIngress": rules}).to_string();
+            let props = |rules: &[Value]| {
+                json!({"GroupDescription": "web", "SecurityGroupIngress": rules}).to_string()
+            };
             json!({"StackResourceDrifts": [{
                 "StackId": "arn:aws:cloudformation:eu-west-1:111122223333:stack/web/0f0e",
                 "LogicalResourceId": "WebSg",
@@ -596,7 +610,9 @@ mod tests {
                                 prop_assert_eq!(Some(l), actual.get(*i), "added index follows actual");
                                 added.push(l.clone());
                             }
-                            other => return Err(TestCaseError::fail(format!("not one whole rule: {other:?}"))),
+                            other => {
+                                return Err(TestCaseError::fail(format!("not one whole rule: {other:?}")));
+                            }
                         }
                     }
                     prop_assert_eq!(counted(removed.iter()), surplus(&expected, &actual));

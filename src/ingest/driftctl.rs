@@ -171,7 +171,10 @@ fn path_of(steps: &[Value]) -> AttrPath {
 
 fn list(path: &str, env: &Envelope<'_>, key: &str) -> Result<Vec<Resource>, IngestError> {
     let list: Vec<Resource> = env.member(path, F, key)?.unwrap_or_default();
-    check_resources(path, list.iter().enumerate().map(|(n, r)| (format!("{key}[{n}]"), r)))?;
+    check_resources(
+        path,
+        list.iter().enumerate().map(|(n, r)| (format!("{key}[{n}]"), r)),
+    )?;
     Ok(list)
 }
 
@@ -198,7 +201,11 @@ fn check_resources<'a>(
         return Err(IngestError::Invalid {
             path: path.to_string(),
             format: F,
-            context: if named.is_empty() { at } else { format!("{at} ({named})") },
+            context: if named.is_empty() {
+                at
+            } else {
+                format!("{at} ({named})")
+            },
             message: format!(
                 "the resource {missing}, so it cannot be named or rated; scan again with \
                  `driftctl scan --output json://FILE`, or fix that entry"

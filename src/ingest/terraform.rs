@@ -634,7 +634,9 @@ fn read_actions(raw: Option<&RawValue>) -> Result<Vec<String>, String> {
         return Err("the change has no `actions`, so what happened to the resource is unknown".to_string());
     };
     match serde_json::from_str::<Vec<String>>(raw.get()) {
-        Ok(a) if a.is_empty() => Err("`change.actions` is empty, so what happened to the resource is unknown".to_string()),
+        Ok(a) if a.is_empty() => {
+            Err("`change.actions` is empty, so what happened to the resource is unknown".to_string())
+        }
         Ok(a) => Ok(a),
         Err(_) => Err(format!(
             "`change.actions` is {}, not a list of action names",
@@ -682,7 +684,9 @@ fn locate_unreadable_entry(path: &str, env: &Envelope<'_>) -> Option<IngestError
             .unwrap_or_else(|| "no address".to_string());
         // serde's position is inside the entry, not the file: the index says where instead.
         let message = e.to_string();
-        let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(m, _)| m);
+        let message = message
+            .rsplit_once(" at line ")
+            .map_or(message.as_str(), |(m, _)| m);
         Some(IngestError::Invalid {
             path: path.to_string(),
             format: F,

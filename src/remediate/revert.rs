@@ -285,11 +285,7 @@ pub fn plan(items: &[&DriftItem], tool: Tool, iac_dir: &Path) -> Result<RevertPl
 /// such an item targets its whole block.
 fn tf_target(item: &DriftItem) -> &str {
     if item.format == Some(Format::Driftctl) {
-        if let Some((block, _)) = item
-            .address
-            .strip_suffix(']')
-            .and_then(|a| a.split_once("[id="))
-        {
+        if let Some((block, _)) = item.address.strip_suffix(']').and_then(|a| a.split_once("[id=")) {
             return block;
         }
     }
@@ -301,7 +297,11 @@ fn tf_target(item: &DriftItem) -> &str {
 fn cloudformation_steps(stack: &str, region: Option<&str>, dir: &Path, steps: &mut Vec<Step>) {
     let name = format!("driftdeck-revert-{}", sanitize_name(stack));
     let cfn = |words: &[&str], rest: &[&str]| -> Vec<String> {
-        let mut args: Vec<String> = ["cloudformation"].iter().chain(words).map(|s| (*s).to_string()).collect();
+        let mut args: Vec<String> = ["cloudformation"]
+            .iter()
+            .chain(words)
+            .map(|s| (*s).to_string())
+            .collect();
         args.extend(["--stack-name".to_string(), stack.to_string()]);
         if let Some(r) = region {
             args.extend(["--region".to_string(), r.to_string()]);
@@ -340,7 +340,10 @@ fn cloudformation_steps(stack: &str, region: Option<&str>, dir: &Path, steps: &m
     steps.push(Step::new(
         StepRole::Plan,
         "aws",
-        cfn(&["wait", "change-set-create-complete"], &["--change-set-name", &name]),
+        cfn(
+            &["wait", "change-set-create-complete"],
+            &["--change-set-name", &name],
+        ),
         dir,
     ));
     steps.push(Step::new(
@@ -380,7 +383,10 @@ fn fill_parameters(step: &Step, listed: &[String]) -> Result<Step, String> {
     let mut args = Vec::with_capacity(step.args.len() + keys.len());
     for a in &step.args {
         if a == EACH_PARAMETER {
-            args.extend(keys.iter().map(|k| format!("ParameterKey={k},UsePreviousValue=true")));
+            args.extend(
+                keys.iter()
+                    .map(|k| format!("ParameterKey={k},UsePreviousValue=true")),
+            );
         } else if !(a == "--parameters" && keys.is_empty()) {
             args.push(a.clone());
         }
@@ -714,7 +720,12 @@ mod tests {
             none.args
         );
         assert!(none.args.ends_with(&["REVERT_DRIFT".to_string()]));
-        for bad in ["", "An error occurred (ValidationError)", "[\"Env,ParameterValue=x\"]", "{}"] {
+        for bad in [
+            "",
+            "An error occurred (ValidationError)",
+            "[\"Env,ParameterValue=x\"]",
+            "{}",
+        ] {
             let e = fill_parameters(create, &out(bad)).expect_err(bad);
             assert!(e.contains("not created"), "{e}");
         }
@@ -731,7 +742,13 @@ mod tests {
             fills_parameters: fills,
         };
         // The second step prints its own arguments, one per line.
-        let echo_args = ["-c", "printf '%s\\n' \"$@\"", "sh", "--parameters", EACH_PARAMETER];
+        let echo_args = [
+            "-c",
+            "printf '%s\\n' \"$@\"",
+            "sh",
+            "--parameters",
+            EACH_PARAMETER,
+        ];
         let run = |listing: &str| {
             let plan = RevertPlan {
                 tool: Tool::Terraform,
@@ -765,7 +782,12 @@ mod tests {
         let (outcome, _) = run("echo 'not json'");
         assert_eq!(outcome.result, RevertResult::Failed);
         assert_eq!(outcome.steps.len(), 1, "the change set step never ran");
-        assert!(outcome.error.as_deref().is_some_and(|e| e.contains("parameter keys")));
+        assert!(
+            outcome
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("parameter keys"))
+        );
     }
 
     #[test]
@@ -786,7 +808,12 @@ mod tests {
         let p = plan(&[&a, &b], Tool::Terraform, Path::new(".")).expect("plan");
         assert_eq!(
             p.steps[0].args,
-            ["plan", "-input=false", "-target=aws_iam_user.users", "-out=driftdeck-revert.tfplan"]
+            [
+                "plan",
+                "-input=false",
+                "-target=aws_iam_user.users",
+                "-out=driftdeck-revert.tfplan"
+            ]
         );
         assert!(
             p.notes
