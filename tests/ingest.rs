@@ -135,7 +135,11 @@ fn terraform_sets_compare_as_multisets_and_report_the_whole_set() {
     assert_eq!(sg.identity.get("id").map(String::as_str), Some("sg-0abc"));
     assert_eq!(sg.region.as_deref(), Some("eu-west-1"));
     assert_eq!(sg.account.as_deref(), Some("111122223333"));
-    assert_eq!(sg.relevant, Some(true));
+    assert_eq!(
+        sg.relevant,
+        Some(vec![driftdeck::model::AttrPath::keys(["ingress"])]),
+        "the plan's relevant_attributes for this resource"
+    );
     assert_eq!(sg.planned_actions, vec!["update"]);
     let cfg = sg.config.as_ref().expect("configuration found");
     assert_eq!(

@@ -338,7 +338,13 @@ fn missing_aws_credentials_are_a_message_in_the_pane() {
     }
     // The rest keeps working.
     s.send(b"\tz");
+    // Six drifted items, one of them noise only (a tag outside the plan's relevant_attributes
+    // on a resource the plan does not change): hidden until H.
+    s.wait_text("items 5/5");
+    s.wait_text("1 noise-only hidden (H)");
+    s.send(b"H");
     s.wait_text("items 6/6");
+    s.wait_text("noise shown (H hides)");
     s.send(b"j");
     s.send(b"q");
     assert!(s.wait_exit().success());

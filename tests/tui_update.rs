@@ -439,3 +439,26 @@ fn free_text_matches_values_why_and_controls_and_help_lists_every_field() {
     }
     assert!(driftdeck::tui::filter::parse("status:revert-failed").is_ok());
 }
+
+#[test]
+fn h_shows_and_hides_noise_keeping_the_selection() {
+    let mut s = demo_state(160, 40);
+    support::select(&mut s, "aws_lambda_function.ingest");
+    let noise_of = |s: &driftdeck::tui::State| {
+        let it = s.selected_item().expect("selected");
+        assert_eq!(it.address, "aws_lambda_function.ingest", "selection kept");
+        it.changes.iter().filter(|c| c.noise.is_some()).count()
+    };
+    assert_eq!(noise_of(&s), 0, "read-back last_modified hidden at start");
+    let out = support::screen(&s);
+    assert!(!out.contains("noise shown"), "{out}");
+    settle(&mut s, key('H'));
+    assert!(s.show_noise);
+    assert_eq!(noise_of(&s), 1, "last_modified back, marked noise");
+    let out = support::screen(&s);
+    assert!(out.contains("noise shown (H hides)"), "{out}");
+    assert!(out.contains("last_modified"), "{out}");
+    settle(&mut s, key('H'));
+    assert!(!s.show_noise);
+    assert_eq!(noise_of(&s), 0);
+}

@@ -179,7 +179,7 @@ impl Action {
             Action::NextChange => "next changed attribute in the detail",
             Action::PrevChange => "previous changed attribute in the detail",
             Action::Zoom => "zoom the detail to the whole screen / back",
-            Action::ToggleNoise => "show / hide noise (read-back values, ignore_changes, irrelevant drift)",
+            Action::ToggleNoise => "show / hide noise (read-back, ignore_changes, irrelevant)",
             Action::Messages => "message log: every message of the session, newest first",
             Action::Output => "reopen the revert output pane",
             Action::Yank => "yank the address to the clipboard (OSC 52)",

@@ -24,6 +24,8 @@ pub fn demo_report() -> DriftReport {
     files.sort();
     let taxonomy = Taxonomy::defaults().expect("taxonomy");
     let mut report = driftdeck::ingest::load_paths(&files, &taxonomy).expect("demo loads");
+    // As the app loads it: noise hidden (H shows it).
+    report.set_noise_shown(false);
     // Stable, short source names for snapshots.
     for it in &mut report.items {
         it.source = std::path::Path::new(&it.source)

@@ -1416,7 +1416,7 @@ impl<'a> LifecycleReader<'a> {
         match &attr.value {
             Expression::Variable(v) if v.as_str() == "all" => out.all = true,
             Expression::Array(items) => {
-                for e in items.iter() {
+                for e in items {
                     match e {
                         // Terraform 0.11 wrote `["*"]` for all.
                         Expression::String(s) if s.as_str() == "*" => out.all = true,

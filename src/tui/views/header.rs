@@ -14,7 +14,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let narrow = area.width < 100;
     let sep = || Span::styled(" │ ", theme.muted());
     let reports = &state.report.reports;
-    let mut l1 = vec![Span::styled(" driftdeck", theme.title()), sep()];
+    let incomplete = reports.iter().any(|r| !r.incomplete.is_empty());
+    // On a narrow screen an incomplete report's marker takes the title's place.
+    let mut l1 = if narrow && incomplete {
+        vec![Span::raw(" ")]
+    } else {
+        vec![Span::styled(" driftdeck", theme.title()), sep()]
+    };
     // The report files by short name (no directory, no `.json`); a count where they do not fit.
     let short: Vec<String> = reports
         .iter()
@@ -36,32 +42,21 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
     l1.push(Span::styled(names, theme.text()));
     // Fail closed on screen too: absence of drift in an incomplete report proves nothing.
-    if let Some((path, reason)) = reports
-        .iter()
-        .find_map(|r| r.incomplete.first().map(|w| (&r.path, w)))
-    {
+    if let Some(reason) = reports.iter().find_map(|r| r.incomplete.first()) {
         let n: usize = reports.iter().map(|r| r.incomplete.len()).sum();
-        let more = if n > 1 {
-            format!(" (+{} more)", n - 1)
+        let more = if n > 1 { format!(" ×{n}") } else { String::new() };
+        // Narrow screens keep the counts: the marker alone, every reason in the message log.
+        let text = if narrow {
+            "⚠ INCOMPLETE".to_string()
         } else {
-            String::new()
-        };
-        let budget = if narrow { 28 } else { usize::from(area.width) / 3 };
-        let name = std::path::Path::new(path)
-            .file_name()
-            .map_or_else(|| path.clone(), |f| f.to_string_lossy().into_owned());
-        l1.push(Span::raw(" "));
-        l1.push(Span::styled(
+            // The reason first: the file and every other reason are in the message log.
             super::fit(
-                &format!(
-                    "⚠ INCOMPLETE{more}: {}: {}",
-                    crate::text::sanitize(&name),
-                    crate::text::sanitize(reason)
-                ),
-                budget,
-            ),
-            theme.severity(Severity::High),
-        ));
+                &format!("⚠ INCOMPLETE{more}: {}", crate::text::sanitize(reason)),
+                (usize::from(area.width) / 3).max(usize::from(area.width).saturating_sub(85)),
+            )
+        };
+        l1.push(Span::raw(" "));
+        l1.push(Span::styled(text, theme.severity(Severity::High)));
     }
     l1.push(sep());
     l1.push(Span::styled(
