@@ -194,3 +194,52 @@ fn malformed_cloudformation_differences_never_rate_below_a_well_formed_one() {
     }
     assert_eq!(r.not_drift.in_sync, 0, "a malformed resource is not in sync");
 }
+
+/// Loads report bytes given inline; the error's text.
+fn load_bytes_err(name: &str, json: &str) -> String {
+    let taxonomy = Taxonomy::defaults().expect("default taxonomy compiles");
+    let input = driftdeck::ingest::Input {
+        path: name.to_string(),
+        bytes: json.as_bytes().to_vec(),
+    };
+    match driftdeck::ingest::load_inputs(&[input], &taxonomy) {
+        Ok(_) => panic!("{name} loaded"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn unreadable_cloudformation_and_driftctl_entries_are_named_too() {
+    let cfn = load_bytes_err(
+        "drift.json",
+        r#"{"StackResourceDrifts":[
+            {"StackId":"arn:aws:cloudformation:eu-west-1:1:stack/s/1","LogicalResourceId":"Ok","ResourceType":"AWS::SQS::Queue","StackResourceDriftStatus":"IN_SYNC","Timestamp":"2026-11-30T06:00:00Z"},
+            {"StackId":"arn:aws:cloudformation:eu-west-1:1:stack/s/1","LogicalResourceId":"Queue","StackResourceDriftStatus":"MODIFIED","Timestamp":"2026-11-30T06:00:00Z"}]}"#,
+    );
+    assert!(
+        cfn.contains("drift.json")
+            && cfn.contains("StackResourceDrifts[1] (Queue)")
+            && cfn.contains("missing field `ResourceType`")
+            && cfn.contains("describe-stack-resource-drifts"),
+        "{cfn}"
+    );
+    let deep = load_bytes_err(
+        "scan.json",
+        r#"{"summary":{"total_resources":1},"managed":[],"differences":[
+            {"res":{"id":"sg-0a1","type":"aws_security_group"},"changelog":"not a list"}]}"#,
+    );
+    assert!(
+        deep.contains("differences[0] (sg-0a1)") && deep.contains("invalid type"),
+        "{deep}"
+    );
+    // A name shaped like a secret (a URL with credentials as an id) is withheld.
+    let secret = load_bytes_err(
+        "scan.json",
+        r#"{"summary":{"total_resources":1},"unmanaged":[
+            {"id":"https://deploy:CANARY-id-pass-2f2f@git.example.com/repo","type":5}]}"#,
+    );
+    assert!(
+        secret.contains("unmanaged[0] (name withheld") && !secret.contains("CANARY"),
+        "{secret}"
+    );
+}

@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::detect::Envelope;
+use super::terraform::unreadable_entry;
 use super::{IngestError, Loaded, arn_parts, item_id, masked_change};
 use crate::classify::SecretMatcher;
 use crate::model::compare::{diff_values, semantic_eq};
@@ -202,7 +203,20 @@ fn parse_time(s: &str) -> Option<OffsetDateTime> {
 
 /// Loads CloudFormation drift.
 pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> Result<Loaded, IngestError> {
-    let mut drifts: Vec<ResourceDrift> = env.member(path, F, "StackResourceDrifts")?.unwrap_or_default();
+    let mut drifts: Vec<ResourceDrift> = env
+        .member(path, F, "StackResourceDrifts")
+        .map_err(|e| {
+            unreadable_entry::<ResourceDrift>(
+                path,
+                F,
+                env,
+                "StackResourceDrifts",
+                &["LogicalResourceId"],
+                "save the output of `aws cloudformation describe-stack-resource-drifts --output json` again",
+            )
+            .unwrap_or(e)
+        })?
+        .unwrap_or_default();
     // `detect-stack-resource-drift` prints one resource.
     drifts.extend(env.member::<ResourceDrift>(path, F, "StackResourceDrift")?);
     let next_token: Option<String> = env.member(path, F, "NextToken")?;

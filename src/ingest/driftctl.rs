@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::detect::Envelope;
+use super::terraform::unreadable_entry;
 use super::{IngestError, Loaded, arn_parts, identity_of, item_id, masked_change};
 use crate::classify::SecretMatcher;
 use crate::model::compare::semantic_eq;
@@ -169,8 +170,14 @@ fn path_of(steps: &[Value]) -> AttrPath {
     )
 }
 
+/// How to get a readable scan, for errors.
+const RESCAN: &str = "scan again with `driftctl scan --output json://FILE`, or fix that entry";
+
 fn list(path: &str, env: &Envelope<'_>, key: &str) -> Result<Vec<Resource>, IngestError> {
-    let list: Vec<Resource> = env.member(path, F, key)?.unwrap_or_default();
+    let list: Vec<Resource> = env
+        .member(path, F, key)
+        .map_err(|e| unreadable_entry::<Resource>(path, F, env, key, &["id"], RESCAN).unwrap_or(e))?
+        .unwrap_or_default();
     check_resources(
         path,
         list.iter().enumerate().map(|(n, r)| (format!("{key}[{n}]"), r)),
@@ -195,6 +202,8 @@ fn check_resources<'a>(
         };
         let named = if r.id.is_empty() {
             r.ty.clone()
+        } else if crate::classify::is_secret_shaped(&r.id) {
+            "id withheld: it looks like a secret".to_string()
         } else {
             format!("id {:?}", r.id)
         };
@@ -206,10 +215,7 @@ fn check_resources<'a>(
             } else {
                 format!("{at} ({named})")
             },
-            message: format!(
-                "the resource {missing}, so it cannot be named or rated; scan again with \
-                 `driftctl scan --output json://FILE`, or fix that entry"
-            ),
+            message: format!("the resource {missing}, so it cannot be named or rated; {RESCAN}"),
         });
     }
     Ok(())
@@ -269,7 +275,12 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
     let unmanaged = list(path, env, "unmanaged")?;
     let mut missing = list(path, env, "missing")?;
     missing.extend(list(path, env, "deleted")?);
-    let differences: Vec<Difference> = env.member(path, F, "differences")?.unwrap_or_default();
+    let differences: Vec<Difference> = env
+        .member(path, F, "differences")
+        .map_err(|e| {
+            unreadable_entry::<Difference>(path, F, env, "differences", &["res", "id"], RESCAN).unwrap_or(e)
+        })?
+        .unwrap_or_default();
     check_resources(
         path,
         differences

@@ -307,7 +307,17 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
         )
     });
     let drift = drift
-        .map_err(|e| locate_unreadable_entry(path, env).unwrap_or(e))?
+        .map_err(|e| {
+            unreadable_entry::<RawChange<'_>>(
+                path,
+                F,
+                env,
+                "resource_drift",
+                &["address"],
+                "produce the plan JSON again with `terraform show -json PLAN`",
+            )
+            .unwrap_or(e)
+        })?
         .unwrap_or_default();
     let planned = planned?.unwrap_or_default();
     let config_index = match env.get("configuration") {
@@ -666,22 +676,39 @@ fn json_kind(raw: &RawValue) -> &'static str {
     }
 }
 
-/// When `resource_drift` as a whole cannot be read, the first entry that cannot, by index and
-/// address: a file is never rejected without saying where.
-fn locate_unreadable_entry(path: &str, env: &Envelope<'_>) -> Option<IngestError> {
-    #[derive(Deserialize)]
-    struct Named {
-        #[serde(default)]
-        address: Option<Value>,
-    }
-    let entries: Vec<&RawValue> = serde_json::from_str(env.get("resource_drift")?.get()).ok()?;
+/// When a list member of a report (`key`) cannot be read as a whole, the first entry that cannot,
+/// by index and by the name it gives itself (the string or number at `name` inside it): a file
+/// is never rejected without saying where. A name shaped like a secret is withheld. `fix` says
+/// how to get a readable report. Every loader uses it on the error path of its lists; `None`
+/// when the member is not a list at all (the caller's own error says so then).
+pub(super) fn unreadable_entry<'a, T: Deserialize<'a>>(
+    path: &str,
+    format: Format,
+    env: &Envelope<'a>,
+    key: &str,
+    name: &[&str],
+    fix: &str,
+) -> Option<IngestError> {
+    let entries: Vec<&'a RawValue> = serde_json::from_str(env.get(key)?.get()).ok()?;
     entries.iter().enumerate().find_map(|(n, raw)| {
-        let e = serde_json::from_str::<RawChange<'_>>(raw.get()).err()?;
-        let address = serde_json::from_str::<Named>(raw.get())
-            .ok()
-            .and_then(|a| a.address)
-            .and_then(|a| a.as_str().map(str::to_string))
-            .unwrap_or_else(|| "no address".to_string());
+        let e = serde_json::from_str::<T>(raw.get()).err()?;
+        let entry = serde_json::from_str::<Value>(raw.get()).ok();
+        let found = name
+            .iter()
+            .try_fold(entry.as_ref(), |v, k| Some(v?.get(*k)))
+            .flatten()
+            .and_then(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            });
+        let name = match found {
+            Some(s) if crate::classify::is_secret_shaped(&s) => {
+                "name withheld: it looks like a secret".to_string()
+            }
+            Some(s) => s,
+            None => format!("no {}", name.join(".")),
+        };
         // serde's position is inside the entry, not the file: the index says where instead.
         let message = e.to_string();
         let message = message
@@ -689,9 +716,9 @@ fn locate_unreadable_entry(path: &str, env: &Envelope<'_>) -> Option<IngestError
             .map_or(message.as_str(), |(m, _)| m);
         Some(IngestError::Invalid {
             path: path.to_string(),
-            format: F,
-            context: format!("resource_drift[{n}] ({address})"),
-            message: format!("{message}; produce the plan JSON again with `terraform show -json PLAN`"),
+            format,
+            context: format!("{key}[{n}] ({name})"),
+            message: format!("{message}; {fix}"),
         })
     })
 }
