@@ -245,8 +245,9 @@ fn disambiguate<'a>(items: &mut [DriftItem], scanned: impl Iterator<Item = &'a R
     }
 }
 
-/// What opens the resource id appended to a shared address (see [`disambiguate`]).
-pub(crate) const INSTANCE_ID_OPEN: &str = "[id=";
+/// What opens the resource id appended to a shared address (see [`disambiguate`]);
+/// `remediate::revert` strips it to target the whole block.
+const INSTANCE_ID_OPEN: &str = "[id=";
 
 fn base_item(path: &str, r: &Resource, kind: Kind) -> DriftItem {
     let address = address(r);
