@@ -12,7 +12,10 @@ targets=${*:-"ingest_terraform ingest_driftctl ingest_cloudformation ingest_dete
 cd "$here/.."
 # No sanitizer: driftdeck forbids unsafe code, so what we hunt is panics, overflows (debug
 # assertions on), hangs and memory blow-ups; this also halves the build on a small machine.
-cargo +nightly fuzz build -s none --debug-assertions $targets
+# `cargo fuzz build` takes one target (or none for all): build each asked for.
+for t in $targets; do
+    cargo +nightly fuzz build -s none --debug-assertions "$t"
+done
 status=0
 for t in $targets; do
     mkdir -p "fuzz/corpus/$t"

@@ -517,23 +517,50 @@ fn others_decisions_apply_with_a_message_and_mark_open_forms_stale() {
 
 /// `e` asks for the evidence export next to the journal; the loop writes it off the render loop.
 #[test]
-fn export_key_names_the_file_next_to_the_journal() {
+fn export_key_asks_the_format_and_names_the_file_next_to_the_journal() {
+    use driftdeck::decide::evidence::ExportFormat;
     let mut d = desk(false);
-    let fx = update(&mut d.state, Msg::Key(KeyEvent::from(KeyCode::Char('e'))));
-    let path = fx
-        .iter()
-        .find_map(|e| match e {
-            tui::Effect::Export { path, journal } => Some((path.clone(), journal.clone())),
+    let export_of = |fx: &[tui::Effect]| {
+        fx.iter().find_map(|e| match e {
+            tui::Effect::Export {
+                format,
+                path,
+                journal,
+            } => Some((*format, path.clone(), journal.clone())),
             _ => None,
         })
-        .expect("an export effect");
-    assert_eq!(path.0.parent(), path.1.parent());
-    assert_eq!(path.0.extension().and_then(|e| e.to_str()), Some("md"));
+    };
+    // `e` opens the chooser; nothing is written yet.
+    let fx = update(&mut d.state, Msg::Key(KeyEvent::from(KeyCode::Char('e'))));
+    assert!(export_of(&fx).is_none());
+    assert!(matches!(d.state.overlays.last(), Some(Overlay::Export(0))));
+    let screen = support::screen(&d.state);
     assert!(
-        path.0
-            .file_name()
+        screen.contains("export the evidence as") && screen.contains("SARIF"),
+        "{screen}"
+    );
+    // Esc cancels.
+    let fx = update(&mut d.state, Msg::Key(KeyEvent::from(KeyCode::Esc)));
+    assert!(export_of(&fx).is_none() && d.state.overlays.is_empty());
+    // j j Enter picks the third format, SARIF.
+    for k in [KeyCode::Char('e'), KeyCode::Char('j'), KeyCode::Char('j')] {
+        update(&mut d.state, Msg::Key(KeyEvent::from(k)));
+    }
+    let fx = update(&mut d.state, Msg::Key(KeyEvent::from(KeyCode::Enter)));
+    let (format, path, journal) = export_of(&fx).expect("an export effect");
+    assert_eq!(format, ExportFormat::Sarif);
+    assert_eq!(path.parent(), journal.parent());
+    assert_eq!(path.extension().and_then(|e| e.to_str()), Some("sarif"));
+    assert!(
+        path.file_name()
             .and_then(|n| n.to_str())
             .is_some_and(|n| n.starts_with("driftdeck-evidence-"))
     );
     assert!(d.status().1.contains("exporting the evidence to"));
+    // A digit picks straight away: 4 is CSV.
+    update(&mut d.state, Msg::Key(KeyEvent::from(KeyCode::Char('e'))));
+    let fx = update(&mut d.state, Msg::Key(KeyEvent::from(KeyCode::Char('4'))));
+    let (format, path, _) = export_of(&fx).expect("an export effect");
+    assert_eq!(format, ExportFormat::Csv);
+    assert_eq!(path.extension().and_then(|e| e.to_str()), Some("csv"));
 }

@@ -31,6 +31,36 @@ pub enum ExportFormat {
     Csv,
 }
 
+impl ExportFormat {
+    /// Every format, in the order menus list them.
+    pub const ALL: [ExportFormat; 4] = [
+        ExportFormat::Markdown,
+        ExportFormat::Json,
+        ExportFormat::Sarif,
+        ExportFormat::Csv,
+    ];
+
+    /// The file extension (without the dot).
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Markdown => "md",
+            ExportFormat::Json => "json",
+            ExportFormat::Sarif => "sarif",
+            ExportFormat::Csv => "csv",
+        }
+    }
+
+    /// What it is for, in one line.
+    pub fn label(self) -> &'static str {
+        match self {
+            ExportFormat::Markdown => "Markdown: a report for the ticket or the post-incident review",
+            ExportFormat::Json => "JSON: the whole evidence, for tools",
+            ExportFormat::Sarif => "SARIF 2.1.0: code-scanning dashboards",
+            ExportFormat::Csv => "CSV: one row per item, for spreadsheets",
+        }
+    }
+}
+
 /// One decided item.
 #[derive(Debug, Clone, Serialize)]
 pub struct ItemEvidence {

@@ -185,7 +185,7 @@ impl Action {
             Action::Yank => "yank the address to the clipboard (OSC 52)",
             Action::YankMore => "yank the ARN, CloudTrail event id and console link",
             Action::OpenLink => "open the CloudTrail console link ($BROWSER, xdg-open, open)",
-            Action::Export => "export the evidence (Markdown) next to the journal",
+            Action::Export => "export the evidence (md, json, sarif, csv) next to the journal",
             Action::Reload => "reload the reports (keeps selection, marks, filter, decisions)",
             Action::Help => "this help",
             Action::Close => "close overlay / clear filter",

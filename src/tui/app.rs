@@ -340,15 +340,16 @@ impl Runner {
                         let _ = tx.send(msg);
                     });
                 }
-                Effect::Export { journal, path } => {
+                Effect::Export {
+                    format,
+                    journal,
+                    path,
+                } => {
                     let tx = self.tx.clone();
                     tokio::task::spawn_blocking(move || {
                         let msg = match crate::decide::Journal::read_all(&journal) {
                             Ok(entries) => {
-                                let text = crate::decide::evidence::export_safe(
-                                    &entries,
-                                    crate::decide::evidence::ExportFormat::Markdown,
-                                );
+                                let text = crate::decide::evidence::export_safe(&entries, format);
                                 match crate::fsutil::atomic_write(&path, text.as_bytes()) {
                                     Ok(()) => Msg::Info(format!(
                                         "exported the evidence of {} journal entries to {}",

@@ -100,6 +100,9 @@ pub enum Overlay {
     Output(TextOverlay),
     /// The group-by-actor view: one row per actor session.
     Groups(GroupsOverlay),
+    /// The export format chooser (`e`); the index of the highlighted format in
+    /// [`ExportFormat::ALL`](crate::decide::evidence::ExportFormat::ALL).
+    Export(usize),
 }
 
 /// The group-by-actor overlay: attributed items grouped by actor session.

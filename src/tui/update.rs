@@ -15,6 +15,7 @@ use super::layout;
 use super::state::{AttributionState, Decisions, Focus, GroupRow, GroupsOverlay, Level, Overlay, State};
 use super::views;
 use crate::attribution::ServiceEvent;
+use crate::decide::evidence::ExportFormat;
 use crate::diff::Detail;
 
 /// Something that happened: terminal input, or a worker's result.
@@ -118,6 +119,8 @@ pub enum Effect {
     Open(String),
     /// Write the evidence export of the journal to `path` (off the loop), then report.
     Export {
+        /// The format.
+        format: crate::decide::evidence::ExportFormat,
         /// The journal to read.
         journal: std::path::PathBuf,
         /// The file to write.
@@ -518,6 +521,11 @@ fn on_key(state: &mut State, key: &KeyEvent, fx: &mut Vec<Effect>) {
         on_form_key(state, key, fx);
         return;
     }
+    if let KeyCode::Char(c) = key.code
+        && export_digit(state, c, fx)
+    {
+        return;
+    }
     if let Some(a) = state.keymap.action(key) {
         on_action(state, a, fx);
     }
@@ -612,7 +620,7 @@ pub fn overlay_page(state: &State) -> usize {
 // `fx` collects the effects of actions; navigation needs none (the selected item's detail is
 // requested once per message in `update`), decisions will.
 fn on_action(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
-    if on_overlay_action(state, a) || on_groups_action(state, a) {
+    if on_overlay_action(state, a) || on_groups_action(state, a) || on_export_action(state, a, fx) {
         return;
     }
     state.status = None;
@@ -633,7 +641,7 @@ fn on_action(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
         (Action::Yank, _) => yank(state, false, fx),
         (Action::YankMore, _) => yank(state, true, fx),
         (Action::OpenLink, _) => open_link(state, fx),
-        (Action::Export, _) => export(state, fx),
+        (Action::Export, _) => export(state),
         (Action::Reload, _) => {
             if !state.can_reload {
                 state.set_status(Level::Info, "these reports cannot be reloaded");
@@ -858,8 +866,60 @@ fn open_link(state: &mut State, fx: &mut Vec<Effect>) {
     }
 }
 
-/// `e`: writes the evidence export (Markdown) of the journal next to it, named with the time.
-fn export(state: &mut State, fx: &mut Vec<Effect>) {
+/// `e`: asks which format (the `export` command's), then writes the evidence export of the
+/// journal next to it, named with the time and the format's extension.
+fn export(state: &mut State) {
+    if !matches!(state.decisions, Decisions::Ready { .. }) {
+        state.set_status(Level::Info, "no journal open: nothing to export");
+        return;
+    }
+    state.overlays.push(Overlay::Export(0));
+}
+
+/// Keys of the export chooser: j/k move, Enter (or the format's number) exports, Esc closes.
+fn on_export_action(state: &mut State, a: Action, fx: &mut Vec<Effect>) -> bool {
+    let Some(Overlay::Export(selected)) = state.overlays.last_mut() else {
+        return false;
+    };
+    let last = ExportFormat::ALL.len() - 1;
+    match a {
+        Action::Down => *selected = (*selected + 1).min(last),
+        Action::Up => *selected = selected.saturating_sub(1),
+        Action::Top => *selected = 0,
+        Action::Bottom => *selected = last,
+        Action::Focus => {
+            let format = ExportFormat::ALL[*selected];
+            state.overlays.pop();
+            write_export(state, format, fx);
+        }
+        Action::Close | Action::Export | Action::Help => {
+            state.overlays.pop();
+        }
+        Action::Quit => state.quit = true,
+        _ => {}
+    }
+    true
+}
+
+/// A digit picks the format straight away in the export chooser.
+fn export_digit(state: &mut State, c: char, fx: &mut Vec<Effect>) -> bool {
+    if !matches!(state.overlays.last(), Some(Overlay::Export(_))) {
+        return false;
+    }
+    let Some(format) = c
+        .to_digit(10)
+        .and_then(|d| usize::try_from(d).ok())
+        .and_then(|d| d.checked_sub(1))
+        .and_then(|d| ExportFormat::ALL.get(d).copied())
+    else {
+        return false;
+    };
+    state.overlays.pop();
+    write_export(state, format, fx);
+    true
+}
+
+fn write_export(state: &mut State, format: ExportFormat, fx: &mut Vec<Effect>) {
     let Decisions::Ready { journal, .. } = &state.decisions else {
         state.set_status(Level::Info, "no journal open: nothing to export");
         return;
@@ -867,13 +927,14 @@ fn export(state: &mut State, fx: &mut Vec<Effect>) {
     let journal = std::path::PathBuf::from(journal);
     let now = time::OffsetDateTime::now_utc();
     let name = format!(
-        "driftdeck-evidence-{:04}{:02}{:02}-{:02}{:02}{:02}.md",
+        "driftdeck-evidence-{:04}{:02}{:02}-{:02}{:02}{:02}.{}",
         now.year(),
         u8::from(now.month()),
         now.day(),
         now.hour(),
         now.minute(),
-        now.second()
+        now.second(),
+        format.extension()
     );
     let path = journal
         .parent()
@@ -882,7 +943,11 @@ fn export(state: &mut State, fx: &mut Vec<Effect>) {
         Level::Info,
         &format!("exporting the evidence to {}…", path.display()),
     );
-    fx.push(Effect::Export { journal, path });
+    fx.push(Effect::Export {
+        format,
+        journal,
+        path,
+    });
 }
 
 /// `n` / `N`: scrolls the detail so the next (previous) changed attribute is at the top.

@@ -46,6 +46,7 @@ pub fn draw(frame: &mut Frame, state: &State, theme: &Theme) {
             Overlay::Groups(g) => {
                 attribution::draw_groups(frame, overlay_area(area.width, area.height), g, theme);
             }
+            Overlay::Export(selected) => popup::draw_export(frame, area, *selected, theme),
             Overlay::Filter { input, .. } => {
                 popup::draw_prompt(frame, a.status, "/", input, state.filter_error.as_deref(), theme);
             }

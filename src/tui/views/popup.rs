@@ -83,3 +83,39 @@ pub fn draw_prompt(
         area.x + (crate::text::width(label) + 1 + before).min(area.width.saturating_sub(1) as usize) as u16;
     frame.set_cursor_position(Position::new(x, area.y));
 }
+
+/// The export format chooser: one row per format, numbered, the highlighted one selected.
+pub fn draw_export(frame: &mut Frame, screen: Rect, selected: usize, theme: &Theme) {
+    use crate::decide::evidence::ExportFormat;
+    let rows = u16::try_from(ExportFormat::ALL.len()).unwrap_or(4);
+    let area = crate::tui::layout::centered(screen, screen.width.saturating_sub(4).min(72), rows + 2);
+    frame.render_widget(Clear, area);
+    let block = Block::bordered()
+        .border_style(theme.border(true))
+        .style(theme.popup())
+        .title(Span::styled(" export the evidence as ", theme.title()))
+        .title_bottom(Span::styled(
+            " j/k move · Enter or 1-4 export · Esc cancel ",
+            theme.muted(),
+        ));
+    let inner = crate::tui::layout::inner(area);
+    frame.render_widget(block, area);
+    let w = usize::from(inner.width);
+    let lines: Vec<Line> = ExportFormat::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let text = crate::text::pad(
+                &super::fit(&format!(" {}  .{:<5} {}", i + 1, f.extension(), f.label()), w),
+                w,
+            );
+            let style = if i == selected {
+                theme.text().patch(theme.selection())
+            } else {
+                theme.text()
+            };
+            Line::from(Span::styled(text, style))
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
