@@ -164,3 +164,42 @@ fn commands_name_a_driftctl_instance_by_its_id() {
     assert_eq!(code, 1);
     assert!(err.contains("did you mean aws_iam_user.users[id=bob]"), "{err}");
 }
+
+#[test]
+fn a_secret_shaped_instance_id_is_never_put_in_an_address() {
+    let scan = r#"{"summary":{"total_resources":3,"total_missing":2,"total_unmanaged":1},"managed":[],
+      "unmanaged":[{"id":"https://ops:CANARY-hook-pass-6c6c@ci.example.com/c","type":"aws_codebuild_webhook"}],
+      "missing":[
+        {"id":"https://hooks:CANARY-hook-pass-4a4a@ci.example.com/a","type":"aws_codebuild_webhook","source":{"source":"tfstate://terraform.tfstate","namespace":"","internal_name":"hooks"}},
+        {"id":"https://hooks:CANARY-hook-pass-5b5b@ci.example.com/b","type":"aws_codebuild_webhook","source":{"source":"tfstate://terraform.tfstate","namespace":"","internal_name":"hooks"}}],
+      "coverage":0,"alerts":null,"provider_name":"aws","provider_version":"5.70.0"}"#;
+    let taxonomy = Taxonomy::defaults().expect("default taxonomy compiles");
+    let input = driftdeck::ingest::Input {
+        path: "scan.json".to_string(),
+        bytes: scan.as_bytes().to_vec(),
+    };
+    let r = driftdeck::ingest::load_inputs(&[input], &taxonomy).expect("loads");
+    let deleted: Vec<&driftdeck::model::DriftItem> =
+        r.items.iter().filter(|i| i.address.contains(".hooks")).collect();
+    assert_eq!(deleted.len(), 2);
+    for i in &deleted {
+        assert_eq!(
+            i.address,
+            format!("aws_codebuild_webhook.hooks[id=masked-{}]", i.id)
+        );
+    }
+    assert_ne!(deleted[0].address, deleted[1].address);
+    // Without a source the id would be the address: a stand-in is used instead.
+    let unmanaged = r
+        .items
+        .iter()
+        .find(|i| i.kind == driftdeck::model::Kind::Unmanaged)
+        .expect("unmanaged webhook");
+    assert!(
+        unmanaged.address.starts_with("aws_codebuild_webhook.masked-"),
+        "{}",
+        unmanaged.address
+    );
+    // Nowhere in the model: not in an address, the identity or the live attributes.
+    assert!(!format!("{r:?}").contains("CANARY"), "{r:?}");
+}

@@ -151,7 +151,17 @@ fn address(r: &Resource) -> String {
             Some(ns) if ns.starts_with("module.") => format!("{ns}.{}.{name}", r.ty),
             _ => format!("{}.{name}", r.ty),
         },
-        _ => format!("{}.{}", r.ty, r.id),
+        _ => format!("{}.{}", r.ty, shown_id(r)),
+    }
+}
+
+/// The resource id as it may be shown: an id shaped like a secret (a URL with credentials, a
+/// token) is replaced by a stable stand-in derived from it, so it never becomes an address.
+fn shown_id(r: &Resource) -> std::borrow::Cow<'_, str> {
+    if crate::classify::is_secret_shaped(&r.id) {
+        format!("masked-{}", item_id(F, &r.ty, &r.id)).into()
+    } else {
+        r.id.as_str().into()
     }
 }
 
@@ -234,12 +244,12 @@ fn disambiguate<'a>(items: &mut [DriftItem], scanned: impl Iterator<Item = &'a R
     }
     for i in items.iter_mut() {
         if ids.get(&i.address).is_some_and(|ids| ids.len() > 1) {
-            let id = i.identity.get("id").cloned().unwrap_or_default();
-            let shown = if crate::classify::is_secret_shaped(&id) {
-                format!("masked-{}", i.id)
-            } else {
-                id
-            };
+            // A secret-shaped id is not in the identity (see `base_item`).
+            let shown = i
+                .identity
+                .get("id")
+                .cloned()
+                .unwrap_or_else(|| format!("masked-{}", i.id));
             i.address = format!("{}{INSTANCE_ID_OPEN}{shown}]", i.address);
         }
     }
@@ -252,7 +262,10 @@ const INSTANCE_ID_OPEN: &str = "[id=";
 fn base_item(path: &str, r: &Resource, kind: Kind) -> DriftItem {
     let address = address(r);
     let mut identity = BTreeMap::new();
-    identity.insert("id".to_string(), r.id.clone());
+    // Identity is shown and journaled: a secret-shaped id never becomes one.
+    if !crate::classify::is_secret_shaped(&r.id) {
+        identity.insert("id".to_string(), r.id.clone());
+    }
     let attrs = r
         .human_readable_attributes
         .as_ref()
@@ -351,17 +364,11 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
             let mut item = base_item(path, r, kind);
             let attrs = r.human_readable_attributes.clone().unwrap_or_default();
             let mut live_obj = serde_json::Map::new();
-            live_obj.insert("id".to_string(), Value::String(r.id.clone()));
+            let id_path = AttrPath::keys(["id"]);
+            let id = Value::String(r.id.clone());
+            live_obj.insert("id".to_string(), mask_value(&id, None, &id_path, secrets).value);
             if kind == Kind::Unmanaged && !attrs.contains_key("id") {
-                let id = Value::String(r.id.clone());
-                let c = masked_change(
-                    &item.address,
-                    AttrPath::keys(["id"]),
-                    None,
-                    Some(&id),
-                    None,
-                    secrets,
-                );
+                let c = masked_change(&item.address, id_path, None, Some(&id), None, secrets);
                 item.changes.push(c);
             }
             for (k, v) in attrs {
