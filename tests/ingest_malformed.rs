@@ -70,6 +70,11 @@ fn malformed_terraform_security_groups_never_rate_below_a_well_formed_one() {
             "aws_security_group.admin",
             "`change.before` is an array, not an object",
         ),
+        (
+            6,
+            "aws_security_group.mail",
+            "`change.before` is missing or null, but an update has both sides",
+        ),
     ] {
         let bad = item(&r, address);
         assert!(
@@ -104,7 +109,7 @@ fn malformed_terraform_security_groups_never_rate_below_a_well_formed_one() {
         item(&r, "aws_security_group.api").region.as_deref(),
         Some("eu-west-1")
     );
-    assert_eq!(r.items.len(), 6, "no entry was dropped");
+    assert_eq!(r.items.len(), 7, "no entry was dropped");
 }
 
 #[test]

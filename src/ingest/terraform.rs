@@ -474,7 +474,18 @@ fn entry<'a>(cx: &Context<'_>, n: usize, rc: &'a RawChange<'a>) -> Result<Entry<
                 return Ok(Entry::Skip);
             };
             let malformed = not_an_object("change.before", rc.change.before)
-                .or_else(|| not_an_object("change.after", rc.change.after));
+                .or_else(|| not_an_object("change.after", rc.change.after))
+                .or_else(|| {
+                    // An update compares two objects: with one side missing, the whole other
+                    // side would become one change at the root, which no rule can rate.
+                    [
+                        ("change.before", rc.change.before),
+                        ("change.after", rc.change.after),
+                    ]
+                    .into_iter()
+                    .find(|(_, raw)| kind == Kind::Modified && raw.is_none_or(|r| json_kind(r) == "null"))
+                    .map(|(name, _)| format!("`{name}` is missing or null, but an update has both sides"))
+                });
             (kind, malformed)
         }
         // Without actions the kind is unknown: as if the whole resource changed.
