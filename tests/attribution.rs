@@ -645,6 +645,7 @@ async fn the_service_streams_results_and_the_selected_item_jumps_the_queue() {
             }
             Some(ServiceEvent::Progress { done, total }) => final_progress = Some((done, total)),
             Some(ServiceEvent::Warning(w)) => panic!("unexpected warning {w}"),
+            Some(ServiceEvent::Accounts(_) | ServiceEvent::Activity(_) | ServiceEvent::Note(_)) => {}
             None => break,
         }
     }
@@ -1817,7 +1818,12 @@ async fn the_skip_line_reaches_the_tui_through_the_service_warning() {
         {
             Some(ServiceEvent::Loaded { .. }) => loaded += 1,
             Some(ServiceEvent::Warning(w)) => warnings.push(w),
-            Some(ServiceEvent::Progress { .. }) => {}
+            Some(
+                ServiceEvent::Progress { .. }
+                | ServiceEvent::Accounts(_)
+                | ServiceEvent::Activity(_)
+                | ServiceEvent::Note(_),
+            ) => {}
             None => break,
         }
     }
@@ -2129,6 +2135,86 @@ async fn athena_literals_arrive_exactly_and_failures_and_cancel_are_reported() {
     assert!(res.is_err(), "the stopped query yields no results");
     let id = server.athena_queries().last().expect("query").id.clone();
     assert_eq!(server.athena_stopped(), vec![id]);
+}
+
+/// The TUI's service while an Athena query runs: its state reaches the header (queued/running,
+/// data scanned), the items of two accounts are counted per account, and quitting the TUI
+/// (dropping the service) stops the query.
+#[tokio::test]
+async fn the_service_reports_athena_progress_per_account_and_quitting_stops_the_query() {
+    let server = FakeCloudTrail::start(support::demo_records()).await;
+    let (mut report, mut item) = sg_item("sg-0a1b2c3d4e5f60718");
+    item.account = Some("111122223333".into());
+    let mut other = item.clone();
+    other.id = format!("{}-other", other.id);
+    other.address = "aws_security_group.other".into();
+    other.account = Some("444455556666".into());
+    report.items = vec![item, other];
+    server.athena_hold(true);
+    let engine = Arc::new(
+        Engine::new(
+            Arc::new(athena_source(&server.url).await),
+            &report,
+            EngineOptions::default(),
+        )
+        .expect("engine"),
+    );
+    let (svc, mut rx) = AttributionService::start(engine);
+    svc.request_all(report.items.clone());
+    let mut activity = None;
+    while activity.is_none() {
+        match tokio::time::timeout(std::time::Duration::from_secs(20), rx.recv())
+            .await
+            .expect("activity while the query runs")
+        {
+            Some(ServiceEvent::Activity(Some(a))) if a.contains("running") => activity = Some(a),
+            Some(_) => {}
+            None => panic!("service ended"),
+        }
+    }
+    let activity = activity.expect("seen");
+    assert!(activity.contains("scanned"), "{activity}");
+    // Quitting the TUI drops the service: the running query is stopped.
+    drop(svc);
+    let mut stopped = Vec::new();
+    for _ in 0..400 {
+        stopped = server.athena_stopped();
+        if !stopped.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let id = server.athena_queries().last().expect("query").id.clone();
+    assert_eq!(stopped, vec![id]);
+
+    // Per-account counts, from a source that answers at once.
+    let engine = Arc::new(archive_engine(&report));
+    let (svc, mut rx) = AttributionService::start(engine);
+    svc.request_all(report.items.clone());
+    let mut last_accounts = None;
+    let mut loaded = 0;
+    while loaded < 2
+        || last_accounts
+            .as_ref()
+            .is_none_or(|a: &Vec<(String, usize, usize)>| a.iter().any(|(_, d, t)| d < t))
+    {
+        match tokio::time::timeout(std::time::Duration::from_secs(20), rx.recv())
+            .await
+            .expect("no stall")
+        {
+            Some(ServiceEvent::Accounts(a)) => last_accounts = Some(a),
+            Some(ServiceEvent::Loaded { .. }) => loaded += 1,
+            Some(_) => {}
+            None => break,
+        }
+    }
+    assert_eq!(
+        last_accounts,
+        Some(vec![
+            ("111122223333".to_string(), 1, 1),
+            ("444455556666".to_string(), 1, 1)
+        ])
+    );
 }
 
 #[test]

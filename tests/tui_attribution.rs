@@ -173,6 +173,52 @@ fn progress_is_shown_then_cleared() {
 }
 
 #[test]
+fn athena_state_and_per_account_progress_show_in_the_header() {
+    let mut s = demo_state(200, 40);
+    settle(
+        &mut s,
+        Msg::Attribution(ServiceEvent::Activity(Some(
+            "athena: query running 12 s, 1.4 GB scanned".into(),
+        ))),
+    );
+    settle(
+        &mut s,
+        Msg::Attribution(ServiceEvent::Accounts(vec![
+            ("111122223333".into(), 3, 20),
+            ("444455556666".into(), 0, 3),
+        ])),
+    );
+    let out = screen(&s);
+    assert!(
+        out.contains("athena: query running 12 s, 1.4 GB scanned"),
+        "{out}"
+    );
+    assert!(out.contains("acct 111122223333 3/20"), "{out}");
+    assert!(out.contains("acct 444455556666 0/3"), "{out}");
+    // Done: the query state and the per-account counts leave the header; the cost is told once.
+    settle(&mut s, Msg::Attribution(ServiceEvent::Activity(None)));
+    settle(
+        &mut s,
+        Msg::Attribution(ServiceEvent::Accounts(vec![
+            ("111122223333".into(), 20, 20),
+            ("444455556666".into(), 3, 3),
+        ])),
+    );
+    settle(
+        &mut s,
+        Msg::Attribution(ServiceEvent::Note(
+            "athena: 1.4 GB scanned, about $0.0070 at $5/TB".into(),
+        )),
+    );
+    let out = screen(&s);
+    assert!(
+        !out.contains("query running") && !out.contains("acct 4444"),
+        "{out}"
+    );
+    assert!(out.contains("1.4 GB scanned, about $0.0070"), "{out}");
+}
+
+#[test]
 fn the_selected_item_jumps_the_queue_once() {
     let mut s = demo_state(120, 40);
     // Off: no effect.

@@ -478,6 +478,38 @@ fn desk_session(iac: &std::path::Path) -> Session {
     ])
 }
 
+/// An IaC directory nobody can write (here `/proc`, which even root cannot create files in)
+/// still opens: the header says it is read-only and why, approve explains that nothing can be
+/// recorded, and revert opens as a preview that says why.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_read_only_iac_directory_opens_and_decisions_say_why_they_only_preview() {
+    let mut s = Session::start(&[
+        "--iac-dir",
+        "/proc",
+        "--actor",
+        "oncall@corp.example",
+        "assets/demo/reports/terraform-plan.json",
+    ]);
+    s.wait_text("read-only: proc/ not writable");
+    s.send(b"/aws_security_group.web\r");
+    s.wait_text("filter: aws_security_group.web");
+    s.send(b"p");
+    s.wait_text("nothing can be recorded");
+    // Esc alone (an Esc followed at once by `/` would read as Alt-/).
+    s.send(b"\x1b");
+    s.wait_text("filter cleared");
+    s.send(b"/aws_instance.web[0]\r");
+    s.wait_text("filter: aws_instance.web[0]");
+    s.send(b"r");
+    s.wait_text("proc/ not writable: shown only");
+    s.send(b"\x1b");
+    s.wait_text("nothing was recorded");
+    s.send(b"q");
+    assert!(s.wait_exit().success());
+    s.wait_restored();
+}
+
 #[test]
 fn too_small_ignores_keys_and_keeps_the_open_form() {
     let tmp = tempfile::tempdir().expect("tmp");

@@ -39,7 +39,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let opts = decider_options(&cli.decide)?;
     // Approvals fingerprint secrets with the repository's key: the commands that record
     // approvals (approve, the TUI) create it on first use; the others only read it.
+    // A read-only IaC directory (a checkout on a read-only mount) still opens: the TUI then only
+    // previews decisions, and says why in its header.
     let records_approvals = !opts.read_only
+        && crate::fsutil::dir_writable(&opts.iac_dir)
         && matches!(
             cli.command,
             None | Some(Command::Approve { .. } | Command::Open { .. })

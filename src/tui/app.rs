@@ -529,7 +529,13 @@ async fn event_loop(
             let segments = super::clipboard::link_segments(&rows, &url);
             if !segments.is_empty() {
                 let mut out = std::io::stdout();
-                let _ = out.write_all(super::clipboard::osc8(&url, &segments).as_bytes());
+                let buffer = frame.buffer;
+                let styled = |x: u16, y: u16, text: &str| {
+                    use ratatui::backend::IntoCrossterm as _;
+                    let style: crossterm::style::ContentStyle = buffer[(x, y)].style().into_crossterm();
+                    style.apply(text).to_string()
+                };
+                let _ = out.write_all(super::clipboard::osc8(&url, &segments, styled).as_bytes());
                 let _ = out.flush();
             }
         }

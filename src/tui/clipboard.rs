@@ -94,15 +94,18 @@ pub fn link_segments(rows: &[Vec<char>], url: &str) -> Vec<(u16, u16, String)> {
 
 /// The bytes that make the pieces of a link shown on screen an OSC 8 hyperlink: each piece is
 /// rewritten in place inside the hyperlink sequence, the cursor saved and restored around it.
-pub fn osc8(url: &str, segments: &[(u16, u16, String)]) -> String {
+/// `styled(x, y, text)` gives the text with the SGR sequences of the cells it is drawn over, so
+/// the rewrite keeps the link's colours and underline.
+pub fn osc8(url: &str, segments: &[(u16, u16, String)], styled: impl Fn(u16, u16, &str) -> String) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     for (x, y, text) in segments {
         let _ = write!(
             out,
-            "\x1b7\x1b[{};{}H\x1b]8;;{url}\x1b\\{text}\x1b]8;;\x1b\\\x1b8",
+            "\x1b7\x1b[{};{}H\x1b]8;;{url}\x1b\\{}\x1b]8;;\x1b\\\x1b8",
             y + 1,
-            x + 1
+            x + 1,
+            styled(*x, *y, text)
         );
     }
     out
@@ -147,8 +150,12 @@ mod tests {
                 (13, 1, ".amazon.com/x#/events/abc".to_string()),
             ]
         );
-        let bytes = osc8(url, &segs);
+        let bytes = osc8(url, &segs, |_, _, t| format!("<{t}>"));
         assert!(bytes.starts_with("\x1b7\x1b[1;14H\x1b]8;;https://"));
+        assert!(
+            bytes.contains("\x1b\\<https://eu-west-1.console.aws>\x1b]8;;\x1b\\"),
+            "{bytes:?}"
+        );
         assert!(link_segments(&rows, "https://elsewhere.example").is_empty());
     }
 

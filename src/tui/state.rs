@@ -276,6 +276,8 @@ pub struct State {
     pub zoom: bool,
     /// Noise is listed (`--show-noise`, `H`), each noise change marked with its reason.
     pub show_noise: bool,
+    /// What the attribution source is doing now (an Athena query's state), for the header.
+    pub activity: Option<String>,
     /// Which pane has focus.
     pub focus: Focus,
     /// The list order.
@@ -436,6 +438,7 @@ impl State {
             detail_scroll: 0,
             zoom: false,
             show_noise: false,
+            activity: None,
             focus: Focus::List,
             sort: SortKey::Severity,
             sort_reverse: false,

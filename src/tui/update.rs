@@ -281,6 +281,9 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
 /// The header label of attribution progress.
 pub const ATTRIBUTING: &str = "attributing";
 
+/// Label prefix of the per-account progress entries.
+pub const ACCOUNT: &str = "acct ";
+
 fn on_attribution(state: &mut State, ev: ServiceEvent) {
     match ev {
         ServiceEvent::Loaded { item_id, attribution } => {
@@ -325,6 +328,21 @@ fn on_attribution(state: &mut State, ev: ServiceEvent) {
                 });
             }
         }
+        ServiceEvent::Accounts(accounts) => {
+            // Per-account progress while more than one account is being attributed.
+            state.progress.retain(|p| !p.label.starts_with(ACCOUNT));
+            if accounts.iter().any(|(_, d, t)| d < t) {
+                for (account, done, total) in accounts {
+                    state.progress.push(super::state::Progress {
+                        label: format!("{ACCOUNT}{account}"),
+                        done,
+                        total,
+                    });
+                }
+            }
+        }
+        ServiceEvent::Activity(a) => state.activity = a,
+        ServiceEvent::Note(n) => state.set_status(Level::Info, &n),
         ServiceEvent::Warning(w) => state.set_status(Level::Warning, &w),
     }
 }
@@ -1151,7 +1169,19 @@ fn on_prepared(state: &mut State, verb: Verb, targets: Vec<usize>, result: Resul
     };
     let report = std::sync::Arc::clone(&state.report);
     let items: Vec<&crate::model::DriftItem> = targets.iter().filter_map(|&i| report.items.get(i)).collect();
-    let form = DecisionForm::new(verb, targets, &items, context, prepared, read_only);
+    let mut form = DecisionForm::new(verb, targets, &items, context, prepared, read_only);
+    // Say why it only previews when the IaC directory itself is the reason.
+    if let Decisions::Ready {
+        why_read_only: Some(why),
+        ..
+    } = &state.decisions
+    {
+        for line in &mut form.context.lines {
+            if line.starts_with("read-only mode: shown only") {
+                *line = format!("{why}: shown only; nothing is recorded, written or run");
+            }
+        }
+    }
     state.overlays.push(Overlay::Decision(Box::new(form)));
 }
 

@@ -49,7 +49,9 @@ pub fn section(out: &mut Vec<Line<'static>>, state: &State, index: usize, theme:
             "out of band" if value == "yes" => theme.severity(crate::model::Severity::High),
             "denied" => theme.error(),
             "why" if a.status == crate::attribution::AttributionStatus::Error => theme.error(),
-            "link" | "actor" => theme.accent(),
+            // Underlined as well as coloured: a link reads as one without colour (NO_COLOR).
+            "link" => theme.accent().add_modifier(ratatui::style::Modifier::UNDERLINED),
+            "actor" => theme.accent(),
             _ => theme.text(),
         };
         super::detail::wrap_text(out, &[label(name)], &value, style, width);

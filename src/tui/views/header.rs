@@ -145,6 +145,13 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             theme.severity(Severity::High),
         ));
     }
+    if let Some(a) = &state.activity {
+        l2.push(sep());
+        l2.push(Span::styled(
+            crate::text::sanitize(a).into_owned(),
+            theme.accent(),
+        ));
+    }
     for p in &state.progress {
         l2.push(sep());
         l2.push(Span::styled(
