@@ -1244,13 +1244,23 @@ fn revert_plans_a_drift_reverting_change_set_for_cloudformation_and_refuses_unma
         &[],
     );
     assert_eq!(code, 0, "{err}");
+    // The region comes from the StackId ARN; every parameter keeps its value (the keys are
+    // listed first, since the drift report does not have them).
     assert!(
         out.contains(
-            "aws cloudformation create-change-set --stack-name payments-prod --change-set-name driftdeck-revert-payments-prod --use-previous-template --deployment-mode REVERT_DRIFT"
+            "aws cloudformation describe-stacks --stack-name payments-prod --region eu-west-1 --query 'Stacks[0].Parameters[].ParameterKey' --output json"
         ),
         "{out}"
     );
-    assert!(out.contains("aws cloudformation execute-change-set --stack-name payments-prod"));
+    assert!(
+        out.contains(
+            "aws cloudformation create-change-set --stack-name payments-prod --region eu-west-1 --change-set-name driftdeck-revert-payments-prod --use-previous-template --deployment-mode REVERT_DRIFT --parameters 'ParameterKey=<each key describe-stacks printed>,UsePreviousValue=true'"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("aws cloudformation execute-change-set --stack-name payments-prod --region eu-west-1")
+    );
     let (code, _, err) = run(
         &[
             "revert",

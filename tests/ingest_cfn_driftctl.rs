@@ -75,3 +75,131 @@ fn driftctl_access_denied_scan_is_incomplete_per_alert_kind() {
     assert!(why.contains("denied"), "{why}");
     assert_eq!(meta.warnings.len(), 3);
 }
+
+/// Runs the binary with no user configuration; `(exit code, stdout, stderr)`.
+fn driftdeck(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_driftdeck"))
+        .args(args)
+        .env("DRIFTDECK_CONFIG_DIR", env!("CARGO_MANIFEST_DIR"))
+        .env("DRIFTDECK_ACTOR", "tester@example.com")
+        .env("DRIFTDECK_AWS_IDENTITY", "0")
+        .env_remove("DRIFTDECK_IAC_DIR")
+        .output()
+        .expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn driftctl_instances_sharing_an_address_get_their_id_appended() {
+    let r = load("driftctl/count-instances.json");
+    let mut addresses: Vec<&str> = r.items.iter().map(|i| i.address.as_str()).collect();
+    addresses.sort_unstable();
+    assert_eq!(
+        addresses,
+        vec![
+            // One item, but its in-sync siblings (alice, carol) share the block's address.
+            "aws_iam_user.mallory",
+            "aws_iam_user.users[id=bob]",
+            // Held by one resource: unchanged.
+            "aws_s3_bucket.audit",
+            "module.iam.aws_iam_group_policy_attachment.admins[id=ops-arn:aws:iam::aws:policy/AdministratorAccess]",
+            "module.iam.aws_iam_group_policy_attachment.admins[id=ops-arn:aws:iam::aws:policy/ReadOnlyAccess]",
+        ]
+    );
+    // Each can be named; ids stay distinct.
+    for a in &addresses {
+        assert_eq!(r.find(a).map(|i| i.address.as_str()), Some(*a));
+    }
+    let mut ids: Vec<&str> = r.items.iter().map(|i| i.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), r.items.len());
+    assert_eq!(r.not_drift.in_sync, 3);
+}
+
+#[test]
+fn commands_name_a_driftctl_instance_by_its_id() {
+    let scan = fixture("driftctl/count-instances.json");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let iac = dir.path().to_str().expect("utf-8 path");
+    let attachment =
+        "module.iam.aws_iam_group_policy_attachment.admins[id=ops-arn:aws:iam::aws:policy/ReadOnlyAccess]";
+    let (code, out, err) = driftdeck(&["revert", &scan, attachment, "--iac-dir", iac]);
+    assert_eq!(code, 0, "{out}{err}");
+    // Terraform cannot target an instance by a cloud id: the whole block, said plainly.
+    assert!(
+        out.contains("-target=module.iam.aws_iam_group_policy_attachment.admins -out="),
+        "{out}"
+    );
+    assert!(out.contains("every instance"), "{out}");
+    let (code, out, err) = driftdeck(&[
+        "approve",
+        &scan,
+        "aws_iam_user.users[id=bob]",
+        "--reason",
+        "offboarded, removal tracked in CHG-8812",
+        "--expires",
+        "72h",
+        "--iac-dir",
+        iac,
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, _) = driftdeck(&["list", &scan, "--format", "json", "--iac-dir", iac]);
+    assert_eq!(code, 0);
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let status = |address: &str| {
+        doc["items"]
+            .as_array()
+            .and_then(|a| a.iter().find(|i| i["address"] == address))
+            .map(|i| i["status"].clone())
+    };
+    assert_eq!(status("aws_iam_user.users[id=bob]"), Some(json!("approved")));
+    assert_eq!(status("aws_s3_bucket.audit"), Some(json!("open")));
+    // The bare block address is not an item; the error lists the instances.
+    let (code, _, err) = driftdeck(&["revert", &scan, "aws_iam_user.users", "--iac-dir", iac]);
+    assert_eq!(code, 1);
+    assert!(err.contains("did you mean aws_iam_user.users[id=bob]"), "{err}");
+}
+
+#[test]
+fn a_secret_shaped_instance_id_is_never_put_in_an_address() {
+    let scan = r#"{"summary":{"total_resources":3,"total_missing":2,"total_unmanaged":1},"managed":[],
+      "unmanaged":[{"id":"https://ops:CANARY-hook-pass-6c6c@ci.example.com/c","type":"aws_codebuild_webhook"}],
+      "missing":[
+        {"id":"https://hooks:CANARY-hook-pass-4a4a@ci.example.com/a","type":"aws_codebuild_webhook","source":{"source":"tfstate://terraform.tfstate","namespace":"","internal_name":"hooks"}},
+        {"id":"https://hooks:CANARY-hook-pass-5b5b@ci.example.com/b","type":"aws_codebuild_webhook","source":{"source":"tfstate://terraform.tfstate","namespace":"","internal_name":"hooks"}}],
+      "coverage":0,"alerts":null,"provider_name":"aws","provider_version":"5.70.0"}"#;
+    let taxonomy = Taxonomy::defaults().expect("default taxonomy compiles");
+    let input = driftdeck::ingest::Input {
+        path: "scan.json".to_string(),
+        bytes: scan.as_bytes().to_vec(),
+    };
+    let r = driftdeck::ingest::load_inputs(&[input], &taxonomy).expect("loads");
+    let deleted: Vec<&driftdeck::model::DriftItem> =
+        r.items.iter().filter(|i| i.address.contains(".hooks")).collect();
+    assert_eq!(deleted.len(), 2);
+    for i in &deleted {
+        assert_eq!(
+            i.address,
+            format!("aws_codebuild_webhook.hooks[id=masked-{}]", i.id)
+        );
+    }
+    assert_ne!(deleted[0].address, deleted[1].address);
+    // Without a source the id would be the address: a stand-in is used instead.
+    let unmanaged = r
+        .items
+        .iter()
+        .find(|i| i.kind == driftdeck::model::Kind::Unmanaged)
+        .expect("unmanaged webhook");
+    assert!(
+        unmanaged.address.starts_with("aws_codebuild_webhook.masked-"),
+        "{}",
+        unmanaged.address
+    );
+    // Nowhere in the model: not in an address, the identity or the live attributes.
+    assert!(!format!("{r:?}").contains("CANARY"), "{r:?}");
+}

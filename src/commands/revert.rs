@@ -95,6 +95,9 @@ pub fn run(
         let _ = o.flush();
     };
     let outcome = decider.revert_execute(&report, &items, &plan, &input, confirm, &mut sink)?;
+    if let Some(why) = &outcome.error {
+        eprintln!("error: {}", sanitize(why));
+    }
     println!("revert {}: journaled", outcome.result);
     Ok(match outcome.result {
         RevertResult::Converged => ExitCode::SUCCESS,

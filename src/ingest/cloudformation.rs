@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::detect::Envelope;
+use super::terraform::unreadable_entry;
 use super::{IngestError, Loaded, arn_parts, item_id, masked_change};
 use crate::classify::SecretMatcher;
 use crate::model::compare::{diff_values, semantic_eq};
@@ -35,8 +36,10 @@ struct ResourceDrift {
     expected_properties: Option<String>,
     #[serde(default)]
     actual_properties: Option<String>,
+    /// Read entry by entry ([`read_differences`]): one wrongly shaped entry makes its resource
+    /// malformed, not the file unreadable.
     #[serde(default)]
-    property_differences: Option<Vec<PropertyDifference>>,
+    property_differences: Option<Value>,
     stack_resource_drift_status: String,
     #[serde(default)]
     timestamp: Option<String>,
@@ -95,6 +98,59 @@ fn decode(path: &str, context: &str, s: Option<&String>) -> Result<Option<Value>
     }
 }
 
+/// The `PropertyDifferences` of one resource, and what is wrong with those that cannot be read.
+fn read_differences(raw: Option<&Value>) -> (Vec<PropertyDifference>, Vec<String>) {
+    let list = match raw {
+        None | Some(Value::Null) => return (Vec::new(), Vec::new()),
+        Some(Value::Array(list)) => list,
+        Some(other) => {
+            return (
+                Vec::new(),
+                vec![format!(
+                    "`PropertyDifferences` is {}, not a list",
+                    json_kind(other)
+                )],
+            );
+        }
+    };
+    let mut diffs = Vec::with_capacity(list.len());
+    let mut bad = Vec::new();
+    for (i, v) in list.iter().enumerate() {
+        if !v.is_object() {
+            bad.push(format!(
+                "`PropertyDifferences[{i}]` is {}, not an object",
+                json_kind(v)
+            ));
+            continue;
+        }
+        match PropertyDifference::deserialize(v) {
+            Ok(d) => diffs.push(d),
+            Err(e) => bad.push(format!("`PropertyDifferences[{i}]`: {e}")),
+        }
+    }
+    (diffs, bad)
+}
+
+/// A decoded property document that is not an object, in words.
+fn not_an_object(name: &str, doc: Option<&Value>) -> Option<String> {
+    match doc {
+        None | Some(Value::Object(_) | Value::Null) => None,
+        Some(other) => Some(format!("`{name}` holds {}, not an object", json_kind(other))),
+    }
+}
+
+/// The JSON type of a value, in words.
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// A stringly `PropertyDifference` value: `"null"` is absent, JSON text is decoded, anything
 /// else is a plain string.
 fn loose(s: Option<&String>) -> Option<Value> {
@@ -147,7 +203,20 @@ fn parse_time(s: &str) -> Option<OffsetDateTime> {
 
 /// Loads CloudFormation drift.
 pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> Result<Loaded, IngestError> {
-    let mut drifts: Vec<ResourceDrift> = env.member(path, F, "StackResourceDrifts")?.unwrap_or_default();
+    let mut drifts: Vec<ResourceDrift> = env
+        .member(path, F, "StackResourceDrifts")
+        .map_err(|e| {
+            unreadable_entry::<ResourceDrift>(
+                path,
+                F,
+                env,
+                "StackResourceDrifts",
+                &["LogicalResourceId"],
+                "save the output of `aws cloudformation describe-stack-resource-drifts --output json` again",
+            )
+            .unwrap_or(e)
+        })?
+        .unwrap_or_default();
     // `detect-stack-resource-drift` prints one resource.
     drifts.extend(env.member::<ResourceDrift>(path, F, "StackResourceDrift")?);
     let next_token: Option<String> = env.member(path, F, "NextToken")?;
@@ -212,11 +281,14 @@ without --max-items or --no-paginate (the CLI follows NextToken itself)"
         let expected = decode(path, &ctx("ExpectedProperties"), d.expected_properties.as_ref())?;
         let actual = decode(path, &ctx("ActualProperties"), d.actual_properties.as_ref())?;
         let address = format!("{}/{}", stack_name(&d.stack_id), d.logical_resource_id);
+        let (diffs, mut malformed) = read_differences(d.property_differences.as_ref());
+        malformed.extend(not_an_object("ExpectedProperties", expected.as_ref()));
+        malformed.extend(not_an_object("ActualProperties", actual.as_ref()));
 
         let mut changes = Vec::new();
         match kind {
             Kind::Modified => {
-                let diffs = d.property_differences.as_deref().unwrap_or_default();
+                let diffs = diffs.as_slice();
                 let lists = list_properties(expected.as_ref(), actual.as_ref());
                 // Whole lists are compared as multisets: element indices in
                 // `PropertyDifferences` follow the expected list, so a reordered or narrowed
@@ -287,7 +359,7 @@ without --max-items or --no-paginate (the CLI follows NextToken itself)"
                         }
                     }
                 }
-                if changes.is_empty() {
+                if changes.is_empty() && malformed.is_empty() {
                     not_drift.in_sync += 1;
                     continue;
                 }
@@ -330,6 +402,19 @@ without --max-items or --no-paginate (the CLI follows NextToken itself)"
         item.identity = identity;
         item.region = region;
         item.account = account;
+        if !malformed.is_empty() {
+            let what = malformed.join("; ");
+            warnings.push(format!(
+                "StackResourceDrifts[{n}] ({}): {what}; kept as drift and rated as if the whole resource \
+                 changed, at the highest rule for {}",
+                item.address, item.resource_type
+            ));
+            item.malformed = Some(what);
+            // As for Terraform, nothing of a malformed entry is shown as a change: the entry
+            // cannot be trusted, and readable changes that all turned out to be noise would
+            // otherwise hide the item.
+            item.changes.clear();
+        }
         items.push(item);
     }
     for (status, ids) in &undetermined {
@@ -384,5 +469,173 @@ mod tests {
         let reordered = [json!(3), json!(2), json!(1), json!(2)];
         let (removed, added) = multiset_diff(&e, &reordered);
         assert!(removed.is_empty() && added.is_empty());
+    }
+
+    mod property {
+        //! The differ against an independent oracle: counting each element's canonical form.
+        use std::collections::BTreeMap;
+
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, TestCaseError, TestRunner};
+        use serde_json::{Value, json};
+
+        use super::super::multiset_diff;
+        use crate::classify::Taxonomy;
+        use crate::ingest::{Input, load_one};
+        use crate::model::Step;
+        use crate::model::compare::canonical;
+
+        /// Few distinct rules, so lists share and repeat elements. Keys come in either order
+        /// (the comparison is semantic, not textual).
+        fn rule() -> impl Strategy<Value = Value> {
+            (0u8..3, prop::sample::select(vec![22u16, 443]), any::<bool>()).prop_map(|(host, port, swap)| {
+                let cidr = format!("10.0.0.{host}/32");
+                let text = if swap {
+                    format!(r#"{{"ToPort":{port},"IpProtocol":"tcp","FromPort":{port},"CidrIp":"{cidr}"}}"#)
+                } else {
+                    format!(r#"{{"CidrIp":"{cidr}","FromPort":{port},"IpProtocol":"tcp","ToPort":{port}}}"#)
+                };
+                serde_json::from_str(&text).unwrap_or(Value::Null)
+            })
+        }
+
+        /// Independent lists, or one list and a permutation of it.
+        fn lists() -> impl Strategy<Value = (Vec<Value>, Vec<Value>)> {
+            let list = || prop::collection::vec(rule(), 0..7);
+            prop_oneof![
+                (list(), list()),
+                list().prop_flat_map(|e| (Just(e.clone()), Just(e).prop_shuffle())),
+            ]
+        }
+
+        /// Per canonical element, how many more copies `a` has than `b`.
+        fn surplus(a: &[Value], b: &[Value]) -> BTreeMap<String, usize> {
+            let mut n: BTreeMap<String, isize> = BTreeMap::new();
+            for v in a {
+                *n.entry(canonical(v)).or_default() += 1;
+            }
+            for v in b {
+                *n.entry(canonical(v)).or_default() -= 1;
+            }
+            n.into_iter()
+                .filter(|(_, c)| *c > 0)
+                .map(|(k, c)| (k, c.unsigned_abs()))
+                .collect()
+        }
+
+        fn counted<'a>(values: impl Iterator<Item = &'a Value>) -> BTreeMap<String, usize> {
+            let mut n = BTreeMap::new();
+            for v in values {
+                *n.entry(canonical(v)).or_default() += 1;
+            }
+            n
+        }
+
+        fn runner() -> TestRunner {
+            TestRunner::new(Config {
+                cases: 256,
+                failure_persistence: None,
+                ..Config::default()
+            })
+        }
+
+        #[test]
+        fn multiset_diff_is_exactly_the_multiset_difference() {
+            runner()
+                .run(&lists(), |(expected, actual)| {
+                    let (removed, added) = multiset_diff(&expected, &actual);
+                    prop_assert_eq!(
+                        counted(removed.iter().map(|(_, v)| *v)),
+                        surplus(&expected, &actual)
+                    );
+                    prop_assert_eq!(
+                        counted(added.iter().map(|(_, v)| *v)),
+                        surplus(&actual, &expected)
+                    );
+                    // Each index names the element reported, once.
+                    for (list, side) in [(&expected, &removed), (&actual, &added)] {
+                        let mut seen = std::collections::HashSet::new();
+                        for (i, v) in side {
+                            prop_assert_eq!(&list[*i], *v);
+                            prop_assert!(seen.insert(*i));
+                        }
+                    }
+                    Ok(())
+                })
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+
+        /// A `describe-stack-resource-drifts` page for one security group, with the positional
+        /// `PropertyDifferences` CloudFormation writes (indices follow the expected list).
+        fn report(expected: &[Value], actual: &[Value]) -> Vec<u8> {
+            let pointer = |i: usize| format!("/SecurityGroupIngress/{i}");
+            let mut diffs = Vec::new();
+            for i in 0..expected.len().max(actual.len()) {
+                match (expected.get(i), actual.get(i)) {
+                    (Some(e), Some(a)) if e != a => diffs.push(json!({"PropertyPath": pointer(i),
+                        "ExpectedValue": e.to_string(), "ActualValue": a.to_string(), "DifferenceType": "NOT_EQUAL"})),
+                    (Some(e), None) => diffs.push(json!({"PropertyPath": pointer(i),
+                        "ExpectedValue": e.to_string(), "ActualValue": "null", "DifferenceType": "REMOVE"})),
+                    (None, Some(a)) => diffs.push(json!({"PropertyPath": pointer(i),
+                        "ExpectedValue": "null", "ActualValue": a.to_string(), "DifferenceType": "ADD"})),
+                    _ => {}
+                }
+            }
+            let props = |rules: &[Value]| {
+                json!({"GroupDescription": "web", "SecurityGroupIngress": rules}).to_string()
+            };
+            json!({"StackResourceDrifts": [{
+                "StackId": "arn:aws:cloudformation:eu-west-1:111122223333:stack/web/0f0e",
+                "LogicalResourceId": "WebSg",
+                "PhysicalResourceId": "sg-0c0ffee",
+                "ResourceType": "AWS::EC2::SecurityGroup",
+                "ExpectedProperties": props(expected),
+                "ActualProperties": props(actual),
+                "PropertyDifferences": diffs,
+                "StackResourceDriftStatus": if diffs.is_empty() { "IN_SYNC" } else { "MODIFIED" },
+                "Timestamp": "2026-11-30T06:30:00.000Z"
+            }]})
+            .to_string()
+            .into_bytes()
+        }
+
+        #[test]
+        fn the_loader_reports_exactly_the_multiset_difference() {
+            let taxonomy = Taxonomy::defaults().expect("default taxonomy compiles");
+            runner()
+                .run(&lists(), |(expected, actual)| {
+                    let input = Input {
+                        path: "drift.json".to_string(),
+                        bytes: report(&expected, &actual),
+                    };
+                    let r = load_one(&input, &taxonomy).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                    let (mut removed, mut added) = (Vec::new(), Vec::new());
+                    for c in r.items.iter().flat_map(|i| &i.changes) {
+                        let [Step::Key(k), Step::Index(i)] = c.path.0.as_slice() else {
+                            return Err(TestCaseError::fail(format!("unexpected change at {}", c.path)));
+                        };
+                        prop_assert_eq!(k, "SecurityGroupIngress");
+                        match (&c.desired, &c.live) {
+                            (Some(d), None) => {
+                                prop_assert_eq!(Some(d), expected.get(*i), "removed index follows expected");
+                                removed.push(d.clone());
+                            }
+                            (None, Some(l)) => {
+                                prop_assert_eq!(Some(l), actual.get(*i), "added index follows actual");
+                                added.push(l.clone());
+                            }
+                            other => {
+                                return Err(TestCaseError::fail(format!("not one whole rule: {other:?}")));
+                            }
+                        }
+                    }
+                    prop_assert_eq!(counted(removed.iter()), surplus(&expected, &actual));
+                    prop_assert_eq!(counted(added.iter()), surplus(&actual, &expected));
+                    // No difference at all: in sync, not an empty item.
+                    prop_assert_eq!(r.items.is_empty(), removed.is_empty() && added.is_empty());
+                    Ok(())
+                })
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
     }
 }

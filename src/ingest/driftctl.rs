@@ -5,12 +5,13 @@
 //! (live). Managed resources without differences are in sync. driftctl carries no sensitivity
 //! marks, so the taxonomy's secret names decide what is masked.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::detect::Envelope;
+use super::terraform::unreadable_entry;
 use super::{IngestError, Loaded, arn_parts, identity_of, item_id, masked_change};
 use crate::classify::SecretMatcher;
 use crate::model::compare::semantic_eq;
@@ -21,8 +22,11 @@ const F: Format = Format::Driftctl;
 
 #[derive(Deserialize, Clone)]
 struct Resource {
+    /// Empty when missing: [`check_resources`] rejects the report, naming the entry.
+    #[serde(default)]
     id: String,
-    #[serde(rename = "type")]
+    /// Empty when missing: [`check_resources`] rejects the report, naming the entry.
+    #[serde(rename = "type", default)]
     ty: String,
     #[serde(default)]
     human_readable_attributes: Option<BTreeMap<String, Value>>,
@@ -70,11 +74,17 @@ enum AlertKind {
     Throttled,
     Unsupported,
     Other,
+    /// Deep mode's "diffs on computed fields … potential false positive drifts": every
+    /// resource was read, some differences may be provider read-back. A warning, not a gap.
+    ComputedFields,
 }
 
 impl AlertKind {
     fn of(message: &str) -> Self {
         let m = message.to_ascii_lowercase();
+        if m.contains("computed field") && m.contains("false positive") {
+            return AlertKind::ComputedFields;
+        }
         if [
             "accessdenied",
             "access denied",
@@ -105,6 +115,7 @@ impl AlertKind {
             AlertKind::Throttled => "was throttled while listing or reading",
             AlertKind::Unsupported => "does not support",
             AlertKind::Other => "reported alerts it could not scan past for",
+            AlertKind::ComputedFields => "reported differences on computed fields for",
         }
     }
 
@@ -114,6 +125,7 @@ impl AlertKind {
             AlertKind::Throttled => "scan again later or with fewer parallel requests",
             AlertKind::Unsupported => "check them by other means or upgrade driftctl",
             AlertKind::Other => "read the alert in the report's warnings and scan again",
+            AlertKind::ComputedFields => "check those differences for provider read-back",
         }
     }
 }
@@ -139,7 +151,17 @@ fn address(r: &Resource) -> String {
             Some(ns) if ns.starts_with("module.") => format!("{ns}.{}.{name}", r.ty),
             _ => format!("{}.{name}", r.ty),
         },
-        _ => format!("{}.{}", r.ty, r.id),
+        _ => format!("{}.{}", r.ty, shown_id(r)),
+    }
+}
+
+/// The resource id as it may be shown: an id shaped like a secret (a URL with credentials, a
+/// token) is replaced by a stable stand-in derived from it, so it never becomes an address.
+fn shown_id(r: &Resource) -> std::borrow::Cow<'_, str> {
+    if crate::classify::is_secret_shaped(&r.id) {
+        format!("masked-{}", item_id(F, &r.ty, &r.id)).into()
+    } else {
+        r.id.as_str().into()
     }
 }
 
@@ -158,14 +180,92 @@ fn path_of(steps: &[Value]) -> AttrPath {
     )
 }
 
+/// How to get a readable scan, for errors.
+const RESCAN: &str = "scan again with `driftctl scan --output json://FILE`, or fix that entry";
+
 fn list(path: &str, env: &Envelope<'_>, key: &str) -> Result<Vec<Resource>, IngestError> {
-    Ok(env.member(path, F, key)?.unwrap_or_default())
+    let list: Vec<Resource> = env
+        .member(path, F, key)
+        .map_err(|e| unreadable_entry::<Resource>(path, F, env, key, &["id"], RESCAN).unwrap_or(e))?
+        .unwrap_or_default();
+    check_resources(
+        path,
+        list.iter().enumerate().map(|(n, r)| (format!("{key}[{n}]"), r)),
+    )?;
+    Ok(list)
 }
+
+/// Rejects the report at the first resource without a `type` or an `id`, naming it (list,
+/// index, and whichever of the two it has). Such a resource has no address to list, approve or
+/// revert, and without a type no rule can rate it: keeping it would rate it lower than its real
+/// type may deserve, and dropping it would hide drift, so the whole scan is refused instead.
+fn check_resources<'a>(
+    path: &str,
+    resources: impl IntoIterator<Item = (String, &'a Resource)>,
+) -> Result<(), IngestError> {
+    for (at, r) in resources {
+        let missing = match (r.ty.is_empty(), r.id.is_empty()) {
+            (false, false) => continue,
+            (true, true) => "has neither `type` nor `id`",
+            (true, false) => "has no `type`",
+            (false, true) => "has no `id`",
+        };
+        let named = if r.id.is_empty() {
+            r.ty.clone()
+        } else if crate::classify::is_secret_shaped(&r.id) {
+            "id withheld: it looks like a secret".to_string()
+        } else {
+            format!("id {:?}", r.id)
+        };
+        return Err(IngestError::Invalid {
+            path: path.to_string(),
+            format: F,
+            context: if named.is_empty() {
+                at
+            } else {
+                format!("{at} ({named})")
+            },
+            message: format!("the resource {missing}, so it cannot be named or rated; {RESCAN}"),
+        });
+    }
+    Ok(())
+}
+
+/// Tells apart items whose address the scan gives to more than one resource: driftctl names
+/// `count`/`for_each` instances by their resource block only, so each gets its resource id
+/// appended (`aws_iam_user.users[id=…]`) and `list`, `approve`, `adopt` and `revert` can name
+/// it. Every resource of the scan counts (an in-sync sibling makes the drifted instance's
+/// address ambiguous too); an address held by one resource stays as it is. An id shaped like a
+/// secret is never shown: the item's id stands in for it.
+fn disambiguate<'a>(items: &mut [DriftItem], scanned: impl Iterator<Item = &'a Resource>) {
+    let mut ids: HashMap<String, HashSet<&str>> = HashMap::new();
+    for r in scanned {
+        ids.entry(address(r)).or_default().insert(r.id.as_str());
+    }
+    for i in items.iter_mut() {
+        if ids.get(&i.address).is_some_and(|ids| ids.len() > 1) {
+            // A secret-shaped id is not in the identity (see `base_item`).
+            let shown = i
+                .identity
+                .get("id")
+                .cloned()
+                .unwrap_or_else(|| format!("masked-{}", i.id));
+            i.address = format!("{}{INSTANCE_ID_OPEN}{shown}]", i.address);
+        }
+    }
+}
+
+/// What opens the resource id appended to a shared address (see [`disambiguate`]);
+/// `remediate::revert` strips it to target the whole block.
+const INSTANCE_ID_OPEN: &str = "[id=";
 
 fn base_item(path: &str, r: &Resource, kind: Kind) -> DriftItem {
     let address = address(r);
     let mut identity = BTreeMap::new();
-    identity.insert("id".to_string(), r.id.clone());
+    // Identity is shown and journaled: a secret-shaped id never becomes one.
+    if !crate::classify::is_secret_shaped(&r.id) {
+        identity.insert("id".to_string(), r.id.clone());
+    }
     let attrs = r
         .human_readable_attributes
         .as_ref()
@@ -189,7 +289,19 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
     let unmanaged = list(path, env, "unmanaged")?;
     let mut missing = list(path, env, "missing")?;
     missing.extend(list(path, env, "deleted")?);
-    let differences: Vec<Difference> = env.member(path, F, "differences")?.unwrap_or_default();
+    let differences: Vec<Difference> = env
+        .member(path, F, "differences")
+        .map_err(|e| {
+            unreadable_entry::<Difference>(path, F, env, "differences", &["res", "id"], RESCAN).unwrap_or(e)
+        })?
+        .unwrap_or_default();
+    check_resources(
+        path,
+        differences
+            .iter()
+            .enumerate()
+            .map(|(n, d)| (format!("differences[{n}].res"), &d.res)),
+    )?;
     let tool_version: Option<String> = env.member(path, F, "provider_version")?;
     let provider: Option<String> = env.member(path, F, "provider_name")?;
     let timestamp: Option<String> = env.member(path, F, "date")?;
@@ -212,7 +324,7 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
             }
         }
     }
-    for (kind, types) in &by_kind {
+    for (kind, types) in by_kind.iter().filter(|(k, _)| **k != AlertKind::ComputedFields) {
         incomplete.push(format!(
             "driftctl {}: {} — drift for these types is unknown; {}",
             kind.what(),
@@ -252,17 +364,11 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
             let mut item = base_item(path, r, kind);
             let attrs = r.human_readable_attributes.clone().unwrap_or_default();
             let mut live_obj = serde_json::Map::new();
-            live_obj.insert("id".to_string(), Value::String(r.id.clone()));
+            let id_path = AttrPath::keys(["id"]);
+            let id = Value::String(r.id.clone());
+            live_obj.insert("id".to_string(), mask_value(&id, None, &id_path, secrets).value);
             if kind == Kind::Unmanaged && !attrs.contains_key("id") {
-                let id = Value::String(r.id.clone());
-                let c = masked_change(
-                    &item.address,
-                    AttrPath::keys(["id"]),
-                    None,
-                    Some(&id),
-                    None,
-                    secrets,
-                );
+                let c = masked_change(&item.address, id_path, None, Some(&id), None, secrets);
                 item.changes.push(c);
             }
             for (k, v) in attrs {
@@ -281,6 +387,14 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
             items.push(item);
         }
     }
+    disambiguate(
+        &mut items,
+        managed
+            .iter()
+            .chain(&unmanaged)
+            .chain(&missing)
+            .chain(differences.iter().map(|d| &d.res)),
+    );
     let in_sync = managed
         .iter()
         .filter(|r| !changed.contains(&(r.ty.clone(), r.id.clone())))

@@ -42,8 +42,10 @@ struct RawChange<'a> {
 
 #[derive(Deserialize)]
 struct RawBody<'a> {
-    #[serde(default)]
-    actions: Vec<String>,
+    /// Raw, so that a missing or wrongly shaped `actions` is one malformed entry, not an
+    /// unreadable file.
+    #[serde(borrow, default)]
+    actions: Option<&'a RawValue>,
     #[serde(borrow, default)]
     before: Option<&'a RawValue>,
     #[serde(borrow, default)]
@@ -304,7 +306,19 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
             planned.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
         )
     });
-    let drift = drift?.unwrap_or_default();
+    let drift = drift
+        .map_err(|e| {
+            unreadable_entry::<RawChange<'_>>(
+                path,
+                F,
+                env,
+                "resource_drift",
+                &["address"],
+                "produce the plan JSON again with `terraform show -json PLAN`",
+            )
+            .unwrap_or(e)
+        })?
+        .unwrap_or_default();
     let planned = planned?.unwrap_or_default();
     let config_index = match env.get("configuration") {
         Some(r) if !drift.is_empty() => {
@@ -344,7 +358,7 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
     let mut items = Vec::with_capacity(drift.len());
     let mut not_drift = NotDrift::default();
     let mut drifted: HashSet<&str> = HashSet::new();
-    for e in entries(&cx, &drift) {
+    for (n, e) in entries(&cx, &drift).into_iter().enumerate() {
         match e? {
             Entry::Skip => {}
             Entry::InSync(address) => {
@@ -353,6 +367,13 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
             }
             Entry::Item(item, address) => {
                 drifted.insert(address);
+                if let Some(what) = &item.malformed {
+                    warnings.push(format!(
+                        "resource_drift[{n}] ({address}): {what}; kept as drift and rated as if the whole \
+                         resource changed, at the highest rule for {}",
+                        item.resource_type
+                    ));
+                }
                 items.push(*item);
             }
         }
@@ -440,28 +461,57 @@ fn entry<'a>(cx: &Context<'_>, n: usize, rc: &'a RawChange<'a>) -> Result<Entry<
     if rc.mode.as_deref().is_some_and(|m| m != "managed") || rc.deposed.is_some() {
         return Ok(Entry::Skip);
     }
-    let actions = &rc.change.actions;
-    let kind = if actions.iter().any(|a| a == "delete") {
-        Kind::Deleted
-    } else if actions.iter().any(|a| a == "update") {
-        Kind::Modified
-    } else {
-        // `no-op` = moved only; `create`/`read`/`forget` are not drift.
-        return Ok(Entry::Skip);
+    // An entry whose structure is wrong is kept as a malformed item (rated at its type's
+    // highest rule by the classifier), never skipped or rated from what could be read of it.
+    let (kind, malformed) = match read_actions(rc.change.actions) {
+        Ok(actions) => {
+            let kind = if actions.iter().any(|a| a == "delete") {
+                Kind::Deleted
+            } else if actions.iter().any(|a| a == "update") {
+                Kind::Modified
+            } else {
+                // `no-op` = moved only; `create`/`read`/`forget` are not drift.
+                return Ok(Entry::Skip);
+            };
+            let malformed = not_an_object("change.before", rc.change.before)
+                .or_else(|| not_an_object("change.after", rc.change.after))
+                .or_else(|| {
+                    // An update compares two objects: with one side missing, the whole other
+                    // side would become one change at the root, which no rule can rate.
+                    [
+                        ("change.before", rc.change.before),
+                        ("change.after", rc.change.after),
+                    ]
+                    .into_iter()
+                    .find(|(_, raw)| kind == Kind::Modified && raw.is_none_or(|r| json_kind(r) == "null"))
+                    .map(|(name, _)| format!("`{name}` is missing or null, but an update has both sides"))
+                });
+            (kind, malformed)
+        }
+        // Without actions the kind is unknown: as if the whole resource changed.
+        Err(what) => (Kind::Modified, Some(what)),
     };
     let ctx = |what: &str| format!("resource_drift[{n}] ({}) {what}", rc.address);
     // A modified resource is compared attribute by attribute on the raw text first: only the
     // attributes whose text differs (and the identity ones) become values.
-    let compact = if kind == Kind::Modified {
+    let compact = if kind == Kind::Modified && malformed.is_none() {
         compact_sides(rc.change.before, rc.change.after)
     } else {
         None
     };
+    // A malformed entry's sides are read only where they are objects (for its identity).
+    let side = |raw: Option<&'a RawValue>| {
+        if malformed.is_some() {
+            raw.filter(|r| json_kind(r) == "an object")
+        } else {
+            raw
+        }
+    };
     let (before, after) = match &compact {
         Some(c) => (Value::Object(c.before.clone()), Value::Object(c.after.clone())),
         None => (
-            parse_raw(cx.path, &ctx("change.before"), rc.change.before)?,
-            parse_raw(cx.path, &ctx("change.after"), rc.change.after)?,
+            parse_raw(cx.path, &ctx("change.before"), side(rc.change.before))?,
+            parse_raw(cx.path, &ctx("change.after"), side(rc.change.after))?,
         ),
     };
     // Masks are parsed strictly: a duplicate key makes them hide everything (fail closed).
@@ -478,6 +528,8 @@ fn entry<'a>(cx: &Context<'_>, n: usize, rc: &'a RawChange<'a>) -> Result<Entry<
 
     let mut changes = Vec::new();
     match kind {
+        // A malformed entry's values are not read as changes: what they would say is unknown.
+        _ if malformed.is_some() => {}
         Kind::Modified => {
             let mut diffs = Vec::new();
             match &compact {
@@ -589,11 +641,97 @@ fn entry<'a>(cx: &Context<'_>, n: usize, rc: &'a RawChange<'a>) -> Result<Entry<
     });
     item.region = region;
     item.account = account;
+    item.malformed = malformed;
     if let Some(prev) = &rc.previous_address {
         // A `moved` block renamed it; attribution and adoption may need the old name.
         item.identity.insert("previous_address".to_string(), prev.clone());
     }
     Ok(Entry::Item(Box::new(item), rc.address.as_str()))
+}
+
+/// A `change.actions` as action names, or what is wrong with it.
+fn read_actions(raw: Option<&RawValue>) -> Result<Vec<String>, String> {
+    let Some(raw) = raw else {
+        return Err("the change has no `actions`, so what happened to the resource is unknown".to_string());
+    };
+    match serde_json::from_str::<Vec<String>>(raw.get()) {
+        Ok(a) if a.is_empty() => {
+            Err("`change.actions` is empty, so what happened to the resource is unknown".to_string())
+        }
+        Ok(a) => Ok(a),
+        Err(_) => Err(format!(
+            "`change.actions` is {}, not a list of action names",
+            match json_kind(raw) {
+                "an array" => "an array of something other than names",
+                other => other,
+            }
+        )),
+    }
+}
+
+/// What is wrong with a `before`/`after` that should be an object (or null), if anything.
+fn not_an_object(name: &str, raw: Option<&RawValue>) -> Option<String> {
+    let kind = json_kind(raw?);
+    (kind != "an object" && kind != "null").then(|| format!("`{name}` is {kind}, not an object"))
+}
+
+/// The JSON type of a raw value, in words (`an object`, `a string`, …).
+fn json_kind(raw: &RawValue) -> &'static str {
+    match raw.get().trim_start().as_bytes().first() {
+        Some(b'{') => "an object",
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    }
+}
+
+/// When a list member of a report (`key`) cannot be read as a whole, the first entry that cannot,
+/// by index and by the name it gives itself (the string or number at `name` inside it): a file
+/// is never rejected without saying where. A name shaped like a secret is withheld. `fix` says
+/// how to get a readable report. Every loader uses it on the error path of its lists; `None`
+/// when the member is not a list at all (the caller's own error says so then).
+pub(super) fn unreadable_entry<'a, T: Deserialize<'a>>(
+    path: &str,
+    format: Format,
+    env: &Envelope<'a>,
+    key: &str,
+    name: &[&str],
+    fix: &str,
+) -> Option<IngestError> {
+    let entries: Vec<&'a RawValue> = serde_json::from_str(env.get(key)?.get()).ok()?;
+    entries.iter().enumerate().find_map(|(n, raw)| {
+        let e = serde_json::from_str::<T>(raw.get()).err()?;
+        let entry = serde_json::from_str::<Value>(raw.get()).ok();
+        let found = name
+            .iter()
+            .try_fold(entry.as_ref(), |v, k| Some(v?.get(*k)))
+            .flatten()
+            .and_then(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            });
+        let name = match found {
+            Some(s) if crate::classify::is_secret_shaped(&s) => {
+                "name withheld: it looks like a secret".to_string()
+            }
+            Some(s) => s,
+            None => format!("no {}", name.join(".")),
+        };
+        // serde's position is inside the entry, not the file: the index says where instead.
+        let message = e.to_string();
+        let message = message
+            .rsplit_once(" at line ")
+            .map_or(message.as_str(), |(m, _)| m);
+        Some(IngestError::Invalid {
+            path: path.to_string(),
+            format,
+            context: format!("{key}[{n}] ({name})"),
+            message: format!("{message}; {fix}"),
+        })
+    })
 }
 
 /// Top-level attributes of a resource object, each kept as raw text.
