@@ -249,6 +249,9 @@ pub fn load_as(input: &Input, format: Format, taxonomy: &Taxonomy) -> Result<Dri
     let mut report = DriftReport::default();
     for item in &mut loaded.items {
         item.format = Some(format);
+    }
+    noise::mark_loaded(&mut loaded.items, taxonomy);
+    for item in &mut loaded.items {
         taxonomy.classify(item);
     }
     report.items = loaded.items;
