@@ -7,31 +7,13 @@
 //! | 2 | drift at or above the threshold |
 //! | 3 | no such drift found, but a report is incomplete (`--allow-incomplete` → 0) |
 
+#[path = "support/ingest.rs"]
+mod ingest_support;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use ingest_support::driftdeck_in as run;
 use serde_json::{Value, json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_driftdeck");
-
-/// Runs the binary in a scratch IaC directory (no journal, no approvals).
-fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .arg("--iac-dir")
-        .arg(dir)
-        .env("DRIFTDECK_ACTOR", "ci@example.com")
-        .env("DRIFTDECK_AWS_IDENTITY", "0")
-        .env_remove("DRIFTDECK_IAC_DIR")
-        .env("XDG_CONFIG_HOME", dir.join("config"))
-        .output()
-        .expect("run driftdeck");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn write(dir: &Path, name: &str, v: &Value) -> PathBuf {
     let p = dir.join(name);

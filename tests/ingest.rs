@@ -1,39 +1,21 @@
 //! Loading real-shaped reports of all three formats, hostile input, masking, and the JSON
 //! contract of `list`.
 
+#[path = "support/ingest.rs"]
+mod ingest_support;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use driftdeck::classify::Taxonomy;
 use driftdeck::ingest::{IngestError, Input, load_inputs, load_paths};
-use driftdeck::model::{DriftItem, DriftReport, Format, Kind, MASK, Severity, Step};
+use driftdeck::model::{DriftReport, Format, Kind, MASK, Severity, Step};
+use ingest_support::{fixture, item, taxonomy};
 use serde_json::{Value, json};
-
-fn fixture(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/ingest")
-        .join(name)
-        .display()
-        .to_string()
-}
-
-fn taxonomy() -> Taxonomy {
-    Taxonomy::defaults().expect("default taxonomy compiles")
-}
 
 fn load(names: &[&str]) -> DriftReport {
     let paths: Vec<String> = names.iter().map(|n| fixture(n)).collect();
     load_paths(&paths, &taxonomy()).expect("fixture loads")
-}
-
-fn item<'a>(r: &'a DriftReport, address: &str) -> &'a DriftItem {
-    r.items.iter().find(|i| i.address == address).unwrap_or_else(|| {
-        panic!(
-            "no item {address}; have {:?}",
-            r.items.iter().map(|i| &i.address).collect::<Vec<_>>()
-        )
-    })
 }
 
 fn bin() -> Command {

@@ -1,24 +1,11 @@
 //! CloudFormation and driftctl loaders on the shapes the real tools emit (issue 9).
 
-use std::path::PathBuf;
+#[path = "support/ingest.rs"]
+mod ingest_support;
 
-use driftdeck::classify::Taxonomy;
-use driftdeck::ingest::load_paths;
-use driftdeck::model::{DriftReport, Format};
+use driftdeck::model::Format;
+use ingest_support::{fixture, load};
 use serde_json::json;
-
-fn fixture(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/ingest")
-        .join(name)
-        .display()
-        .to_string()
-}
-
-fn load(name: &str) -> DriftReport {
-    let taxonomy = Taxonomy::defaults().expect("default taxonomy compiles");
-    load_paths(&[fixture(name)], &taxonomy).expect("fixture loads")
-}
 
 #[test]
 fn cfn_single_resource_shape_reports_the_really_removed_rule() {
@@ -173,7 +160,7 @@ fn a_secret_shaped_instance_id_is_never_put_in_an_address() {
         {"id":"https://hooks:CANARY-hook-pass-4a4a@ci.example.com/a","type":"aws_codebuild_webhook","source":{"source":"tfstate://terraform.tfstate","namespace":"","internal_name":"hooks"}},
         {"id":"https://hooks:CANARY-hook-pass-5b5b@ci.example.com/b","type":"aws_codebuild_webhook","source":{"source":"tfstate://terraform.tfstate","namespace":"","internal_name":"hooks"}}],
       "coverage":0,"alerts":null,"provider_name":"aws","provider_version":"5.70.0"}"#;
-    let taxonomy = Taxonomy::defaults().expect("default taxonomy compiles");
+    let taxonomy = ingest_support::taxonomy();
     let input = driftdeck::ingest::Input {
         path: "scan.json".to_string(),
         bytes: scan.as_bytes().to_vec(),

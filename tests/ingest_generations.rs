@@ -4,41 +4,20 @@
 //! asserts the items, their kinds and addresses, whether the report is complete, and that no
 //! secret in the fixture reaches `list --format json` (every `CANARY-` value is one).
 
-use std::path::PathBuf;
+#[path = "support/ingest.rs"]
+mod ingest_support;
+
 use std::process::Command;
 
-use driftdeck::classify::Taxonomy;
-use driftdeck::ingest::load_paths;
 use driftdeck::model::{DriftItem, DriftReport, Format, Kind, MASK, Severity};
+use ingest_support::{fixture, item, load};
 use serde_json::json;
-
-fn fixture(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/ingest")
-        .join(name)
-        .display()
-        .to_string()
-}
-
-fn load(name: &str) -> DriftReport {
-    let taxonomy = Taxonomy::defaults().expect("default taxonomy compiles");
-    load_paths(&[fixture(name)], &taxonomy).expect("fixture loads")
-}
 
 /// `(kind, address)` of every item, sorted by address.
 fn kinds_and_addresses(r: &DriftReport) -> Vec<(Kind, &str)> {
     let mut v: Vec<(Kind, &str)> = r.items.iter().map(|i| (i.kind, i.address.as_str())).collect();
     v.sort_by(|a, b| a.1.cmp(b.1));
     v
-}
-
-fn item<'a>(r: &'a DriftReport, address: &str) -> &'a DriftItem {
-    r.find(address).unwrap_or_else(|| {
-        panic!(
-            "no item {address}; have {:?}",
-            r.items.iter().map(|i| &i.address).collect::<Vec<_>>()
-        )
-    })
 }
 
 fn driftdeck(args: &[&str]) -> std::process::Output {

@@ -3,41 +3,28 @@
 //! its type's highest rule, with a warning naming the entry and its address; an entry that
 //! cannot be read at all, or a driftctl resource without a type, rejects the file naming it.
 
-use std::path::PathBuf;
+#[path = "support/ingest.rs"]
+mod ingest_support;
+
 use std::process::Command;
 
-use driftdeck::classify::Taxonomy;
 use driftdeck::ingest::{IngestError, load_paths};
-use driftdeck::model::{DriftItem, DriftReport, Kind, Severity};
+use driftdeck::model::{DriftReport, Kind, Severity};
+use ingest_support::item;
 
 fn fixture(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/ingest/malformed")
-        .join(name)
-        .display()
-        .to_string()
+    ingest_support::fixture(&format!("malformed/{name}"))
 }
 
 fn load(name: &str) -> DriftReport {
-    let taxonomy = Taxonomy::defaults().expect("default taxonomy compiles");
-    load_paths(&[fixture(name)], &taxonomy).expect("fixture loads")
+    ingest_support::load(&format!("malformed/{name}"))
 }
 
 fn load_err(name: &str) -> IngestError {
-    let taxonomy = Taxonomy::defaults().expect("default taxonomy compiles");
-    match load_paths(&[fixture(name)], &taxonomy) {
+    match load_paths(&[fixture(name)], &ingest_support::taxonomy()) {
         Ok(_) => panic!("{name} loaded"),
         Err(e) => e,
     }
-}
-
-fn item<'a>(r: &'a DriftReport, address: &str) -> &'a DriftItem {
-    r.items.iter().find(|i| i.address == address).unwrap_or_else(|| {
-        panic!(
-            "no item {address}; have {:?}",
-            r.items.iter().map(|i| &i.address).collect::<Vec<_>>()
-        )
-    })
 }
 
 /// The warning about `address`, which must also name the entry (`resource_drift[n]`).
@@ -202,7 +189,7 @@ fn malformed_cloudformation_differences_never_rate_below_a_well_formed_one() {
 
 /// Loads report bytes given inline; the error's text.
 fn load_bytes_err(name: &str, json: &str) -> String {
-    let taxonomy = Taxonomy::defaults().expect("default taxonomy compiles");
+    let taxonomy = ingest_support::taxonomy();
     let input = driftdeck::ingest::Input {
         path: name.to_string(),
         bytes: json.as_bytes().to_vec(),

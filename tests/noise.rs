@@ -2,30 +2,13 @@
 //! outside Terraform's `relevant_attributes` in a normal plan, and attributes the IaC says to
 //! ignore (`lifecycle { ignore_changes }`). The real binary on real files.
 
+#[path = "support/ingest.rs"]
+mod ingest_support;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use ingest_support::driftdeck_in as run;
 use serde_json::{Value, json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_driftdeck");
-
-fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .arg("--iac-dir")
-        .arg(dir)
-        .env("DRIFTDECK_ACTOR", "ci@example.com")
-        .env("DRIFTDECK_AWS_IDENTITY", "0")
-        .env_remove("DRIFTDECK_IAC_DIR")
-        .env("XDG_CONFIG_HOME", dir.join("config"))
-        .output()
-        .expect("run driftdeck");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn list_json(dir: &Path, report: &Path, extra: &[&str]) -> Value {
     let mut args = vec!["list", report.to_str().expect("utf-8"), "--format", "json"];
