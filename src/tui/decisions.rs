@@ -609,8 +609,16 @@ pub fn run_job(
                     &mut sink_ev,
                 )
                 .map_err(|e| e.to_string())?;
+            // Why it stopped (a tool not on PATH, unreadable stack parameters), in the pane and
+            // the status line, not only in the journal.
+            if let Some(why) = &outcome.error {
+                sink(format!("= error: {why}"));
+            }
             sink(format!("= result: {}", outcome.result));
-            format!("revert of {} item(s): {}", items.len(), outcome.result)
+            match &outcome.error {
+                Some(why) => format!("revert of {} item(s): {}: {why}", items.len(), outcome.result),
+                None => format!("revert of {} item(s): {}", items.len(), outcome.result),
+            }
         }
         (Verb::Undo, _) => {
             let e = decider
