@@ -1,29 +1,10 @@
-//! The driftctl loader on its own (no format detection): any bytes give a report or an error, never
-//! a panic, and nothing marked sensitive keeps a plaintext value.
+//! The driftctl loader on its own (no format detection); what is checked is in `fuzz/checks.rs`, shared with the stable replay
+//! of seeds and past crashes (`tests/fuzz_regressions.rs`).
 #![no_main]
 
-use std::sync::OnceLock;
+#[path = "../checks.rs"]
+mod checks;
 
-use driftdeck::classify::Taxonomy;
-use driftdeck::ingest::{Input, load_as};
-use driftdeck::model::{Format, MASK};
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    // Compiled once: building the rules per input made every run a glob compile.
-    static TAXONOMY: OnceLock<Option<Taxonomy>> = OnceLock::new();
-    let Some(taxonomy) = TAXONOMY.get_or_init(|| Taxonomy::defaults().ok()) else { return };
-    let input = Input {
-        path: "fuzz.json".into(),
-        bytes: data.to_vec(),
-    };
-    if let Ok(report) = load_as(&input, Format::Driftctl, taxonomy) {
-        for item in &report.items {
-            for c in item.changes.iter().filter(|c| c.sensitive) {
-                for v in [&c.desired, &c.live].into_iter().flatten() {
-                    assert!(v.to_string().contains(MASK), "sensitive value not masked: {v}");
-                }
-            }
-        }
-    }
-});
+fuzz_target!(|data: &[u8]| checks::ingest_as(data, driftdeck::model::Format::Driftctl));
