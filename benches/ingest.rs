@@ -244,7 +244,36 @@ fn report_side_by_side() {
     println!();
 }
 
+/// A wide report, as the security review tried it: a driftctl scan of 500,000 unmanaged
+/// resources (about 110 MB). `check` once, its time and peak RSS against the file size.
+fn report_wide() {
+    const N: usize = 500_000;
+    if std::env::var("DRIFTDECK_BENCH_SKIP_PROCESSES").is_ok() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scan = dir.path().join("driftctl-wide.json");
+    std::fs::write(&scan, common::wide_driftctl_scan(N)).expect("write scan");
+    let file_mib = std::fs::metadata(&scan).map_or(0, |m| m.len()) as f64 / (1024.0 * 1024.0);
+    let bin =
+        std::env::var("DRIFTDECK_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_driftdeck").to_string());
+    let cmd = Cmd {
+        name: "driftdeck check wide.json",
+        program: bin,
+        args: vec!["check".into(), scan.display().to_string()],
+        stdin: None,
+        stdout: None,
+    };
+    let (secs, rss) = run_once(&cmd, dir.path());
+    let rss_mib = rss as f64 / 1024.0;
+    println!(
+        "wide: driftctl scan of {N} unmanaged resources, {file_mib:.1} MiB: check {secs:.2} s, peak RSS {rss_mib:.0} MiB ({:.1}x the file)\n",
+        rss_mib / file_mib
+    );
+}
+
 fn bench(c: &mut Criterion) {
+    report_wide();
     report_side_by_side();
     let bytes = common::terraform_plan(RESOURCES);
     let input = Input {

@@ -338,3 +338,25 @@ pub fn drift_dense_plan(n: usize) -> Vec<u8> {
     out.push_str(r#"],"applyable":true,"complete":true,"errored":false}"#);
     out.into_bytes()
 }
+
+/// A driftctl scan (v0.40 shape) of `n` unmanaged S3 buckets with their state source: the wide,
+/// flat report of a large account scanned without filters.
+pub fn wide_driftctl_scan(n: usize) -> Vec<u8> {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(n * 230 + 512);
+    let _ = write!(
+        out,
+        r#"{{"summary":{{"total_resources":{n},"total_changed":0,"total_unmanaged":{n},"total_missing":0,"total_managed":0}},"managed":[],"unmanaged":["#
+    );
+    for i in 0..n {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(
+            out,
+            r#"{{"id":"arn:aws:s3:::corp-data-lake-bucket-{i:08}-eu-west-1-prod-analytics-archive","type":"aws_s3_bucket","source":{{"source":"tfstate://terraform.tfstate","namespace":"module.data","internal_name":"bucket_{i}"}}}}"#
+        );
+    }
+    out.push_str(r#"],"missing":[],"differences":[],"coverage":0,"alerts":{},"provider_name":"aws","provider_version":"5.70.0"}"#);
+    out.into_bytes()
+}
