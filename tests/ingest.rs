@@ -747,3 +747,23 @@ fn demo_canaries_never_leave() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!text.contains("DEMO-CANARY"), "a demo canary leaked");
 }
+
+/// Found by the fuzzer: a value recognised as a secret only by its shape (a webhook URL) on one
+/// side left the other side of the same attribute in plaintext. Both sides are masked now.
+#[test]
+fn a_secret_shaped_value_masks_both_sides_of_its_change() {
+    let scan = br#"{"summary":{"total_resources":1,"total_changed":1,"total_unmanaged":0,"total_missing":0,"total_managed":1},
+"managed":[{"id":"l-1","type":"aws_lb_listener"}],"unmanaged":[],"missing":[],
+"differences":[{"res":{"id":"l-1","type":"aws_lb_listener"},"changelog":[{"type":"update","path":["ssl_policy"],
+"from":"CANARY-old-token-4f1a","to":"https://discord.com/api/webhooks/123456/CANARY-hook-77aa","computed":false}]}],
+"coverage":100,"alerts":{},"provider_name":"aws","provider_version":"5.70.0"}"#;
+    let input = Input {
+        path: "scan.json".into(),
+        bytes: scan.to_vec(),
+    };
+    let r = load_inputs(&[input], &taxonomy()).expect("loads");
+    let c = &item(&r, "aws_lb_listener.l-1").changes[0];
+    assert!(c.sensitive);
+    assert_eq!(c.desired, Some(json!(MASK)));
+    assert_eq!(c.live, Some(json!(MASK)));
+}

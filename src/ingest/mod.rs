@@ -327,10 +327,24 @@ pub(crate) fn masked_change(
     } else {
         None
     };
+    // Fail closed: when one side holds a secret (by name, mask or shape) and the other side had
+    // nothing masked, that other side is masked whole. A secret recognised only by its shape on
+    // one side (a webhook URL) was most likely a secret of another shape on the other (found by
+    // the fuzzer: a rotated value shown in plaintext beside its masked successor).
+    let side = |m: Option<crate::model::mask::Masked>| {
+        m.map(|m| {
+            // An absent value (null, empty) reveals nothing and stays as it is.
+            if sensitive && !m.any && !crate::model::compare::is_absent(&m.value) {
+                Value::String(MASK.to_string())
+            } else {
+                m.value
+            }
+        })
+    };
     Change {
         path,
-        desired: d.map(|m| m.value),
-        live: l.map(|m| m.value),
+        desired: side(d),
+        live: side(l),
         sensitive,
         live_fingerprint,
         computed: false,
