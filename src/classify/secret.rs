@@ -274,7 +274,7 @@ fn has_private_key_block(s: &str) -> bool {
     while let Some(p) = rest.find("BEGIN ") {
         let after = &rest[p + 6..];
         let line = after.split(['\n', '\r']).next().unwrap_or_default();
-        let header = &line[..line.len().min(80)];
+        let header = &line[..line.floor_char_boundary(80)];
         if header.to_ascii_uppercase().contains("PRIVATE KEY") && rest[..p].trim_end().ends_with('-') {
             return true;
         }
@@ -398,6 +398,20 @@ fn entropy(s: &str) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the fuzzer: a `BEGIN ` line whose 80th byte falls inside a multi-byte character
+    /// panicked while cutting the header.
+    #[test]
+    fn a_long_begin_line_with_multibyte_text_is_not_a_panic() {
+        // The 80-byte cut falls inside `ͽ` (bytes 79..81 of the header) in both.
+        let key = format!("-----BEGIN RSA PRIVATE KEY{}ͽ-----", "x".repeat(64));
+        assert!(is_secret_shaped(&key));
+        let not_key = format!("-----BEGIN {}ͽ PRIVATE KEY-----", "B".repeat(79));
+        assert!(
+            !is_secret_shaped(&not_key),
+            "PRIVATE KEY past the header is not a key block"
+        );
+    }
 
     #[test]
     fn private_keys_of_every_kind() {
