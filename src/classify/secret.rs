@@ -274,7 +274,11 @@ fn has_private_key_block(s: &str) -> bool {
     while let Some(p) = rest.find("BEGIN ") {
         let after = &rest[p + 6..];
         let line = after.split(['\n', '\r']).next().unwrap_or_default();
-        let header = &line[..line.floor_char_boundary(80)];
+        let mut cut = line.len().min(80);
+        while !line.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let header = &line[..cut];
         if header.to_ascii_uppercase().contains("PRIVATE KEY") && rest[..p].trim_end().ends_with('-') {
             return true;
         }
