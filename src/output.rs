@@ -213,7 +213,7 @@ pub fn check_summary(report: &DriftReport, threshold: Severity, limit: usize) ->
         .collect();
     let mut out = String::new();
     if failing.is_empty() && !report.is_complete() {
-        let n = report.reports.iter().filter(|m| !m.incomplete.is_empty()).count();
+        let n = report.incomplete_reports();
         let _ = writeln!(
             out,
             "INCOMPLETE: no drift found at or above {threshold}, but drift could not be fully \

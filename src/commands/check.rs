@@ -43,7 +43,7 @@ pub fn run(
     writeln!(
         err,
         "driftdeck: drift could not be fully determined from {} report(s) (see `incomplete:` above): exit {}",
-        report.reports.iter().filter(|m| !m.incomplete.is_empty()).count(),
+        report.incomplete_reports(),
         if allow_incomplete {
             0
         } else {

@@ -503,7 +503,12 @@ impl DriftReport {
 
     /// True when every report could be read completely (see [`ReportMeta::incomplete`]).
     pub fn is_complete(&self) -> bool {
-        self.reports.iter().all(|r| r.incomplete.is_empty())
+        self.incomplete_reports() == 0
+    }
+
+    /// How many reports are incomplete.
+    pub fn incomplete_reports(&self) -> usize {
+        self.reports.iter().filter(|r| !r.incomplete.is_empty()).count()
     }
 
     /// Whether noise is listed: hidden noise changes and noise-only items are moved into

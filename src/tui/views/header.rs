@@ -14,7 +14,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let narrow = area.width < 100;
     let sep = || Span::styled(" │ ", theme.muted());
     let reports = &state.report.reports;
-    let incomplete = reports.iter().any(|r| !r.incomplete.is_empty());
+    let incomplete = !state.report.is_complete();
     // On a narrow screen an incomplete report's marker takes the title's place.
     let mut l1 = if narrow && incomplete {
         vec![Span::raw(" ")]
