@@ -77,11 +77,24 @@ impl NoiseMatcher {
     /// Marks the item's changes that a noise rule names (changes already marked keep their
     /// reason). Sensitive changes are never noise: a changed secret always matters.
     pub fn mark(&self, item: &mut DriftItem) {
-        let rules: Vec<&NoiseRule> = self
-            .rules
+        let rules = self.rules_for(&item.resource_type);
+        self.mark_with(item, &rules);
+    }
+
+    /// Indices of the rules that apply to `resource_type`: matched once per type, not per item
+    /// (a wide report has a few types and many items).
+    pub fn rules_for(&self, resource_type: &str) -> Vec<usize> {
+        self.rules
             .iter()
-            .filter(|r| r.spec.types.is_empty() || r.types.is_match(&item.resource_type))
-            .collect();
+            .enumerate()
+            .filter(|(_, r)| r.spec.types.is_empty() || r.types.is_match(resource_type))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// [`Self::mark`] with the rules for the item's type already chosen ([`Self::rules_for`]).
+    pub fn mark_with(&self, item: &mut DriftItem, rules: &[usize]) {
+        let rules: Vec<&NoiseRule> = rules.iter().filter_map(|&i| self.rules.get(i)).collect();
         if rules.is_empty() {
             return;
         }

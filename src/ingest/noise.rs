@@ -8,7 +8,7 @@
 //! outside `relevant_attributes` that would rate high or critical stays listed, because
 //! Terraform is known to report that list incomplete (terraform #33206).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 use crate::classify::Taxonomy;
@@ -23,8 +23,13 @@ change (a refresh-only plan shows it)";
 /// drift outside `relevant_attributes` on a resource the plan does not change. Runs before
 /// classification.
 pub(crate) fn mark_loaded(items: &mut [DriftItem], taxonomy: &Taxonomy) {
+    let mut by_type: HashMap<String, Vec<usize>> = HashMap::new();
     for item in items {
-        taxonomy.noise().mark(item);
+        if !by_type.contains_key(&item.resource_type) {
+            let rules = taxonomy.noise().rules_for(&item.resource_type);
+            by_type.insert(item.resource_type.clone(), rules);
+        }
+        taxonomy.noise().mark_with(item, &by_type[&item.resource_type]);
         // Drift on a resource the plan changes (an update back to the code, a replacement) is
         // what the plan acts on: relevant whatever `relevant_attributes` lists.
         let acted_on = item.planned_actions.iter().any(|a| a != "no-op" && a != "read");
