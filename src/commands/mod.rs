@@ -41,12 +41,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // approvals (approve, the TUI) create it on first use; the others only read it.
     // A read-only IaC directory (a checkout on a read-only mount) still opens: the TUI then only
     // previews decisions, and says why in its header.
+    // The writability probe creates a file, so only the commands that record approvals make it
+    // (never `list` or `check`).
     let records_approvals = !opts.read_only
-        && crate::fsutil::dir_writable(&opts.iac_dir)
         && matches!(
             cli.command,
             None | Some(Command::Approve { .. } | Command::Open { .. })
-        );
+        )
+        && crate::fsutil::dir_writable(&opts.iac_dir);
     if !matches!(cli.command, Some(Command::Demo)) {
         let key = if records_approvals {
             Some(crate::decide::secret_key::load_or_create(&opts.iac_dir)?)
