@@ -18,7 +18,7 @@ use serde_json::Value;
 use crate::model::{Change, DriftItem, DriftReport, Kind, Severity};
 pub use noise::{NoiseMatcher, NoiseRuleSpec, NoiseSpec};
 pub use predicate::Predicate;
-pub use secret::{FingerprintKey, SecretMatcher, SecretSpec, is_secret_shaped, looks_random};
+pub use secret::{FingerprintKey, PathState, SecretMatcher, SecretSpec, is_secret_shaped, looks_random};
 
 /// The embedded default taxonomy.
 pub const DEFAULT_TAXONOMY: &str = include_str!("../../assets/taxonomy.toml");

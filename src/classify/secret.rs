@@ -6,7 +6,12 @@
 //! policy conditions). The matcher also holds the key that fingerprints secrets (see
 //! [`FingerprintKey`]).
 
-use std::sync::Arc;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock};
+
+use aho_corasick::AhoCorasick;
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use hmac::{Hmac, KeyInit, Mac};
@@ -89,6 +94,25 @@ pub struct SecretMatcher {
     exclude: GlobSet,
     value_markers: Vec<String>,
     key: FingerprintKey,
+    /// Which compiled rule set this is, for the per-thread cache of key answers.
+    generation: u64,
+}
+
+/// A fresh [`SecretMatcher::generation`].
+fn next_generation() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+/// Names answered per thread before the cache starts over: a report repeats a few hundred
+/// attribute names over and over, and a hostile one with millions of distinct names only
+/// costs the glob matching it would have cost anyway.
+const KEY_CACHE_MAX: usize = 4096;
+
+thread_local! {
+    /// Answers of [`SecretMatcher::is_secret_key`] on this thread, for the matcher of the
+    /// generation held beside them.
+    static KEY_CACHE: RefCell<(u64, HashMap<Box<str>, bool>)> = RefCell::new((0, HashMap::new()));
 }
 
 pub(crate) fn glob_set(patterns: &[String], what: &str) -> Result<GlobSet, String> {
@@ -190,6 +214,7 @@ impl SecretMatcher {
             exclude: glob_set(&spec.exclude, "secret exclude")?,
             value_markers: spec.value_markers.clone(),
             key: FingerprintKey::random()?,
+            generation: next_generation(),
         })
     }
 
@@ -201,6 +226,7 @@ impl SecretMatcher {
             exclude: GlobSet::empty(),
             value_markers: Vec::new(),
             key: FingerprintKey::from_bytes([0; 32]),
+            generation: next_generation(),
         }
     }
 
@@ -223,21 +249,42 @@ impl SecretMatcher {
 
     /// True when an attribute or map key of this name holds a secret.
     pub fn is_secret_key(&self, key: &str) -> bool {
+        // Glob matching every attribute name of every change was a tenth of a drift-dense
+        // load; the names repeat, so each thread remembers its answers.
+        KEY_CACHE.with(|cache| {
+            let Ok(mut cache) = cache.try_borrow_mut() else {
+                return self.match_key(key);
+            };
+            let (generation, answers) = &mut *cache;
+            if *generation != self.generation || answers.len() >= KEY_CACHE_MAX {
+                *generation = self.generation;
+                answers.clear();
+            }
+            if let Some(hit) = answers.get(key) {
+                return *hit;
+            }
+            let hit = self.match_key(key);
+            answers.insert(key.into(), hit);
+            hit
+        })
+    }
+
+    fn match_key(&self, key: &str) -> bool {
         self.keys.is_match(key) && !self.exclude.is_match(key)
     }
 
     /// True when any named step of the path is a secret key, or the path is a value of an IAM
     /// policy condition key that works as a shared secret.
     pub fn is_secret_path(&self, path: &AttrPath) -> bool {
-        let mut in_condition = false;
-        path.0.iter().any(|s| match s {
-            Step::Key(k) => {
-                let hit = self.is_secret_key(k)
-                    || (in_condition && SECRET_CONDITION_KEYS.iter().any(|c| k.eq_ignore_ascii_case(c)));
-                in_condition |= k.eq_ignore_ascii_case("condition");
-                hit
-            }
-            Step::Index(_) => false,
+        self.path_state(path).secret
+    }
+
+    /// What the rules say about `path`, to be extended one key at a time with
+    /// [`PathState::key`] while walking a value (no path is built per node).
+    pub fn path_state(&self, path: &AttrPath) -> PathState {
+        path.0.iter().fold(PathState::default(), |st, s| match s {
+            Step::Key(k) => st.key(k, self),
+            Step::Index(_) => st,
         })
     }
 
@@ -252,15 +299,59 @@ impl SecretMatcher {
     /// policy conditions), where a random-looking value is taken for one.
     pub fn is_secret_context(path: &AttrPath) -> bool {
         path.0.iter().any(|s| match s {
-            Step::Key(k) => SECRET_CONTEXTS.iter().any(|c| k.eq_ignore_ascii_case(c)),
+            Step::Key(k) => is_context_key(k),
             Step::Index(_) => false,
         })
+    }
+}
+
+fn is_context_key(k: &str) -> bool {
+    SECRET_CONTEXTS.iter().any(|c| k.eq_ignore_ascii_case(c))
+}
+
+/// What the secret rules say about a path, built one step at a time: the single definition
+/// behind [`SecretMatcher::is_secret_path`] and [`SecretMatcher::is_secret_context`] for the
+/// walks that extend a path node by node.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PathState {
+    /// A named step is a secret key, or a shared-secret condition key under `condition`.
+    pub secret: bool,
+    /// A named step is a place secrets live ([`SecretMatcher::is_secret_context`]).
+    pub context: bool,
+    /// A step so far is `condition` (an IAM policy condition block).
+    in_condition: bool,
+}
+
+impl PathState {
+    /// The state one key further down. (A list index changes nothing.)
+    #[must_use]
+    pub fn key(self, k: &str, matcher: &SecretMatcher) -> PathState {
+        let secret = self.secret
+            || matcher.is_secret_key(k)
+            || (self.in_condition && SECRET_CONDITION_KEYS.iter().any(|c| k.eq_ignore_ascii_case(c)));
+        PathState {
+            secret,
+            context: self.context || is_context_key(k),
+            in_condition: self.in_condition || k.eq_ignore_ascii_case("condition"),
+        }
     }
 }
 
 /// True when a string has the shape of a secret by the built-in rules alone (a private-key
 /// block, a URL with credentials or a signature, a webhook address, a well-known token).
 pub fn is_secret_shaped(s: &str) -> bool {
+    // Each rule below needs one of these literals, so a value holding none of them (almost
+    // every value) is answered by one scan instead of a substring search per literal.
+    static NEEDLES: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
+        let needles = ["PuTTY-User-Key-File-", "BEGIN ", "://"]
+            .iter()
+            .chain(WEBHOOK_MARKERS)
+            .chain(TOKEN_PREFIXES);
+        AhoCorasick::new(needles).ok()
+    });
+    if NEEDLES.as_ref().is_some_and(|n| !n.is_match(s)) {
+        return false;
+    }
     has_private_key_block(s) || url_carries_secret(s) || has_token_prefix(s)
 }
 

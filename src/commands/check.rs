@@ -32,10 +32,13 @@ pub fn run(
     let mut out = std::io::stdout().lock();
     out.write_all(output::check_summary(&report, threshold, 15).as_bytes())?;
     out.flush()?;
+    let complete = report.is_complete();
+    let incomplete_reports = report.incomplete_reports();
+    super::release_at_exit(report);
     if failing > 0 {
         return Ok(ExitCode::from(super::exit::DRIFT));
     }
-    if report.is_complete() {
+    if complete {
         return Ok(ExitCode::SUCCESS);
     }
     // The reasons are on stdout (`incomplete:` lines); stderr says why the exit code is 3.
@@ -43,7 +46,7 @@ pub fn run(
     writeln!(
         err,
         "driftdeck: drift could not be fully determined from {} report(s) (see `incomplete:` above): exit {}",
-        report.incomplete_reports(),
+        incomplete_reports,
         if allow_incomplete {
             0
         } else {

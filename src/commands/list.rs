@@ -29,5 +29,6 @@ pub fn run(
         }
     }
     out.flush()?;
+    super::release_at_exit(report);
     Ok(ExitCode::SUCCESS)
 }

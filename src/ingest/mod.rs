@@ -16,7 +16,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::classify::{SecretMatcher, Taxonomy};
-use crate::model::mask::{mask_at, mask_value};
+use crate::model::mask::{mask_at, mask_value, needs_mask};
 use crate::model::{AttrPath, Change, DriftReport, Format, MASK, NotDrift, ReportMeta};
 pub use detect::detect_format;
 pub use noise::apply_ignore_changes;
@@ -307,6 +307,24 @@ pub(crate) fn item_id(format: Format, address: &str, extra: &str) -> String {
     hex::encode(&h.finalize()[..6])
 }
 
+/// [`masked_change`] for values the caller owns: when nothing in them needs masking (almost
+/// always) they are moved into the change, not copied.
+pub(crate) fn masked_change_owned(
+    address: &str,
+    path: AttrPath,
+    desired: Option<Value>,
+    live: Option<Value>,
+    mask_root: Option<&Value>,
+    secrets: &SecretMatcher,
+) -> Change {
+    let mask = mask_root.and_then(|m| mask_at(m, &path));
+    let plain = |v: &Option<Value>| v.as_ref().is_none_or(|v| !needs_mask(v, mask, &path, secrets));
+    if plain(&desired) && plain(&live) {
+        return Change::plain(path, desired, live);
+    }
+    masked_change(address, path, desired.as_ref(), live.as_ref(), mask_root, secrets)
+}
+
 /// Builds a [`Change`] from plaintext values, masking with the Terraform mask tree (if any) and
 /// the secret rules. Plaintext is dropped here; only a keyed fingerprint of a secret live value
 /// stays.
@@ -381,21 +399,27 @@ pub(crate) const IDENTITY_KEYS: &[&str] = &[
     "records",
 ];
 
+/// True for a name in [`IDENTITY_KEYS`]: one pass over an object's members with this test costs
+/// less than looking every identity key up in it (a profile of a drift-dense load).
+pub(crate) fn is_identity_key(key: &str) -> bool {
+    IDENTITY_KEYS.contains(&key)
+}
+
 /// Collects identity attributes (top-level scalars, never masked ones) from an object.
 pub(crate) fn identity_of(obj: Option<&Value>, into: &mut std::collections::BTreeMap<String, String>) {
     let Some(Value::Object(o)) = obj else { return };
-    for key in IDENTITY_KEYS {
-        if into.contains_key(*key) {
+    for (key, value) in o {
+        if !is_identity_key(key) || into.contains_key(key) {
             continue;
         }
-        match o.get(*key) {
+        match value {
             // Identity is shown and journaled: a secret-shaped value (a URL with a password as
             // a driftctl id) never becomes one.
-            Some(Value::String(s)) if !s.is_empty() && s != MASK && !crate::classify::is_secret_shaped(s) => {
-                into.insert((*key).to_string(), s.clone());
+            Value::String(s) if !s.is_empty() && s != MASK && !crate::classify::is_secret_shaped(s) => {
+                into.insert(key.clone(), s.clone());
             }
-            Some(Value::Number(n)) => {
-                into.insert((*key).to_string(), n.to_string());
+            Value::Number(n) => {
+                into.insert(key.clone(), n.to_string());
             }
             _ => {}
         }

@@ -15,7 +15,9 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::detect::{Envelope, typed};
-use super::{IDENTITY_KEYS, IngestError, Loaded, arn_parts, identity_of, item_id, masked_change};
+use super::{
+    IngestError, Loaded, arn_parts, identity_of, is_identity_key, item_id, masked_change, masked_change_owned,
+};
 use crate::classify::SecretMatcher;
 use crate::model::compare::{RawDiff, diff_values, is_absent};
 use crate::model::mask::{mask_at, parse_mask, union_mask};
@@ -507,9 +509,11 @@ fn entry<'a>(cx: &Context<'_>, n: usize, rc: &'a RawChange<'a>) -> Result<Entry<
             raw
         }
     };
-    let (before, after) = match &compact {
-        Some(c) => (Value::Object(c.before.clone()), Value::Object(c.after.clone())),
+    // The compact sides become the values themselves (moved, not copied).
+    let (differing, before, after) = match compact {
+        Some(c) => (Some(c.differing), Value::Object(c.before), Value::Object(c.after)),
         None => (
+            None,
             parse_raw(cx.path, &ctx("change.before"), side(rc.change.before))?,
             parse_raw(cx.path, &ctx("change.after"), side(rc.change.after))?,
         ),
@@ -532,13 +536,13 @@ fn entry<'a>(cx: &Context<'_>, n: usize, rc: &'a RawChange<'a>) -> Result<Entry<
         _ if malformed.is_some() => {}
         Kind::Modified => {
             let mut diffs = Vec::new();
-            match &compact {
+            match &differing {
                 // The attributes with equal text cannot differ; the others are compared as the
                 // whole objects would compare them (in key order, absent = null).
-                Some(c) => {
-                    for k in &c.differing {
-                        let d = c.before.get(k).unwrap_or(&Value::Null);
-                        let l = c.after.get(k).unwrap_or(&Value::Null);
+                Some(differing) => {
+                    for k in differing {
+                        let d = before.get(k).unwrap_or(&Value::Null);
+                        let l = after.get(k).unwrap_or(&Value::Null);
                         diff_values(&AttrPath(vec![Step::Key(k.clone())]), d, l, &mut diffs);
                     }
                 }
@@ -547,14 +551,8 @@ fn entry<'a>(cx: &Context<'_>, n: usize, rc: &'a RawChange<'a>) -> Result<Entry<
             dedupe_tags_all(&mut diffs);
             for d in diffs {
                 let live_unknown = mask_at(&unknown, &d.path) == Some(&Value::Bool(true));
-                let mut c = masked_change(
-                    &rc.address,
-                    d.path,
-                    d.desired.as_ref(),
-                    d.live.as_ref(),
-                    Some(&mask),
-                    cx.secrets,
-                );
+                let mut c =
+                    masked_change_owned(&rc.address, d.path, d.desired, d.live, Some(&mask), cx.secrets);
                 if live_unknown && c.live.is_none() {
                     c.live = Some(Value::String("(known after apply)".to_string()));
                 }
@@ -787,14 +785,12 @@ fn raw_text<'a>(m: &BTreeMap<Cow<'_, str>, &'a RawValue>, key: &str) -> Option<&
 }
 
 /// The `keys` and identity attributes present in `m`, as values; `None` if one cannot be read.
+/// `keys` is sorted.
 fn pick_values(m: &BTreeMap<Cow<'_, str>, &RawValue>, keys: &[String]) -> Option<Map<String, Value>> {
     let mut out = Map::new();
-    let wanted = keys
-        .iter()
-        .map(String::as_str)
-        .chain(IDENTITY_KEYS.iter().copied());
-    for k in wanted {
-        if let Some(raw) = m.get(k) {
+    for (k, raw) in m {
+        let k: &str = k;
+        if is_identity_key(k) || keys.binary_search_by(|x| x.as_str().cmp(k)).is_ok() {
             out.insert(k.to_string(), serde_json::from_str(raw.get()).ok()?);
         }
     }

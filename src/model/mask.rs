@@ -10,7 +10,7 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::{AttrPath, MASK, Step};
-use crate::classify::{SecretMatcher, looks_random};
+use crate::classify::{PathState, SecretMatcher, looks_random};
 
 /// Parses a Terraform sensitivity mask from its JSON text. A mask with a duplicate key anywhere
 /// (which plain parsing would resolve silently, last one wins) or that is not JSON at all comes
@@ -153,6 +153,68 @@ pub struct Masked {
 
 /// Masks `v` (found at `path`) with the Terraform mask subtree `mask` and the secret rules.
 pub fn mask_value(v: &Value, mask: Option<&Value>, path: &AttrPath, secrets: &SecretMatcher) -> Masked {
+    // Almost no value holds a secret: one walk that builds nothing says so, and the value is
+    // copied as it is.
+    if !needs_mask(v, mask, path, secrets) {
+        return Masked {
+            value: v.clone(),
+            any: false,
+        };
+    }
+    mask_tree(v, mask, path, secrets)
+}
+
+/// True when [`mask_value`] would replace anything in `v`: the same rules, read-only, with the
+/// path's verdicts carried down one key at a time instead of a path built per node.
+pub fn needs_mask(v: &Value, mask: Option<&Value>, path: &AttrPath, secrets: &SecretMatcher) -> bool {
+    needs_at(v, mask, secrets.path_state(path), secrets)
+}
+
+fn needs_at(v: &Value, mask: Option<&Value>, st: PathState, secrets: &SecretMatcher) -> bool {
+    if v.is_null() {
+        return false;
+    }
+    if mask_hides(mask, v) || st.secret {
+        return true;
+    }
+    match v {
+        Value::String(s) => {
+            secrets.is_secret_value(s)
+                || (st.context && looks_random(s))
+                || embedded_doc(s).is_some_and(|doc| needs_at(&doc, None, st, secrets))
+        }
+        Value::Object(o) => {
+            secret_pair(o, secrets).is_some_and(|k| o.get(k).is_some_and(|c| !c.is_null()))
+                || o.iter().any(|(k, child)| {
+                    let m = match mask {
+                        Some(Value::Object(mo)) => mo.get(k),
+                        _ => None,
+                    };
+                    needs_at(child, m, st.key(k, secrets), secrets)
+                })
+        }
+        Value::Array(a) => a.iter().enumerate().any(|(i, child)| {
+            let m = match mask {
+                Some(Value::Array(ma)) => ma.get(i),
+                _ => None,
+            };
+            needs_at(child, m, st, secrets)
+        }),
+        _ => false,
+    }
+}
+
+/// The JSON document a string holds, when it holds an object or a list.
+fn embedded_doc(s: &str) -> Option<Value> {
+    let t = s.trim_start();
+    if !(t.starts_with('{') || t.starts_with('[')) {
+        return None;
+    }
+    serde_json::from_str(s).ok()
+}
+
+/// [`mask_value`] once something is known to need masking.
+fn mask_tree(v: &Value, mask: Option<&Value>, path: &AttrPath, secrets: &SecretMatcher) -> Masked {
     if v.is_null() {
         return Masked {
             value: Value::Null,
@@ -182,7 +244,7 @@ pub fn mask_value(v: &Value, mask: Option<&Value>, path: &AttrPath, secrets: &Se
                     Some(Value::Object(mo)) => mo.get(k),
                     _ => None,
                 };
-                let r = mask_value(child, m, &path.child(Step::Key(k.clone())), secrets);
+                let r = mask_tree(child, m, &path.child(Step::Key(k.clone())), secrets);
                 any |= r.any;
                 out.insert(k.clone(), r.value);
             }
@@ -201,7 +263,7 @@ pub fn mask_value(v: &Value, mask: Option<&Value>, path: &AttrPath, secrets: &Se
                         Some(Value::Array(ma)) => ma.get(i),
                         _ => None,
                     };
-                    let r = mask_value(child, m, &path.child(Step::Index(i)), secrets);
+                    let r = mask_tree(child, m, &path.child(Step::Index(i)), secrets);
                     any |= r.any;
                     r.value
                 })
@@ -243,12 +305,8 @@ fn secret_pair(o: &Map<String, Value>, secrets: &SecretMatcher) -> Option<&'stat
 /// inside with the same rules, and written back as JSON text with the secrets replaced. `None`
 /// when the string is not a JSON object or list, or holds nothing secret.
 fn embedded_json(s: &str, path: &AttrPath, secrets: &SecretMatcher) -> Option<Masked> {
-    let t = s.trim_start();
-    if !(t.starts_with('{') || t.starts_with('[')) {
-        return None;
-    }
-    let doc: Value = serde_json::from_str(s).ok()?;
-    let inner = mask_value(&doc, None, path, secrets);
+    let doc = embedded_doc(s)?;
+    let inner = mask_tree(&doc, None, path, secrets);
     inner.any.then(|| Masked {
         value: Value::String(serde_json::to_string(&inner.value).unwrap_or_else(|_| MASK.to_string())),
         any: true,
@@ -334,6 +392,126 @@ mod tests {
             r.any && !text.contains("tenant-4411") && text.contains("Allow"),
             "{text}"
         );
+    }
+
+    mod property {
+        //! The read-only check that lets most values skip masking against the masking walk
+        //! itself: whenever the walk would replace anything, the check must say so (or a secret
+        //! would be copied out unmasked).
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, TestCaseError, TestRunner};
+        use serde_json::{Value, json};
+
+        use super::super::{mask_tree, mask_value, needs_mask};
+        use crate::classify::Taxonomy;
+        use crate::model::AttrPath;
+
+        /// Names that are secret, secret places, pair members, condition keys, and plain ones,
+        /// in several cases.
+        const KEYS: &[&str] = &[
+            "password",
+            "DB_PASSWORD",
+            "name",
+            "Name",
+            "value",
+            "Value",
+            "environment",
+            "variables",
+            "Condition",
+            "condition",
+            "sts:ExternalId",
+            "StringEquals",
+            "tags",
+            "id",
+            "key_name",
+            "kms_key_id",
+            "api_token",
+            "plain",
+        ];
+
+        /// Strings secret by shape, random-looking, JSON documents holding secrets, and plain.
+        fn leaf() -> impl Strategy<Value = Value> {
+            prop_oneof![
+                prop::sample::select(vec![
+                    "hunter2",
+                    "plain text",
+                    "DB_PASSWORD",
+                    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn",
+                    "https://user:pass@example.com/x",
+                    "https://hooks.slack.com/services/T0/B0/XYZ",
+                    "ghp_aaaaaaaaaaaaaaaaaaaaaaaa",
+                    "q8Zt3vW9pL2mX7rB4nK6jH1s",
+                    "{\"password\": \"x\"}",
+                    "[{\"name\": \"API_KEY\", \"value\": \"v\"}]",
+                    "{\"Condition\": {\"StringEquals\": {\"sts:ExternalId\": \"t-1\"}}}",
+                    "{\"a\": 1}",
+                    "",
+                ])
+                .prop_map(|s| Value::String(s.to_string())),
+                any::<i32>().prop_map(Value::from),
+                any::<bool>().prop_map(Value::Bool),
+                Just(Value::Null),
+            ]
+        }
+
+        fn value() -> impl Strategy<Value = Value> {
+            leaf().prop_recursive(4, 32, 4, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                    prop::collection::btree_map(prop::sample::select(KEYS), inner, 0..4).prop_map(|m| {
+                        Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+                    }),
+                ]
+            })
+        }
+
+        /// Terraform-like masks: `true`/`false` leaves, objects and lists, sometimes wrong.
+        fn mask() -> impl Strategy<Value = Value> {
+            prop_oneof![Just(json!(true)), Just(json!(false)), Just(json!("x"))].prop_recursive(
+                3,
+                16,
+                3,
+                |inner| {
+                    prop_oneof![
+                        prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+                        prop::collection::btree_map(prop::sample::select(KEYS), inner, 0..3).prop_map(|m| {
+                            Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+                        }),
+                    ]
+                },
+            )
+        }
+
+        #[test]
+        fn the_check_agrees_with_the_masking_walk() {
+            let taxonomy = Taxonomy::defaults().expect("taxonomy");
+            let secrets = taxonomy.secrets();
+            let path = prop::collection::vec(prop::sample::select(KEYS), 0..3)
+                .prop_map(|ks| AttrPath::keys(ks.into_iter().map(str::to_string)));
+            let mut runner = TestRunner::new(Config {
+                cases: 512,
+                failure_persistence: None,
+                ..Config::default()
+            });
+            runner
+                .run(&(value(), prop::option::of(mask()), path), |(v, m, p)| {
+                    let walked = mask_tree(&v, m.as_ref(), &p, secrets);
+                    let checked = needs_mask(&v, m.as_ref(), &p, secrets);
+                    if checked != walked.any {
+                        return Err(TestCaseError::fail(format!(
+                            "check says {checked}, walk says {} for {v} under {m:?} at {p}",
+                            walked.any
+                        )));
+                    }
+                    let masked = mask_value(&v, m.as_ref(), &p, secrets);
+                    if masked != walked {
+                        return Err(TestCaseError::fail(format!("{masked:?} != {walked:?}")));
+                    }
+                    Ok(())
+                })
+                .map_err(|e| e.to_string())
+                .expect("agrees");
+        }
     }
 
     #[test]
