@@ -86,7 +86,8 @@ pub fn sanitize_multiline(s: &str) -> String {
 /// JSON parser reads back as the same characters. Only valid on JSON text: outside strings it
 /// holds nothing but ASCII.
 pub fn json_safe(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(is_unsafe) {
+    // Pretty JSON is printable ASCII and line breaks: checked a byte at a time, not decoded.
+    if s.bytes().all(|b| matches!(b, b' '..=b'~' | b'\n' | b'\t' | b'\r')) || !s.chars().any(is_unsafe) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 16);

@@ -22,9 +22,10 @@ pub fn run(
         OutputFormat::Table => out.write_all(output::list_table(&report).as_bytes())?,
         OutputFormat::Json => {
             // serde_json leaves bidi, zero-width and C1 characters raw: escaped as JSON, streamed.
-            let mut w = crate::text::JsonSafeWriter::new(std::io::BufWriter::new(&mut out));
+            // serde writes a token at a time; the escaping sees 64 KiB blocks.
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, crate::text::JsonSafeWriter::new(&mut out));
             serde_json::to_writer_pretty(&mut w, &output::list_json(&report))?;
-            w.finish()?;
+            w.into_inner().map_err(std::io::IntoInnerError::into_error)?.finish()?;
             out.write_all(b"\n")?;
         }
     }
