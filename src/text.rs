@@ -87,7 +87,10 @@ pub fn sanitize_multiline(s: &str) -> String {
 /// holds nothing but ASCII.
 pub fn json_safe(s: &str) -> Cow<'_, str> {
     // Pretty JSON is printable ASCII and line breaks: checked a byte at a time, not decoded.
-    if s.bytes().all(|b| matches!(b, b' '..=b'~' | b'\n' | b'\t' | b'\r')) || !s.chars().any(is_unsafe) {
+    if s.bytes()
+        .all(|b| matches!(b, b' '..=b'~' | b'\n' | b'\t' | b'\r'))
+        || !s.chars().any(is_unsafe)
+    {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 16);

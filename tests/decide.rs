@@ -163,7 +163,7 @@ fn adopt_reports_variables_locals_and_functions_instead_of_overwriting() {
         ],
     );
     // With the plan's configuration facts.
-    it.config = Some(config(&[
+    it.config = Some(Box::new(config(&[
         (
             "instance_class",
             ConfigExpr::Reference {
@@ -178,7 +178,7 @@ fn adopt_reports_variables_locals_and_functions_instead_of_overwriting() {
         ),
         ("parameter_group_name", ConfigExpr::Computed),
         ("password", ConfigExpr::Literal),
-    ]));
+    ])));
     let p = adopt::preview(&it, tmp.path()).expect("preview");
     assert!(p.edits.is_empty(), "{}", p.diff);
     let text: Vec<String> = p.notes.iter().map(ToString::to_string).collect();

@@ -331,7 +331,7 @@ fn several_reports_merge_and_ids_are_stable() {
     assert_eq!(unique.len(), ids_a.len());
     for it in &a.items {
         assert_eq!(
-            it.source, a.reports[it.report_index].path,
+            &*it.source, a.reports[it.report_index].path,
             "each item remembers its source"
         );
     }

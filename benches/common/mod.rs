@@ -101,8 +101,8 @@ pub fn drift_report(n: usize) -> driftdeck::model::DriftReport {
                 kind,
             );
             it.severity = Severity::ALL_DESC[i % 4];
-            it.why = vec![format!("rule {} fired on attribute instance_type", i % 17)];
-            it.controls = vec!["NIST CM-6".into(), "SOC 2 CC7.1".into()];
+            it.why = vec![format!("rule {} fired on attribute instance_type", i % 17)].into();
+            it.controls = vec!["NIST CM-6".to_string(), "SOC 2 CC7.1".to_string()].into();
             if kind == Kind::Modified {
                 it.changes = vec![
                     Change::plain(

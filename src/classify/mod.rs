@@ -10,6 +10,7 @@ mod secret;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use globset::GlobSet;
 use serde::Deserialize;
@@ -238,8 +239,9 @@ impl Taxonomy {
             .map_or(1, std::num::NonZero::get)
             .min(8);
         if items.len() < PARALLEL_MIN || threads < 2 {
+            let mut labels = Labels::default();
             for (item, p) in items.iter_mut().zip(&of_item) {
-                self.classify_with(item, &plans[*p]);
+                self.classify_with(item, &plans[*p], &mut labels);
             }
             return;
         }
@@ -248,8 +250,9 @@ impl Taxonomy {
         std::thread::scope(|scope| {
             for (part, which) in items.chunks_mut(chunk).zip(of_item.chunks(chunk)) {
                 scope.spawn(move || {
+                    let mut labels = Labels::default();
                     for (item, p) in part.iter_mut().zip(which) {
-                        self.classify_with(item, &plans[*p]);
+                        self.classify_with(item, &plans[*p], &mut labels);
                     }
                 });
             }
@@ -271,23 +274,24 @@ impl Taxonomy {
     /// entry is rated as if the whole resource changed, at the highest rule for its type.
     pub fn classify(&self, item: &mut DriftItem) {
         let rules = self.rules_for(&item.resource_type);
-        self.classify_with(item, &rules);
+        self.classify_with(item, &rules, &mut Labels::default());
     }
 
     /// [`Self::classify`] with the rules for the item's type already chosen (`rules`).
-    fn classify_with(&self, item: &mut DriftItem, rules: &[usize]) {
+    fn classify_with(&self, item: &mut DriftItem, rules: &[usize], labels: &mut Labels) {
         if let Some(what) = item.malformed.clone() {
-            self.classify_malformed(item, &what);
+            self.classify_malformed(item, &what, labels);
             return;
         }
         if item.is_noise_only() {
             item.severity = Severity::Low;
-            item.controls = Vec::new();
-            item.why = item
-                .changes
-                .iter()
-                .filter_map(|c| c.noise.as_ref().map(|n| format!("noise: {}: {n}", c.path)))
-                .collect();
+            item.controls = Arc::default();
+            item.why = labels.share(
+                item.changes
+                    .iter()
+                    .filter_map(|c| c.noise.as_ref().map(|n| format!("noise: {}: {n}", c.path)))
+                    .collect(),
+            );
             return;
         }
         let noise: Vec<crate::model::Change>;
@@ -302,7 +306,7 @@ impl Taxonomy {
             noise = Vec::new();
             false
         };
-        self.classify_changes(item, rules);
+        self.classify_changes(item, rules, labels);
         if saved {
             item.changes.extend(noise);
         }
@@ -311,7 +315,7 @@ impl Taxonomy {
     /// The highest rule that names the item's type (by a type glob, not an any-type rule),
     /// for any kind: a malformed entry cannot be read, so it is rated as the worst its type can
     /// be. Types no rule names get the kind's default, at least high.
-    fn classify_malformed(&self, item: &mut DriftItem, what: &str) {
+    fn classify_malformed(&self, item: &mut DriftItem, what: &str, labels: &mut Labels) {
         let mut best: Option<&Rule> = None;
         for rule in &self.rules {
             if rule.spec.types.is_empty() || !rule.types.is_match(&item.resource_type) {
@@ -345,13 +349,13 @@ impl Taxonomy {
             ),
         };
         item.severity = severity;
-        item.controls = controls;
-        item.why = vec![format!(
+        item.controls = labels.share(controls);
+        item.why = labels.share(vec![format!(
             "malformed report entry ({what}): rated as if the whole resource changed, at {rule_note}"
-        )];
+        )]);
     }
 
-    fn classify_changes(&self, item: &mut DriftItem, rules: &[usize]) {
+    fn classify_changes(&self, item: &mut DriftItem, rules: &[usize], labels: &mut Labels) {
         let mut severity: Option<Severity> = None;
         let mut controls: Vec<String> = self.base_controls.clone();
         let mut why: Vec<String> = Vec::new();
@@ -384,8 +388,8 @@ impl Taxonomy {
                 item.kind, item.resource_type
             ));
         }
-        item.controls = controls;
-        item.why = why;
+        item.controls = labels.share(controls);
+        item.why = labels.share(why);
     }
 
     /// The rule's reasons when it fires on the item (whose type the rule already matches);
@@ -426,6 +430,24 @@ impl Taxonomy {
             }
             _ => None,
         }
+    }
+}
+
+/// The label lists (controls, reasons) of one classification pass, each distinct list held once:
+/// every item of a type that fires the same rules carries the same controls, and every
+/// unmanaged item of a type the same reason, so a wide report shares them instead of holding a
+/// copy per item.
+#[derive(Default)]
+struct Labels(HashSet<Arc<[String]>>);
+
+impl Labels {
+    fn share(&mut self, list: Vec<String>) -> Arc<[String]> {
+        if let Some(shared) = self.0.get(list.as_slice()) {
+            return Arc::clone(shared);
+        }
+        let shared: Arc<[String]> = list.into();
+        self.0.insert(Arc::clone(&shared));
+        shared
     }
 }
 

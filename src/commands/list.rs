@@ -23,9 +23,12 @@ pub fn run(
         OutputFormat::Json => {
             // serde_json leaves bidi, zero-width and C1 characters raw: escaped as JSON, streamed.
             // serde writes a token at a time; the escaping sees 64 KiB blocks.
-            let mut w = std::io::BufWriter::with_capacity(1 << 16, crate::text::JsonSafeWriter::new(&mut out));
+            let mut w =
+                std::io::BufWriter::with_capacity(1 << 16, crate::text::JsonSafeWriter::new(&mut out));
             serde_json::to_writer_pretty(&mut w, &output::list_json(&report))?;
-            w.into_inner().map_err(std::io::IntoInnerError::into_error)?.finish()?;
+            w.into_inner()
+                .map_err(std::io::IntoInnerError::into_error)?
+                .finish()?;
             out.write_all(b"\n")?;
         }
     }

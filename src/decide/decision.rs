@@ -188,8 +188,8 @@ impl ItemRef {
             resource_type: item.resource_type.clone(),
             kind: item.kind,
             severity: item.severity,
-            controls: item.controls.clone(),
-            why: item.why.clone(),
+            controls: item.controls.to_vec(),
+            why: item.why.to_vec(),
         }
     }
 }

@@ -361,7 +361,7 @@ fn markdown(ev: &Evidence) -> String {
         if !i.item.controls.is_empty() {
             let _ = writeln!(o, "- controls: {}", md_cell(&i.item.controls.join(", ")));
         }
-        for w in &i.item.why {
+        for w in &*i.item.why {
             let _ = writeln!(o, "- why: {}", md_cell(w));
         }
         if let Some(a) = &i.attribution {

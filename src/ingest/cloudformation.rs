@@ -380,7 +380,7 @@ without --max-items or --no-paginate (the CLI follows NextToken itself)"
             }
         }
 
-        let mut identity = BTreeMap::new();
+        let mut identity = crate::model::Identity::new();
         if let Some(id) = &d.physical_resource_id {
             identity.insert("id".to_string(), id.clone());
         }

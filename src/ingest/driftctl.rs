@@ -5,6 +5,7 @@
 //! (live). Managed resources without differences are in sync. driftctl carries no sensitivity
 //! marks, so the taxonomy's secret names decide what is masked.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Deserialize;
@@ -20,31 +21,34 @@ use crate::model::{AttrPath, DriftItem, Format, Kind, NotDrift, ReportMeta, Step
 
 const F: Format = Format::Driftctl;
 
+/// A scanned resource. Its strings borrow the report's bytes where they can (no escapes): on a
+/// wide scan a copy of every id, type and name was a sixth of the load's peak.
 #[derive(Deserialize, Clone)]
-struct Resource {
+struct Resource<'a> {
     /// Empty when missing: [`check_resources`] rejects the report, naming the entry.
-    #[serde(default)]
-    id: String,
+    #[serde(borrow, default)]
+    id: Cow<'a, str>,
     /// Empty when missing: [`check_resources`] rejects the report, naming the entry.
-    #[serde(rename = "type", default)]
-    ty: String,
+    #[serde(borrow, rename = "type", default)]
+    ty: Cow<'a, str>,
     #[serde(default)]
     human_readable_attributes: Option<BTreeMap<String, Value>>,
-    #[serde(default)]
-    source: Option<Source>,
+    #[serde(borrow, default)]
+    source: Option<Source<'a>>,
 }
 
 #[derive(Deserialize, Clone)]
-struct Source {
-    #[serde(default)]
-    namespace: Option<String>,
-    #[serde(default)]
-    internal_name: Option<String>,
+struct Source<'a> {
+    #[serde(borrow, default)]
+    namespace: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    internal_name: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
-struct Difference {
-    res: Resource,
+struct Difference<'a> {
+    #[serde(borrow)]
+    res: Resource<'a>,
     #[serde(default)]
     changelog: Option<Vec<ChangeEntry>>,
 }
@@ -142,7 +146,7 @@ fn resource_type_in(message: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-fn address(r: &Resource) -> String {
+fn address(r: &Resource<'_>) -> String {
     match &r.source {
         Some(Source {
             namespace,
@@ -157,11 +161,11 @@ fn address(r: &Resource) -> String {
 
 /// The resource id as it may be shown: an id shaped like a secret (a URL with credentials, a
 /// token) is replaced by a stable stand-in derived from it, so it never becomes an address.
-fn shown_id(r: &Resource) -> std::borrow::Cow<'_, str> {
+fn shown_id<'a>(r: &'a Resource<'_>) -> Cow<'a, str> {
     if crate::classify::is_secret_shaped(&r.id) {
         format!("masked-{}", item_id(F, &r.ty, &r.id)).into()
     } else {
-        r.id.as_str().into()
+        Cow::Borrowed(&*r.id)
     }
 }
 
@@ -183,10 +187,10 @@ fn path_of(steps: &[Value]) -> AttrPath {
 /// How to get a readable scan, for errors.
 const RESCAN: &str = "scan again with `driftctl scan --output json://FILE`, or fix that entry";
 
-fn list(path: &str, env: &Envelope<'_>, key: &str) -> Result<Vec<Resource>, IngestError> {
-    let list: Vec<Resource> = env
+fn list<'a>(path: &str, env: &Envelope<'a>, key: &str) -> Result<Vec<Resource<'a>>, IngestError> {
+    let list: Vec<Resource<'a>> = env
         .member(path, F, key)
-        .map_err(|e| unreadable_entry::<Resource>(path, F, env, key, &["id"], RESCAN).unwrap_or(e))?
+        .map_err(|e| unreadable_entry::<Resource<'_>>(path, F, env, key, &["id"], RESCAN).unwrap_or(e))?
         .unwrap_or_default();
     check_resources(
         path,
@@ -201,7 +205,7 @@ fn list(path: &str, env: &Envelope<'_>, key: &str) -> Result<Vec<Resource>, Inge
 /// type may deserve, and dropping it would hide drift, so the whole scan is refused instead.
 fn check_resources<'a>(
     path: &str,
-    resources: impl IntoIterator<Item = (String, &'a Resource)>,
+    resources: impl IntoIterator<Item = (String, &'a Resource<'a>)>,
 ) -> Result<(), IngestError> {
     for (at, r) in resources {
         let missing = match (r.ty.is_empty(), r.id.is_empty()) {
@@ -211,7 +215,7 @@ fn check_resources<'a>(
             (false, true) => "has no `id`",
         };
         let named = if r.id.is_empty() {
-            r.ty.clone()
+            r.ty.to_string()
         } else if crate::classify::is_secret_shaped(&r.id) {
             "id withheld: it looks like a secret".to_string()
         } else {
@@ -237,13 +241,41 @@ fn check_resources<'a>(
 /// it. Every resource of the scan counts (an in-sync sibling makes the drifted instance's
 /// address ambiguous too); an address held by one resource stays as it is. An id shaped like a
 /// secret is never shown: the item's id stands in for it.
-fn disambiguate<'a>(items: &mut [DriftItem], scanned: impl Iterator<Item = &'a Resource>) {
-    let mut ids: HashMap<String, HashSet<&str>> = HashMap::new();
-    for r in scanned {
-        ids.entry(address(r)).or_default().insert(r.id.as_str());
+fn disambiguate<'a, 'b: 'a>(items: &mut [DriftItem], scanned: impl Iterator<Item = &'a Resource<'b>>) {
+    // A map from every address to its ids was the peak of a wide scan's load (500k
+    // addresses). Instead: the resources sorted by a hash of their address, and only those
+    // sharing a hash (the same address, or rarely a collision) compared by address.
+    let scanned: Vec<&Resource<'_>> = scanned.collect();
+    let hash = |r: &Resource<'_>| {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        address(r).hash(&mut h);
+        h.finish()
+    };
+    let mut order: Vec<(u64, usize)> = scanned.iter().enumerate().map(|(n, r)| (hash(r), n)).collect();
+    order.sort_unstable();
+    let mut shared: HashSet<String> = HashSet::new();
+    for group in order.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() > 1) {
+        let mut ids: HashMap<String, &str> = HashMap::new();
+        for (_, n) in group {
+            let r = scanned[*n];
+            let a = address(r);
+            match ids.get(&a) {
+                Some(first) if *first != &*r.id => {
+                    shared.insert(a);
+                }
+                Some(_) => {}
+                None => {
+                    ids.insert(a, &*r.id);
+                }
+            }
+        }
+    }
+    if shared.is_empty() {
+        return;
     }
     for i in items.iter_mut() {
-        if ids.get(&i.address).is_some_and(|ids| ids.len() > 1) {
+        if shared.contains(&i.address) {
             // A secret-shaped id is not in the identity (see `base_item`).
             let shown = i
                 .identity
@@ -259,12 +291,12 @@ fn disambiguate<'a>(items: &mut [DriftItem], scanned: impl Iterator<Item = &'a R
 /// `remediate::revert` strips it to target the whole block.
 const INSTANCE_ID_OPEN: &str = "[id=";
 
-fn base_item(path: &str, r: &Resource, kind: Kind) -> DriftItem {
+fn base_item(path: &str, r: &Resource<'_>, kind: Kind) -> DriftItem {
     let address = address(r);
-    let mut identity = BTreeMap::new();
+    let mut identity = crate::model::Identity::new();
     // Identity is shown and journaled: a secret-shaped id never becomes one.
     if !crate::classify::is_secret_shaped(&r.id) {
-        identity.insert("id".to_string(), r.id.clone());
+        identity.insert("id".to_string(), r.id.to_string());
     }
     let attrs = r
         .human_readable_attributes
@@ -274,9 +306,16 @@ fn base_item(path: &str, r: &Resource, kind: Kind) -> DriftItem {
     let arn = identity
         .get("arn")
         .cloned()
-        .or_else(|| r.id.starts_with("arn:").then(|| r.id.clone()));
+        .or_else(|| r.id.starts_with("arn:").then(|| r.id.to_string()));
     let (region, account) = arn.as_deref().map_or((None, None), arn_parts);
-    let mut item = DriftItem::new(item_id(F, &address, &r.id), address, r.ty.clone(), path, F, kind);
+    let mut item = DriftItem::new(
+        item_id(F, &address, &r.id),
+        address,
+        r.ty.to_string(),
+        path,
+        F,
+        kind,
+    );
     item.identity = identity;
     item.region = region;
     item.account = account;
@@ -333,8 +372,9 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
         ));
     }
 
-    let mut items = Vec::new();
-    let mut changed: HashSet<(String, String)> = HashSet::new();
+    // Sized up front: on a wide scan, doubling a vector of 500k items held two copies at once.
+    let mut items = Vec::with_capacity(differences.len() + unmanaged.len() + missing.len());
+    let mut changed: HashSet<(&str, &str)> = HashSet::new();
     for d in &differences {
         let mut item = base_item(path, &d.res, Kind::Modified);
         for (n, c) in d.changelog.iter().flatten().enumerate() {
@@ -356,7 +396,7 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
         if item.changes.is_empty() {
             continue;
         }
-        changed.insert((d.res.ty.clone(), d.res.id.clone()));
+        changed.insert((&*d.res.ty, &*d.res.id));
         items.push(item);
     }
     for (list, kind) in [(&unmanaged, Kind::Unmanaged), (&missing, Kind::Deleted)] {
@@ -365,7 +405,7 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
             let attrs = r.human_readable_attributes.clone().unwrap_or_default();
             let mut live_obj = serde_json::Map::new();
             let id_path = AttrPath::keys(["id"]);
-            let id = Value::String(r.id.clone());
+            let id = Value::String(r.id.to_string());
             live_obj.insert("id".to_string(), mask_value(&id, None, &id_path, secrets).value);
             if kind == Kind::Unmanaged && !attrs.contains_key("id") {
                 let c = masked_change(&item.address, id_path, None, Some(&id), None, secrets);
@@ -401,7 +441,7 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
     );
     let in_sync = managed
         .iter()
-        .filter(|r| !changed.contains(&(r.ty.clone(), r.id.clone())))
+        .filter(|r| !changed.contains(&(&*r.ty, &*r.id)))
         .count();
 
     Ok(Loaded {

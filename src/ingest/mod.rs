@@ -208,25 +208,27 @@ fn load_each<'a>(
         report.not_drift.add(loaded.not_drift);
         report.reports.push(loaded.meta);
         let first = report.items.len();
-        report.items.reserve_exact(loaded.items.len());
-        for mut item in loaded.items {
+        // The first report's items are taken as they are: moving them into a new vector held
+        // two copies of every item at the peak.
+        if first == 0 {
+            report.items = loaded.items;
+        } else {
+            report.items.extend(loaded.items);
+        }
+        for item in &mut report.items[first..] {
             item.report_index = index;
             // A pushed-to vector keeps room for four; on a wide report (500k items) that slack
             // was a quarter of the memory.
             item.changes.shrink_to_fit();
+            item.identity.shrink_to_fit();
             let n = seen_ids.entry(item.id.clone()).or_insert(0);
             *n += 1;
             if *n > 1 {
                 item.id = format!("{}-{}", item.id, n);
             }
-            report.items.push(item);
         }
         noise::mark_loaded(&mut report.items[first..], taxonomy);
         taxonomy.classify_items(&mut report.items[first..]);
-        for item in &mut report.items[first..] {
-            item.controls.shrink_to_fit();
-            item.why.shrink_to_fit();
-        }
     }
     Ok(report)
 }
@@ -251,9 +253,10 @@ pub(crate) fn parse(input: &Input, secrets: &SecretMatcher) -> Result<Loaded, In
     });
     let (format, mut loaded) = parsed?;
     loaded.meta.sha256 = sha256;
+    let source: std::sync::Arc<str> = path.into();
     for item in &mut loaded.items {
         item.format = Some(format);
-        item.source = path.to_string();
+        item.source = std::sync::Arc::clone(&source);
     }
     Ok(loaded)
 }
@@ -406,7 +409,7 @@ pub(crate) fn is_identity_key(key: &str) -> bool {
 }
 
 /// Collects identity attributes (top-level scalars, never masked ones) from an object.
-pub(crate) fn identity_of(obj: Option<&Value>, into: &mut std::collections::BTreeMap<String, String>) {
+pub(crate) fn identity_of(obj: Option<&Value>, into: &mut crate::model::Identity) {
     let Some(Value::Object(o)) = obj else { return };
     for (key, value) in o {
         if !is_identity_key(key) || into.contains_key(key) {

@@ -21,7 +21,9 @@ use super::{
 use crate::classify::SecretMatcher;
 use crate::model::compare::{RawDiff, diff_values, is_absent};
 use crate::model::mask::{mask_at, parse_mask, union_mask};
-use crate::model::{AttrPath, ConfigExpr, ConfigInfo, DriftItem, Format, Kind, NotDrift, ReportMeta, Step};
+use crate::model::{
+    AttrPath, ConfigExpr, ConfigInfo, DriftItem, Format, Kind, NotDrift, ReportMeta, Step, UNKNOWN,
+};
 
 const F: Format = Format::TerraformPlan;
 
@@ -554,7 +556,7 @@ fn entry<'a>(cx: &Context<'_>, n: usize, rc: &'a RawChange<'a>) -> Result<Entry<
                 let mut c =
                     masked_change_owned(&rc.address, d.path, d.desired, d.live, Some(&mask), cx.secrets);
                 if live_unknown && c.live.is_none() {
-                    c.live = Some(Value::String("(known after apply)".to_string()));
+                    c.live = Some(Value::String(UNKNOWN.to_string()));
                 }
                 changes.push(c);
             }
@@ -583,7 +585,7 @@ fn entry<'a>(cx: &Context<'_>, n: usize, rc: &'a RawChange<'a>) -> Result<Entry<
         }
     }
 
-    let mut identity = BTreeMap::new();
+    let mut identity = crate::model::Identity::new();
     identity_of(
         if after.is_null() {
             Some(&before)
@@ -593,10 +595,13 @@ fn entry<'a>(cx: &Context<'_>, n: usize, rc: &'a RawChange<'a>) -> Result<Entry<
         &mut identity,
     );
     identity_of(Some(&before), &mut identity);
-    identity.retain(|k, _| {
-        let p = AttrPath(vec![Step::Key(k.clone())]);
-        mask_at(&mask, &p) != Some(&Value::Bool(true)) && !cx.secrets.is_secret_key(k)
-    });
+    // A top-level attribute the mask hides (the whole resource, or that attribute) is no identity.
+    let masked = |k: &str| match &mask {
+        Value::Bool(true) => true,
+        Value::Object(o) => o.get(k) == Some(&Value::Bool(true)),
+        _ => false,
+    };
+    identity.retain(|k, _| !masked(k) && !cx.secrets.is_secret_key(k));
     let (arn_region, account) = identity.get("arn").map_or((None, None), |a| arn_parts(a));
     let region = identity.get("region").cloned().or(arn_region);
 
@@ -622,7 +627,7 @@ fn entry<'a>(cx: &Context<'_>, n: usize, rc: &'a RawChange<'a>) -> Result<Entry<
     );
     item.changes = changes;
     item.identity = identity;
-    item.config = config;
+    item.config = config.map(Box::new);
     item.planned_actions = planned.map(|p| p.change.actions.clone()).unwrap_or_default();
     item.planned_replace_paths = planned
         .and_then(|p| p.change.replace_paths.as_ref())

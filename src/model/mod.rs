@@ -5,6 +5,7 @@
 //! with [`MASK`] and keeps only a keyed fingerprint (see [`Change::live_fingerprint`]).
 
 pub mod compare;
+mod identity;
 pub mod mask;
 mod path;
 
@@ -14,10 +15,15 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use identity::Identity;
 pub use path::{AttrPath, Step};
 
 /// What is shown wherever a sensitive value would be.
 pub const MASK: &str = "(sensitive)";
+
+/// What is shown for a live value Terraform does not know yet (`after_unknown`): a placeholder,
+/// never a value, so it may stand beside a masked one.
+pub const UNKNOWN: &str = "(known after apply)";
 
 /// The input formats driftdeck reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -292,8 +298,8 @@ pub struct DriftItem {
     pub address: String,
     /// Resource type as the source names it (`aws_security_group`, `AWS::EC2::SecurityGroup`).
     pub resource_type: String,
-    /// Path of the report it came from (`-` for stdin).
-    pub source: String,
+    /// Path of the report it came from (`-` for stdin), shared by the report's items.
+    pub source: std::sync::Arc<str>,
     /// Which report (index into [`DriftReport::reports`]).
     #[serde(skip)]
     pub report_index: usize,
@@ -304,23 +310,24 @@ pub struct DriftItem {
     pub kind: Kind,
     /// Classification result.
     pub severity: Severity,
-    /// Compliance controls the item touches.
-    pub controls: Vec<String>,
-    /// Which rules fired, in words.
-    pub why: Vec<String>,
+    /// Compliance controls the item touches (shared between items with the same list).
+    pub controls: std::sync::Arc<[String]>,
+    /// Which rules fired, in words (shared between items with the same list).
+    pub why: std::sync::Arc<[String]>,
     /// Attribute-level differences (empty for wholly deleted/unmanaged items).
     pub changes: Vec<Change>,
     /// Triage status.
     pub status: Status,
     /// Identifying, non-sensitive attributes for attribution (`id`, `arn`, `name`, `bucket`, …).
     #[serde(skip)]
-    pub identity: BTreeMap<String, String>,
+    pub identity: Identity,
     /// Live attributes of an unmanaged resource (masked), used to write an import skeleton.
     #[serde(skip)]
     pub live_attributes: Option<Value>,
-    /// Terraform configuration facts, when the plan had them.
+    /// Terraform configuration facts, when the plan had them (boxed: most items have none, and
+    /// the facts are larger than the rest of an item's fixed part).
     #[serde(skip)]
-    pub config: Option<ConfigInfo>,
+    pub config: Option<Box<ConfigInfo>>,
     /// Actions Terraform plans for this address (`resource_changes`): what a revert would do.
     #[serde(skip)]
     pub planned_actions: Vec<String>,
@@ -365,16 +372,16 @@ impl DriftItem {
             id,
             address,
             resource_type,
-            source: source.to_string(),
+            source: source.into(),
             report_index: 0,
             format: Some(format),
             kind,
             severity: Severity::default(),
-            controls: Vec::new(),
-            why: Vec::new(),
+            controls: std::sync::Arc::default(),
+            why: std::sync::Arc::default(),
             changes: Vec::new(),
             status: Status::Open,
-            identity: BTreeMap::new(),
+            identity: Identity::new(),
             live_attributes: None,
             config: None,
             planned_actions: Vec::new(),
@@ -525,20 +532,30 @@ impl DriftReport {
             }
             self.not_drift.noise = 0;
         } else {
-            let mut kept = Vec::with_capacity(self.items.len());
-            for mut item in std::mem::take(&mut self.items) {
-                let (noise, real): (Vec<Change>, Vec<Change>) = std::mem::take(&mut item.changes)
-                    .into_iter()
-                    .partition(|c| c.noise.is_some());
-                item.changes = real;
-                item.noise_changes.extend(noise);
-                if item.changes.is_empty() && !item.noise_changes.is_empty() {
-                    self.noise.push(item);
-                } else {
-                    kept.push(item);
+            // In place, and the item list is rebuilt only when some item is all noise: on a
+            // wide report a second list of every item was the peak of the load.
+            let mut any_noise_only = false;
+            for item in &mut self.items {
+                if item.changes.iter().any(|c| c.noise.is_some()) {
+                    let (noise, real): (Vec<Change>, Vec<Change>) = std::mem::take(&mut item.changes)
+                        .into_iter()
+                        .partition(|c| c.noise.is_some());
+                    item.changes = real;
+                    item.noise_changes.extend(noise);
                 }
+                any_noise_only |= item.changes.is_empty() && !item.noise_changes.is_empty();
             }
-            self.items = kept;
+            if any_noise_only {
+                let mut kept = Vec::with_capacity(self.items.len());
+                for item in std::mem::take(&mut self.items) {
+                    if item.changes.is_empty() && !item.noise_changes.is_empty() {
+                        self.noise.push(item);
+                    } else {
+                        kept.push(item);
+                    }
+                }
+                self.items = kept;
+            }
             self.not_drift.noise = self.noise.len();
         }
     }

@@ -205,10 +205,10 @@ pub fn haystack(item: &DriftItem) -> String {
             }
         }
     }
-    for w in &item.why {
+    for w in &*item.why {
         add(w);
     }
-    for c in &item.controls {
+    for c in &*item.controls {
         add(c);
     }
     s

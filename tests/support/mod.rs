@@ -28,10 +28,11 @@ pub fn demo_report() -> DriftReport {
     report.set_noise_shown(false);
     // Stable, short source names for snapshots.
     for it in &mut report.items {
-        it.source = std::path::Path::new(&it.source)
+        it.source = std::path::Path::new(&*it.source)
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default();
+            .unwrap_or_default()
+            .into();
     }
     for r in &mut report.reports {
         r.path = std::path::Path::new(&r.path)
