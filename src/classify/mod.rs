@@ -239,9 +239,9 @@ impl Taxonomy {
             .map_or(1, std::num::NonZero::get)
             .min(8);
         if items.len() < PARALLEL_MIN || threads < 2 {
-            let mut labels = Labels::default();
+            let mut pass = Pass::default();
             for (item, p) in items.iter_mut().zip(&of_item) {
-                self.classify_with(item, &plans[*p], &mut labels);
+                self.classify_with(item, &plans[*p], &mut pass);
             }
             return;
         }
@@ -250,9 +250,9 @@ impl Taxonomy {
         std::thread::scope(|scope| {
             for (part, which) in items.chunks_mut(chunk).zip(of_item.chunks(chunk)) {
                 scope.spawn(move || {
-                    let mut labels = Labels::default();
+                    let mut pass = Pass::default();
                     for (item, p) in part.iter_mut().zip(which) {
-                        self.classify_with(item, &plans[*p], &mut labels);
+                        self.classify_with(item, &plans[*p], &mut pass);
                     }
                 });
             }
@@ -274,19 +274,19 @@ impl Taxonomy {
     /// entry is rated as if the whole resource changed, at the highest rule for its type.
     pub fn classify(&self, item: &mut DriftItem) {
         let rules = self.rules_for(&item.resource_type);
-        self.classify_with(item, &rules, &mut Labels::default());
+        self.classify_with(item, &rules, &mut Pass::default());
     }
 
     /// [`Self::classify`] with the rules for the item's type already chosen (`rules`).
-    fn classify_with(&self, item: &mut DriftItem, rules: &[usize], labels: &mut Labels) {
+    fn classify_with(&self, item: &mut DriftItem, rules: &[usize], pass: &mut Pass) {
         if let Some(what) = item.malformed.clone() {
-            self.classify_malformed(item, &what, labels);
+            self.classify_malformed(item, &what, pass);
             return;
         }
         if item.is_noise_only() {
             item.severity = Severity::Low;
             item.controls = Arc::default();
-            item.why = labels.share(
+            item.why = pass.share(
                 item.changes
                     .iter()
                     .filter_map(|c| c.noise.as_ref().map(|n| format!("noise: {}: {n}", c.path)))
@@ -306,7 +306,7 @@ impl Taxonomy {
             noise = Vec::new();
             false
         };
-        self.classify_changes(item, rules, labels);
+        self.classify_changes(item, rules, pass);
         if saved {
             item.changes.extend(noise);
         }
@@ -315,7 +315,7 @@ impl Taxonomy {
     /// The highest rule that names the item's type (by a type glob, not an any-type rule),
     /// for any kind: a malformed entry cannot be read, so it is rated as the worst its type can
     /// be. Types no rule names get the kind's default, at least high.
-    fn classify_malformed(&self, item: &mut DriftItem, what: &str, labels: &mut Labels) {
+    fn classify_malformed(&self, item: &mut DriftItem, what: &str, pass: &mut Pass) {
         let mut best: Option<&Rule> = None;
         for rule in &self.rules {
             if rule.spec.types.is_empty() || !rule.types.is_match(&item.resource_type) {
@@ -349,20 +349,22 @@ impl Taxonomy {
             ),
         };
         item.severity = severity;
-        item.controls = labels.share(controls);
-        item.why = labels.share(vec![format!(
+        item.controls = pass.share(controls);
+        item.why = pass.share(vec![format!(
             "malformed report entry ({what}): rated as if the whole resource changed, at {rule_note}"
         )]);
     }
 
-    fn classify_changes(&self, item: &mut DriftItem, rules: &[usize], labels: &mut Labels) {
+    fn classify_changes(&self, item: &mut DriftItem, rules: &[usize], pass: &mut Pass) {
         let mut severity: Option<Severity> = None;
         let mut controls: Vec<String> = self.base_controls.clone();
         let mut why: Vec<String> = Vec::new();
         // Each change's glob key, built once for all rules.
         let keys: Vec<String> = item.changes.iter().map(|c| c.path.match_key()).collect();
-        for rule in rules.iter().filter_map(|i| self.rules.get(*i)) {
-            let Some(reasons) = Self::fire(rule, item, &keys) else {
+        for (index, rule) in rules.iter().filter_map(|i| Some((*i, self.rules.get(*i)?))) {
+            let Some(reasons) = Self::fire(rule, item, &keys, &mut |key| {
+                pass.attribute_matches(index, rule, key)
+            }) else {
                 continue;
             };
             severity = Some(severity.map_or(rule.spec.severity, |s| s.max(rule.spec.severity)));
@@ -388,13 +390,19 @@ impl Taxonomy {
                 item.kind, item.resource_type
             ));
         }
-        item.controls = labels.share(controls);
-        item.why = labels.share(why);
+        item.controls = pass.share(controls);
+        item.why = pass.share(why);
     }
 
     /// The rule's reasons when it fires on the item (whose type the rule already matches);
     /// `keys` are the changes' glob keys.
-    fn fire(rule: &Rule, item: &DriftItem, keys: &[String]) -> Option<Vec<String>> {
+    /// `attribute_matches` answers whether the rule's attribute globs match a glob key.
+    fn fire(
+        rule: &Rule,
+        item: &DriftItem,
+        keys: &[String],
+        attribute_matches: &mut dyn FnMut(&str) -> bool,
+    ) -> Option<Vec<String>> {
         let spec = &rule.spec;
         let kind_ok = if spec.kinds.is_empty() {
             item.kind == Kind::Modified
@@ -415,7 +423,7 @@ impl Taxonomy {
             return spec.when.whole_resource().then(|| vec![fill("", "")]);
         }
         let matches = |(c, key): (&Change, &String)| -> Option<String> {
-            if !spec.attributes.is_empty() && !rule.attributes.is_match(key.as_str()) {
+            if !spec.attributes.is_empty() && !attribute_matches(key.as_str()) {
                 return None;
             }
             spec.when
@@ -433,21 +441,52 @@ impl Taxonomy {
     }
 }
 
-/// The label lists (controls, reasons) of one classification pass, each distinct list held once:
-/// every item of a type that fires the same rules carries the same controls, and every
-/// unmanaged item of a type the same reason, so a wide report shares them instead of holding a
-/// copy per item.
+/// What one classification pass (one thread's share of the items) remembers.
 #[derive(Default)]
-struct Labels(HashSet<Arc<[String]>>);
+struct Pass {
+    /// The label lists (controls, reasons), each distinct list held once: every item of a type
+    /// that fires the same rules carries the same controls, and every unmanaged item of a type
+    /// the same reason, so a wide report shares them instead of holding a copy per item.
+    labels: HashSet<Arc<[String]>>,
+    /// Per attribute glob key, per rule index: 0 not asked yet, 1 no match, 2 match. The same
+    /// few hundred attribute names recur on every item, and glob matching each against every
+    /// rule was most of the classification time.
+    attributes: HashMap<String, Vec<u8>>,
+}
 
-impl Labels {
+/// Attribute names a pass remembers before it starts over (a hostile report with millions of
+/// distinct names costs only the matching it would have cost anyway).
+const PASS_ATTRIBUTES_MAX: usize = 4096;
+
+impl Pass {
     fn share(&mut self, list: Vec<String>) -> Arc<[String]> {
-        if let Some(shared) = self.0.get(list.as_slice()) {
+        if let Some(shared) = self.labels.get(list.as_slice()) {
             return Arc::clone(shared);
         }
         let shared: Arc<[String]> = list.into();
-        self.0.insert(Arc::clone(&shared));
+        self.labels.insert(Arc::clone(&shared));
         shared
+    }
+
+    fn attribute_matches(&mut self, index: usize, rule: &Rule, key: &str) -> bool {
+        if !self.attributes.contains_key(key) && self.attributes.len() >= PASS_ATTRIBUTES_MAX {
+            self.attributes.clear();
+        }
+        let row = match self.attributes.get_mut(key) {
+            Some(row) => row,
+            None => self.attributes.entry(key.to_string()).or_default(),
+        };
+        if row.len() <= index {
+            row.resize(index + 1, 0);
+        }
+        match row[index] {
+            0 => {
+                let hit = rule.attributes.is_match(key);
+                row[index] = if hit { 2 } else { 1 };
+                hit
+            }
+            answer => answer == 2,
+        }
     }
 }
 

@@ -5,6 +5,8 @@
 //! Here arrays compare as multisets, strings holding JSON documents compare by their decoded
 //! value, numbers by value, and `null`, `[]` and `{}` are the same absence.
 
+use std::fmt::Write as _;
+
 use serde_json::{Map, Value};
 
 use super::{AttrPath, Step};
@@ -39,22 +41,45 @@ pub fn canonical(v: &Value) -> String {
     out
 }
 
+/// `s` as a JSON string literal, appended to `out` (no copy of `s` on the way).
+fn push_json_str(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 fn write_canonical(v: &Value, out: &mut String) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) => match n.as_f64() {
             Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15 => {
-                out.push_str(&(f as i64).to_string());
+                let _ = write!(out, "{}", f as i64);
             }
-            _ => out.push_str(&n.to_string()),
+            _ => {
+                let _ = write!(out, "{n}");
+            }
         },
         Value::String(s) => {
             if let Some(doc) = embedded_json(s) {
                 out.push_str("json:");
                 write_canonical(&doc, out);
             } else {
-                out.push_str(&Value::String(s.clone()).to_string());
+                push_json_str(s, out);
             }
         }
         Value::Array(a) => {
@@ -72,7 +97,7 @@ fn write_canonical(v: &Value, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                out.push_str(&Value::String((*k).clone()).to_string());
+                push_json_str(k, out);
                 out.push(':');
                 write_canonical(&o[k.as_str()], out);
             }
@@ -193,6 +218,19 @@ pub fn value_at<'a>(v: &'a Value, path: &AttrPath) -> Option<&'a Value> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Canonical texts key secret fingerprints stored in approvals files: the string escaping
+    /// written by hand must stay exactly serde_json's.
+    #[test]
+    fn strings_are_escaped_exactly_as_serde_json_does() {
+        let mut all: String = (0u32..0x80).filter_map(char::from_u32).collect();
+        all.push_str("é\u{2028}\u{200b}😀\u{7f}");
+        for s in [all.as_str(), "", "plain", "a\"b\\c"] {
+            let mut ours = String::new();
+            push_json_str(s, &mut ours);
+            assert_eq!(ours, Value::String(s.to_string()).to_string());
+        }
+    }
 
     #[test]
     fn sets_compare_as_multisets() {
