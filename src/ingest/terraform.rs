@@ -234,20 +234,22 @@ fn index_configuration(config: &Configuration) -> HashMap<(Vec<String>, String),
 /// Drops `tags_all.X` changes that only repeat a `tags.X` change: `tags_all` adds provider
 /// `default_tags`, so only its own differences are news.
 fn dedupe_tags_all(diffs: &mut Vec<RawDiff>) {
-    let tags: Vec<(Vec<Step>, Option<Value>, Option<Value>)> = diffs
+    // Compared in place (the tags changes were copied for this, on every item).
+    let tags: Vec<&RawDiff> = diffs.iter().filter(|d| d.path.top() == Some("tags")).collect();
+    if tags.is_empty() {
+        return;
+    }
+    let keep: Vec<bool> = diffs
         .iter()
-        .filter(|d| d.path.top() == Some("tags"))
-        .map(|d| (d.path.0[1..].to_vec(), d.desired.clone(), d.live.clone()))
+        .map(|d| {
+            d.path.top() != Some("tags_all")
+                || !tags
+                    .iter()
+                    .any(|t| t.path.0[1..] == d.path.0[1..] && t.desired == d.desired && t.live == d.live)
+        })
         .collect();
-    diffs.retain(|d| {
-        if d.path.top() != Some("tags_all") {
-            return true;
-        }
-        let rest = &d.path.0[1..];
-        !tags
-            .iter()
-            .any(|(p, de, li)| p.as_slice() == rest && de == &d.desired && li == &d.live)
-    });
+    let mut keep = keep.into_iter();
+    diffs.retain(|_| keep.next().unwrap_or(true));
 }
 
 /// Loads a Terraform plan.
