@@ -169,9 +169,13 @@ fn present(v: &Value) -> Option<Value> {
 /// both sides is followed into the block (SDKv2 single nested blocks); any other differing
 /// array (sets, lists of rules) is reported whole, because positions carry no meaning in a set.
 pub fn diff_values(path: &AttrPath, desired: &Value, live: &Value, out: &mut Vec<RawDiff>) {
-    if semantic_eq(desired, live) {
-        return;
+    if !semantic_eq(desired, live) {
+        diff_unequal(path, desired, live, out);
     }
+}
+
+/// [`diff_values`] of two values already known to differ.
+fn diff_unequal(path: &AttrPath, desired: &Value, live: &Value, out: &mut Vec<RawDiff>) {
     match (desired, live) {
         (Value::Object(d), Value::Object(l)) if !d.is_empty() && !l.is_empty() => {
             diff_objects(path, d, l, out);
@@ -196,7 +200,10 @@ fn diff_objects(path: &AttrPath, d: &Map<String, Value>, l: &Map<String, Value>,
     for k in keys {
         let dv = d.get(k).unwrap_or(&Value::Null);
         let lv = l.get(k).unwrap_or(&Value::Null);
-        diff_values(&path.child(Step::Key(k.clone())), dv, lv, out);
+        // Equal members (most of them) are passed over before a path is built for them.
+        if !semantic_eq(dv, lv) {
+            diff_unequal(&path.child(Step::Key(k.clone())), dv, lv, out);
+        }
     }
 }
 
