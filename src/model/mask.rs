@@ -181,7 +181,7 @@ fn needs_at(v: &Value, mask: Option<&Value>, st: PathState, secrets: &SecretMatc
         Value::String(s) => {
             secrets.is_secret_value(s)
                 || (st.context && looks_random(s))
-                || embedded_doc(s).is_some_and(|doc| needs_at(&doc, None, st, secrets))
+                || super::compare::embedded_json(s).is_some_and(|doc| needs_at(&doc, None, st, secrets))
         }
         Value::Object(o) => {
             secret_pair(o, secrets).is_some_and(|k| o.get(k).is_some_and(|c| !c.is_null()))
@@ -202,15 +202,6 @@ fn needs_at(v: &Value, mask: Option<&Value>, st: PathState, secrets: &SecretMatc
         }),
         _ => false,
     }
-}
-
-/// The JSON document a string holds, when it holds an object or a list.
-fn embedded_doc(s: &str) -> Option<Value> {
-    let t = s.trim_start();
-    if !(t.starts_with('{') || t.starts_with('[')) {
-        return None;
-    }
-    serde_json::from_str(s).ok()
 }
 
 /// [`mask_value`] once something is known to need masking.
@@ -305,7 +296,7 @@ fn secret_pair(o: &Map<String, Value>, secrets: &SecretMatcher) -> Option<&'stat
 /// inside with the same rules, and written back as JSON text with the secrets replaced. `None`
 /// when the string is not a JSON object or list, or holds nothing secret.
 fn embedded_json(s: &str, path: &AttrPath, secrets: &SecretMatcher) -> Option<Masked> {
-    let doc = embedded_doc(s)?;
+    let doc = super::compare::embedded_json(s)?;
     let inner = mask_tree(&doc, None, path, secrets);
     inner.any.then(|| Masked {
         value: Value::String(serde_json::to_string(&inner.value).unwrap_or_else(|_| MASK.to_string())),
