@@ -4,7 +4,7 @@
 mod ingest_support;
 
 use driftdeck::model::Format;
-use ingest_support::{fixture, load};
+use ingest_support::{driftdeck_in, fixture, load};
 use serde_json::json;
 
 #[test]
@@ -63,23 +63,6 @@ fn driftctl_access_denied_scan_is_incomplete_per_alert_kind() {
     assert_eq!(meta.warnings.len(), 3);
 }
 
-/// Runs the binary with no user configuration; `(exit code, stdout, stderr)`.
-fn driftdeck(args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_driftdeck"))
-        .args(args)
-        .env("DRIFTDECK_CONFIG_DIR", env!("CARGO_MANIFEST_DIR"))
-        .env("DRIFTDECK_ACTOR", "tester@example.com")
-        .env("DRIFTDECK_AWS_IDENTITY", "0")
-        .env_remove("DRIFTDECK_IAC_DIR")
-        .output()
-        .expect("runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
 #[test]
 fn driftctl_instances_sharing_an_address_get_their_id_appended() {
     let r = load("driftctl/count-instances.json");
@@ -112,10 +95,10 @@ fn driftctl_instances_sharing_an_address_get_their_id_appended() {
 fn commands_name_a_driftctl_instance_by_its_id() {
     let scan = fixture("driftctl/count-instances.json");
     let dir = tempfile::tempdir().expect("tempdir");
-    let iac = dir.path().to_str().expect("utf-8 path");
+    let driftdeck = |args: &[&str]| driftdeck_in(dir.path(), args);
     let attachment =
         "module.iam.aws_iam_group_policy_attachment.admins[id=ops-arn:aws:iam::aws:policy/ReadOnlyAccess]";
-    let (code, out, err) = driftdeck(&["revert", &scan, attachment, "--iac-dir", iac]);
+    let (code, out, err) = driftdeck(&["revert", &scan, attachment]);
     assert_eq!(code, 0, "{out}{err}");
     // Terraform cannot target an instance by a cloud id: the whole block, said plainly.
     assert!(
@@ -131,11 +114,9 @@ fn commands_name_a_driftctl_instance_by_its_id() {
         "offboarded, removal tracked in CHG-8812",
         "--expires",
         "72h",
-        "--iac-dir",
-        iac,
     ]);
     assert_eq!(code, 0, "{out}{err}");
-    let (code, out, _) = driftdeck(&["list", &scan, "--format", "json", "--iac-dir", iac]);
+    let (code, out, _) = driftdeck(&["list", &scan, "--format", "json"]);
     assert_eq!(code, 0);
     let doc: serde_json::Value = serde_json::from_str(&out).expect("json");
     let status = |address: &str| {
@@ -147,7 +128,7 @@ fn commands_name_a_driftctl_instance_by_its_id() {
     assert_eq!(status("aws_iam_user.users[id=bob]"), Some(json!("approved")));
     assert_eq!(status("aws_s3_bucket.audit"), Some(json!("open")));
     // The bare block address is not an item; the error lists the instances.
-    let (code, _, err) = driftdeck(&["revert", &scan, "aws_iam_user.users", "--iac-dir", iac]);
+    let (code, _, err) = driftdeck(&["revert", &scan, "aws_iam_user.users"]);
     assert_eq!(code, 1);
     assert!(err.contains("did you mean aws_iam_user.users[id=bob]"), "{err}");
 }
