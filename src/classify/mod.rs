@@ -448,15 +448,11 @@ struct Pass {
     /// that fires the same rules carries the same controls, and every unmanaged item of a type
     /// the same reason, so a wide report shares them instead of holding a copy per item.
     labels: HashSet<Arc<[String]>>,
-    /// Per attribute glob key, per rule index: 0 not asked yet, 1 no match, 2 match. The same
-    /// few hundred attribute names recur on every item, and glob matching each against every
-    /// rule was most of the classification time.
-    attributes: HashMap<String, Vec<u8>>,
+    /// Per rule index, whether its attribute globs match a glob key. The same few hundred
+    /// attribute names recur on every item, and glob matching each against every rule was most
+    /// of the classification time.
+    attributes: Vec<NameAnswers>,
 }
-
-/// Attribute names a pass remembers before it starts over (a hostile report with millions of
-/// distinct names costs only the matching it would have cost anyway).
-const PASS_ATTRIBUTES_MAX: usize = 4096;
 
 impl Pass {
     fn share(&mut self, list: Vec<String>) -> Arc<[String]> {
@@ -469,24 +465,40 @@ impl Pass {
     }
 
     fn attribute_matches(&mut self, index: usize, rule: &Rule, key: &str) -> bool {
-        if !self.attributes.contains_key(key) && self.attributes.len() >= PASS_ATTRIBUTES_MAX {
-            self.attributes.clear();
+        if self.attributes.len() <= index {
+            self.attributes.resize_with(index + 1, NameAnswers::default);
         }
-        let row = match self.attributes.get_mut(key) {
-            Some(row) => row,
-            None => self.attributes.entry(key.to_string()).or_default(),
-        };
-        if row.len() <= index {
-            row.resize(index + 1, 0);
+        self.attributes[index].answer(key, |k| rule.attributes.is_match(k))
+    }
+}
+
+/// Yes/no answers about names (attribute names, map keys), remembered per distinct name: a
+/// report repeats a few hundred names on every item, and the glob sets asked are expensive.
+/// Bounded: past [`NAME_ANSWERS_MAX`] names it starts over, so a hostile report with millions
+/// of distinct names costs only the matching it would have cost anyway.
+#[derive(Debug, Default)]
+pub(crate) struct NameAnswers(HashMap<Box<str>, bool>);
+
+/// Names [`NameAnswers`] holds before it starts over.
+const NAME_ANSWERS_MAX: usize = 4096;
+
+impl NameAnswers {
+    /// The answer for `name`, asking `ask` the first time.
+    pub(crate) fn answer(&mut self, name: &str, ask: impl FnOnce(&str) -> bool) -> bool {
+        if let Some(known) = self.0.get(name) {
+            return *known;
         }
-        match row[index] {
-            0 => {
-                let hit = rule.attributes.is_match(key);
-                row[index] = if hit { 2 } else { 1 };
-                hit
-            }
-            answer => answer == 2,
+        if self.0.len() >= NAME_ANSWERS_MAX {
+            self.0.clear();
         }
+        let known = ask(name);
+        self.0.insert(name.into(), known);
+        known
+    }
+
+    /// Forgets every answer.
+    pub(crate) fn clear(&mut self) {
+        self.0.clear();
     }
 }
 

@@ -7,7 +7,6 @@
 //! [`FingerprintKey`]).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 
@@ -18,6 +17,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::Deserialize;
 use serde_json::Value;
 use sha2::Sha256;
+
+use super::NameAnswers;
 
 use crate::model::{AttrPath, Step};
 
@@ -104,15 +105,10 @@ fn next_generation() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-/// Names answered per thread before the cache starts over: a report repeats a few hundred
-/// attribute names over and over, and a hostile one with millions of distinct names only
-/// costs the glob matching it would have cost anyway.
-const KEY_CACHE_MAX: usize = 4096;
-
 thread_local! {
     /// Answers of [`SecretMatcher::is_secret_key`] on this thread, for the matcher of the
     /// generation held beside them.
-    static KEY_CACHE: RefCell<(u64, HashMap<Box<str>, bool>)> = RefCell::new((0, HashMap::new()));
+    static KEY_CACHE: RefCell<(u64, NameAnswers)> = RefCell::new((0, NameAnswers::default()));
 }
 
 pub(crate) fn glob_set(patterns: &[String], what: &str) -> Result<GlobSet, String> {
@@ -256,16 +252,11 @@ impl SecretMatcher {
                 return self.match_key(key);
             };
             let (generation, answers) = &mut *cache;
-            if *generation != self.generation || answers.len() >= KEY_CACHE_MAX {
+            if *generation != self.generation {
                 *generation = self.generation;
                 answers.clear();
             }
-            if let Some(hit) = answers.get(key) {
-                return *hit;
-            }
-            let hit = self.match_key(key);
-            answers.insert(key.into(), hit);
-            hit
+            answers.answer(key, |k| self.match_key(k))
         })
     }
 
