@@ -3,16 +3,16 @@
 
 #[path = "support/files.rs"]
 mod files;
+#[path = "support/ingest.rs"]
+mod ingest_support;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use driftdeck::classify::Taxonomy;
 use driftdeck::ingest::load_paths;
 use driftdeck::model::{DriftItem, DriftReport, Kind};
 use driftdeck::remediate::adopt::{self, AdoptError};
 
-const BIN: &str = env!("CARGO_BIN_EXE_driftdeck");
 const INJECTION: &str = "tests/fixtures/hostile/driftctl-injection.json";
 
 fn fixture_tree() -> tempfile::TempDir {
@@ -32,19 +32,9 @@ fn unmanaged<'a>(r: &'a DriftReport, type_start: &str) -> &'a DriftItem {
         .expect("item in the fixture")
 }
 
+/// The binary with no user configuration (the scratch directory is never created).
 fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .env("DRIFTDECK_ACTOR", "tester@example.com")
-        .env("DRIFTDECK_AWS_IDENTITY", "0")
-        .env_remove("DRIFTDECK_IAC_DIR")
-        .output()
-        .expect("run driftdeck");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    ingest_support::driftdeck(args, &std::env::temp_dir().join("driftdeck-hostile-no-config"))
 }
 
 fn tf_files(dir: &Path) -> Vec<PathBuf> {

@@ -2,6 +2,7 @@
 //! the default taxonomy, finding an item, and running the real binary.
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -38,16 +39,14 @@ pub fn item<'a>(r: &'a DriftReport, address: &str) -> &'a DriftItem {
     })
 }
 
-/// Runs the binary on `args` in a scratch IaC directory `dir` (no journal, no approvals, no
-/// user config, no AWS): exit code, stdout, stderr.
-pub fn driftdeck_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
+/// Runs the binary on `args` with `config_dir` as its configuration directory (no user
+/// config unless the test puts one there), no AWS, a fixed actor: exit code, stdout, stderr.
+pub fn driftdeck<S: AsRef<OsStr>>(args: &[S], config_dir: &Path) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_driftdeck"))
         .args(args)
-        .arg("--iac-dir")
-        .arg(dir)
         .env("DRIFTDECK_ACTOR", "ci@example.com")
         .env("DRIFTDECK_AWS_IDENTITY", "0")
-        .env("DRIFTDECK_CONFIG_DIR", dir.join("config"))
+        .env("DRIFTDECK_CONFIG_DIR", config_dir)
         .env_remove("DRIFTDECK_IAC_DIR")
         .output()
         .expect("run driftdeck");
@@ -56,4 +55,12 @@ pub fn driftdeck_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Runs the binary on `args` in a scratch IaC directory `dir` (no journal, no approvals, no
+/// user config, no AWS): exit code, stdout, stderr.
+pub fn driftdeck_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let mut all: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    all.extend([OsStr::new("--iac-dir"), dir.as_os_str()]);
+    driftdeck(&all, &dir.join("config"))
 }
