@@ -9,6 +9,7 @@
 //!   opens for every file driftdeck changes; symbolic links are refused.
 //! - [`tui`]: the interactive triage screen (state, update, views, keymap, themes, event loop).
 //! - [`output`]: the CLI's table and JSON renderings (the JSON is a documented contract).
+//! - `par`: work shared out over the cores in contiguous chunks, results in order.
 //! - [`text`]: sanitising outside text for the terminal; display widths.
 //! - [`config`]: config, cache and demo directories.
 //! - [`attribution`]: CloudTrail attribution (live SDK, exported logs, Lake): who changed what.
@@ -31,6 +32,7 @@ pub mod fsutil;
 pub mod ingest;
 pub mod model;
 pub mod output;
+pub(crate) mod par;
 pub mod remediate;
 pub mod text;
 pub mod tui;

@@ -235,26 +235,11 @@ impl Taxonomy {
                 })
             })
             .collect();
-        let threads = std::thread::available_parallelism()
-            .map_or(1, std::num::NonZero::get)
-            .min(8);
-        if items.len() < PARALLEL_MIN || threads < 2 {
+        let (plans, of_item) = (&plans, &of_item);
+        crate::par::chunks_mut(items, |part, offset| {
             let mut pass = Pass::default();
-            for (item, p) in items.iter_mut().zip(&of_item) {
+            for (item, p) in part.iter_mut().zip(&of_item[offset..]) {
                 self.classify_with(item, &plans[*p], &mut pass);
-            }
-            return;
-        }
-        let chunk = items.len().div_ceil(threads);
-        let plans = &plans;
-        std::thread::scope(|scope| {
-            for (part, which) in items.chunks_mut(chunk).zip(of_item.chunks(chunk)) {
-                scope.spawn(move || {
-                    let mut pass = Pass::default();
-                    for (item, p) in part.iter_mut().zip(which) {
-                        self.classify_with(item, &plans[*p], &mut pass);
-                    }
-                });
             }
         });
     }
@@ -501,9 +486,6 @@ impl NameAnswers {
         self.0.clear();
     }
 }
-
-/// Items below this are classified on the calling thread.
-const PARALLEL_MIN: usize = 512;
 
 fn parse_file(text: &str, origin: &str) -> Result<TaxonomyFile, TaxonomyError> {
     toml::from_str(text).map_err(|e| TaxonomyError {

@@ -29,17 +29,19 @@ const F: Format = Format::TerraformPlan;
 
 #[derive(Deserialize)]
 struct RawChange<'a> {
-    address: String,
-    #[serde(default)]
-    module_address: Option<String>,
-    #[serde(default)]
-    mode: Option<String>,
-    #[serde(rename = "type")]
-    ty: String,
-    #[serde(default)]
-    deposed: Option<String>,
-    #[serde(default)]
-    previous_address: Option<String>,
+    // Borrowed from the report where no escape forces a copy: one entry is read per resource.
+    #[serde(borrow)]
+    address: Cow<'a, str>,
+    #[serde(borrow, default)]
+    module_address: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    mode: Option<Cow<'a, str>>,
+    #[serde(borrow, rename = "type")]
+    ty: Cow<'a, str>,
+    #[serde(borrow, default)]
+    deposed: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    previous_address: Option<Cow<'a, str>>,
     #[serde(borrow)]
     change: RawBody<'a>,
 }
@@ -303,28 +305,23 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
         );
     }
 
-    // `resource_changes` is as large as `resource_drift`: both are scanned at once.
+    // `resource_changes` is as large as `resource_drift`: both are scanned at once. The drift
+    // entries are only cut apart here (the envelope already checked the JSON); each is read on
+    // the core that works it.
     let (drift, planned) = std::thread::scope(|scope| {
         let planned = scope.spawn(|| env.member::<Vec<PlannedChange>>(path, F, "resource_changes"));
-        let drift = env.member::<Vec<RawChange<'_>>>(path, F, "resource_drift");
+        let drift = env.get("resource_drift").map(|raw| array_elements(raw.get()));
         (
             drift,
             planned.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
         )
     });
-    let drift = drift
-        .map_err(|e| {
-            unreadable_entry::<RawChange<'_>>(
-                path,
-                F,
-                env,
-                "resource_drift",
-                &["address"],
-                "produce the plan JSON again with `terraform show -json PLAN`",
-            )
-            .unwrap_or(e)
-        })?
-        .unwrap_or_default();
+    // Not an array: the typed read says what it is instead.
+    let drift: Vec<&str> = match drift {
+        None => Vec::new(),
+        Some(Some(elements)) => elements,
+        Some(None) => return Err(unreadable_drift(path, env)),
+    };
     let planned = planned?.unwrap_or_default();
     let config_index = match env.get("configuration") {
         Some(r) if !drift.is_empty() => {
@@ -361,34 +358,41 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
         planned_by_address: &planned_by_address,
         relevant: &relevant,
     };
-    let mut items = Vec::with_capacity(drift.len());
+    let parts = crate::par::chunks(&drift, |part, offset| entries(&cx, part, offset));
+    // An entry that is not a resource change at all makes the whole list unreadable (before any
+    // entry's own error), as reading the list in one piece would.
+    if parts.iter().any(|p| p.unreadable) {
+        return Err(unreadable_drift(path, env));
+    }
     let mut not_drift = NotDrift::default();
-    let mut drifted: HashSet<&str> = HashSet::new();
-    for (n, e) in entries(&cx, &drift).into_iter().enumerate() {
-        match e? {
-            Entry::Skip => {}
-            Entry::InSync(address) => {
-                not_drift.in_sync += 1;
-                drifted.insert(address);
-            }
-            Entry::Item(item, address) => {
-                drifted.insert(address);
-                if let Some(what) = &item.malformed {
-                    warnings.push(format!(
-                        "resource_drift[{n}] ({address}): {what}; kept as drift and rated as if the whole \
-                         resource changed, at the highest rule for {}",
-                        item.resource_type
-                    ));
-                }
-                items.push(*item);
-            }
+    let mut in_sync: Vec<String> = Vec::new();
+    let mut items: Vec<DriftItem> = Vec::new();
+    for mut part in parts {
+        if let Some(e) = part.error {
+            return Err(e);
+        }
+        warnings.append(&mut part.warnings);
+        in_sync.append(&mut part.in_sync);
+        // The first part's items are kept and the others appended: no second copy of them all.
+        if items.is_empty() {
+            items = part.items;
+        } else {
+            items.append(&mut part.items);
         }
     }
-    not_drift.in_sync += planned
-        .iter()
-        .filter(|p| p.deposed.is_none() && p.change.actions.iter().all(|a| a == "no-op"))
-        .filter(|p| !drifted.contains(p.address.as_str()))
-        .count();
+    not_drift.in_sync += in_sync.len();
+    if !planned.is_empty() {
+        let drifted: HashSet<&str> = items
+            .iter()
+            .map(|i| i.address.as_str())
+            .chain(in_sync.iter().map(String::as_str))
+            .collect();
+        not_drift.in_sync += planned
+            .iter()
+            .filter(|p| p.deposed.is_none() && p.change.actions.iter().all(|a| a == "no-op"))
+            .filter(|p| !drifted.contains(p.address.as_str()))
+            .count();
+    }
 
     Ok(Loaded {
         meta: ReportMeta {
@@ -443,13 +447,26 @@ fn version_triplet(v: &str) -> Option<(u32, u32, u32)> {
 }
 
 /// What one `resource_drift` entry turned out to be.
-enum Entry<'a> {
+enum Entry {
     /// Not drift (a data source, a deposed object, a create/read/forget or a moved-only entry).
     Skip,
-    /// Reported as drifted but semantically equal (reordering, re-serialisation).
-    InSync(&'a str),
+    /// Reported as drifted but semantically equal (reordering, re-serialisation): its address.
+    InSync(String),
     /// A drifted item.
-    Item(Box<DriftItem>, &'a str),
+    Item(DriftItem),
+}
+
+/// What one core made of its share of the entries, in entry order.
+#[derive(Default)]
+struct Part {
+    items: Vec<DriftItem>,
+    /// Addresses of entries found in sync.
+    in_sync: Vec<String>,
+    warnings: Vec<String>,
+    /// The first entry whose values could not be read; the part stops there.
+    error: Option<IngestError>,
+    /// An entry was not a resource change at all (the part stops there).
+    unreadable: bool,
 }
 
 /// What every entry is read against.
@@ -463,7 +480,7 @@ struct Context<'a> {
 
 /// Reads one `resource_drift` entry: its values are parsed, compared and masked here, and the
 /// plaintext is dropped before this returns.
-fn entry<'a>(cx: &Context<'_>, n: usize, rc: &'a RawChange<'a>) -> Result<Entry<'a>, IngestError> {
+fn entry<'e>(cx: &Context<'_>, n: usize, rc: &RawChange<'e>) -> Result<Entry, IngestError> {
     if rc.mode.as_deref().is_some_and(|m| m != "managed") || rc.deposed.is_some() {
         return Ok(Entry::Skip);
     }
@@ -506,7 +523,7 @@ fn entry<'a>(cx: &Context<'_>, n: usize, rc: &'a RawChange<'a>) -> Result<Entry<
         None
     };
     // A malformed entry's sides are read only where they are objects (for its identity).
-    let side = |raw: Option<&'a RawValue>| {
+    let side = |raw: Option<&'e RawValue>| {
         if malformed.is_some() {
             raw.filter(|r| json_kind(r) == "an object")
         } else {
@@ -564,7 +581,7 @@ fn entry<'a>(cx: &Context<'_>, n: usize, rc: &'a RawChange<'a>) -> Result<Entry<
             }
             if changes.is_empty() {
                 // Only reordering or re-serialisation: not drift.
-                return Ok(Entry::InSync(rc.address.as_str()));
+                return Ok(Entry::InSync(rc.address.to_string()));
             }
         }
         Kind::Deleted | Kind::Unmanaged => {
@@ -617,12 +634,12 @@ fn entry<'a>(cx: &Context<'_>, n: usize, rc: &'a RawChange<'a>) -> Result<Entry<
         .collect::<Vec<_>>()
         .join(".");
     let config = cx.config_index.get(&(module_path, rel_address)).cloned();
-    let planned = cx.planned_by_address.get(&(rc.address.as_str(), None));
+    let planned = cx.planned_by_address.get(&(&*rc.address, None));
 
     let mut item = DriftItem::new(
         item_id(F, &rc.address, ""),
-        rc.address.clone(),
-        rc.ty.clone(),
+        rc.address.to_string(),
+        rc.ty.to_string(),
         cx.path,
         F,
         kind,
@@ -637,7 +654,7 @@ fn entry<'a>(cx: &Context<'_>, n: usize, rc: &'a RawChange<'a>) -> Result<Entry<
         .unwrap_or_default();
     item.relevant = cx.relevant.as_ref().map(|r| {
         // An empty `resource` matches every resource.
-        [rc.address.as_str(), ""]
+        [&*rc.address, ""]
             .iter()
             .filter_map(|a| r.get(*a))
             .flatten()
@@ -649,9 +666,10 @@ fn entry<'a>(cx: &Context<'_>, n: usize, rc: &'a RawChange<'a>) -> Result<Entry<
     item.malformed = malformed;
     if let Some(prev) = &rc.previous_address {
         // A `moved` block renamed it; attribution and adoption may need the old name.
-        item.identity.insert("previous_address".to_string(), prev.clone());
+        item.identity
+            .insert("previous_address".to_string(), prev.to_string());
     }
-    Ok(Entry::Item(Box::new(item), rc.address.as_str()))
+    Ok(Entry::Item(item))
 }
 
 /// A `change.actions` as action names, or what is wrong with it.
@@ -804,37 +822,113 @@ fn pick_values(m: &BTreeMap<Cow<'_, str>, &RawValue>, keys: &[String]) -> Option
     Some(out)
 }
 
-/// Entries below this are read on the calling thread; above it, in chunks on every core.
-const PARALLEL_MIN: usize = 512;
-
-/// Reads every entry, in order, on up to one thread per core: the per-entry value parsing and
-/// comparison is most of the time of a large plan.
-fn entries<'a>(cx: &Context<'_>, drift: &'a [RawChange<'a>]) -> Vec<Result<Entry<'a>, IngestError>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(8);
-    if drift.len() < PARALLEL_MIN || threads < 2 {
-        return drift.iter().enumerate().map(|(n, rc)| entry(cx, n, rc)).collect();
+/// Reads one core's share of the entries (`offset` is the index of the first in the list).
+fn entries(cx: &Context<'_>, drift: &[&str], offset: usize) -> Part {
+    let mut part = Part {
+        items: Vec::with_capacity(drift.len()),
+        ..Part::default()
+    };
+    for (j, text) in drift.iter().enumerate() {
+        let n = offset + j;
+        let Ok(rc) = serde_json::from_str::<RawChange<'_>>(text) else {
+            part.unreadable = true;
+            break;
+        };
+        match entry(cx, n, &rc) {
+            Ok(Entry::Skip) => {}
+            Ok(Entry::InSync(address)) => part.in_sync.push(address),
+            Ok(Entry::Item(item)) => {
+                if let Some(what) = &item.malformed {
+                    part.warnings.push(format!(
+                        "resource_drift[{n}] ({}): {what}; kept as drift and rated as if the whole \
+                         resource changed, at the highest rule for {}",
+                        item.address, item.resource_type
+                    ));
+                }
+                part.items.push(item);
+            }
+            Err(e) => {
+                part.error = Some(e);
+                break;
+            }
+        }
     }
-    let chunk = drift.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = drift
-            .chunks(chunk)
-            .enumerate()
-            .map(|(c, part)| {
-                scope.spawn(move || {
-                    part.iter()
-                        .enumerate()
-                        .map(|(j, rc)| entry(cx, c * chunk + j, rc))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    })
+    part
+}
+
+/// Why `resource_drift` cannot be read as a list of resource changes: its first unreadable
+/// entry, by index and address, or what the member is instead of a list.
+fn unreadable_drift(path: &str, env: &Envelope<'_>) -> IngestError {
+    let whole = match env.member::<Vec<RawChange<'_>>>(path, F, "resource_drift") {
+        Err(e) => e,
+        // Unreachable in practice: the caller saw an entry it could not read.
+        Ok(_) => IngestError::Invalid {
+            path: path.to_string(),
+            format: F,
+            context: "resource_drift".to_string(),
+            message: "cannot be read as a list of resource changes".to_string(),
+        },
+    };
+    unreadable_entry::<RawChange<'_>>(
+        path,
+        F,
+        env,
+        "resource_drift",
+        &["address"],
+        "produce the plan JSON again with `terraform show -json PLAN`",
+    )
+    .unwrap_or(whole)
+}
+
+/// The elements of a JSON array, each as its own text, cut apart without parsing them; `None`
+/// when `text` is not an array. `text` must be valid JSON (the envelope's parse checked it).
+pub(crate) fn array_elements(text: &str) -> Option<Vec<&str>> {
+    let b = text.as_bytes();
+    let mut i = b.iter().position(|c| !c.is_ascii_whitespace())?;
+    if b[i] != b'[' {
+        return None;
+    }
+    i += 1;
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0usize, None::<usize>);
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'"' => {
+                start.get_or_insert(i);
+                // To the closing quote; an escaped character is stepped over.
+                i += 1;
+                loop {
+                    let k = memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
+                    if b[i + k] == b'\\' {
+                        i += k + 2;
+                    } else {
+                        i += k;
+                        break;
+                    }
+                }
+            }
+            b'{' | b'[' => {
+                start.get_or_insert(i);
+                depth += 1;
+            }
+            b'}' | b']' if depth > 0 => depth -= 1,
+            b']' => {
+                if let Some(s) = start {
+                    out.push(text[s..i].trim_end());
+                }
+                return Some(out);
+            }
+            b',' if depth == 0 => {
+                out.push(text[start.take()?..i].trim_end());
+            }
+            c if c.is_ascii_whitespace() => {}
+            _ => {
+                start.get_or_insert(i);
+            }
+        }
+        i += 1;
+    }
+    None
 }
 
 /// A Terraform path (`["ingress", 0, "cidr_blocks"]`) as an [`AttrPath`].
@@ -854,6 +948,50 @@ pub(crate) fn json_path(steps: &[Value]) -> AttrPath {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Any JSON value, strings drawn from the characters that end or escape them.
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            "[\\[\\]{},:\"\\\\ a\n\u{e9}]{0,8}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 32, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map("[a-z\\]\",]{0,4}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// The elements are cut exactly where serde's own reading of the array puts them, in
+        /// compact and in pretty-printed text.
+        #[test]
+        fn array_elements_are_serdes_elements(items in prop::collection::vec(json(), 0..6), pretty: bool) {
+            let v = Value::Array(items);
+            let text = if pretty { serde_json::to_string_pretty(&v) } else { serde_json::to_string(&v) };
+            let text = format!(" {} ", text.expect("serialises"));
+            let theirs: Vec<&RawValue> = serde_json::from_str(&text).expect("valid");
+            let theirs: Vec<&str> = theirs.iter().map(|r| r.get()).collect();
+            prop_assert_eq!(array_elements(&text), Some(theirs));
+        }
+    }
+
+    #[test]
+    fn array_elements_refuse_what_is_not_an_array() {
+        for text in ["{}", "null", "\"[1]\"", "1", ""] {
+            assert_eq!(array_elements(text), None, "{text}");
+        }
+        assert_eq!(array_elements("[ ]"), Some(vec![]));
+        assert_eq!(
+            array_elements(r#"["a\"],[", {"b": [1, 2]}]"#),
+            Some(vec![r#""a\"],[""#, r#"{"b": [1, 2]}"#])
+        );
+    }
 
     #[test]
     fn address_parts_respect_brackets_and_quotes() {
