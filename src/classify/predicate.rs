@@ -1,5 +1,7 @@
 //! Value predicates a taxonomy rule can test on a change.
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -36,50 +38,85 @@ pub enum Predicate {
 }
 
 fn scalar_text(v: &Value) -> Option<String> {
+    scalar_raw(v).map(|t| t.to_ascii_lowercase())
+}
+
+/// A scalar's text as a rule compares it, before lowercasing (a string is borrowed).
+fn scalar_raw(v: &Value) -> Option<Cow<'_, str>> {
     match v {
-        Value::String(s) => Some(s.to_ascii_lowercase()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(n.to_string()),
+        Value::String(s) => Some(Cow::Borrowed(s)),
+        Value::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
         _ => None,
     }
 }
 
-fn value_is_one_of(v: &Value, values: &[Value]) -> Option<String> {
-    let text = scalar_text(v)?;
-    values
-        .iter()
-        .find(|c| semantic_eq(v, c) || scalar_text(c).as_deref() == Some(text.as_str()))
-        .map(|_| match v {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        })
+/// `hay.to_ascii_lowercase().contains(lower)` for an already lowercased `lower`, without the
+/// copy: UTF-8 matches only at character boundaries, so bytes compare as the strings would.
+fn contains_lower(hay: &str, lower: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), lower.as_bytes());
+    n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }
 
-fn leaf_matches(v: &Value, needle: &Value, substring: bool) -> bool {
-    if substring {
-        match (scalar_text(v), scalar_text(needle)) {
-            (Some(hay), Some(n)) => hay.contains(&n),
-            _ => false,
+/// The needles of a rule, each with its lowercased text, worked out once per test (not once per
+/// leaf compared: a rule's few values meet every leaf of every change).
+struct Needles<'v> {
+    values: &'v [Value],
+    lower: Vec<Option<String>>,
+}
+
+impl<'v> Needles<'v> {
+    fn new(values: &'v [Value]) -> Self {
+        Needles {
+            values,
+            lower: values.iter().map(scalar_text).collect(),
         }
-    } else {
-        value_is_one_of(v, std::slice::from_ref(needle)).is_some()
+    }
+
+    /// The first needle `v` is (semantically, or by case-insensitive text), as `v`'s text.
+    fn one_of(&self, v: &Value) -> Option<String> {
+        let text = scalar_raw(v)?;
+        self.values
+            .iter()
+            .zip(&self.lower)
+            .find(|(c, lower)| {
+                semantic_eq(v, c) || lower.as_deref().is_some_and(|l| text.eq_ignore_ascii_case(l))
+            })
+            .map(|_| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+    }
+
+    /// Per needle, how many leaves of `v` match it (equal, or containing it with `substring`).
+    fn count_leaves(&self, v: &Value, substring: bool) -> Vec<usize> {
+        let mut counts = vec![0; self.values.len()];
+        for_each_leaf(v, &mut |leaf| {
+            let Some(text) = scalar_raw(leaf) else { return };
+            for (i, (needle, lower)) in self.values.iter().zip(&self.lower).enumerate() {
+                let hit = if substring {
+                    lower.as_deref().is_some_and(|l| contains_lower(&text, l))
+                } else {
+                    semantic_eq(leaf, needle)
+                        || lower.as_deref().is_some_and(|l| text.eq_ignore_ascii_case(l))
+                };
+                counts[i] += usize::from(hit);
+            }
+        });
+        counts
     }
 }
 
-fn count_leaves(v: &Value, needle: &Value, substring: bool, n: &mut usize) {
+/// Calls `f` on every scalar leaf of `v`, JSON documents held in strings included (decoded once).
+fn for_each_leaf(v: &Value, f: &mut dyn FnMut(&Value)) {
     match v {
-        Value::Array(a) => a.iter().for_each(|x| count_leaves(x, needle, substring, n)),
-        Value::Object(o) => o.values().for_each(|x| count_leaves(x, needle, substring, n)),
-        Value::String(s) if embedded_json(s).is_some() => {
-            if let Some(doc) = embedded_json(s) {
-                count_leaves(&doc, needle, substring, n);
-            }
-        }
-        other => {
-            if leaf_matches(other, needle, substring) {
-                *n += 1;
-            }
-        }
+        Value::Array(a) => a.iter().for_each(|x| for_each_leaf(x, f)),
+        Value::Object(o) => o.values().for_each(|x| for_each_leaf(x, f)),
+        Value::String(s) => match embedded_json(s) {
+            Some(doc) => for_each_leaf(&doc, f),
+            None => f(v),
+        },
+        other => f(other),
     }
 }
 
@@ -171,13 +208,15 @@ impl Predicate {
                 if c.sensitive {
                     return None;
                 }
+                let needles = Needles::new(values);
                 [desired, live].into_iter().find_map(|side| {
-                    let text = side.as_str()?.to_ascii_lowercase();
-                    values.iter().find_map(|needle| {
-                        let n = scalar_text(needle)?;
-                        text.contains(&n)
-                            .then(|| side.as_str().unwrap_or_default().to_string())
-                    })
+                    let text = side.as_str()?;
+                    needles
+                        .lower
+                        .iter()
+                        .flatten()
+                        .any(|n| contains_lower(text, n))
+                        .then(|| text.to_string())
                 })
             }
             Predicate::Removed => (c.live.is_none() && c.desired.is_some()).then(String::new),
@@ -185,16 +224,22 @@ impl Predicate {
                 if c.sensitive {
                     return None;
                 }
-                let hit = value_is_one_of(live, values)?;
-                value_is_one_of(desired, values).is_none().then_some(hit)
+                let needles = Needles::new(values);
+                let hit = needles.one_of(live)?;
+                needles.one_of(desired).is_none().then_some(hit)
             }
-            Predicate::AddedValue | Predicate::AddedSubstring => values.iter().find_map(|needle| {
+            Predicate::AddedValue | Predicate::AddedSubstring => {
                 let substring = self == Predicate::AddedSubstring;
-                let (mut l, mut d) = (0, 0);
-                count_leaves(live, needle, substring, &mut l);
-                count_leaves(desired, needle, substring, &mut d);
-                (l > d).then(|| scalar_text(needle).unwrap_or_default())
-            }),
+                let needles = Needles::new(values);
+                let (l, d) = (
+                    needles.count_leaves(live, substring),
+                    needles.count_leaves(desired, substring),
+                );
+                values
+                    .iter()
+                    .zip(l.iter().zip(&d))
+                    .find_map(|(needle, (l, d))| (l > d).then(|| scalar_text(needle).unwrap_or_default()))
+            }
             Predicate::Decreased => {
                 let to_f = |v: &Value| v.as_f64().or_else(|| v.as_str().and_then(|s| s.parse().ok()));
                 let (d, l) = (to_f(desired)?, to_f(live)?);
@@ -256,5 +301,41 @@ mod tests {
     fn live_in_accepts_stringly_booleans() {
         let c = change(json!("true"), json!("false"));
         assert_eq!(Predicate::LiveIn.test(&c, &[json!(false)]), Some("false".into()));
+    }
+
+    /// Text comparisons ignore ASCII case only, numbers compare by their text too, and a leaf
+    /// counts once per needle it matches, JSON documents inside strings included.
+    #[test]
+    fn leaf_and_text_comparisons_ignore_ascii_case_only() {
+        let admin = [json!("policy/AdministratorAccess")];
+        let c = change(
+            json!(["arn:aws:iam::aws:policy/ReadOnly"]),
+            json!(["arn:aws:iam::aws:POLICY/administratoraccess"]),
+        );
+        assert_eq!(
+            Predicate::AddedSubstring.test(&c, &admin),
+            Some("policy/administratoraccess".into())
+        );
+        // `to_ascii_lowercase` leaves `É` alone: no match against `é`.
+        let c = change(json!("x"), json!("CAFÉ-audit"));
+        assert_eq!(Predicate::ValueContains.test(&c, &[json!("café")]), None);
+        assert_eq!(
+            Predicate::ValueContains.test(&c, &[json!("AUDIT")]),
+            Some("CAFÉ-audit".into())
+        );
+        let c = change(json!(443), json!(22));
+        assert_eq!(Predicate::LiveIn.test(&c, &[json!("22")]), Some("22".into()));
+        let doc = |cidr: &str| {
+            json!(format!(
+                "{{\"rules\":[{{\"cidr\":\"{cidr}\"}},{{\"cidr\":\"10.0.0.0/8\"}}]}}"
+            ))
+        };
+        let c = change(doc("10.0.0.0/8"), doc("0.0.0.0/0"));
+        let vals = [json!("::/0"), json!("0.0.0.0/0")];
+        assert_eq!(Predicate::AddedValue.test(&c, &vals), Some("0.0.0.0/0".into()));
+        assert_eq!(
+            Predicate::AddedValue.test(&change(doc("0.0.0.0/0"), doc("0.0.0.0/0")), &vals),
+            None
+        );
     }
 }
