@@ -19,7 +19,7 @@ use super::{
     IngestError, Loaded, arn_parts, identity_of, is_identity_key, item_id, masked_change, masked_change_owned,
 };
 use crate::classify::SecretMatcher;
-use crate::model::compare::{RawDiff, diff_values, is_absent};
+use crate::model::compare::{RawDiff, diff_owned, diff_values, is_absent};
 use crate::model::mask::{mask_at, parse_mask, union_mask};
 use crate::model::{
     AttrPath, ConfigExpr, ConfigInfo, DriftItem, Format, Kind, NotDrift, ReportMeta, Step, UNKNOWN,
@@ -557,19 +557,18 @@ fn entry<'e>(cx: &Context<'_>, n: usize, rc: &RawChange<'e>) -> Result<Entry, In
         _ if malformed.is_some() => {}
         Kind::Modified => {
             let mut diffs = Vec::new();
-            match &differing {
+            match differing {
                 // The attributes with equal text cannot differ; the others are compared as the
                 // whole objects would compare them (in key order, absent = null).
                 Some(differing) => {
-                    for k in differing {
-                        let d = before.get(k).unwrap_or(&Value::Null);
-                        let l = after.get(k).unwrap_or(&Value::Null);
-                        diff_values(&AttrPath(vec![Step::Key(k.clone())]), d, l, &mut diffs);
+                    for (k, d, l) in differing {
+                        diff_owned(AttrPath(vec![Step::Key(k)]), d, l, &mut diffs);
                     }
                 }
                 None => diff_values(&AttrPath::root(), &before, &after, &mut diffs),
             }
             dedupe_tags_all(&mut diffs);
+            changes.reserve_exact(diffs.len());
             for d in diffs {
                 let live_unknown = mask_at(&unknown, &d.path) == Some(&Value::Bool(true));
                 let mut c =
@@ -757,15 +756,45 @@ pub(super) fn unreadable_entry<'a, T: Deserialize<'a>>(
     })
 }
 
-/// Top-level attributes of a resource object, each kept as raw text.
-#[derive(Deserialize)]
-struct RawObject<'a>(#[serde(borrow)] BTreeMap<Cow<'a, str>, &'a RawValue>);
+/// Top-level attributes of a resource object, each kept as raw text, sorted by name (the last of
+/// a repeated name wins, as it would in a map).
+struct RawObject<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for RawObject<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = RawObject<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut members = Vec::with_capacity(map.size_hint().unwrap_or(16));
+                while let Some(k) = map.next_key::<Cow<'de, str>>()? {
+                    members.push((k, map.next_value::<&'de RawValue>()?));
+                }
+                // Stable: of a repeated name the later member sorts last, and is the one kept.
+                members.sort_by(|a: &(Cow<'_, str>, _), b| a.0.cmp(&b.0));
+                members.dedup_by(|later, earlier| {
+                    let same = later.0 == earlier.0;
+                    if same {
+                        std::mem::swap(later, earlier);
+                    }
+                    same
+                });
+                Ok(RawObject(members))
+            }
+        }
+        d.deserialize_map(Members)
+    }
+}
 
 /// The two sides of a modified entry reduced to what can differ.
 struct Compact {
-    /// Attributes whose text differs between the sides, in key order.
-    differing: Vec<String>,
-    /// Those attributes (and the identity ones) of `before`, as values.
+    /// Attributes whose text differs between the sides, in name order, with their desired and
+    /// live values (an attribute missing on a side is null there).
+    differing: Vec<(String, Value, Value)>,
+    /// The identity attributes of `before`, as values.
     before: Map<String, Value>,
     /// The same of `after`.
     after: Map<String, Value>,
@@ -777,45 +806,52 @@ struct Compact {
 /// `None` when either side is not a non-empty object (the whole values are compared instead).
 fn compact_sides(before: Option<&RawValue>, after: Option<&RawValue>) -> Option<Compact> {
     let (b, a) = (raw_object(before)?, raw_object(after)?);
-    let mut differing: Vec<String> = b
-        .keys()
-        .chain(a.keys().filter(|k| {
-            let k: &str = k;
-            !b.contains_key(k)
-        }))
-        .filter(|k| {
-            let k: &str = k;
-            raw_text(&b, k) != raw_text(&a, k)
-        })
-        .map(ToString::to_string)
-        .collect();
-    differing.sort_unstable();
-    let before = pick_values(&b, &differing)?;
-    let after = pick_values(&a, &differing)?;
+    let value = |r: Option<&RawValue>| r.map_or(Some(Value::Null), |r| serde_json::from_str(r.get()).ok());
+    let mut differing = Vec::new();
+    let (mut bi, mut ai) = (b.iter().peekable(), a.iter().peekable());
+    // Both sides are in name order: one merged walk pairs the attributes.
+    loop {
+        let (name, d, l) = match (bi.peek(), ai.peek()) {
+            (None, None) => break,
+            (Some(x), Some(y)) if x.0 == y.0 => {
+                let (x, y) = (bi.next()?, ai.next()?);
+                (&x.0, Some(x.1), Some(y.1))
+            }
+            (Some(x), Some(y)) if x.0 < y.0 => {
+                let x = bi.next()?;
+                (&x.0, Some(x.1), None)
+            }
+            (Some(_), None) => {
+                let x = bi.next()?;
+                (&x.0, Some(x.1), None)
+            }
+            (_, Some(_)) => {
+                let y = ai.next()?;
+                (&y.0, None, Some(y.1))
+            }
+        };
+        if d.map(RawValue::get) != l.map(RawValue::get) {
+            differing.push((name.to_string(), value(d)?, value(l)?));
+        }
+    }
     Some(Compact {
         differing,
-        before,
-        after,
+        before: identity_values(&b)?,
+        after: identity_values(&a)?,
     })
 }
 
 /// A non-empty JSON object's members, raw; `None` for anything else.
-fn raw_object(raw: Option<&RawValue>) -> Option<BTreeMap<Cow<'_, str>, &RawValue>> {
+fn raw_object(raw: Option<&RawValue>) -> Option<Vec<(Cow<'_, str>, &RawValue)>> {
     let o = serde_json::from_str::<RawObject<'_>>(raw?.get()).ok()?.0;
     (!o.is_empty()).then_some(o)
 }
 
-fn raw_text<'a>(m: &BTreeMap<Cow<'_, str>, &'a RawValue>, key: &str) -> Option<&'a str> {
-    m.get(key).map(|r| r.get())
-}
-
-/// The `keys` and identity attributes present in `m`, as values; `None` if one cannot be read.
-/// `keys` is sorted.
-fn pick_values(m: &BTreeMap<Cow<'_, str>, &RawValue>, keys: &[String]) -> Option<Map<String, Value>> {
+/// The identity attributes among `members`, as values; `None` if one cannot be read.
+fn identity_values(members: &[(Cow<'_, str>, &RawValue)]) -> Option<Map<String, Value>> {
     let mut out = Map::new();
-    for (k, raw) in m {
-        let k: &str = k;
-        if is_identity_key(k) || keys.binary_search_by(|x| x.as_str().cmp(k)).is_ok() {
+    for (k, raw) in members {
+        if is_identity_key(k) {
             out.insert(k.to_string(), serde_json::from_str(raw.get()).ok()?);
         }
     }
@@ -979,6 +1015,35 @@ mod tests {
             let theirs: Vec<&str> = theirs.iter().map(|r| r.get()).collect();
             prop_assert_eq!(array_elements(&text), Some(theirs));
         }
+    }
+
+    #[test]
+    fn compact_sides_pair_attributes_by_name_and_keep_the_last_of_a_repeated_one() {
+        let raw = |t: &'static str| serde_json::from_str::<&RawValue>(t).expect("valid");
+        let members = raw_object(Some(raw(r#"{"b":2,"a":1,"c":0,"a":3}"#))).expect("object");
+        let members: Vec<(&str, &str)> = members.iter().map(|(k, v)| (&**k, v.get())).collect();
+        assert_eq!(members, vec![("a", "3"), ("b", "2"), ("c", "0")]);
+        let c = compact_sides(
+            Some(raw(r#"{"id":"i-1","a":1,"b":[1],"gone":true}"#)),
+            Some(raw(r#"{"a":1,"b":[2],"id":"i-1","new":"x"}"#)),
+        )
+        .expect("objects");
+        let differing: Vec<(&str, String, String)> = c
+            .differing
+            .iter()
+            .map(|(k, d, l)| (k.as_str(), d.to_string(), l.to_string()))
+            .collect();
+        assert_eq!(
+            differing,
+            vec![
+                ("b", "[1]".into(), "[2]".into()),
+                ("gone", "true".into(), "null".into()),
+                ("new", "null".into(), "\"x\"".into()),
+            ]
+        );
+        assert_eq!(c.before.get("id"), Some(&Value::from("i-1")));
+        assert_eq!(c.after.len(), 1, "only identity attributes: {:?}", c.after);
+        assert!(compact_sides(Some(raw("{}")), Some(raw(r#"{"a":1}"#))).is_none());
     }
 
     #[test]

@@ -160,8 +160,8 @@ pub struct RawDiff {
     pub live: Option<Value>,
 }
 
-fn present(v: &Value) -> Option<Value> {
-    if is_absent(v) { None } else { Some(v.clone()) }
+fn present(v: Value) -> Option<Value> {
+    if is_absent(&v) { None } else { Some(v) }
 }
 
 /// Lists the semantic differences between `desired` and `live`, as deep as is meaningful:
@@ -170,39 +170,53 @@ fn present(v: &Value) -> Option<Value> {
 /// array (sets, lists of rules) is reported whole, because positions carry no meaning in a set.
 pub fn diff_values(path: &AttrPath, desired: &Value, live: &Value, out: &mut Vec<RawDiff>) {
     if !semantic_eq(desired, live) {
+        diff_unequal(path.clone(), desired.clone(), live.clone(), out);
+    }
+}
+
+/// [`diff_values`] of values the caller gives up: the differing parts are moved into the
+/// differences, not copied (a loader's values are dropped right after anyway).
+pub fn diff_owned(path: AttrPath, desired: Value, live: Value, out: &mut Vec<RawDiff>) {
+    if !semantic_eq(&desired, &live) {
         diff_unequal(path, desired, live, out);
     }
 }
 
-/// [`diff_values`] of two values already known to differ.
-fn diff_unequal(path: &AttrPath, desired: &Value, live: &Value, out: &mut Vec<RawDiff>) {
+/// [`diff_owned`] of two values already known to differ.
+fn diff_unequal(path: AttrPath, desired: Value, live: Value, out: &mut Vec<RawDiff>) {
     match (desired, live) {
         (Value::Object(d), Value::Object(l)) if !d.is_empty() && !l.is_empty() => {
-            diff_objects(path, d, l, out);
+            diff_objects(&path, d, l, out);
         }
-        (Value::Array(d), Value::Array(l))
+        (Value::Array(mut d), Value::Array(mut l))
             if d.len() == 1 && l.len() == 1 && d[0].is_object() && l[0].is_object() =>
         {
-            diff_values(&path.child(Step::Index(0)), &d[0], &l[0], out);
+            let (d, l) = (d.swap_remove(0), l.swap_remove(0));
+            diff_owned(path.child(Step::Index(0)), d, l, out);
         }
-        _ => out.push(RawDiff {
-            path: path.clone(),
+        (desired, live) => out.push(RawDiff {
+            path,
             desired: present(desired),
             live: present(live),
         }),
     }
 }
 
-fn diff_objects(path: &AttrPath, d: &Map<String, Value>, l: &Map<String, Value>, out: &mut Vec<RawDiff>) {
-    let mut keys: Vec<&String> = d.keys().collect();
-    keys.extend(l.keys().filter(|k| !d.contains_key(*k)));
+fn diff_objects(
+    path: &AttrPath,
+    mut d: Map<String, Value>,
+    mut l: Map<String, Value>,
+    out: &mut Vec<RawDiff>,
+) {
+    let mut keys: Vec<String> = d.keys().cloned().collect();
+    keys.extend(l.keys().filter(|k| !d.contains_key(*k)).cloned());
     keys.sort_unstable();
     for k in keys {
-        let dv = d.get(k).unwrap_or(&Value::Null);
-        let lv = l.get(k).unwrap_or(&Value::Null);
+        let dv = d.remove(&k).unwrap_or(Value::Null);
+        let lv = l.remove(&k).unwrap_or(Value::Null);
         // Equal members (most of them) are passed over before a path is built for them.
-        if !semantic_eq(dv, lv) {
-            diff_unequal(&path.child(Step::Key(k.clone())), dv, lv, out);
+        if !semantic_eq(&dv, &lv) {
+            diff_unequal(path.child(Step::Key(k)), dv, lv, out);
         }
     }
 }
