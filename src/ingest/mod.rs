@@ -201,7 +201,6 @@ fn load_each<'a>(
     taxonomy: &Taxonomy,
 ) -> Result<DriftReport, IngestError> {
     let mut report = DriftReport::default();
-    let mut seen_ids: HashMap<String, usize> = HashMap::new();
     for (index, input) in inputs.enumerate() {
         let loaded = parse(&input, taxonomy.secrets())?;
         drop(input);
@@ -221,16 +220,34 @@ fn load_each<'a>(
             // was a quarter of the memory.
             item.changes.shrink_to_fit();
             item.identity.shrink_to_fit();
-            let n = seen_ids.entry(item.id.clone()).or_insert(0);
-            *n += 1;
-            if *n > 1 {
-                item.id = format!("{}-{}", item.id, n);
-            }
         }
         noise::mark_loaded(&mut report.items[first..], taxonomy);
         taxonomy.classify_items(&mut report.items[first..]);
     }
+    unique_ids(&mut report.items);
     Ok(report)
+}
+
+/// Makes item ids unique across the merged reports: the n-th item (n > 1) with an id already
+/// seen gets `-n` appended, in report and item order. The ids are counted where they lie, not
+/// copied (nothing before this reads an id).
+fn unique_ids(items: &mut [crate::model::DriftItem]) {
+    let renames: Vec<(usize, usize)> = {
+        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(items.len());
+        items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| {
+                let n = seen.entry(item.id.as_str()).or_insert(0);
+                *n += 1;
+                (*n > 1).then_some((i, *n))
+            })
+            .collect()
+    };
+    for (i, n) in renames {
+        let item = &mut items[i];
+        item.id = format!("{}-{}", item.id, n);
+    }
 }
 
 /// Parses one report without classifying it.
