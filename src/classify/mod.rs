@@ -397,11 +397,18 @@ impl Taxonomy {
         if !kind_ok {
             return None;
         }
+        // Filled in turn, as before; a placeholder the text lacks costs no copy.
         let fill = |attr: &str, value: &str| {
-            spec.why
-                .replace("{attr}", attr)
-                .replace("{value}", value)
-                .replace("{type}", &item.resource_type)
+            let put = |text: String, at: &str, with: &str| {
+                if text.contains(at) {
+                    text.replace(at, with)
+                } else {
+                    text
+                }
+            };
+            let text = put(spec.why.clone(), "{attr}", attr);
+            let text = put(text, "{value}", value);
+            put(text, "{type}", &item.resource_type)
         };
         // Whole-resource rules (deleted / unmanaged, or no attribute globs and no changes).
         if spec.attributes.is_empty() && (item.kind != Kind::Modified || item.changes.is_empty()) {

@@ -63,13 +63,22 @@ fn contains_lower(hay: &str, lower: &str) -> bool {
 struct Needles<'v> {
     values: &'v [Value],
     lower: Vec<Option<String>>,
+    /// Whether some needle's text could be (part of) a number's text. When none can, a number
+    /// leaf is compared only as a number, without writing out its text.
+    numeric: bool,
 }
 
 impl<'v> Needles<'v> {
     fn new(values: &'v [Value]) -> Self {
+        let lower: Vec<Option<String>> = values.iter().map(scalar_text).collect();
+        let numeric = lower
+            .iter()
+            .flatten()
+            .any(|n| n.bytes().all(|b| b.is_ascii_digit() || b"+-.e".contains(&b)));
         Needles {
             values,
-            lower: values.iter().map(scalar_text).collect(),
+            lower,
+            numeric,
         }
     }
 
@@ -92,6 +101,12 @@ impl<'v> Needles<'v> {
     fn count_leaves(&self, v: &Value, substring: bool) -> Vec<usize> {
         let mut counts = vec![0; self.values.len()];
         for_each_leaf(v, &mut |leaf| {
+            if leaf.is_number() && !self.numeric {
+                for (i, needle) in self.values.iter().enumerate() {
+                    counts[i] += usize::from(!substring && semantic_eq(leaf, needle));
+                }
+                return;
+            }
             let Some(text) = scalar_raw(leaf) else { return };
             for (i, (needle, lower)) in self.values.iter().zip(&self.lower).enumerate() {
                 let hit = if substring {

@@ -543,15 +543,17 @@ fn entry<'e>(cx: &Context<'_>, n: usize, rc: &RawChange<'e>) -> Result<Entry, In
         ),
     };
     // Masks are parsed strictly: a duplicate key makes them hide everything (fail closed).
-    let bs = rc
-        .change
-        .before_sensitive
-        .map_or(Value::Null, |r| parse_mask(r.get()));
-    let as_ = rc
-        .change
-        .after_sensitive
-        .map_or(Value::Null, |r| parse_mask(r.get()));
-    let mask = union_mask(Some(&bs), Some(&as_));
+    let mask = match (rc.change.before_sensitive, rc.change.after_sensitive) {
+        // Mostly both sides carry the same mask text: it is read once.
+        (Some(b), Some(a)) if b.get() == a.get() => {
+            let m = parse_mask(b.get());
+            union_mask(Some(&m), Some(&m))
+        }
+        (b, a) => {
+            let read = |r: Option<&RawValue>| r.map_or(Value::Null, |r| parse_mask(r.get()));
+            union_mask(Some(&read(b)), Some(&read(a)))
+        }
+    };
     let unknown = parse_raw(cx.path, &ctx("change.after_unknown"), rc.change.after_unknown)?;
 
     let mut changes = Vec::new();
