@@ -11,12 +11,13 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Deserialize;
+use serde_json::Value;
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
 
 use super::detect::{Envelope, typed};
 use super::{
-    IngestError, Loaded, arn_parts, identity_of, is_identity_key, item_id, masked_change, masked_change_owned,
+    IngestError, Loaded, arn_parts, identity_of, identity_text, is_identity_key, item_id, masked_change,
+    masked_change_owned,
 };
 use crate::classify::SecretMatcher;
 use crate::model::compare::{RawDiff, diff_owned, diff_values, is_absent};
@@ -534,12 +535,13 @@ fn entry<'e>(cx: &Context<'_>, n: usize, rc: &RawChange<'e>) -> Result<Entry, In
         }
     };
     // The compact sides become the values themselves (moved, not copied).
-    let (differing, before, after) = match compact {
-        Some(c) => (Some(c.differing), Value::Object(c.before), Value::Object(c.after)),
+    let (differing, before, after, identity) = match compact {
+        Some(c) => (Some(c.differing), Value::Null, Value::Null, Some(c.identity)),
         None => (
             None,
             parse_raw(cx.path, &ctx("change.before"), side(rc.change.before))?,
             parse_raw(cx.path, &ctx("change.after"), side(rc.change.after))?,
+            None,
         ),
     };
     // Masks are parsed strictly: a duplicate key makes them hide everything (fail closed).
@@ -608,16 +610,19 @@ fn entry<'e>(cx: &Context<'_>, n: usize, rc: &RawChange<'e>) -> Result<Entry, In
         }
     }
 
-    let mut identity = crate::model::Identity::new();
-    identity_of(
-        if after.is_null() {
-            Some(&before)
-        } else {
-            Some(&after)
-        },
-        &mut identity,
-    );
-    identity_of(Some(&before), &mut identity);
+    let mut identity = identity.unwrap_or_else(|| {
+        let mut identity = crate::model::Identity::new();
+        identity_of(
+            if after.is_null() {
+                Some(&before)
+            } else {
+                Some(&after)
+            },
+            &mut identity,
+        );
+        identity_of(Some(&before), &mut identity);
+        identity
+    });
     // A top-level attribute the mask hides (the whole resource, or that attribute) is no identity.
     let masked = |k: &str| match &mask {
         Value::Bool(true) => true,
@@ -628,16 +633,21 @@ fn entry<'e>(cx: &Context<'_>, n: usize, rc: &RawChange<'e>) -> Result<Entry, In
     let (arn_region, account) = identity.get("arn").map_or((None, None), |a| arn_parts(a));
     let region = identity.get("region").cloned().or(arn_region);
 
-    let module_path = rc.module_address.as_deref().map(module_names).unwrap_or_default();
-    let rel_address = address_parts(&rc.address)
-        .iter()
-        .rev()
-        .take(2)
-        .rev()
-        .map(|p| p.split('[').next().unwrap_or(p))
-        .collect::<Vec<_>>()
-        .join(".");
-    let config = cx.config_index.get(&(module_path, rel_address)).cloned();
+    // A plan without `configuration` (most drift-only plans) has nothing to look up.
+    let config = (!cx.config_index.is_empty())
+        .then(|| {
+            let module_path = rc.module_address.as_deref().map(module_names).unwrap_or_default();
+            let rel_address = address_parts(&rc.address)
+                .iter()
+                .rev()
+                .take(2)
+                .rev()
+                .map(|p| p.split('[').next().unwrap_or(p))
+                .collect::<Vec<_>>()
+                .join(".");
+            cx.config_index.get(&(module_path, rel_address)).cloned()
+        })
+        .flatten();
     let planned = cx.planned_by_address.get(&(&*rc.address, None));
 
     let mut item = DriftItem::new(
@@ -681,6 +691,13 @@ fn read_actions(raw: Option<&RawValue>) -> Result<Vec<String>, String> {
     let Some(raw) = raw else {
         return Err("the change has no `actions`, so what happened to the resource is unknown".to_string());
     };
+    // Drift entries are almost all one plain action, read without a parse.
+    if let Some(one) = ["update", "delete", "no-op"]
+        .into_iter()
+        .find(|a| raw.get().strip_prefix("[\"").and_then(|r| r.strip_suffix("\"]")) == Some(*a))
+    {
+        return Ok(vec![one.to_string()]);
+    }
     match serde_json::from_str::<Vec<String>>(raw.get()) {
         Ok(a) if a.is_empty() => {
             Err("`change.actions` is empty, so what happened to the resource is unknown".to_string())
@@ -799,10 +816,9 @@ struct Compact {
     /// Attributes whose text differs between the sides, in name order, with their desired and
     /// live values (an attribute missing on a side is null there).
     differing: Vec<(String, Value, Value)>,
-    /// The identity attributes of `before`, as values.
-    before: Map<String, Value>,
-    /// The same of `after`.
-    after: Map<String, Value>,
+    /// The identity attributes, from `after` first, then `before` (as [`identity_of`] takes them
+    /// from the two values).
+    identity: crate::model::Identity,
 }
 
 /// Reads `before` and `after` as objects of raw attributes and keeps, as values, only the
@@ -839,11 +855,10 @@ fn compact_sides(before: Option<&RawValue>, after: Option<&RawValue>) -> Option<
             differing.push((name.to_string(), value(d)?, value(l)?));
         }
     }
-    Some(Compact {
-        differing,
-        before: identity_values(&b)?,
-        after: identity_values(&a)?,
-    })
+    let mut identity = crate::model::Identity::new();
+    identity_members(&a, &mut identity)?;
+    identity_members(&b, &mut identity)?;
+    Some(Compact { differing, identity })
 }
 
 /// A non-empty JSON object's members, raw; `None` for anything else.
@@ -852,15 +867,20 @@ fn raw_object(raw: Option<&RawValue>) -> Option<Vec<(Cow<'_, str>, &RawValue)>> 
     (!o.is_empty()).then_some(o)
 }
 
-/// The identity attributes among `members`, as values; `None` if one cannot be read.
-fn identity_values(members: &[(Cow<'_, str>, &RawValue)]) -> Option<Map<String, Value>> {
-    let mut out = Map::new();
+/// Adds the identity attributes among `members` that `into` lacks, read as [`identity_of`] reads
+/// an object's; `None` if an identity attribute cannot be read as a value.
+fn identity_members(members: &[(Cow<'_, str>, &RawValue)], into: &mut crate::model::Identity) -> Option<()> {
     for (k, raw) in members {
         if is_identity_key(k) {
-            out.insert(k.to_string(), serde_json::from_str(raw.get()).ok()?);
+            let value: Value = serde_json::from_str(raw.get()).ok()?;
+            if !into.contains_key(k) {
+                if let Some(text) = identity_text(&value) {
+                    into.insert(k.to_string(), text);
+                }
+            }
         }
     }
-    Some(out)
+    Some(())
 }
 
 /// Reads one core's share of the entries (`offset` is the index of the first in the list).
@@ -1046,8 +1066,8 @@ mod tests {
                 ("new", "null".into(), "\"x\"".into()),
             ]
         );
-        assert_eq!(c.before.get("id"), Some(&Value::from("i-1")));
-        assert_eq!(c.after.len(), 1, "only identity attributes: {:?}", c.after);
+        assert_eq!(c.identity.get("id").map(String::as_str), Some("i-1"));
+        assert_eq!(c.identity.len(), 1, "only identity attributes");
         assert!(compact_sides(Some(raw("{}")), Some(raw(r#"{"a":1}"#))).is_none());
     }
 
