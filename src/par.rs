@@ -16,28 +16,10 @@ fn threads() -> usize {
 /// `f(chunk, offset)` for one contiguous chunk of `items` per core (`offset` is the index of the
 /// chunk's first item), the results in chunk order. A panic on a worker is resumed here.
 pub(crate) fn chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T], usize) -> R + Sync) -> Vec<R> {
-    let threads = threads();
-    if items.len() < PARALLEL_MIN || threads < 2 {
-        return vec![f(items, 0)];
+    match chunk_size(items.len()) {
+        None => vec![f(items, 0)],
+        Some(size) => run(items.chunks(size).map(|part| (part.len(), part)), f),
     }
-    let size = items.len().div_ceil(threads);
-    let f = &f;
-    std::thread::scope(|scope| {
-        // The last chunk is worked on this thread, which would otherwise only wait.
-        let mut parts: Vec<(usize, &[T])> = items.chunks(size).enumerate().collect();
-        let (last, mine) = parts.pop().unwrap_or((0, &[]));
-        let handles: Vec<_> = parts
-            .into_iter()
-            .map(|(c, part)| scope.spawn(move || f(part, c * size)))
-            .collect();
-        let mine = f(mine, last * size);
-        let mut out: Vec<R> = handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect();
-        out.push(mine);
-        out
-    })
 }
 
 /// [`chunks`] over a mutable slice.
@@ -45,26 +27,44 @@ pub(crate) fn chunks_mut<T: Send, R: Send>(
     items: &mut [T],
     f: impl Fn(&mut [T], usize) -> R + Sync,
 ) -> Vec<R> {
-    let threads = threads();
-    if items.len() < PARALLEL_MIN || threads < 2 {
-        return vec![f(items, 0)];
+    match chunk_size(items.len()) {
+        None => vec![f(items, 0)],
+        Some(size) => run(items.chunks_mut(size).map(|part| (part.len(), part)), f),
     }
-    let size = items.len().div_ceil(threads);
+}
+
+/// The chunk length that gives each core one chunk, or `None` to work on the calling thread.
+fn chunk_size(len: usize) -> Option<usize> {
+    let threads = threads();
+    (len >= PARALLEL_MIN && threads >= 2).then(|| len.div_ceil(threads))
+}
+
+/// Runs `f` on each `(length, part)`, all but the last on scoped threads and the last on this
+/// thread (which would otherwise only wait), with each part's offset; results in order.
+fn run<P: Send, R: Send>(
+    parts: impl Iterator<Item = (usize, P)>,
+    f: impl Fn(P, usize) -> R + Sync,
+) -> Vec<R> {
+    let mut offset = 0;
+    let mut parts: Vec<(usize, P)> = parts
+        .map(|(len, part)| {
+            offset += len;
+            (offset - len, part)
+        })
+        .collect();
     let f = &f;
     std::thread::scope(|scope| {
-        // The last chunk is worked on this thread, which would otherwise only wait.
-        let mut parts: Vec<(usize, &mut [T])> = items.chunks_mut(size).enumerate().collect();
-        let (last, mine) = parts.pop().unwrap_or((0, &mut []));
+        let last = parts.pop();
         let handles: Vec<_> = parts
             .into_iter()
-            .map(|(c, part)| scope.spawn(move || f(part, c * size)))
+            .map(|(at, part)| scope.spawn(move || f(part, at)))
             .collect();
-        let mine = f(mine, last * size);
+        let mine = last.map(|(at, part)| f(part, at));
         let mut out: Vec<R> = handles
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect();
-        out.push(mine);
+        out.extend(mine);
         out
     })
 }
