@@ -5,8 +5,9 @@
 //! Before those, the release binary is run as a user runs it on drift-dense plans (20,000 and
 //! 100,000 resources, every one drifted, `resource_drift` only) side by side with `jq empty` on
 //! the same file: `check`, and `list --format json` written to a file (from a path and from
-//! standard input), median of five interleaved rounds, with peak RSS. Set
-//! `DRIFTDECK_BENCH_SKIP_PROCESSES=1` to skip that part.
+//! standard input), median of five interleaved rounds, with peak RSS; a wide driftctl scan; and
+//! `check` from inside a large repository (20,000 resource blocks) against an empty directory.
+//! Set `DRIFTDECK_BENCH_SKIP_PROCESSES=1` to skip that part.
 
 mod common;
 
@@ -272,8 +273,69 @@ fn report_wide() {
     );
 }
 
+/// `check` on the 20,000-item drift-dense plan from inside a large repository: a module directory
+/// of 20,000 resource blocks (the resources the plan names, with `lifecycle.ignore_changes`, come
+/// last), against an empty directory. Reading `ignore_changes` looked every drifted resource up
+/// among all blocks (quadratic); this keeps that visible, since every other run here has no
+/// sources at all.
+fn report_large_repository() {
+    use std::fmt::Write as _;
+    const N: usize = 20_000;
+    if std::env::var("DRIFTDECK_BENCH_SKIP_PROCESSES").is_ok() {
+        return;
+    }
+    let (empty, repo) = (
+        tempfile::tempdir().expect("tempdir"),
+        tempfile::tempdir().expect("tempdir"),
+    );
+    let plan = empty.path().join("drift-dense.json");
+    std::fs::write(&plan, common::drift_dense_plan(N)).expect("write plan");
+    let mut tf = String::new();
+    for i in 0..N {
+        let _ = write!(
+            tf,
+            "resource \"aws_s3_bucket\" \"b{i}\" {{\n  bucket = \"b-{i}\"\n}}\n\n"
+        );
+    }
+    for (kind, name) in [
+        ("aws_security_group", "app"),
+        ("aws_instance", "web"),
+        ("aws_s3_bucket", "logs"),
+    ] {
+        let _ = write!(
+            tf,
+            "resource \"{kind}\" \"{name}\" {{\n  lifecycle {{\n    ignore_changes = [tags]\n  }}\n}}\n\n"
+        );
+    }
+    std::fs::write(repo.path().join("main.tf"), &tf).expect("write sources");
+    let bin =
+        std::env::var("DRIFTDECK_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_driftdeck").to_string());
+    let cmd = Cmd {
+        name: "driftdeck check plan.json",
+        program: bin,
+        args: vec!["check".into(), plan.display().to_string()],
+        stdin: None,
+        stdout: None,
+    };
+    let (mut in_empty, mut in_repo) = (Vec::new(), Vec::new());
+    for _ in 0..rounds() {
+        in_empty.push(run_once(&cmd, empty.path()).0);
+        in_repo.push(run_once(&cmd, repo.path()).0);
+    }
+    println!(
+        "large repository: check on {N} drift-dense items with a module directory of {} resource blocks \
+         ({:.1} MiB of .tf): {:.3} s, in an empty directory {:.3} s (medians of {})\n",
+        N + 3,
+        tf.len() as f64 / (1024.0 * 1024.0),
+        median(&in_repo),
+        median(&in_empty),
+        in_repo.len()
+    );
+}
+
 fn bench(c: &mut Criterion) {
     report_wide();
+    report_large_repository();
     report_side_by_side();
     let bytes = common::terraform_plan(RESOURCES);
     let input = Input {
