@@ -247,6 +247,18 @@ fn report_side_by_side() {
 
 /// A wide report, as the security review tried it: a driftctl scan of 500,000 unmanaged
 /// resources (about 110 MB). `check` once, its time and peak RSS against the file size.
+/// `driftdeck check REPORT` with the binary under test (`DRIFTDECK_BENCH_BIN` or this build's).
+fn check(name: &'static str, report: &std::path::Path) -> Cmd {
+    Cmd {
+        name,
+        program: std::env::var("DRIFTDECK_BENCH_BIN")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_driftdeck").to_string()),
+        args: vec!["check".into(), report.display().to_string()],
+        stdin: None,
+        stdout: None,
+    }
+}
+
 fn report_wide() {
     const N: usize = 500_000;
     if std::env::var("DRIFTDECK_BENCH_SKIP_PROCESSES").is_ok() {
@@ -256,15 +268,7 @@ fn report_wide() {
     let scan = dir.path().join("driftctl-wide.json");
     std::fs::write(&scan, common::wide_driftctl_scan(N)).expect("write scan");
     let file_mib = std::fs::metadata(&scan).map_or(0, |m| m.len()) as f64 / (1024.0 * 1024.0);
-    let bin =
-        std::env::var("DRIFTDECK_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_driftdeck").to_string());
-    let cmd = Cmd {
-        name: "driftdeck check wide.json",
-        program: bin,
-        args: vec!["check".into(), scan.display().to_string()],
-        stdin: None,
-        stdout: None,
-    };
+    let cmd = check("driftdeck check wide.json", &scan);
     let (secs, rss) = run_once(&cmd, dir.path());
     let rss_mib = rss as f64 / 1024.0;
     println!(
@@ -308,15 +312,7 @@ fn report_large_repository() {
         );
     }
     std::fs::write(repo.path().join("main.tf"), &tf).expect("write sources");
-    let bin =
-        std::env::var("DRIFTDECK_BENCH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_driftdeck").to_string());
-    let cmd = Cmd {
-        name: "driftdeck check plan.json",
-        program: bin,
-        args: vec!["check".into(), plan.display().to_string()],
-        stdin: None,
-        stdout: None,
-    };
+    let cmd = check("driftdeck check plan.json", &plan);
     let (mut in_empty, mut in_repo) = (Vec::new(), Vec::new());
     for _ in 0..rounds() {
         in_empty.push(run_once(&cmd, empty.path()).0);
