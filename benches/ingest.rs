@@ -245,8 +245,6 @@ fn report_side_by_side() {
     println!();
 }
 
-/// A wide report, as the security review tried it: a driftctl scan of 500,000 unmanaged
-/// resources (about 110 MB). `check` once, its time and peak RSS against the file size.
 /// `driftdeck check REPORT` with the binary under test (`DRIFTDECK_BENCH_BIN` or this build's).
 fn check(name: &'static str, report: &std::path::Path) -> Cmd {
     Cmd {
@@ -259,6 +257,8 @@ fn check(name: &'static str, report: &std::path::Path) -> Cmd {
     }
 }
 
+/// A wide report, as the security review tried it: a driftctl scan of 500,000 unmanaged
+/// resources (about 110 MB). `check` once, its time and peak RSS against the file size.
 fn report_wide() {
     const N: usize = 500_000;
     if std::env::var("DRIFTDECK_BENCH_SKIP_PROCESSES").is_ok() {
