@@ -101,20 +101,24 @@ impl<'v> Needles<'v> {
     fn count_leaves(&self, v: &Value, substring: bool) -> Vec<usize> {
         let mut counts = vec![0; self.values.len()];
         for_each_leaf(v, &mut |leaf| {
-            if leaf.is_number() && !self.numeric {
-                for (i, needle) in self.values.iter().enumerate() {
-                    counts[i] += usize::from(!substring && semantic_eq(leaf, needle));
-                }
+            if leaf.is_null() {
                 return;
             }
-            let Some(text) = scalar_raw(leaf) else { return };
+            // A number's text is written out only when some needle could match it.
+            let text = (!leaf.is_number() || self.numeric)
+                .then(|| scalar_raw(leaf))
+                .flatten();
             for (i, (needle, lower)) in self.values.iter().zip(&self.lower).enumerate() {
-                let hit = if substring {
-                    lower.as_deref().is_some_and(|l| contains_lower(&text, l))
-                } else {
-                    semantic_eq(leaf, needle)
-                        || lower.as_deref().is_some_and(|l| text.eq_ignore_ascii_case(l))
+                let by_text = |l: &str| {
+                    text.as_deref().is_some_and(|t| {
+                        if substring {
+                            contains_lower(t, l)
+                        } else {
+                            t.eq_ignore_ascii_case(l)
+                        }
+                    })
                 };
+                let hit = (!substring && semantic_eq(leaf, needle)) || lower.as_deref().is_some_and(by_text);
                 counts[i] += usize::from(hit);
             }
         });
@@ -250,10 +254,11 @@ impl Predicate {
                     needles.count_leaves(live, substring),
                     needles.count_leaves(desired, substring),
                 );
-                values
+                needles
+                    .lower
                     .iter()
                     .zip(l.iter().zip(&d))
-                    .find_map(|(needle, (l, d))| (l > d).then(|| scalar_text(needle).unwrap_or_default()))
+                    .find_map(|(lower, (l, d))| (l > d).then(|| lower.clone().unwrap_or_default()))
             }
             Predicate::Decreased => {
                 let to_f = |v: &Value| v.as_f64().or_else(|| v.as_str().and_then(|s| s.parse().ok()));
