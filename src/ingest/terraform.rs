@@ -838,15 +838,11 @@ fn compact_sides(before: Option<&RawValue>, after: Option<&RawValue>) -> Option<
                 let (x, y) = (bi.next()?, ai.next()?);
                 (&x.0, Some(x.1), Some(y.1))
             }
-            (Some(x), Some(y)) if x.0 < y.0 => {
+            (Some(x), y) if y.is_none_or(|y| x.0 < y.0) => {
                 let x = bi.next()?;
                 (&x.0, Some(x.1), None)
             }
-            (Some(_), None) => {
-                let x = bi.next()?;
-                (&x.0, Some(x.1), None)
-            }
-            (_, Some(_)) => {
+            _ => {
                 let y = ai.next()?;
                 (&y.0, None, Some(y.1))
             }
@@ -920,16 +916,6 @@ fn entries(cx: &Context<'_>, drift: &[&str], offset: usize) -> Part {
 /// Why `resource_drift` cannot be read as a list of resource changes: its first unreadable
 /// entry, by index and address, or what the member is instead of a list.
 fn unreadable_drift(path: &str, env: &Envelope<'_>) -> IngestError {
-    let whole = match env.member::<Vec<RawChange<'_>>>(path, F, "resource_drift") {
-        Err(e) => e,
-        // Unreachable in practice: the caller saw an entry it could not read.
-        Ok(_) => IngestError::Invalid {
-            path: path.to_string(),
-            format: F,
-            context: "resource_drift".to_string(),
-            message: "cannot be read as a list of resource changes".to_string(),
-        },
-    };
     unreadable_entry::<RawChange<'_>>(
         path,
         F,
@@ -938,12 +924,24 @@ fn unreadable_drift(path: &str, env: &Envelope<'_>) -> IngestError {
         &["address"],
         "produce the plan JSON again with `terraform show -json PLAN`",
     )
-    .unwrap_or(whole)
+    // Not a list at all: the typed read of the whole member says what it is.
+    .unwrap_or_else(
+        || match env.member::<Vec<RawChange<'_>>>(path, F, "resource_drift") {
+            Err(e) => e,
+            // Unreachable in practice: the caller saw an entry it could not read.
+            Ok(_) => IngestError::Invalid {
+                path: path.to_string(),
+                format: F,
+                context: "resource_drift".to_string(),
+                message: "cannot be read as a list of resource changes".to_string(),
+            },
+        },
+    )
 }
 
 /// The elements of a JSON array, each as its own text, cut apart without parsing them; `None`
 /// when `text` is not an array. `text` must be valid JSON (the envelope's parse checked it).
-pub(crate) fn array_elements(text: &str) -> Option<Vec<&str>> {
+fn array_elements(text: &str) -> Option<Vec<&str>> {
     let b = text.as_bytes();
     let mut i = b.iter().position(|c| !c.is_ascii_whitespace())?;
     if b[i] != b'[' {
