@@ -1423,19 +1423,18 @@ impl<'a> LifecycleReader<'a> {
         };
         let names: Vec<String> = addr.modules.iter().map(|(n, _)| n.clone()).collect();
         let iac_dir = self.iac_dir;
-        if !self.dirs.contains_key(&names) {
+        let lifecycles = self.dirs.entry(names).or_insert_with_key(|names| {
             // A module that cannot be located is not an error here (the IaC directory may not
             // be the plan's root): nothing is then treated as ignored.
-            let lifecycles = match module_dirs(iac_dir, &names, address) {
+            match module_dirs(iac_dir, names, address) {
                 Ok(mut d) => load_dir(iac_dir, &d.pop().unwrap_or_default(), ".tf")
                     .map(|files| module_lifecycles(&files))
                     .map_err(|e| e.to_string()),
                 Err(AdoptError::ModuleNotFound { .. }) => Ok(ModuleLifecycles::new()),
                 Err(e) => Err(e.to_string()),
-            };
-            self.dirs.insert(names.clone(), lifecycles);
-        }
-        let lifecycles = self.dirs[&names].as_ref().map_err(Clone::clone)?;
+            }
+        });
+        let lifecycles = lifecycles.as_ref().map_err(Clone::clone)?;
         Ok(lifecycles
             .get(&addr.rtype)
             .and_then(|by_name| by_name.get(&addr.name))
