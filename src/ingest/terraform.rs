@@ -286,7 +286,7 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
     }
     let tool_version: Option<String> = env.member(path, F, "terraform_version")?;
     let timestamp: Option<String> = env.member(path, F, "timestamp")?;
-    if env.get("resource_drift").is_none() {
+    if env.elements("resource_drift").is_none() && env.get("resource_drift").is_none() {
         if let Some(reason) = missing_drift_reason(format_version.as_deref(), tool_version.as_deref()) {
             incomplete.push(reason);
         }
@@ -306,24 +306,27 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
         );
     }
 
-    // `resource_changes` is as large as `resource_drift`: both are scanned at once. The drift
-    // entries are only cut apart here (the envelope already checked the JSON); each is read on
-    // the core that works it.
-    let (drift, planned) = std::thread::scope(|scope| {
-        let planned = scope.spawn(|| env.member::<Vec<PlannedChange>>(path, F, "resource_changes"));
-        let drift = env.get("resource_drift").map(|raw| array_elements(raw.get()));
-        (
-            drift,
-            planned.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-        )
-    });
-    // Not an array: the typed read says what it is instead.
-    let drift: Vec<&str> = match drift {
-        None => Vec::new(),
-        Some(Some(elements)) => elements,
-        Some(None) => return Err(unreadable_drift(path, env)),
+    // The drift entries were cut apart by the envelope's pass (which checked the JSON); each is
+    // read on the core that works it.
+    let cut;
+    let drift: &[&RawValue] = match env.elements("resource_drift") {
+        Some(elements) => elements,
+        None => match env.get("resource_drift") {
+            None => &[],
+            // Kept whole (a member repeated after a non-array): cut apart here.
+            Some(raw) => match serde_json::from_str::<Vec<&RawValue>>(raw.get()) {
+                Ok(elements) => {
+                    cut = elements;
+                    &cut
+                }
+                // Not an array: the typed read says what it is instead.
+                Err(_) => return Err(unreadable_drift(path, env)),
+            },
+        },
     };
-    let planned = planned?.unwrap_or_default();
+    let planned = env
+        .member::<Vec<PlannedChange>>(path, F, "resource_changes")?
+        .unwrap_or_default();
     let config_index = match env.get("configuration") {
         Some(r) if !drift.is_empty() => {
             let c: Configuration = typed(path, F, "configuration", r)?;
@@ -359,7 +362,7 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
         planned_by_address: &planned_by_address,
         relevant: &relevant,
     };
-    let parts = crate::par::chunks(&drift, |part, offset| entries(&cx, part, offset));
+    let parts = crate::par::chunks(drift, |part, offset| entries(&cx, part, offset));
     // An entry that is not a resource change at all makes the whole list unreadable (before any
     // entry's own error), as reading the list in one piece would.
     if parts.iter().any(|p| p.unreadable) {
@@ -880,14 +883,14 @@ fn identity_members(members: &[(Cow<'_, str>, &RawValue)], into: &mut crate::mod
 }
 
 /// Reads one core's share of the entries (`offset` is the index of the first in the list).
-fn entries(cx: &Context<'_>, drift: &[&str], offset: usize) -> Part {
+fn entries(cx: &Context<'_>, drift: &[&RawValue], offset: usize) -> Part {
     let mut part = Part {
         items: Vec::with_capacity(drift.len()),
         ..Part::default()
     };
     for (j, text) in drift.iter().enumerate() {
         let n = offset + j;
-        let Ok(rc) = serde_json::from_str::<RawChange<'_>>(text) else {
+        let Ok(rc) = serde_json::from_str::<RawChange<'_>>(text.get()) else {
             part.unreadable = true;
             break;
         };
@@ -939,57 +942,6 @@ fn unreadable_drift(path: &str, env: &Envelope<'_>) -> IngestError {
     )
 }
 
-/// The elements of a JSON array, each as its own text, cut apart without parsing them; `None`
-/// when `text` is not an array. `text` must be valid JSON (the envelope's parse checked it).
-fn array_elements(text: &str) -> Option<Vec<&str>> {
-    let b = text.as_bytes();
-    let mut i = b.iter().position(|c| !c.is_ascii_whitespace())?;
-    if b[i] != b'[' {
-        return None;
-    }
-    i += 1;
-    let mut out = Vec::new();
-    let (mut depth, mut start) = (0usize, None::<usize>);
-    while let Some(&c) = b.get(i) {
-        match c {
-            b'"' => {
-                start.get_or_insert(i);
-                // To the closing quote; an escaped character is stepped over.
-                i += 1;
-                loop {
-                    let k = memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
-                    if b[i + k] == b'\\' {
-                        i += k + 2;
-                    } else {
-                        i += k;
-                        break;
-                    }
-                }
-            }
-            b'{' | b'[' => {
-                start.get_or_insert(i);
-                depth += 1;
-            }
-            b'}' | b']' if depth > 0 => depth -= 1,
-            b']' => {
-                if let Some(s) = start {
-                    out.push(text[s..i].trim_end());
-                }
-                return Some(out);
-            }
-            b',' if depth == 0 => {
-                out.push(text[start.take()?..i].trim_end());
-            }
-            c if c.is_ascii_whitespace() => {}
-            _ => {
-                start.get_or_insert(i);
-            }
-        }
-        i += 1;
-    }
-    None
-}
-
 /// A Terraform path (`["ingress", 0, "cidr_blocks"]`) as an [`AttrPath`].
 pub(crate) fn json_path(steps: &[Value]) -> AttrPath {
     AttrPath(
@@ -1007,38 +959,6 @@ pub(crate) fn json_path(steps: &[Value]) -> AttrPath {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
-
-    /// Any JSON value, strings drawn from the characters that end or escape them.
-    fn json() -> impl Strategy<Value = Value> {
-        let leaf = prop_oneof![
-            Just(Value::Null),
-            any::<bool>().prop_map(Value::Bool),
-            any::<i64>().prop_map(Value::from),
-            "[\\[\\]{},:\"\\\\ a\n\u{e9}]{0,8}".prop_map(Value::String),
-        ];
-        leaf.prop_recursive(4, 32, 4, |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-                prop::collection::btree_map("[a-z\\]\",]{0,4}", inner, 0..4)
-                    .prop_map(|m| Value::Object(m.into_iter().collect())),
-            ]
-        })
-    }
-
-    proptest! {
-        /// The elements are cut exactly where serde's own reading of the array puts them, in
-        /// compact and in pretty-printed text.
-        #[test]
-        fn array_elements_are_serdes_elements(items in prop::collection::vec(json(), 0..6), pretty: bool) {
-            let v = Value::Array(items);
-            let text = if pretty { serde_json::to_string_pretty(&v) } else { serde_json::to_string(&v) };
-            let text = format!(" {} ", text.expect("serialises"));
-            let theirs: Vec<&RawValue> = serde_json::from_str(&text).expect("valid");
-            let theirs: Vec<&str> = theirs.iter().map(|r| r.get()).collect();
-            prop_assert_eq!(array_elements(&text), Some(theirs));
-        }
-    }
 
     #[test]
     fn compact_sides_pair_attributes_by_name_and_keep_the_last_of_a_repeated_one() {
@@ -1069,16 +989,36 @@ mod tests {
         assert!(compact_sides(Some(raw("{}")), Some(raw(r#"{"a":1}"#))).is_none());
     }
 
+    /// `resource_drift` repeated, a non-array first: the last one counts and is read in full,
+    /// as it was when every member was kept whole.
     #[test]
-    fn array_elements_refuse_what_is_not_an_array() {
-        for text in ["{}", "null", "\"[1]\"", "1", ""] {
-            assert_eq!(array_elements(text), None, "{text}");
+    fn a_repeated_drift_member_is_read_from_its_last_occurrence() {
+        let entry = r#"{"address":"aws_instance.a","mode":"managed","type":"aws_instance","name":"a",
+            "change":{"actions":["update"],"before":{"id":"i-1","instance_type":"t3.small"},
+            "after":{"id":"i-1","instance_type":"t3.large"}}}"#;
+        let taxonomy = crate::classify::Taxonomy::defaults().expect("built in");
+        for text in [
+            format!(r#"{{"format_version":"1.2","resource_drift":{{}},"resource_drift":[{entry}]}}"#),
+            format!(r#"{{"format_version":"1.2","resource_drift":7,"resource_drift":[{entry},{entry}]}}"#),
+            format!(r#"{{"format_version":"1.2","resource_drift":[{entry}]}}"#),
+        ] {
+            let input = crate::ingest::Input {
+                path: "plan.json".to_string(),
+                bytes: text.into_bytes(),
+            };
+            let report = crate::ingest::load_one(&input, &taxonomy).expect("loads");
+            assert!(!report.items.is_empty());
+            assert!(report.items.iter().all(|i| i.address == "aws_instance.a"));
         }
-        assert_eq!(array_elements("[ ]"), Some(vec![]));
-        assert_eq!(
-            array_elements(r#"["a\"],[", {"b": [1, 2]}]"#),
-            Some(vec![r#""a\"],[""#, r#"{"b": [1, 2]}"#])
-        );
+        let input = crate::ingest::Input {
+            path: "plan.json".to_string(),
+            bytes: format!(r#"{{"format_version":"1.2","resource_drift":[{entry}],"resource_drift":{{}}}}"#)
+                .into_bytes(),
+        };
+        let e = crate::ingest::load_one(&input, &taxonomy)
+            .expect_err("a map")
+            .to_string();
+        assert!(e.contains("resource_drift"), "{e}");
     }
 
     #[test]
