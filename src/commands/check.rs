@@ -23,7 +23,7 @@ pub fn run(
         show_noise: false,
         ..opts.clone()
     };
-    let report = super::load(paths, taxonomy, opts)?;
+    let report = super::load_to_read(paths, taxonomy, opts)?;
     let failing = report
         .items
         .iter()

@@ -225,6 +225,18 @@ pub fn load(paths: &[String], taxonomy: &Taxonomy, opts: &DeciderOptions) -> any
     Ok(report)
 }
 
+/// [`load`] for a command that decides nothing: the reports' hashes, which only decisions keep,
+/// are not computed (see [`crate::ingest::load_paths_to_read`]).
+pub fn load_to_read(
+    paths: &[String],
+    taxonomy: &Taxonomy,
+    opts: &DeciderOptions,
+) -> anyhow::Result<DriftReport> {
+    let mut report = crate::ingest::load_paths_to_read(paths, taxonomy)?;
+    finish_load(&mut report, taxonomy, opts, &mut |m| warn(&m));
+    Ok(report)
+}
+
 /// What every load does after parsing (the CLI, the TUI and its reloads): `ignore_changes`
 /// noise from the IaC directory, statuses from the journal and approvals, noise hidden or shown.
 /// An unreadable approvals file or journal is reported on `warn` (every item then stays open).
