@@ -38,7 +38,11 @@ pub fn run(
     taxonomy: &Taxonomy,
     opts: &crate::decide::DeciderOptions,
 ) -> anyhow::Result<ExitCode> {
-    let report = super::load_to_read(&args.reports.reports, taxonomy, opts)?;
+    let report = super::load_to_read(
+        crate::ingest::Reading::start(&args.reports.reports),
+        taxonomy,
+        opts,
+    )?;
     let setup = setup(&args.cloudtrail);
     let rt = tokio::runtime::Runtime::new()?;
     let results = rt.block_on(async {

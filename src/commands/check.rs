@@ -12,7 +12,7 @@ use crate::output;
 /// closed: when no such drift was found but a report is incomplete, 3 (every reason on stdout),
 /// unless `allow_incomplete`.
 pub fn run(
-    paths: &[String],
+    reading: crate::ingest::Reading,
     threshold: Severity,
     allow_incomplete: bool,
     taxonomy: &Taxonomy,
@@ -23,7 +23,7 @@ pub fn run(
         show_noise: false,
         ..opts.clone()
     };
-    let report = super::load_to_read(paths, taxonomy, opts)?;
+    let report = super::load_to_read(reading, taxonomy, opts)?;
     let failing = report
         .items
         .iter()

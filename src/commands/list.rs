@@ -9,12 +9,12 @@ use crate::output;
 
 /// Prints the items of the reports as a table or as the JSON contract.
 pub fn run(
-    paths: &[String],
+    reading: crate::ingest::Reading,
     format: OutputFormat,
     taxonomy: &Taxonomy,
     opts: &crate::decide::DeciderOptions,
 ) -> anyhow::Result<ExitCode> {
-    let report = super::load_to_read(paths, taxonomy, opts)?;
+    let report = super::load_to_read(reading, taxonomy, opts)?;
     // Standard output is line-buffered: the pretty JSON of a large report would be one `write`
     // per line (hundreds of thousands). Written in large blocks instead.
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());

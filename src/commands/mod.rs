@@ -35,6 +35,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Some(m) = cli.misplaced() {
         anyhow::bail!(m);
     }
+    // The reports of a command that only reads them are read while the taxonomy compiles.
+    let mut reading = match &cli.command {
+        Some(Command::List { reports, .. } | Command::Check { reports, .. }) => {
+            Some(crate::ingest::Reading::start(&reports.reports))
+        }
+        _ => None,
+    };
     let mut taxonomy = load_taxonomy(&cli)?;
     let opts = decider_options(&cli.decide)?;
     // Approvals fingerprint secrets with the repository's key: the commands that record
@@ -66,13 +73,22 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     let result = match cli.command {
-        Some(Command::List { reports, format }) => list::run(&reports.reports, format, &taxonomy, &opts),
+        Some(Command::List { reports, format }) => list::run(
+            reading
+                .take()
+                .unwrap_or_else(|| crate::ingest::Reading::start(&reports.reports)),
+            format,
+            &taxonomy,
+            &opts,
+        ),
         Some(Command::Check {
             reports,
             fail_on,
             allow_incomplete,
         }) => check::run(
-            &reports.reports,
+            reading
+                .take()
+                .unwrap_or_else(|| crate::ingest::Reading::start(&reports.reports)),
             fail_on.into(),
             allow_incomplete,
             &taxonomy,
@@ -225,14 +241,14 @@ pub fn load(paths: &[String], taxonomy: &Taxonomy, opts: &DeciderOptions) -> any
     Ok(report)
 }
 
-/// [`load`] for a command that decides nothing: the reports' hashes, which only decisions keep,
-/// are not computed (see [`crate::ingest::load_paths_to_read`]).
+/// [`load`] for a command that decides nothing, of the reports being read: their hashes, which
+/// only decisions keep, are not computed (see [`crate::ingest::load_to_read`]).
 pub fn load_to_read(
-    paths: &[String],
+    reading: crate::ingest::Reading,
     taxonomy: &Taxonomy,
     opts: &DeciderOptions,
 ) -> anyhow::Result<DriftReport> {
-    let mut report = crate::ingest::load_paths_to_read(paths, taxonomy)?;
+    let mut report = crate::ingest::load_to_read(reading, taxonomy)?;
     finish_load(&mut report, taxonomy, opts, &mut |m| warn(&m));
     Ok(report)
 }

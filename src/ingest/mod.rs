@@ -215,17 +215,52 @@ pub fn load_one(input: &Input, taxonomy: &Taxonomy) -> Result<DriftReport, Inges
 
 /// Reads and loads every path (`-` = stdin), merged and classified.
 pub fn load_paths<S: AsRef<str>>(paths: &[S], taxonomy: &Taxonomy) -> Result<DriftReport, IngestError> {
-    read_and_load(paths, taxonomy, ReportHash::Compute)
+    let inputs = paths
+        .iter()
+        .map(|p| Input::read(p.as_ref()))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Each report's bytes are freed as soon as it is parsed, before classification.
+    load_each(
+        inputs.into_iter().map(std::borrow::Cow::Owned),
+        taxonomy,
+        ReportHash::Compute,
+    )
 }
 
-/// [`load_paths`] for a command that decides nothing (`check`, `list`): each report's SHA-256,
-/// which only a decision keeps (as evidence of what was decided on), is not computed, and
-/// [`ReportMeta::sha256`] is empty. On two cores the hash took a share of the load's CPU.
-pub fn load_paths_to_read<S: AsRef<str>>(
-    paths: &[S],
-    taxonomy: &Taxonomy,
-) -> Result<DriftReport, IngestError> {
-    read_and_load(paths, taxonomy, ReportHash::Skip)
+/// The reports of a command, read on a thread of their own from the moment the command line is
+/// known, while the taxonomy is compiled and the decision files are looked at.
+pub struct Reading {
+    reading: std::thread::JoinHandle<Result<Vec<Input>, IngestError>>,
+}
+
+impl Reading {
+    /// Starts reading `paths` (`-` = stdin), in order; the first that cannot be read stops it.
+    pub fn start(paths: &[String]) -> Self {
+        let paths = paths.to_vec();
+        Reading {
+            reading: std::thread::spawn(move || paths.iter().map(|p| Input::read(p)).collect()),
+        }
+    }
+
+    /// The reports read, or the first read error.
+    pub fn finish(self) -> Result<Vec<Input>, IngestError> {
+        self.reading
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+    }
+}
+
+/// Loads the reports being read, for a command that decides nothing (`check`, `list`): each
+/// report's SHA-256, which only a decision keeps (as evidence of what was decided on), is not
+/// computed, and [`ReportMeta::sha256`] is empty. On two cores the hash took a share of the
+/// load's CPU.
+pub fn load_to_read(reading: Reading, taxonomy: &Taxonomy) -> Result<DriftReport, IngestError> {
+    let inputs = reading.finish()?;
+    load_each(
+        inputs.into_iter().map(std::borrow::Cow::Owned),
+        taxonomy,
+        ReportHash::Skip,
+    )
 }
 
 /// Whether a load computes each report's SHA-256.
@@ -233,19 +268,6 @@ pub fn load_paths_to_read<S: AsRef<str>>(
 enum ReportHash {
     Compute,
     Skip,
-}
-
-fn read_and_load<S: AsRef<str>>(
-    paths: &[S],
-    taxonomy: &Taxonomy,
-    digest: ReportHash,
-) -> Result<DriftReport, IngestError> {
-    let inputs = paths
-        .iter()
-        .map(|p| Input::read(p.as_ref()))
-        .collect::<Result<Vec<_>, _>>()?;
-    // Each report's bytes are freed as soon as it is parsed, before classification.
-    load_each(inputs.into_iter().map(std::borrow::Cow::Owned), taxonomy, digest)
 }
 
 /// Loads several reports, merged and classified. Item ids stay unique across reports.
@@ -560,7 +582,7 @@ mod tests {
         paths.sort();
         let taxonomy = Taxonomy::defaults().expect("built in");
         let full = load_paths(&paths, &taxonomy).expect("loads");
-        let read = load_paths_to_read(&paths, &taxonomy).expect("loads");
+        let read = load_to_read(Reading::start(&paths), &taxonomy).expect("loads");
         for (meta, path) in full.reports.iter().zip(&paths) {
             let bytes = std::fs::read(path).expect("read");
             assert_eq!(meta.sha256, hex::encode(Sha256::digest(&bytes)), "{path}");

@@ -442,7 +442,7 @@ pub struct ReportMeta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<String>,
     /// SHA-256 of the report bytes, hex; empty when a command that decides nothing loaded it
-    /// (`ingest::load_paths_to_read`), since only a decision keeps it.
+    /// (`ingest::load_to_read`), since only a decision keeps it.
     #[serde(skip)]
     pub sha256: String,
     /// Warnings the tool put in the report (driftctl alerts) or we found while loading.
