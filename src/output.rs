@@ -60,12 +60,27 @@ pub struct ListJson<'a> {
 /// Items sorted for output: most severe first, then by address.
 pub fn sorted_items(report: &DriftReport) -> Vec<&DriftItem> {
     let mut items: Vec<&DriftItem> = report.items.iter().collect();
-    items.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| a.address.cmp(&b.address))
-    });
+    items.sort_by(|a, b| output_order(a, b));
     items
+}
+
+/// The order of [`sorted_items`]: most severe first, then by address.
+fn output_order(a: &DriftItem, b: &DriftItem) -> std::cmp::Ordering {
+    b.severity
+        .cmp(&a.severity)
+        .then_with(|| a.address.cmp(&b.address))
+}
+
+/// The first `limit` of `items` in the order of [`sorted_items`] (which keeps equal items in
+/// their report order), without sorting the rest.
+fn first_sorted(mut items: Vec<(usize, &DriftItem)>, limit: usize) -> Vec<&DriftItem> {
+    let order = |a: &(usize, &DriftItem), b: &(usize, &DriftItem)| output_order(a.1, b.1).then(a.0.cmp(&b.0));
+    if limit < items.len() {
+        items.select_nth_unstable_by(limit, order);
+        items.truncate(limit);
+    }
+    items.sort_unstable_by(order);
+    items.into_iter().map(|(_, i)| i).collect()
 }
 
 /// Counts for the summary.
@@ -207,23 +222,28 @@ pub fn summary_line(report: &DriftReport) -> String {
 /// The one-screen summary `check` prints: the items at or above the threshold, most severe
 /// first (at most `limit`), with their reasons.
 pub fn check_summary(report: &DriftReport, threshold: Severity, limit: usize) -> String {
-    let failing: Vec<&DriftItem> = sorted_items(report)
-        .into_iter()
-        .filter(|i| i.severity >= threshold && i.status.gates())
+    // Only the first `limit` are shown: they are picked, not the whole report sorted.
+    let failing: Vec<(usize, &DriftItem)> = report
+        .items
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.severity >= threshold && i.status.gates())
         .collect();
+    let count = failing.len();
+    let shown = first_sorted(failing, limit);
     let mut out = String::new();
-    if failing.is_empty() && !report.is_complete() {
+    if count == 0 && !report.is_complete() {
         let n = report.incomplete_reports();
         let _ = writeln!(
             out,
             "INCOMPLETE: no drift found at or above {threshold}, but drift could not be fully \
              determined ({n} report(s) incomplete; the reasons follow)."
         );
-    } else if failing.is_empty() {
+    } else if count == 0 {
         let _ = writeln!(out, "OK: no drift at or above {threshold}.");
     } else {
-        let _ = writeln!(out, "DRIFT: {} item(s) at or above {threshold}:", failing.len());
-        for it in failing.iter().take(limit) {
+        let _ = writeln!(out, "DRIFT: {count} item(s) at or above {threshold}:");
+        for it in &shown {
             let why = it
                 .why
                 .first()
@@ -239,14 +259,52 @@ pub fn check_summary(report: &DriftReport, threshold: Severity, limit: usize) ->
                 status_suffix(it)
             );
         }
-        if failing.len() > limit {
-            let _ = writeln!(
-                out,
-                "  … and {} more (driftdeck list for all)",
-                failing.len() - limit
-            );
+        if count > limit {
+            let _ = writeln!(out, "  … and {} more (driftdeck list for all)", count - limit);
         }
     }
     out.push_str(&summary_line(report));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Format;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The picked first items are exactly the first of the full sort, equal ones (same
+        /// severity and address, e.g. from two reports) in report order, at every limit.
+        #[test]
+        fn first_sorted_is_the_head_of_the_full_sort(
+            keys in prop::collection::vec((0..4usize, 0..5usize), 0..40),
+            limit in 0..45usize,
+        ) {
+            let items: Vec<DriftItem> = keys
+                .iter()
+                .enumerate()
+                .map(|(n, (sev, addr))| {
+                    let mut i = DriftItem::new(
+                        format!("id{n}"),
+                        format!("aws_s3_bucket.b{addr}"),
+                        "aws_s3_bucket".to_string(),
+                        "plan.json",
+                        Format::TerraformPlan,
+                        Kind::Modified,
+                    );
+                    i.severity = Severity::ALL_DESC[*sev];
+                    i
+                })
+                .collect();
+            let report = DriftReport {
+                items,
+                ..DriftReport::default()
+            };
+            let ids = |v: Vec<&DriftItem>| v.into_iter().map(|i| i.id.clone()).collect::<Vec<_>>();
+            let full: Vec<&DriftItem> = sorted_items(&report).into_iter().take(limit).collect();
+            let picked = first_sorted(report.items.iter().enumerate().collect(), limit);
+            prop_assert_eq!(ids(picked), ids(full));
+        }
+    }
 }
