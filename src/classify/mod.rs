@@ -8,7 +8,7 @@ mod noise;
 mod predicate;
 mod secret;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -225,7 +225,7 @@ impl Taxonomy {
     pub fn classify_items(&self, items: &mut [DriftItem]) {
         // The rules of each distinct type, and which of them each item uses.
         let mut plans: Vec<Vec<usize>> = Vec::new();
-        let mut by_type: HashMap<&str, usize> = HashMap::new();
+        let mut by_type: foldhash::HashMap<&str, usize> = foldhash::HashMap::default();
         let of_item: Vec<usize> = items
             .iter()
             .map(|it| {
@@ -439,7 +439,7 @@ struct Pass {
     /// The label lists (controls, reasons), each distinct list held once: every item of a type
     /// that fires the same rules carries the same controls, and every unmanaged item of a type
     /// the same reason, so a wide report shares them instead of holding a copy per item.
-    labels: HashSet<Arc<[String]>>,
+    labels: foldhash::HashSet<Arc<[String]>>,
     /// Per rule index, whether its attribute globs match a glob key. The same few hundred
     /// attribute names recur on every item, and glob matching each against every rule was most
     /// of the classification time.
@@ -469,7 +469,7 @@ impl Pass {
 /// Bounded: past [`NAME_ANSWERS_MAX`] names it starts over, so a hostile report with millions
 /// of distinct names costs only the matching it would have cost anyway.
 #[derive(Debug, Default)]
-pub(crate) struct NameAnswers(HashMap<Box<str>, bool>);
+pub(crate) struct NameAnswers(foldhash::HashMap<Box<str>, bool>);
 
 /// Names [`NameAnswers`] holds before it starts over.
 const NAME_ANSWERS_MAX: usize = 4096;

@@ -8,7 +8,6 @@ mod driftctl;
 mod noise;
 mod terraform;
 
-use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
 
@@ -317,7 +316,8 @@ fn load_each<'a>(
 /// copied (nothing before this reads an id).
 fn unique_ids(items: &mut [crate::model::DriftItem]) {
     let renames: Vec<(usize, usize)> = {
-        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(items.len());
+        let mut seen: foldhash::HashMap<&str, usize> =
+            foldhash::HashMap::with_capacity_and_hasher(items.len(), foldhash::fast::RandomState::default());
         items
             .iter()
             .enumerate()

@@ -8,7 +8,7 @@
 //! outside `relevant_attributes` that would rate high or critical stays listed, because
 //! Terraform is known to report that list incomplete (terraform #33206).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::classify::Taxonomy;
@@ -28,7 +28,7 @@ pub(crate) fn mark_loaded(items: &mut [DriftItem], taxonomy: &Taxonomy) {
 }
 
 fn mark_part(items: &mut [DriftItem], taxonomy: &Taxonomy) {
-    let mut by_type: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut by_type: foldhash::HashMap<String, Vec<usize>> = foldhash::HashMap::default();
     for item in items {
         if !by_type.contains_key(&item.resource_type) {
             let rules = taxonomy.noise().rules_for(&item.resource_type);
