@@ -37,8 +37,30 @@ pub struct Address {
 
 /// Parses `module.a["x"].module.b.aws_x.y[0]`.
 pub fn parse_address(s: &str) -> Result<Address, AdoptError> {
-    let bad = || AdoptError::BadAddress(s.to_string());
-    let mut segs: Vec<(String, Option<String>)> = Vec::new();
+    let parts = address_parts(s).ok_or_else(|| AdoptError::BadAddress(s.to_string()))?;
+    Ok(Address {
+        modules: parts
+            .modules
+            .iter()
+            .map(|(n, k)| ((*n).to_string(), k.map(str::to_string)))
+            .collect(),
+        rtype: parts.rtype.to_string(),
+        name: parts.name.to_string(),
+        instance: parts.instance.map(str::to_string),
+    })
+}
+
+/// An [`Address`] borrowed from its text.
+struct AddressParts<'a> {
+    modules: Vec<(&'a str, Option<&'a str>)>,
+    rtype: &'a str,
+    name: &'a str,
+    instance: Option<&'a str>,
+}
+
+/// [`parse_address`] without copies; `None` for what it refuses.
+fn address_parts(s: &str) -> Option<AddressParts<'_>> {
+    let mut segs: Vec<(&str, Option<&str>)> = Vec::new();
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() {
@@ -46,9 +68,9 @@ pub fn parse_address(s: &str) -> Result<Address, AdoptError> {
         while i < b.len() && b[i] != b'.' && b[i] != b'[' {
             i += 1;
         }
-        let name = s[start..i].to_string();
+        let name = &s[start..i];
         if name.is_empty() {
-            return Err(bad());
+            return None;
         }
         let mut key = None;
         if i < b.len() && b[i] == b'[' {
@@ -62,15 +84,15 @@ pub fn parse_address(s: &str) -> Result<Address, AdoptError> {
                 i += 1;
             }
             if i >= b.len() {
-                return Err(bad());
+                return None;
             }
-            key = Some(s[kstart..i].to_string());
+            key = Some(&s[kstart..i]);
             i += 1;
         }
         segs.push((name, key));
         if i < b.len() {
             if b[i] != b'.' {
-                return Err(bad());
+                return None;
             }
             i += 1;
         }
@@ -78,18 +100,17 @@ pub fn parse_address(s: &str) -> Result<Address, AdoptError> {
     let mut modules = Vec::new();
     let mut k = 0;
     while k + 1 < segs.len() && segs[k].0 == "module" && segs[k].1.is_none() {
-        modules.push(segs[k + 1].clone());
+        modules.push(segs[k + 1]);
         k += 2;
     }
-    let rest = &segs[k..];
-    match rest {
-        [(t, None), (n, inst)] if t != "data" => Ok(Address {
+    match segs[k..] {
+        [(t, None), (n, inst)] if t != "data" => Some(AddressParts {
             modules,
-            rtype: t.clone(),
-            name: n.clone(),
-            instance: inst.clone(),
+            rtype: t,
+            name: n,
+            instance: inst,
         }),
-        _ => Err(bad()),
+        _ => None,
     }
 }
 
@@ -1362,18 +1383,21 @@ impl IgnoreChanges {
 /// however many resources are asked about.
 pub struct LifecycleReader<'a> {
     iac_dir: &'a Path,
-    dirs: BTreeMap<Vec<String>, Result<ModuleLifecycles, String>>,
+    /// Per module path (each module name followed by `.`; empty for the root): what its
+    /// directory's blocks ignore, or why it could not be read.
+    dirs: BTreeMap<String, Result<ModuleLifecycles, String>>,
+    /// The key of the last lookup, kept to build the next one without allocating.
+    key: String,
 }
 
 /// Per resource type, per resource name, what the first `resource` block of that name in a module
 /// directory ignores (`None`: the block ignores nothing). Built in one pass over the directory's
 /// blocks: looking each drifted resource up among all of them was quadratic (20,000 drifted
 /// resources against a directory of 20,000 blocks took seconds).
-type ModuleLifecycles =
-    std::collections::HashMap<String, std::collections::HashMap<String, Option<IgnoreChanges>>>;
+type ModuleLifecycles = foldhash::HashMap<String, foldhash::HashMap<String, Option<IgnoreChanges>>>;
 
 fn module_lifecycles(files: &[SourceFile]) -> ModuleLifecycles {
-    let mut out = ModuleLifecycles::new();
+    let mut out = ModuleLifecycles::default();
     for file in files {
         // Blocks come in file order: lines are counted on from the previous block, not from the
         // top of the file each time.
@@ -1411,6 +1435,7 @@ impl<'a> LifecycleReader<'a> {
         LifecycleReader {
             iac_dir,
             dirs: BTreeMap::new(),
+            key: String::new(),
         }
     }
 
@@ -1418,26 +1443,36 @@ impl<'a> LifecycleReader<'a> {
     /// one block configures every instance). `Ok(None)` when the resource is not in the
     /// sources or sets none; an error when its sources cannot be read or parsed.
     pub fn ignore_changes(&mut self, address: &str) -> Result<Option<IgnoreChanges>, String> {
-        let Ok(addr) = parse_address(address) else {
+        // Asked for every drifted resource: the address is taken apart without copies, and its
+        // module directory looked up by a key built in a buffer kept between calls.
+        let Some(addr) = address_parts(address) else {
             return Ok(None);
         };
-        let names: Vec<String> = addr.modules.iter().map(|(n, _)| n.clone()).collect();
-        let iac_dir = self.iac_dir;
-        let lifecycles = self.dirs.entry(names).or_insert_with_key(|names| {
+        self.key.clear();
+        for (name, _) in &addr.modules {
+            self.key.push_str(name);
+            self.key.push('.');
+        }
+        if !self.dirs.contains_key(self.key.as_str()) {
+            let names: Vec<String> = addr.modules.iter().map(|(n, _)| (*n).to_string()).collect();
             // A module that cannot be located is not an error here (the IaC directory may not
             // be the plan's root): nothing is then treated as ignored.
-            match module_dirs(iac_dir, names, address) {
-                Ok(mut d) => load_dir(iac_dir, &d.pop().unwrap_or_default(), ".tf")
+            let read = match module_dirs(self.iac_dir, &names, address) {
+                Ok(mut d) => load_dir(self.iac_dir, &d.pop().unwrap_or_default(), ".tf")
                     .map(|files| module_lifecycles(&files))
                     .map_err(|e| e.to_string()),
-                Err(AdoptError::ModuleNotFound { .. }) => Ok(ModuleLifecycles::new()),
+                Err(AdoptError::ModuleNotFound { .. }) => Ok(ModuleLifecycles::default()),
                 Err(e) => Err(e.to_string()),
-            }
-        });
+            };
+            self.dirs.insert(self.key.clone(), read);
+        }
+        let Some(lifecycles) = self.dirs.get(self.key.as_str()) else {
+            return Ok(None);
+        };
         let lifecycles = lifecycles.as_ref().map_err(Clone::clone)?;
         Ok(lifecycles
-            .get(&addr.rtype)
-            .and_then(|by_name| by_name.get(&addr.name))
+            .get(addr.rtype)
+            .and_then(|by_name| by_name.get(addr.name))
             .cloned()
             .flatten())
     }
