@@ -530,12 +530,15 @@ pub(crate) fn identity_of(obj: Option<&Value>, into: &mut crate::model::Identity
 /// driftctl id) never becomes one.
 pub(crate) fn identity_text(value: &Value) -> Option<String> {
     match value {
-        Value::String(s) if !s.is_empty() && s != MASK && !crate::classify::is_secret_shaped(s) => {
-            Some(s.clone())
-        }
+        Value::String(s) => identity_str(s),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
+}
+
+/// [`identity_text`] of a string.
+pub(crate) fn identity_str(s: &str) -> Option<String> {
+    (!s.is_empty() && s != MASK && !crate::classify::is_secret_shaped(s)).then(|| s.to_string())
 }
 
 /// Region and account from an ARN (`arn:aws:svc:region:account:…`).

@@ -16,8 +16,8 @@ use serde_json::value::RawValue;
 
 use super::detect::{Envelope, typed};
 use super::{
-    IngestError, Loaded, arn_parts, identity_of, identity_text, is_identity_key, item_id, masked_change,
-    masked_change_owned,
+    IngestError, Loaded, arn_parts, identity_of, identity_str, identity_text, is_identity_key, item_id,
+    masked_change, masked_change_owned,
 };
 use crate::classify::SecretMatcher;
 use crate::model::compare::{RawDiff, diff_owned, diff_values, is_absent};
@@ -124,10 +124,20 @@ struct RelevantAttribute {
     attribute: Vec<Value>,
 }
 
-fn parse_raw(path: &str, context: &str, raw: Option<&RawValue>) -> Result<Value, IngestError> {
+/// `context` names the member on error only (it is built then).
+fn parse_raw(
+    path: &str,
+    context: impl FnOnce() -> String,
+    raw: Option<&RawValue>,
+) -> Result<Value, IngestError> {
     match raw {
         None => Ok(Value::Null),
-        Some(r) => typed(path, F, context, r),
+        Some(r) => serde_json::from_str(r.get()).map_err(|e| IngestError::Invalid {
+            path: path.to_string(),
+            format: F,
+            context: context(),
+            message: e.to_string(),
+        }),
     }
 }
 
@@ -487,7 +497,12 @@ struct Context<'a> {
 
 /// Reads one `resource_drift` entry: its values are parsed, compared and masked here, and the
 /// plaintext is dropped before this returns.
-fn entry<'e>(cx: &Context<'_>, n: usize, rc: &RawChange<'e>) -> Result<Entry, IngestError> {
+fn entry<'e>(
+    cx: &Context<'_>,
+    n: usize,
+    rc: &RawChange<'e>,
+    masks: &mut Masks<'e>,
+) -> Result<Entry, IngestError> {
     if rc.mode.as_deref().is_some_and(|m| m != "managed") || rc.deposed.is_some() {
         return Ok(Entry::Skip);
     }
@@ -542,24 +557,14 @@ fn entry<'e>(cx: &Context<'_>, n: usize, rc: &RawChange<'e>) -> Result<Entry, In
         Some(c) => (Some(c.differing), Value::Null, Value::Null, Some(c.identity)),
         None => (
             None,
-            parse_raw(cx.path, &ctx("change.before"), side(rc.change.before))?,
-            parse_raw(cx.path, &ctx("change.after"), side(rc.change.after))?,
+            parse_raw(cx.path, || ctx("change.before"), side(rc.change.before))?,
+            parse_raw(cx.path, || ctx("change.after"), side(rc.change.after))?,
             None,
         ),
     };
     // Masks are parsed strictly: a duplicate key makes them hide everything (fail closed).
-    let mask = match (rc.change.before_sensitive, rc.change.after_sensitive) {
-        // Mostly both sides carry the same mask text: it is read once.
-        (Some(b), Some(a)) if b.get() == a.get() => {
-            let m = parse_mask(b.get());
-            union_mask(Some(&m), Some(&m))
-        }
-        (b, a) => {
-            let read = |r: Option<&RawValue>| r.map_or(Value::Null, |r| parse_mask(r.get()));
-            union_mask(Some(&read(b)), Some(&read(a)))
-        }
-    };
-    let unknown = parse_raw(cx.path, &ctx("change.after_unknown"), rc.change.after_unknown)?;
+    let mask = masks.union(rc.change.before_sensitive, rc.change.after_sensitive);
+    let unknown = parse_raw(cx.path, || ctx("change.after_unknown"), rc.change.after_unknown)?;
 
     let mut changes = Vec::new();
     match kind {
@@ -582,7 +587,7 @@ fn entry<'e>(cx: &Context<'_>, n: usize, rc: &RawChange<'e>) -> Result<Entry, In
             for d in diffs {
                 let live_unknown = mask_at(&unknown, &d.path) == Some(&Value::Bool(true));
                 let mut c =
-                    masked_change_owned(&rc.address, d.path, d.desired, d.live, Some(&mask), cx.secrets);
+                    masked_change_owned(&rc.address, d.path, d.desired, d.live, Some(mask), cx.secrets);
                 if live_unknown && c.live.is_none() {
                     c.live = Some(Value::String(UNKNOWN.to_string()));
                 }
@@ -605,7 +610,7 @@ fn entry<'e>(cx: &Context<'_>, n: usize, rc: &RawChange<'e>) -> Result<Entry, In
                         p,
                         Some(v),
                         None,
-                        Some(&mask),
+                        Some(mask),
                         cx.secrets,
                     ));
                 }
@@ -627,7 +632,7 @@ fn entry<'e>(cx: &Context<'_>, n: usize, rc: &RawChange<'e>) -> Result<Entry, In
         identity
     });
     // A top-level attribute the mask hides (the whole resource, or that attribute) is no identity.
-    let masked = |k: &str| match &mask {
+    let masked = |k: &str| match mask {
         Value::Bool(true) => true,
         Value::Object(o) => o.get(k) == Some(&Value::Bool(true)),
         _ => false,
@@ -871,9 +876,14 @@ fn raw_object(raw: Option<&RawValue>) -> Option<Vec<(Cow<'_, str>, &RawValue)>> 
 fn identity_members(members: &[(Cow<'_, str>, &RawValue)], into: &mut crate::model::Identity) -> Option<()> {
     for (k, raw) in members {
         if is_identity_key(k) {
-            let value: Value = serde_json::from_str(raw.get()).ok()?;
+            // Mostly a string: read as one (borrowed when it has no escapes), not as a value.
+            let text = if raw.get().starts_with('"') {
+                identity_str(&serde_json::from_str::<Cow<'_, str>>(raw.get()).ok()?)
+            } else {
+                identity_text(&serde_json::from_str::<Value>(raw.get()).ok()?)
+            };
             if !into.contains_key(k) {
-                if let Some(text) = identity_text(&value) {
+                if let Some(text) = text {
                     into.insert(k.to_string(), text);
                 }
             }
@@ -882,19 +892,50 @@ fn identity_members(members: &[(Cow<'_, str>, &RawValue)], into: &mut crate::mod
     Some(())
 }
 
+/// The union masks (`before_sensitive` with `after_sensitive`) one core has read, by the texts
+/// of both: most entries of a type carry the same ones, and reading them was a tenth of an
+/// entry. Masks are read strictly (a repeated key hides everything), so the text alone decides
+/// the mask. Past [`MASKS_MAX`] it starts over.
+#[derive(Default)]
+struct Masks<'a>(foldhash::HashMap<(Option<&'a str>, Option<&'a str>), Value>);
+
+/// Masks a [`Masks`] holds before it starts over.
+const MASKS_MAX: usize = 4096;
+
+impl<'a> Masks<'a> {
+    fn union(&mut self, before: Option<&'a RawValue>, after: Option<&'a RawValue>) -> &Value {
+        let key = (before.map(RawValue::get), after.map(RawValue::get));
+        if self.0.len() >= MASKS_MAX && !self.0.contains_key(&key) {
+            self.0.clear();
+        }
+        self.0.entry(key).or_insert_with(|| match key {
+            // Mostly both sides carry the same mask text: it is read once.
+            (Some(b), Some(a)) if b == a => {
+                let m = parse_mask(b);
+                union_mask(Some(&m), Some(&m))
+            }
+            (b, a) => {
+                let read = |r: Option<&str>| r.map_or(Value::Null, parse_mask);
+                union_mask(Some(&read(b)), Some(&read(a)))
+            }
+        })
+    }
+}
+
 /// Reads one core's share of the entries (`offset` is the index of the first in the list).
-fn entries(cx: &Context<'_>, drift: &[&RawValue], offset: usize) -> Part {
+fn entries<'a>(cx: &Context<'_>, drift: &[&'a RawValue], offset: usize) -> Part {
     let mut part = Part {
         items: Vec::with_capacity(drift.len()),
         ..Part::default()
     };
+    let mut masks = Masks::default();
     for (j, text) in drift.iter().enumerate() {
         let n = offset + j;
-        let Ok(rc) = serde_json::from_str::<RawChange<'_>>(text.get()) else {
+        let Ok(rc) = serde_json::from_str::<RawChange<'a>>(text.get()) else {
             part.unreadable = true;
             break;
         };
-        match entry(cx, n, &rc) {
+        match entry(cx, n, &rc, &mut masks) {
             Ok(Entry::Skip) => {}
             Ok(Entry::InSync(address)) => part.in_sync.push(address),
             Ok(Entry::Item(item)) => {
