@@ -285,7 +285,11 @@ fn load_each<'a>(
 ) -> Result<DriftReport, IngestError> {
     let mut report = DriftReport::default();
     for (index, input) in inputs.enumerate() {
-        let loaded = parse(&input, taxonomy.secrets(), digest)?;
+        let Parsed {
+            format,
+            source,
+            loaded,
+        } = parse(&input, taxonomy.secrets(), digest)?;
         drop(input);
         report.not_drift.add(loaded.not_drift);
         report.reports.push(loaded.meta);
@@ -297,14 +301,15 @@ fn load_each<'a>(
         } else {
             report.items.extend(loaded.items);
         }
-        for item in &mut report.items[first..] {
+        noise::mark_loaded(&mut report.items[first..], taxonomy, |item| {
             item.report_index = index;
+            item.format = Some(format);
+            item.source = std::sync::Arc::clone(&source);
             // A pushed-to vector keeps room for four; on a wide report (500k items) that slack
             // was a quarter of the memory.
             item.changes.shrink_to_fit();
             item.identity.shrink_to_fit();
-        }
-        noise::mark_loaded(&mut report.items[first..], taxonomy);
+        });
         taxonomy.classify_items(&mut report.items[first..]);
     }
     unique_ids(&mut report.items);
@@ -334,8 +339,15 @@ fn unique_ids(items: &mut [crate::model::DriftItem]) {
     }
 }
 
+/// One report parsed: its items still need their format and source set (see `load_each`).
+struct Parsed {
+    format: Format,
+    source: std::sync::Arc<str>,
+    loaded: Loaded,
+}
+
 /// Parses one report without classifying it.
-fn parse(input: &Input, secrets: &SecretMatcher, digest: ReportHash) -> Result<Loaded, IngestError> {
+fn parse(input: &Input, secrets: &SecretMatcher, digest: ReportHash) -> Result<Parsed, IngestError> {
     let path = input.path.as_str();
     if input.bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(IngestError::Empty {
@@ -357,12 +369,12 @@ fn parse(input: &Input, secrets: &SecretMatcher, digest: ReportHash) -> Result<L
     });
     let (format, mut loaded) = parsed?;
     loaded.meta.sha256 = sha256;
-    let source: std::sync::Arc<str> = path.into();
-    for item in &mut loaded.items {
-        item.format = Some(format);
-        item.source = std::sync::Arc::clone(&source);
-    }
-    Ok(loaded)
+    // Set on every item by `load_each`, on the cores.
+    Ok(Parsed {
+        format,
+        source: path.into(),
+        loaded,
+    })
 }
 
 /// Loads one report with the loader of `format`, skipping detection (the fuzz targets drive each
@@ -374,7 +386,7 @@ pub fn load_as(input: &Input, format: Format, taxonomy: &Taxonomy) -> Result<Dri
     for item in &mut loaded.items {
         item.format = Some(format);
     }
-    noise::mark_loaded(&mut loaded.items, taxonomy);
+    noise::mark_loaded(&mut loaded.items, taxonomy, |_| {});
     for item in &mut loaded.items {
         taxonomy.classify(item);
     }

@@ -22,9 +22,17 @@ change (a refresh-only plan shows it)";
 /// Marks the noise a report itself tells: the taxonomy's rules and, in a normal Terraform plan,
 /// drift outside `relevant_attributes` on a resource the plan does not change. Runs before
 /// classification.
-pub(crate) fn mark_loaded(items: &mut [DriftItem], taxonomy: &Taxonomy) {
-    // Shared out over the cores: every item of a drift-dense plan is marked.
-    crate::par::chunks_mut(items, |part, _| mark_part(part, taxonomy));
+pub(crate) fn mark_loaded(
+    items: &mut [DriftItem],
+    taxonomy: &Taxonomy,
+    settle: impl Fn(&mut DriftItem) + Sync,
+) {
+    // Shared out over the cores: every item of a drift-dense plan is marked. What else every
+    // item needs after its load (`settle`) is done on the same pass.
+    crate::par::chunks_mut(items, |part, _| {
+        part.iter_mut().for_each(&settle);
+        mark_part(part, taxonomy);
+    });
 }
 
 fn mark_part(items: &mut [DriftItem], taxonomy: &Taxonomy) {
