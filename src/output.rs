@@ -127,6 +127,75 @@ pub fn list_json(report: &DriftReport) -> ListJson<'_> {
     }
 }
 
+/// Writes [`list_json`] as pretty JSON made safe for a terminal ([`crate::text::json_safe`]):
+/// the same bytes as `serde_json::to_writer_pretty` through a [`crate::text::JsonSafeWriter`],
+/// but the items (nearly all of the text) are serialised on the cores, a batch at a time, so the
+/// document is never held whole.
+pub fn write_list_json(report: &DriftReport, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    let mut doc = list_json(report);
+    let items = std::mem::take(&mut doc.items);
+    // The document around the items, with `"items": []` where they go.
+    let frame = serde_json::to_string_pretty(&doc).map_err(std::io::Error::other)?;
+    let (head, tail) = match frame
+        .match_indices(ITEMS_HOLE)
+        .map(|(at, _)| at)
+        .collect::<Vec<_>>()[..]
+    {
+        // The key at the top level is the only place the text can occur unescaped.
+        [at] if !items.is_empty() => frame.split_at(at + ITEMS_HOLE.len() - 1),
+        _ => {
+            doc.items = items;
+            let mut w =
+                std::io::BufWriter::with_capacity(1 << 16, crate::text::JsonSafeWriter::new(&mut *out));
+            serde_json::to_writer_pretty(&mut w, &doc)?;
+            w.into_inner()
+                .map_err(std::io::IntoInnerError::into_error)?
+                .finish()?;
+            return Ok(());
+        }
+    };
+    out.write_all(crate::text::json_safe(head).as_bytes())?;
+    for (n, batch) in items.chunks(ITEMS_BATCH).enumerate() {
+        let parts = crate::par::chunks(batch, |part, _| pretty_items(part));
+        for (k, part) in parts.into_iter().enumerate() {
+            out.write_all(if n == 0 && k == 0 { b"\n" } else { b",\n" })?;
+            out.write_all(&part?)?;
+        }
+    }
+    out.write_all(b"\n  ")?;
+    out.write_all(crate::text::json_safe(tail).as_bytes())
+}
+
+/// Where the items go in the pretty frame of a [`ListJson`] without them.
+const ITEMS_HOLE: &str = "\n  \"items\": []";
+
+/// Items serialised per batch (a batch is held as text, shared out over the cores).
+const ITEMS_BATCH: usize = 4096;
+
+/// Items as they stand in the pretty document (two levels in), comma-separated, made safe.
+fn pretty_items(items: &[&DriftItem]) -> std::io::Result<Vec<u8>> {
+    use serde_json::ser::{Formatter, PrettyFormatter};
+    let mut text: Vec<u8> = Vec::with_capacity(items.len() * 1024);
+    for (n, item) in items.iter().enumerate() {
+        text.extend_from_slice(if n > 0 { b",\n    " } else { b"    " });
+        let start = text.len();
+        // A formatter two levels in, as serde's own is when it reaches an item of `items`.
+        let mut formatter = PrettyFormatter::new();
+        formatter.begin_array(&mut std::io::sink())?;
+        formatter.begin_array(&mut std::io::sink())?;
+        item.serialize(&mut serde_json::Serializer::with_formatter(&mut text, formatter))
+            .map_err(std::io::Error::other)?;
+        // Made safe item by item: one item's unusual character leaves the others on the
+        // fast path (all printable ASCII, nothing to escape).
+        let written = std::str::from_utf8(&text[start..]).map_err(std::io::Error::other)?;
+        if let std::borrow::Cow::Owned(safe) = crate::text::json_safe(written) {
+            text.truncate(start);
+            text.extend_from_slice(safe.as_bytes());
+        }
+    }
+    Ok(text)
+}
+
 fn severity_label(s: Severity) -> &'static str {
     match s {
         Severity::Critical => "CRITICAL",
@@ -272,6 +341,50 @@ mod tests {
     use super::*;
     use crate::model::Format;
     use proptest::prelude::*;
+
+    /// The items serialised on the cores give exactly the bytes of one pretty serialisation
+    /// streamed through the escaping writer: over several batches, with characters to escape in
+    /// some items (a bidi override, a C1 control) and not others, and with no items at all.
+    #[test]
+    fn list_json_written_in_batches_is_the_streamed_document() {
+        for n in [0, 1, 3, ITEMS_BATCH + 5] {
+            let items: Vec<DriftItem> = (0..n)
+                .map(|k| {
+                    let odd = match k % 3 {
+                        0 => "\u{202e}txt.exe",
+                        1 => "plain",
+                        _ => "c1\u{85}é",
+                    };
+                    let mut i = DriftItem::new(
+                        format!("id{k}"),
+                        format!("aws_s3_bucket.b{k}_{odd}"),
+                        "aws_s3_bucket".to_string(),
+                        "plan \u{200b}.json",
+                        Format::TerraformPlan,
+                        Kind::Modified,
+                    );
+                    i.why = std::sync::Arc::from(vec![format!("why {odd}")]);
+                    i
+                })
+                .collect();
+            let report = DriftReport {
+                items,
+                ..DriftReport::default()
+            };
+            let mut streamed = Vec::new();
+            let mut w = crate::text::JsonSafeWriter::new(&mut streamed);
+            serde_json::to_writer_pretty(&mut w, &list_json(&report)).expect("serialises");
+            w.finish().expect("flushes");
+            let mut batched = Vec::new();
+            write_list_json(&report, &mut batched).expect("writes");
+            assert_eq!(
+                String::from_utf8_lossy(&batched),
+                String::from_utf8_lossy(&streamed),
+                "{n} items"
+            );
+            assert!(n == 0 || !String::from_utf8_lossy(&batched).contains('\u{202e}'));
+        }
+    }
 
     proptest! {
         /// The picked first items are exactly the first of the full sort, equal ones (same

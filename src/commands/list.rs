@@ -21,14 +21,8 @@ pub fn run(
     match format {
         OutputFormat::Table => out.write_all(output::list_table(&report).as_bytes())?,
         OutputFormat::Json => {
-            // serde_json leaves bidi, zero-width and C1 characters raw: escaped as JSON, streamed.
-            // serde writes a token at a time; the escaping sees 64 KiB blocks.
-            let mut w =
-                std::io::BufWriter::with_capacity(1 << 16, crate::text::JsonSafeWriter::new(&mut out));
-            serde_json::to_writer_pretty(&mut w, &output::list_json(&report))?;
-            w.into_inner()
-                .map_err(std::io::IntoInnerError::into_error)?
-                .finish()?;
+            // serde_json leaves bidi, zero-width and C1 characters raw: escaped as JSON.
+            output::write_list_json(&report, &mut out)?;
             out.write_all(b"\n")?;
         }
     }
