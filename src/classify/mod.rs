@@ -342,7 +342,8 @@ impl Taxonomy {
 
     fn classify_changes(&self, item: &mut DriftItem, rules: &[usize], pass: &mut Pass) {
         let mut severity: Option<Severity> = None;
-        let mut controls: Vec<String> = self.base_controls.clone();
+        // The controls follow from which rules fired: the list is built once per distinct set.
+        let mut fired: Vec<usize> = Vec::new();
         let mut why: Vec<String> = Vec::new();
         // Each change's glob key, built once for all rules.
         let keys: Vec<String> = item.changes.iter().map(|c| c.path.match_key()).collect();
@@ -353,11 +354,7 @@ impl Taxonomy {
                 continue;
             };
             severity = Some(severity.map_or(rule.spec.severity, |s| s.max(rule.spec.severity)));
-            for c in &rule.spec.controls {
-                if !controls.contains(c) {
-                    controls.push(c.clone());
-                }
-            }
+            fired.push(index);
             for r in reasons {
                 if !why.contains(&r) {
                     why.push(r);
@@ -375,7 +372,19 @@ impl Taxonomy {
                 item.kind, item.resource_type
             ));
         }
-        item.controls = pass.share(controls);
+        item.controls = pass.controls(fired, |fired| {
+            let mut controls: Vec<String> = self.base_controls.clone();
+            for c in fired
+                .iter()
+                .filter_map(|i| self.rules.get(*i))
+                .flat_map(|r| &r.spec.controls)
+            {
+                if !controls.contains(c) {
+                    controls.push(c.clone());
+                }
+            }
+            controls
+        });
         item.why = pass.share(why);
     }
 
@@ -440,6 +449,8 @@ struct Pass {
     /// that fires the same rules carries the same controls, and every unmanaged item of a type
     /// the same reason, so a wide report shares them instead of holding a copy per item.
     labels: foldhash::HashSet<Arc<[String]>>,
+    /// The controls list of each set of fired rules (by rule index, in firing order).
+    controls: foldhash::HashMap<Vec<usize>, Arc<[String]>>,
     /// Per rule index, whether its attribute globs match a glob key. The same few hundred
     /// attribute names recur on every item, and glob matching each against every rule was most
     /// of the classification time.
@@ -453,6 +464,16 @@ impl Pass {
         }
         let shared: Arc<[String]> = list.into();
         self.labels.insert(Arc::clone(&shared));
+        shared
+    }
+
+    /// The shared controls list for the rules `fired`, built by `build` the first time.
+    fn controls(&mut self, fired: Vec<usize>, build: impl FnOnce(&[usize]) -> Vec<String>) -> Arc<[String]> {
+        if let Some(shared) = self.controls.get(&fired) {
+            return Arc::clone(shared);
+        }
+        let shared = self.share(build(&fired));
+        self.controls.insert(fired, Arc::clone(&shared));
         shared
     }
 
