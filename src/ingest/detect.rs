@@ -141,9 +141,23 @@ fn describe_json_type(bytes: &[u8]) -> &'static str {
 impl<'a> Envelope<'a> {
     /// Parses the top level of `bytes`, the members of [`LISTS`] as their elements. When one of
     /// them is not an array (or the JSON is broken), the top level is read again as before
-    /// this cut lists apart: the member is then kept whole, and errors are that read's.
+    /// this cut lists apart, and errors are that read's; a list member that is an array after
+    /// all (repeated after a non-array one) is then cut apart on its own, so an array is always
+    /// found by [`Envelope::elements`] and anything else by [`Envelope::get`].
     pub(crate) fn parse(path: &str, bytes: &'a [u8]) -> Result<Self, IngestError> {
-        Self::read(bytes, true).or_else(|_| Self::parse_whole(path, bytes))
+        Self::read(bytes, true).or_else(|_| {
+            let mut env = Self::parse_whole(path, bytes)?;
+            for list in LISTS {
+                let Some(at) = env.members.iter().position(|(k, _)| k == list) else {
+                    continue;
+                };
+                if let Ok(elements) = serde_json::from_str::<Vec<&'a RawValue>>(env.members[at].1.get()) {
+                    env.members.remove(at);
+                    env.lists.push((list, elements));
+                }
+            }
+            Ok(env)
+        })
     }
 
     /// Parses the top level of `bytes`, every member whole.
@@ -254,10 +268,21 @@ pub(crate) fn typed<'a, T: serde::Deserialize<'a>>(
     context: &str,
     raw: &'a RawValue,
 ) -> Result<T, IngestError> {
+    typed_with(path, format, || context.to_string(), raw)
+}
+
+/// [`typed`] with the member's name built only on error (per entry of a large list, the name
+/// would otherwise be formatted for every entry).
+pub(crate) fn typed_with<'a, T: serde::Deserialize<'a>>(
+    path: &str,
+    format: Format,
+    context: impl FnOnce() -> String,
+    raw: &'a RawValue,
+) -> Result<T, IngestError> {
     serde_json::from_str(raw.get()).map_err(|e| IngestError::Invalid {
         path: path.to_string(),
         format,
-        context: context.to_string(),
+        context: context(),
         message: e.to_string(),
     })
 }
@@ -312,8 +337,7 @@ mod tests {
     }
 
     /// A list member that is not an array is kept whole, as every member is; null is absent;
-    /// the last of a repeated member counts, whatever the earlier one was (after a non-array,
-    /// an array is kept whole too).
+    /// the last of a repeated member counts, whatever the earlier one was.
     #[test]
     fn a_list_member_that_is_not_an_array_is_kept_whole() {
         for (text, whole) in [

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::detect::{Envelope, typed};
+use super::detect::{Envelope, typed, typed_with};
 use super::{
     IngestError, Loaded, arn_parts, identity_of, identity_str, identity_text, is_identity_key, item_id,
     masked_change, masked_change_owned,
@@ -132,12 +132,7 @@ fn parse_raw(
 ) -> Result<Value, IngestError> {
     match raw {
         None => Ok(Value::Null),
-        Some(r) => serde_json::from_str(r.get()).map_err(|e| IngestError::Invalid {
-            path: path.to_string(),
-            format: F,
-            context: context(),
-            message: e.to_string(),
-        }),
+        Some(r) => typed_with(path, F, context, r),
     }
 }
 
@@ -318,21 +313,11 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
 
     // The drift entries were cut apart by the envelope's pass (which checked the JSON); each is
     // read on the core that works it.
-    let cut;
     let drift: &[&RawValue] = match env.elements("resource_drift") {
         Some(elements) => elements,
-        None => match env.get("resource_drift") {
-            None => &[],
-            // Kept whole (a member repeated after a non-array): cut apart here.
-            Some(raw) => match serde_json::from_str::<Vec<&RawValue>>(raw.get()) {
-                Ok(elements) => {
-                    cut = elements;
-                    &cut
-                }
-                // Not an array: the typed read says what it is instead.
-                Err(_) => return Err(unreadable_drift(path, env)),
-            },
-        },
+        None if env.get("resource_drift").is_none() => &[],
+        // Not an array: the typed read says what it is instead.
+        None => return Err(unreadable_drift(path, env)),
     };
     let planned = env
         .member::<Vec<PlannedChange>>(path, F, "resource_changes")?
@@ -752,7 +737,11 @@ pub(super) fn unreadable_entry<'a, T: Deserialize<'a>>(
     name: &[&str],
     fix: &str,
 ) -> Option<IngestError> {
-    let entries: Vec<&'a RawValue> = serde_json::from_str(env.get(key)?.get()).ok()?;
+    // A list the envelope cut apart is not read again.
+    let entries: Vec<&'a RawValue> = match env.elements(key) {
+        Some(elements) => elements.to_vec(),
+        None => serde_json::from_str(env.get(key)?.get()).ok()?,
+    };
     entries.iter().enumerate().find_map(|(n, raw)| {
         let e = serde_json::from_str::<T>(raw.get()).err()?;
         let entry = serde_json::from_str::<Value>(raw.get()).ok();
