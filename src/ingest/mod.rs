@@ -263,7 +263,7 @@ pub fn load_to_read(reading: Reading, taxonomy: &Taxonomy) -> Result<DriftReport
 }
 
 /// Whether a load computes each report's SHA-256.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 enum ReportHash {
     Compute,
     Skip,
@@ -356,17 +356,17 @@ fn parse(input: &Input, secrets: &SecretMatcher, digest: ReportHash) -> Result<P
     }
     // The report's hash (for the journal's evidence) is computed beside the parse: on a
     // 100 MB plan it is a quarter of the load time.
-    let (sha256, parsed) = std::thread::scope(|scope| {
-        if digest == ReportHash::Skip {
-            return (String::new(), parse_format(path, &input.bytes, secrets));
-        }
-        let hasher = scope.spawn(|| hex::encode(Sha256::digest(&input.bytes)));
-        let parsed = parse_format(path, &input.bytes, secrets);
-        let sha256 = hasher
-            .join()
-            .unwrap_or_else(|_| hex::encode(Sha256::digest(&input.bytes)));
-        (sha256, parsed)
-    });
+    let (sha256, parsed) = match digest {
+        ReportHash::Skip => (String::new(), parse_format(path, &input.bytes, secrets)),
+        ReportHash::Compute => std::thread::scope(|scope| {
+            let hasher = scope.spawn(|| hex::encode(Sha256::digest(&input.bytes)));
+            let parsed = parse_format(path, &input.bytes, secrets);
+            let sha256 = hasher
+                .join()
+                .unwrap_or_else(|_| hex::encode(Sha256::digest(&input.bytes)));
+            (sha256, parsed)
+        }),
+    };
     let (format, mut loaded) = parsed?;
     loaded.meta.sha256 = sha256;
     // Set on every item by `load_each`, on the cores.
@@ -383,10 +383,7 @@ pub fn load_as(input: &Input, format: Format, taxonomy: &Taxonomy) -> Result<Dri
     let envelope = detect::Envelope::parse(&input.path, &input.bytes)?;
     let mut loaded = load_envelope(&input.path, &envelope, format, taxonomy.secrets())?;
     let mut report = DriftReport::default();
-    for item in &mut loaded.items {
-        item.format = Some(format);
-    }
-    noise::mark_loaded(&mut loaded.items, taxonomy, |_| {});
+    noise::mark_loaded(&mut loaded.items, taxonomy, |item| item.format = Some(format));
     for item in &mut loaded.items {
         taxonomy.classify(item);
     }
