@@ -35,14 +35,11 @@ pub fn setup(args: &CloudTrailArgs) -> Setup {
 /// Runs the subcommand.
 pub fn run(
     args: &AttributeArgs,
+    reading: crate::ingest::Reading,
     taxonomy: &Taxonomy,
     opts: &crate::decide::DeciderOptions,
 ) -> anyhow::Result<ExitCode> {
-    let report = super::load_to_read(
-        crate::ingest::Reading::start(&args.reports.reports),
-        taxonomy,
-        opts,
-    )?;
+    let report = super::load_to_read(reading, taxonomy, opts)?;
     let setup = setup(&args.cloudtrail);
     let rt = tokio::runtime::Runtime::new()?;
     let results = rt.block_on(async {

@@ -40,7 +40,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::List { reports, .. } | Command::Check { reports, .. }) => {
             Some(crate::ingest::Reading::start(&reports.reports))
         }
+        Some(Command::Attribute(args)) => Some(crate::ingest::Reading::start(&args.reports.reports)),
         _ => None,
+    };
+    // The read started above (always, for the commands that take it).
+    let mut read = |paths: &[String]| {
+        reading
+            .take()
+            .unwrap_or_else(|| crate::ingest::Reading::start(paths))
     };
     let mut taxonomy = load_taxonomy(&cli)?;
     let opts = decider_options(&cli.decide)?;
@@ -73,22 +80,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     let result = match cli.command {
-        Some(Command::List { reports, format }) => list::run(
-            reading
-                .take()
-                .unwrap_or_else(|| crate::ingest::Reading::start(&reports.reports)),
-            format,
-            &taxonomy,
-            &opts,
-        ),
+        Some(Command::List { reports, format }) => {
+            list::run(read(&reports.reports), format, &taxonomy, &opts)
+        }
         Some(Command::Check {
             reports,
             fail_on,
             allow_incomplete,
         }) => check::run(
-            reading
-                .take()
-                .unwrap_or_else(|| crate::ingest::Reading::start(&reports.reports)),
+            read(&reports.reports),
             fail_on.into(),
             allow_incomplete,
             &taxonomy,
@@ -171,7 +171,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             &cli.cloudtrail,
             cli.watch,
         ),
-        Some(Command::Attribute(args)) => attribute::run(&args, &taxonomy, &opts),
+        Some(Command::Attribute(args)) => {
+            attribute::run(&args, read(&args.reports.reports), &taxonomy, &opts)
+        }
         Some(Command::AthenaDdl {
             bucket,
             prefix,
