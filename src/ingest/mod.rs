@@ -144,15 +144,22 @@ impl Input {
 
 /// Reads a whole file. A large regular file is read in two halves at once, on two threads: on a
 /// 21 MB plan most of the read is the kernel filling fresh pages, which then happens on two
-/// cores. A file that changes size while it is read is read again, start to end.
+/// cores. A file that changes size while it is read is read again, start to end. Anything else
+/// (a pipe, `<(terraform show -json plan)`) is read through the descriptor already open, not
+/// opened a second time.
 fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileExt;
-        let file = std::fs::File::open(path)?;
+        let mut file = std::fs::File::open(path)?;
         let meta = file.metadata()?;
+        if !meta.is_file() {
+            let mut bytes = Vec::new();
+            file.read_to_end(&mut bytes)?;
+            return Ok(bytes);
+        }
         let len = usize::try_from(meta.len()).unwrap_or(usize::MAX);
-        if meta.is_file() && (PARALLEL_READ_MIN..isize::MAX as usize).contains(&len) {
+        if (PARALLEL_READ_MIN..isize::MAX as usize).contains(&len) {
             // Zeroed by the allocator as fresh pages, which the reads below fill.
             let mut bytes = vec![0u8; len];
             let (head, tail) = bytes.split_at_mut(len / 2);
@@ -580,6 +587,28 @@ mod tests {
             let input = Input::read(path.to_str().expect("utf-8 path")).expect("read");
             assert!(input.bytes == bytes, "{len} bytes");
         }
+    }
+
+    /// A named pipe (as `<(terraform show -json plan)` gives) is read whole, through the one
+    /// descriptor opened for it.
+    #[cfg(unix)]
+    #[test]
+    fn a_pipe_path_is_read_whole() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fifo = dir.path().join("plan.json");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("mkfifo unavailable: skipped");
+            return;
+        }
+        let bytes: Vec<u8> = (0..200_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+        let writer = {
+            let (fifo, bytes) = (fifo.clone(), bytes.clone());
+            std::thread::spawn(move || std::fs::write(fifo, bytes))
+        };
+        let input = Input::read(fifo.to_str().expect("utf-8 path")).expect("read");
+        writer.join().expect("writer").expect("written");
+        assert!(input.bytes == bytes);
     }
 
     /// A load that decides nothing skips only the hash: the same items, in the same order, with
