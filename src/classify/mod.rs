@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::model::{Change, DriftItem, DriftReport, Kind, Severity};
-pub use noise::{NoiseMatcher, NoiseRuleSpec, NoiseSpec};
+pub use noise::{NoiseMatcher, NoiseRuleSpec, NoiseSpec, TypePlan};
 pub use predicate::Predicate;
 pub use secret::{FingerprintKey, PathState, SecretMatcher, SecretSpec, is_secret_shaped, looks_random};
 

@@ -42,7 +42,22 @@ struct NoiseRule {
     spec: NoiseRuleSpec,
     types: GlobSet,
     attributes: GlobSet,
+    /// What a change the rule names is marked with.
+    note: String,
 }
+
+/// The noise rules for one resource type ([`NoiseMatcher::plan_for`]), with the answer for
+/// each attribute key remembered: every item of a type repeats the same few keys, and the glob
+/// sets asked were most of the marking. Bounded like [`crate::classify::NameAnswers`].
+#[derive(Debug, Default)]
+pub struct TypePlan {
+    rules: Vec<usize>,
+    /// Per key seen: the first of `rules` that names it, if any.
+    answers: foldhash::HashMap<Box<str>, Option<usize>>,
+}
+
+/// Keys a [`TypePlan`] remembers before it starts over.
+const PLAN_ANSWERS_MAX: usize = 4096;
 
 /// Compiled noise rules.
 #[derive(Debug, Clone, Default)]
@@ -65,6 +80,7 @@ impl NoiseMatcher {
                 ));
             }
             rules.push(NoiseRule {
+                note: format!("{} (noise rule {})", r.reason, r.id),
                 types: glob_set(&r.types, "type").map_err(|m| format!("noise rule {}: {m}", r.id))?,
                 attributes: glob_set(&r.attributes, "attribute")
                     .map_err(|m| format!("noise rule {}: {m}", r.id))?,
@@ -77,8 +93,8 @@ impl NoiseMatcher {
     /// Marks the item's changes that a noise rule names (changes already marked keep their
     /// reason). Sensitive changes are never noise: a changed secret always matters.
     pub fn mark(&self, item: &mut DriftItem) {
-        let rules = self.rules_for(&item.resource_type);
-        self.mark_with(item, &rules);
+        let mut plan = self.plan_for(&item.resource_type);
+        self.mark_with(item, &mut plan);
     }
 
     /// Indices of the rules that apply to `resource_type`: matched once per type, not per item
@@ -92,20 +108,45 @@ impl NoiseMatcher {
             .collect()
     }
 
-    /// [`Self::mark`] with the rules for the item's type already chosen ([`Self::rules_for`]).
-    pub fn mark_with(&self, item: &mut DriftItem, rules: &[usize]) {
-        let rules: Vec<&NoiseRule> = rules.iter().filter_map(|&i| self.rules.get(i)).collect();
-        if rules.is_empty() {
+    /// The rules for `resource_type` ([`Self::rules_for`]), to mark its items with
+    /// [`Self::mark_with`]; one plan serves every item of the type.
+    pub fn plan_for(&self, resource_type: &str) -> TypePlan {
+        TypePlan {
+            rules: self.rules_for(resource_type),
+            answers: foldhash::HashMap::default(),
+        }
+    }
+
+    /// [`Self::mark`] with the plan for the item's type already made ([`Self::plan_for`]).
+    pub fn mark_with(&self, item: &mut DriftItem, plan: &mut TypePlan) {
+        if plan.rules.is_empty() {
             return;
         }
+        let mut key = String::new();
         for c in item
             .changes
             .iter_mut()
             .filter(|c| c.noise.is_none() && !c.sensitive)
         {
-            let key = c.path.match_key();
-            if let Some(r) = rules.iter().find(|r| r.attributes.is_match(&key)) {
-                c.noise = Some(format!("{} (noise rule {})", r.spec.reason, r.spec.id));
+            key.clear();
+            c.path.write_match_key(&mut key);
+            let first = match plan.answers.get(key.as_str()) {
+                Some(known) => *known,
+                None => {
+                    if plan.answers.len() >= PLAN_ANSWERS_MAX {
+                        plan.answers.clear();
+                    }
+                    let first = plan
+                        .rules
+                        .iter()
+                        .copied()
+                        .find(|&i| self.rules.get(i).is_some_and(|r| r.attributes.is_match(&key)));
+                    plan.answers.insert(key.as_str().into(), first);
+                    first
+                }
+            };
+            if let Some(r) = first.and_then(|i| self.rules.get(i)) {
+                c.noise = Some(r.note.clone());
             }
         }
     }
@@ -188,6 +229,51 @@ mod tests {
         let mut other = item("aws_instance", &[&["latest_restorable_time"]]);
         m.mark(&mut other);
         assert!(other.changes[0].noise.is_none(), "type does not match");
+    }
+
+    /// A plan remembers its type's answer per key: the items after the first get the same marks
+    /// as a fresh plan gives them, the first rule naming a key wins, and past its bound it starts
+    /// over without changing an answer.
+    #[test]
+    fn a_type_plan_remembers_answers_that_a_fresh_plan_would_give() {
+        let m = matcher(
+            r#"
+            [[rules]]
+            id = "first"
+            types = ["aws_db_*"]
+            attributes = ["etag"]
+            reason = "one"
+            [[rules]]
+            id = "second"
+            attributes = ["etag", "tags.*"]
+            reason = "two"
+            "#,
+        );
+        let mut plan = m.plan_for("aws_db_instance");
+        let paths: &[&[&str]] = &[&["etag"], &["tags", "a"], &["size"], &["tags", "a"]];
+        for _ in 0..3 {
+            let mut it = item("aws_db_instance", paths);
+            m.mark_with(&mut it, &mut plan);
+            let mut fresh = item("aws_db_instance", paths);
+            m.mark(&mut fresh);
+            let marks = |i: &DriftItem| i.changes.iter().map(|c| c.noise.clone()).collect::<Vec<_>>();
+            assert_eq!(marks(&it), marks(&fresh));
+            assert_eq!(it.changes[0].noise.as_deref(), Some("one (noise rule first)"));
+            assert_eq!(it.changes[1].noise.as_deref(), Some("two (noise rule second)"));
+            assert!(it.changes[2].noise.is_none());
+        }
+        // Another type's plan has its own rules: only the any-type rule names `etag` there.
+        let mut other = item("aws_instance", &[&["etag"]]);
+        m.mark_with(&mut other, &mut m.plan_for("aws_instance"));
+        assert_eq!(other.changes[0].noise.as_deref(), Some("two (noise rule second)"));
+        // Past the bound, answers are worked out again.
+        for n in 0..PLAN_ANSWERS_MAX + 10 {
+            let mut it = item("aws_db_instance", &[&["tags", &format!("k{n}")], &["etag"]]);
+            m.mark_with(&mut it, &mut plan);
+            assert_eq!(it.changes[1].noise.as_deref(), Some("one (noise rule first)"));
+            assert_eq!(it.changes[0].noise.as_deref(), Some("two (noise rule second)"));
+        }
+        assert!(plan.answers.len() <= PLAN_ANSWERS_MAX);
     }
 
     #[test]

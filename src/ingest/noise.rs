@@ -36,13 +36,15 @@ pub(crate) fn mark_loaded(
 }
 
 fn mark_part(items: &mut [DriftItem], taxonomy: &Taxonomy) {
-    let mut by_type: foldhash::HashMap<String, Vec<usize>> = foldhash::HashMap::default();
+    let mut by_type: foldhash::HashMap<String, crate::classify::TypePlan> = foldhash::HashMap::default();
     for item in items {
         if !by_type.contains_key(&item.resource_type) {
-            let rules = taxonomy.noise().rules_for(&item.resource_type);
-            by_type.insert(item.resource_type.clone(), rules);
+            let plan = taxonomy.noise().plan_for(&item.resource_type);
+            by_type.insert(item.resource_type.clone(), plan);
         }
-        taxonomy.noise().mark_with(item, &by_type[&item.resource_type]);
+        if let Some(plan) = by_type.get_mut(&item.resource_type) {
+            taxonomy.noise().mark_with(item, plan);
+        }
         // Drift on a resource the plan changes (an update back to the code, a replacement) is
         // what the plan acts on: relevant whatever `relevant_attributes` lists.
         let acted_on = item.planned_actions.iter().any(|a| a != "no-op" && a != "read");

@@ -63,15 +63,21 @@ impl AttrPath {
     /// (`ingress.cidr_blocks`, `tags.Name`).
     pub fn match_key(&self) -> String {
         let mut out = String::new();
+        self.write_match_key(&mut out);
+        out
+    }
+
+    /// [`Self::match_key`] appended to `out` (a buffer reused over many paths).
+    pub fn write_match_key(&self, out: &mut String) {
+        let start = out.len();
         for s in &self.0 {
             if let Step::Key(k) = s {
-                if !out.is_empty() {
+                if out.len() > start {
                     out.push('.');
                 }
                 out.push_str(k);
             }
         }
-        out
     }
 
     /// True when `self` starts with `prefix`.
