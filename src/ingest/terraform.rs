@@ -53,16 +53,34 @@ struct RawBody<'a> {
     /// unreadable file.
     #[serde(borrow, default)]
     actions: Option<&'a RawValue>,
+    /// Read as members in the entry's one pass: most entries compare their sides attribute by
+    /// attribute, and reading them as raw text first scanned each side twice.
     #[serde(borrow, default)]
-    before: Option<&'a RawValue>,
+    before: Option<Side<'a>>,
     #[serde(borrow, default)]
-    after: Option<&'a RawValue>,
+    after: Option<Side<'a>>,
     #[serde(borrow, default)]
     before_sensitive: Option<&'a RawValue>,
     #[serde(borrow, default)]
     after_sensitive: Option<&'a RawValue>,
     #[serde(borrow, default)]
     after_unknown: Option<&'a RawValue>,
+}
+
+/// An entry's `change.before`/`change.after` as raw text, read again only where the whole side
+/// is needed as one value (deleted resources, an empty side, a malformed entry).
+#[derive(Deserialize)]
+struct SidesText<'a> {
+    #[serde(borrow)]
+    change: SidesTextBody<'a>,
+}
+
+#[derive(Deserialize)]
+struct SidesTextBody<'a> {
+    #[serde(borrow, default)]
+    before: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    after: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -485,6 +503,7 @@ struct Context<'a> {
 fn entry<'e>(
     cx: &Context<'_>,
     n: usize,
+    text: &'e RawValue,
     rc: &RawChange<'e>,
     masks: &mut Masks<'e>,
 ) -> Result<Entry, IngestError> {
@@ -503,17 +522,17 @@ fn entry<'e>(
                 // `no-op` = moved only; `create`/`read`/`forget` are not drift.
                 return Ok(Entry::Skip);
             };
-            let malformed = not_an_object("change.before", rc.change.before)
-                .or_else(|| not_an_object("change.after", rc.change.after))
+            let malformed = not_an_object("change.before", rc.change.before.as_ref())
+                .or_else(|| not_an_object("change.after", rc.change.after.as_ref()))
                 .or_else(|| {
                     // An update compares two objects: with one side missing, the whole other
                     // side would become one change at the root, which no rule can rate.
                     [
-                        ("change.before", rc.change.before),
-                        ("change.after", rc.change.after),
+                        ("change.before", rc.change.before.as_ref()),
+                        ("change.after", rc.change.after.as_ref()),
                     ]
                     .into_iter()
-                    .find(|(_, raw)| kind == Kind::Modified && raw.is_none_or(|r| json_kind(r) == "null"))
+                    .find(|(_, side)| kind == Kind::Modified && side.is_none_or(|s| s.kind() == "null"))
                     .map(|(name, _)| format!("`{name}` is missing or null, but an update has both sides"))
                 });
             (kind, malformed)
@@ -524,28 +543,37 @@ fn entry<'e>(
     let ctx = |what: &str| format!("resource_drift[{n}] ({}) {what}", rc.address);
     // A modified resource is compared attribute by attribute on the raw text first: only the
     // attributes whose text differs (and the identity ones) become values.
-    let compact = if kind == Kind::Modified && malformed.is_none() {
-        compact_sides(rc.change.before, rc.change.after)
-    } else {
-        None
-    };
-    // A malformed entry's sides are read only where they are objects (for its identity).
-    let side = |raw: Option<&'e RawValue>| {
-        if malformed.is_some() {
-            raw.filter(|r| json_kind(r) == "an object")
-        } else {
-            raw
+    let compact = match (&rc.change.before, &rc.change.after) {
+        (Some(Side::Object(b)), Some(Side::Object(a))) if kind == Kind::Modified && malformed.is_none() => {
+            compact_members(b, a)
         }
+        _ => None,
     };
     // The compact sides become the values themselves (moved, not copied).
     let (differing, before, after, identity) = match compact {
         Some(c) => (Some(c.differing), Value::Null, Value::Null, Some(c.identity)),
-        None => (
-            None,
-            parse_raw(cx.path, || ctx("change.before"), side(rc.change.before))?,
-            parse_raw(cx.path, || ctx("change.after"), side(rc.change.after))?,
-            None,
-        ),
+        None => {
+            // The whole sides are read as values, from their text. A malformed entry's sides
+            // are read only where they are objects (for its identity).
+            let text = typed_with::<SidesText<'e>>(cx.path, F, || ctx("change"), text)?.change;
+            let side = |raw: Option<&'e RawValue>, read: Option<&Side<'_>>| {
+                raw.filter(|_| malformed.is_none() || read.is_some_and(|s| s.kind() == "an object"))
+            };
+            (
+                None,
+                parse_raw(
+                    cx.path,
+                    || ctx("change.before"),
+                    side(text.before, rc.change.before.as_ref()),
+                )?,
+                parse_raw(
+                    cx.path,
+                    || ctx("change.after"),
+                    side(text.after, rc.change.after.as_ref()),
+                )?,
+                None,
+            )
+        }
     };
     // Masks are parsed strictly: a duplicate key makes them hide everything (fail closed).
     let mask = masks.union(rc.change.before_sensitive, rc.change.after_sensitive);
@@ -707,8 +735,8 @@ fn read_actions(raw: Option<&RawValue>) -> Result<Vec<String>, String> {
 }
 
 /// What is wrong with a `before`/`after` that should be an object (or null), if anything.
-fn not_an_object(name: &str, raw: Option<&RawValue>) -> Option<String> {
-    let kind = json_kind(raw?);
+fn not_an_object(name: &str, side: Option<&Side<'_>>) -> Option<String> {
+    let kind = side?.kind();
     (kind != "an object" && kind != "null").then(|| format!("`{name}` is {kind}, not an object"))
 }
 
@@ -775,22 +803,62 @@ pub(super) fn unreadable_entry<'a, T: Deserialize<'a>>(
     })
 }
 
-/// Top-level attributes of a resource object, each kept as raw text, sorted by name (the last of
-/// a repeated name wins, as it would in a map).
-struct RawObject<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+/// A `before`/`after` side read in the entry's pass: an object's top-level attributes, each
+/// kept as raw text and sorted by name (the last of a repeated name wins, as it would in a map),
+/// or the JSON type of anything else, in words.
+enum Side<'a> {
+    Object(Vec<(Cow<'a, str>, &'a RawValue)>),
+    Other(&'static str),
+}
 
-impl<'de> Deserialize<'de> for RawObject<'de> {
+impl Side<'_> {
+    /// The JSON type, in words (`an object`, `a string`, …), as [`json_kind`] says it.
+    fn kind(&self) -> &'static str {
+        match self {
+            Side::Object(_) => "an object",
+            Side::Other(kind) => kind,
+        }
+    }
+}
+
+/// An object key, borrowed from the report unless an escape forces a copy (serde's own `Cow`
+/// always copies).
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Key<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Members;
-        impl<'de> serde::de::Visitor<'de> for Members {
-            type Value = RawObject<'de>;
+        struct Text<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Text<'a> {
+            type Value = Key<'a>;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an object")
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Key(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(Text(std::marker::PhantomData))
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Side<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Any<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Any<'a> {
+            type Value = Side<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut members = Vec::with_capacity(map.size_hint().unwrap_or(16));
-                while let Some(k) = map.next_key::<Cow<'de, str>>()? {
-                    members.push((k, map.next_value::<&'de RawValue>()?));
+                while let Some(Key(k)) = map.next_key::<Key<'a>>()? {
+                    members.push((k, map.next_value::<&'a RawValue>()?));
                 }
                 // Stable: of a repeated name the later member sorts last, and is the one kept.
                 members.sort_by(|a: &(Cow<'_, str>, _), b| a.0.cmp(&b.0));
@@ -801,10 +869,32 @@ impl<'de> Deserialize<'de> for RawObject<'de> {
                     }
                     same
                 });
-                Ok(RawObject(members))
+                Ok(Side::Object(members))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Side::Other("an array"))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Side::Other("a string"))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Side::Other("a boolean"))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Side::Other("a number"))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Side::Other("a number"))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Side::Other("a number"))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Side::Other("null"))
             }
         }
-        d.deserialize_map(Members)
+        d.deserialize_any(Any(std::marker::PhantomData))
     }
 }
 
@@ -821,9 +911,11 @@ struct Compact {
 /// Reads `before` and `after` as objects of raw attributes and keeps, as values, only the
 /// attributes whose text differs plus the identity attributes: on a drift-dense plan most
 /// attributes are equal, and building them as values was most of the load's allocations.
-/// `None` when either side is not a non-empty object (the whole values are compared instead).
-fn compact_sides(before: Option<&RawValue>, after: Option<&RawValue>) -> Option<Compact> {
-    let (b, a) = (raw_object(before)?, raw_object(after)?);
+/// `None` when either side is empty (the whole values are compared instead).
+fn compact_members(b: &[(Cow<'_, str>, &RawValue)], a: &[(Cow<'_, str>, &RawValue)]) -> Option<Compact> {
+    if b.is_empty() || a.is_empty() {
+        return None;
+    }
     let value = |r: Option<&RawValue>| r.map_or(Some(Value::Null), |r| serde_json::from_str(r.get()).ok());
     let mut differing = Vec::new();
     let (mut bi, mut ai) = (b.iter().peekable(), a.iter().peekable());
@@ -849,15 +941,24 @@ fn compact_sides(before: Option<&RawValue>, after: Option<&RawValue>) -> Option<
         }
     }
     let mut identity = crate::model::Identity::new();
-    identity_members(&a, &mut identity)?;
-    identity_members(&b, &mut identity)?;
+    identity_members(a, &mut identity)?;
+    identity_members(b, &mut identity)?;
     Some(Compact { differing, identity })
 }
 
+/// [`compact_members`] of two sides given as text; `None` unless both are non-empty objects.
+#[cfg(test)]
+fn compact_sides(before: Option<&RawValue>, after: Option<&RawValue>) -> Option<Compact> {
+    compact_members(&raw_object(before)?, &raw_object(after)?)
+}
+
 /// A non-empty JSON object's members, raw; `None` for anything else.
+#[cfg(test)]
 fn raw_object(raw: Option<&RawValue>) -> Option<Vec<(Cow<'_, str>, &RawValue)>> {
-    let o = serde_json::from_str::<RawObject<'_>>(raw?.get()).ok()?.0;
-    (!o.is_empty()).then_some(o)
+    match serde_json::from_str::<Side<'_>>(raw?.get()).ok()? {
+        Side::Object(o) if !o.is_empty() => Some(o),
+        _ => None,
+    }
 }
 
 /// Adds the identity attributes among `members` that `into` lacks, read as [`identity_of`] reads
@@ -924,7 +1025,7 @@ fn entries<'a>(cx: &Context<'_>, drift: &[&'a RawValue], offset: usize) -> Part 
             part.unreadable = true;
             break;
         };
-        match entry(cx, n, &rc, &mut masks) {
+        match entry(cx, n, text, &rc, &mut masks) {
             Ok(Entry::Skip) => {}
             Ok(Entry::InSync(address)) => part.in_sync.push(address),
             Ok(Entry::Item(item)) => {
