@@ -120,6 +120,8 @@ struct Rule {
     spec: RuleSpec,
     types: GlobSet,
     attributes: GlobSet,
+    /// The rule's `values` as its predicate compares them.
+    needles: predicate::Prepared,
 }
 
 /// Compiled taxonomy: rules plus secret names.
@@ -179,6 +181,7 @@ impl Taxonomy {
                 .validate(&spec.values)
                 .map_err(|m| err(format!("rule {}: {m}", spec.id)))?;
             rules.push(Rule {
+                needles: predicate::Prepared::new(&spec.values),
                 spec,
                 types,
                 attributes,
@@ -345,10 +348,18 @@ impl Taxonomy {
         // The controls follow from which rules fired: the list is built once per distinct set.
         let mut fired: Vec<usize> = Vec::new();
         let mut why: Vec<String> = Vec::new();
-        // Each change's glob key, built once for all rules.
-        let keys: Vec<String> = item.changes.iter().map(|c| c.path.match_key()).collect();
+        // Each change's glob key, built once for all rules, in buffers kept from item to item.
+        let mut keys = std::mem::take(&mut pass.keys);
+        if keys.len() < item.changes.len() {
+            keys.resize_with(item.changes.len(), String::new);
+        }
+        for (key, c) in keys.iter_mut().zip(&item.changes) {
+            key.clear();
+            c.path.write_match_key(key);
+        }
+        let keys_used = &keys[..item.changes.len()];
         for (index, rule) in rules.iter().filter_map(|i| Some((*i, self.rules.get(*i)?))) {
-            let Some(reasons) = Self::fire(rule, item, &keys, &mut |key| {
+            let Some(reasons) = Self::fire(rule, item, keys_used, &mut |key| {
                 pass.attribute_matches(index, rule, key)
             }) else {
                 continue;
@@ -386,6 +397,7 @@ impl Taxonomy {
             controls
         });
         item.why = pass.share(why);
+        pass.keys = keys;
     }
 
     /// The rule's reasons when it fires on the item (whose type the rule already matches);
@@ -428,7 +440,7 @@ impl Taxonomy {
                 return None;
             }
             spec.when
-                .test(c, &spec.values)
+                .test_prepared(c, &spec.values, &rule.needles)
                 .map(|v| fill(&c.path.to_string(), &v))
         };
         let hits: Vec<String> = item.changes.iter().zip(keys).filter_map(matches).collect();
@@ -455,6 +467,8 @@ struct Pass {
     /// attribute names recur on every item, and glob matching each against every rule was most
     /// of the classification time.
     attributes: Vec<NameAnswers>,
+    /// The glob keys of the item being classified (buffers reused from item to item).
+    keys: Vec<String>,
 }
 
 impl Pass {

@@ -58,27 +58,42 @@ fn contains_lower(hay: &str, lower: &str) -> bool {
     n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }
 
-/// The needles of a rule, each with its lowercased text, worked out once per test (not once per
-/// leaf compared: a rule's few values meet every leaf of every change).
-struct Needles<'v> {
-    values: &'v [Value],
+/// A rule's needles as compared: each one's lowercased text, and whether some could be (part of)
+/// a number's text. Worked out once, when the taxonomy compiles, not per change tested (a rule's
+/// few values meet every change of every item of its types).
+#[derive(Debug, Clone, Default)]
+pub struct Prepared {
     lower: Vec<Option<String>>,
-    /// Whether some needle's text could be (part of) a number's text. When none can, a number
-    /// leaf is compared only as a number, without writing out its text.
+    /// When no needle can be part of a number's text, a number leaf is compared only as a
+    /// number, without writing out its text.
     numeric: bool,
 }
 
-impl<'v> Needles<'v> {
-    fn new(values: &'v [Value]) -> Self {
+impl Prepared {
+    /// The needles `values` prepared.
+    pub fn new(values: &[Value]) -> Self {
         let lower: Vec<Option<String>> = values.iter().map(scalar_text).collect();
         let numeric = lower
             .iter()
             .flatten()
             .any(|n| n.bytes().all(|b| b.is_ascii_digit() || b"+-.e".contains(&b)));
+        Prepared { lower, numeric }
+    }
+}
+
+/// The needles of a rule with their [`Prepared`] texts.
+struct Needles<'v> {
+    values: &'v [Value],
+    lower: &'v [Option<String>],
+    numeric: bool,
+}
+
+impl<'v> Needles<'v> {
+    fn new(values: &'v [Value], prepared: &'v Prepared) -> Self {
         Needles {
             values,
-            lower,
-            numeric,
+            lower: &prepared.lower,
+            numeric: prepared.numeric,
         }
     }
 
@@ -87,7 +102,7 @@ impl<'v> Needles<'v> {
         let text = scalar_raw(v)?;
         self.values
             .iter()
-            .zip(&self.lower)
+            .zip(self.lower)
             .find(|(c, lower)| {
                 semantic_eq(v, c) || lower.as_deref().is_some_and(|l| text.eq_ignore_ascii_case(l))
             })
@@ -108,7 +123,7 @@ impl<'v> Needles<'v> {
             let text = (!leaf.is_number() || self.numeric)
                 .then(|| scalar_raw(leaf))
                 .flatten();
-            for (i, (needle, lower)) in self.values.iter().zip(&self.lower).enumerate() {
+            for (i, (needle, lower)) in self.values.iter().zip(self.lower).enumerate() {
                 let by_text = |l: &str| {
                     text.as_deref().is_some_and(|t| {
                         if substring {
@@ -218,6 +233,11 @@ impl Predicate {
 
     /// `Some(matched value text)` when the predicate holds for the change.
     pub fn test(self, c: &Change, values: &[Value]) -> Option<String> {
+        self.test_prepared(c, values, &Prepared::new(values))
+    }
+
+    /// [`Self::test`] with the needles `values` already prepared ([`Prepared::new`]).
+    pub fn test_prepared(self, c: &Change, values: &[Value], prepared: &Prepared) -> Option<String> {
         let desired = c.desired.as_ref().unwrap_or(&Value::Null);
         let live = c.live.as_ref().unwrap_or(&Value::Null);
         match self {
@@ -227,7 +247,7 @@ impl Predicate {
                 if c.sensitive {
                     return None;
                 }
-                let needles = Needles::new(values);
+                let needles = Needles::new(values, prepared);
                 [desired, live].into_iter().find_map(|side| {
                     let text = side.as_str()?;
                     needles
@@ -243,13 +263,13 @@ impl Predicate {
                 if c.sensitive {
                     return None;
                 }
-                let needles = Needles::new(values);
+                let needles = Needles::new(values, prepared);
                 let hit = needles.one_of(live)?;
                 needles.one_of(desired).is_none().then_some(hit)
             }
             Predicate::AddedValue | Predicate::AddedSubstring => {
                 let substring = self == Predicate::AddedSubstring;
-                let needles = Needles::new(values);
+                let needles = Needles::new(values, prepared);
                 let (l, d) = (
                     needles.count_leaves(live, substring),
                     needles.count_leaves(desired, substring),
