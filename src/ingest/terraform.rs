@@ -965,18 +965,20 @@ fn raw_object(raw: Option<&RawValue>) -> Option<Vec<(Cow<'_, str>, &RawValue)>> 
 /// an object's; `None` if an identity attribute cannot be read as a value.
 fn identity_members(members: &[(Cow<'_, str>, &RawValue)], into: &mut crate::model::Identity) -> Option<()> {
     for (k, raw) in members {
-        if is_identity_key(k) {
-            // Mostly a string: read as one (borrowed when it has no escapes), not as a value.
-            let text = if raw.get().starts_with('"') {
-                identity_str(&serde_json::from_str::<Cow<'_, str>>(raw.get()).ok()?)
-            } else {
-                identity_text(&serde_json::from_str::<Value>(raw.get()).ok()?)
-            };
-            if !into.contains_key(k) {
-                if let Some(text) = text {
-                    into.insert(k.to_string(), text);
-                }
-            }
+        // An attribute the other side already gave is not read again: its text here is either
+        // the same (read there) or differs (read as a differing attribute), so a value that
+        // cannot be read still makes the compact reading fail.
+        if !is_identity_key(k) || into.contains_key(k) {
+            continue;
+        }
+        // Mostly a string: read as one (borrowed when it has no escapes), not as a value.
+        let text = if raw.get().starts_with('"') {
+            identity_str(&serde_json::from_str::<Key<'_>>(raw.get()).ok()?.0)
+        } else {
+            identity_text(&serde_json::from_str::<Value>(raw.get()).ok()?)
+        };
+        if let Some(text) = text {
+            into.insert(k.to_string(), text);
         }
     }
     Some(())
