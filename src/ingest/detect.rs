@@ -16,12 +16,24 @@ use crate::model::Format;
 #[derive(Debug, Default)]
 pub(crate) struct Envelope<'a> {
     members: Vec<(&'static str, &'a RawValue)>,
-    /// The members of [`LISTS`] that are arrays, as their elements (not in `members`).
-    lists: Vec<(&'static str, Vec<&'a RawValue>)>,
+    /// The members of [`LISTS`] that are arrays, as their elements' texts (not in `members`).
+    lists: Vec<(&'static str, Vec<Element<'a>>)>,
     others: Vec<String>,
     other_count: usize,
     /// The whole report, to find a list member's own text again on an error path.
     bytes: &'a [u8],
+}
+
+/// One element of a list member cut apart: its text, as [`RawValue::get`] would give it. From
+/// [`Envelope::scan`] its JSON is not checked yet: whoever reads it checks it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Element<'a>(&'a str);
+
+impl<'a> Element<'a> {
+    /// The element's text.
+    pub(crate) fn get(&self) -> &'a str {
+        self.0
+    }
 }
 
 /// Members kept as their elements when they are arrays: each element is worked on its own
@@ -72,7 +84,7 @@ struct EnvelopeVisitor<'a> {
 struct Elements;
 
 impl<'de> serde::de::DeserializeSeed<'de> for Elements {
-    type Value = Vec<&'de RawValue>;
+    type Value = Vec<Element<'de>>;
 
     fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
         de.deserialize_seq(self)
@@ -80,7 +92,7 @@ impl<'de> serde::de::DeserializeSeed<'de> for Elements {
 }
 
 impl<'de> Visitor<'de> for Elements {
-    type Value = Vec<&'de RawValue>;
+    type Value = Vec<Element<'de>>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an array")
@@ -89,7 +101,7 @@ impl<'de> Visitor<'de> for Elements {
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
         while let Some(e) = seq.next_element::<&'de RawValue>()? {
-            out.push(e);
+            out.push(Element(e.get()));
         }
         Ok(out)
     }
@@ -128,6 +140,124 @@ impl<'de> Visitor<'de> for EnvelopeVisitor<'de> {
     }
 }
 
+/// Bytes of members other than [`LISTS`] that [`Envelope::scan`] walks before it leaves the
+/// report to [`Envelope::parse`]: a plan whose bulk is `resource_changes` or `configuration`
+/// gains nothing from the quick read, and would be walked twice.
+const SCAN_OTHER_MAX: usize = 1 << 20;
+
+/// Nesting [`Envelope::scan`] accepts inside a value; deeper reports are left to serde (whose
+/// limit, 128 levels from the top, a value read on its own would see from further down).
+const SCAN_DEPTH_MAX: usize = 100;
+
+/// The structural walk of [`Envelope::scan`]: JSON's own whitespace, strings skipped to their
+/// closing quote (escapes stepped over), containers by their brackets. It checks only the
+/// structure it walks; what it skips is checked by whoever reads it.
+struct Scanner<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn ws(&mut self) {
+        let bytes = self.text.as_bytes();
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = bytes.get(self.at) {
+            self.at += 1;
+        }
+    }
+
+    fn eat(&mut self, byte: u8) -> Option<()> {
+        (self.text.as_bytes().get(self.at) == Some(&byte)).then(|| self.at += 1)
+    }
+
+    /// Past the string whose opening quote is at `self.at`.
+    fn string(&mut self) -> Option<()> {
+        let bytes = self.text.as_bytes();
+        let mut at = self.at + 1;
+        loop {
+            at += memchr::memchr2(b'"', b'\\', bytes.get(at..)?)?;
+            if bytes[at] == b'"' {
+                self.at = at + 1;
+                return Some(());
+            }
+            at += 2;
+        }
+    }
+
+    /// A top-level key: plain text (no escape, no control character), else `None`.
+    fn key(&mut self) -> Option<&'a str> {
+        if self.text.as_bytes().get(self.at) != Some(&b'"') {
+            return None;
+        }
+        let start = self.at + 1;
+        self.string()?;
+        let key = self.text.get(start..self.at - 1)?;
+        key.bytes().all(|b| b != b'\\' && b >= 0x20).then_some(key)
+    }
+
+    /// Past one value: a string, a container (to its matching bracket), or a scalar's text
+    /// (to the next delimiter).
+    fn value(&mut self) -> Option<()> {
+        let bytes = self.text.as_bytes();
+        match *bytes.get(self.at)? {
+            b'"' => self.string(),
+            b'{' | b'[' => {
+                let mut depth = 0usize;
+                loop {
+                    match *bytes.get(self.at)? {
+                        b'"' => {
+                            self.string()?;
+                            continue;
+                        }
+                        b'{' | b'[' => {
+                            depth += 1;
+                            if depth > SCAN_DEPTH_MAX {
+                                return None;
+                            }
+                        }
+                        b'}' | b']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                self.at += 1;
+                                return Some(());
+                            }
+                        }
+                        _ => {}
+                    }
+                    self.at += 1;
+                }
+            }
+            _ => {
+                let len = bytes[self.at..]
+                    .iter()
+                    .position(|b| matches!(b, b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r'))?;
+                (len > 0).then(|| self.at += len)
+            }
+        }
+    }
+
+    /// An array's elements, as their texts.
+    fn elements(&mut self) -> Option<Vec<Element<'a>>> {
+        self.eat(b'[')?;
+        let mut out = Vec::new();
+        self.ws();
+        if self.eat(b']').is_some() {
+            return Some(out);
+        }
+        loop {
+            self.ws();
+            let start = self.at;
+            self.value()?;
+            out.push(Element(&self.text[start..self.at]));
+            self.ws();
+            if self.eat(b',').is_some() {
+                continue;
+            }
+            self.eat(b']')?;
+            return Some(out);
+        }
+    }
+}
+
 fn describe_json_type(bytes: &[u8]) -> &'static str {
     match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'[') => "a JSON array at the top level (a report is a JSON object)",
@@ -153,11 +283,80 @@ impl<'a> Envelope<'a> {
                 };
                 if let Ok(elements) = serde_json::from_str::<Vec<&'a RawValue>>(env.members[at].1.get()) {
                     env.members.remove(at);
-                    env.lists.push((list, elements));
+                    env.lists.push((list, elements.into_iter().map(|e| Element(e.get())).collect()));
                 }
             }
             Ok(env)
         })
+    }
+
+    /// A quick structural read of the top level, for drift-dense reports: the members of
+    /// [`LISTS`] are cut into their elements **without checking the elements' JSON** (a loader
+    /// reads every element in full, which checks it), every other member is checked by serde
+    /// as [`Envelope::parse`] checks it. `None` whenever anything is unusual (not UTF-8, an
+    /// escaped top-level key, a list member repeated or not an array, nesting deeper than
+    /// [`SCAN_DEPTH_MAX`], more than [`SCAN_OTHER_MAX`] bytes of other members, broken
+    /// structure): [`Envelope::parse`] reads the report then. The one pass serde made over the
+    /// elements was the largest serial part of a drift-dense load, and the loader's own read of
+    /// each element checked the same bytes again.
+    ///
+    /// A load from this envelope that fails must be done again from [`Envelope::parse`]'s, so
+    /// that what a broken report says is always what the full read says.
+    pub(crate) fn scan(bytes: &'a [u8]) -> Option<Self> {
+        let text = std::str::from_utf8(bytes).ok()?;
+        let mut sc = Scanner { text, at: 0 };
+        let mut env = Envelope {
+            bytes,
+            ..Envelope::default()
+        };
+        let mut other_bytes = 0usize;
+        sc.ws();
+        sc.eat(b'{')?;
+        sc.ws();
+        if sc.eat(b'}').is_none() {
+            loop {
+                sc.ws();
+                let key = sc.key()?;
+                sc.ws();
+                sc.eat(b':')?;
+                sc.ws();
+                let start = sc.at;
+                if let Some(list) = LISTS.iter().find(|k| **k == key) {
+                    // A repeated list would drop the earlier one's elements unchecked.
+                    if env.lists.iter().any(|(k, _)| k == list) {
+                        return None;
+                    }
+                    let elements = sc.elements()?;
+                    env.lists.push((list, elements));
+                } else {
+                    sc.value()?;
+                    other_bytes += sc.at - start;
+                    if other_bytes > SCAN_OTHER_MAX {
+                        return None;
+                    }
+                    let value = &text[start..sc.at];
+                    if let Some(known) = KNOWN.iter().find(|k| **k == key) {
+                        let raw: &'a RawValue = serde_json::from_str(value).ok()?;
+                        env.members.retain(|(k, _)| k != known);
+                        env.members.push((known, raw));
+                    } else {
+                        serde_json::from_str::<IgnoredAny>(value).ok()?;
+                        env.other_count += 1;
+                        if env.others.len() < 8 {
+                            env.others.push(key.to_string());
+                        }
+                    }
+                }
+                sc.ws();
+                if sc.eat(b',').is_some() {
+                    continue;
+                }
+                sc.eat(b'}')?;
+                break;
+            }
+        }
+        sc.ws();
+        (sc.at == bytes.len()).then_some(env)
     }
 
     /// Parses the top level of `bytes`, every member whole.
@@ -195,9 +394,10 @@ impl<'a> Envelope<'a> {
             .filter(|v| v.get() != "null")
     }
 
-    /// The elements of a member of [`LISTS`] that is an array; `None` when it is absent, null
-    /// or not an array ([`Envelope::get`] then has it).
-    pub(crate) fn elements(&self, key: &str) -> Option<&[&'a RawValue]> {
+    /// The elements of a member of [`LISTS`] that is an array, as their texts; `None` when it is
+    /// absent, null or not an array ([`Envelope::get`] then has it). From [`Envelope::scan`],
+    /// their JSON is not checked yet.
+    pub(crate) fn elements(&self, key: &str) -> Option<&[Element<'a>]> {
         self.lists
             .iter()
             .find(|(k, _)| *k == key)
@@ -279,7 +479,17 @@ pub(crate) fn typed_with<'a, T: serde::Deserialize<'a>>(
     context: impl FnOnce() -> String,
     raw: &'a RawValue,
 ) -> Result<T, IngestError> {
-    serde_json::from_str(raw.get()).map_err(|e| IngestError::Invalid {
+    typed_str(path, format, context, raw.get())
+}
+
+/// [`typed_with`] of a text.
+pub(crate) fn typed_str<'a, T: serde::Deserialize<'a>>(
+    path: &str,
+    format: Format,
+    context: impl FnOnce() -> String,
+    text: &'a str,
+) -> Result<T, IngestError> {
+    serde_json::from_str(text).map_err(|e| IngestError::Invalid {
         path: path.to_string(),
         format,
         context: context(),
@@ -334,6 +544,125 @@ mod tests {
             prop_assert_eq!(env.get("resource_drift").map(RawValue::get), Some(drift.get()));
             prop_assert_eq!(env.format("p").expect("a plan"), Format::TerraformPlan);
         }
+    }
+
+    /// A document in the shape of a drift-dense plan: top-level members from `members` (names
+    /// the envelope knows, lists, and others), pretty or compact, optionally with one piece of
+    /// JSON syntax put in anywhere.
+    fn document() -> impl Strategy<Value = String> {
+        let name = prop::sample::select(vec![
+            "resource_drift",
+            "format_version",
+            "resource_changes",
+            "errored",
+            "something_else",
+            "x",
+        ]);
+        let member = (name, prop_oneof![
+            3 => prop::collection::vec(json(), 0..4).prop_map(Value::Array),
+            1 => json(),
+        ]);
+        let piece = prop::sample::select(vec!["", "{", "}", "[", "]", "\"", "\\", ",", ":", " ", "x", "1", "é"]);
+        (prop::collection::vec(member, 0..5), any::<bool>(), any::<prop::sample::Index>(), piece).prop_map(
+            |(members, pretty, at, piece)| {
+                let body: Vec<String> = members
+                    .iter()
+                    .map(|(k, v)| {
+                        let v = if pretty { serde_json::to_string_pretty(v) } else { serde_json::to_string(v) };
+                        format!("{k:?}: {}", v.expect("serialises"))
+                    })
+                    .collect();
+                let text = format!("{{{}}}", body.join(if pretty { ",\n  " } else { "," }));
+                let bounds: Vec<usize> = text.char_indices().map(|(i, _)| i).chain([text.len()]).collect();
+                let at = bounds[at.index(bounds.len())];
+                format!("{}{piece}{}", &text[..at], &text[at..])
+            },
+        )
+    }
+
+    /// What an envelope holds, as texts.
+    fn held(env: &Envelope<'_>) -> (Vec<(String, String)>, Vec<(String, Vec<String>)>, Vec<String>, usize) {
+        (
+            env.members.iter().map(|(k, v)| ((*k).to_string(), v.get().to_string())).collect(),
+            env.lists
+                .iter()
+                .map(|(k, e)| ((*k).to_string(), e.iter().map(|e| e.get().to_string()).collect()))
+                .collect(),
+            env.others.clone(),
+            env.other_count,
+        )
+    }
+
+    proptest! {
+        /// Whatever the quick read accepts, once the elements it cut are JSON (the loader's read
+        /// checks that), the full read accepts too, holding the same members, elements and
+        /// names. Broken documents are left to the full read.
+        #[test]
+        fn the_quick_read_agrees_with_the_full_read(text in document()) {
+            let Some(quick) = Envelope::scan(text.as_bytes()) else {
+                return Ok(());
+            };
+            let elements_are_json = quick
+                .lists
+                .iter()
+                .flat_map(|(_, e)| e)
+                .all(|e| serde_json::from_str::<IgnoredAny>(e.get()).is_ok());
+            if elements_are_json {
+                let full = Envelope::parse("p", text.as_bytes());
+                prop_assert!(full.is_ok(), "{text}");
+                prop_assert_eq!(held(&quick), held(&full.expect("checked")), "{}", text);
+            }
+        }
+
+        /// Unbroken documents whose lists are arrays are read quickly.
+        #[test]
+        fn well_formed_documents_are_read_quickly(items in prop::collection::vec(json(), 0..6), pretty: bool) {
+            let doc = serde_json::json!({"format_version": "1.2", "resource_drift": items, "other": items});
+            let text = if pretty { serde_json::to_string_pretty(&doc) } else { serde_json::to_string(&doc) };
+            let text = format!(" {} \n", text.expect("serialises"));
+            let quick = Envelope::scan(text.as_bytes());
+            prop_assert!(quick.is_some(), "{}", text);
+            let full = Envelope::parse("p", text.as_bytes()).expect("valid");
+            prop_assert_eq!(held(&quick.expect("read")), held(&full));
+        }
+    }
+
+    /// A plan read from the quick envelope that fails is read again from the full one: broken
+    /// JSON inside a drift entry, an entry that is not a resource change, and an entry error
+    /// before a broken entry all say what the full read says.
+    #[test]
+    fn a_failed_quick_load_says_what_the_full_read_says() {
+        let secrets = crate::classify::SecretMatcher::none();
+        let entry = r#"{"address":"aws_s3_bucket.a","type":"aws_s3_bucket","change":{"actions":["update"],"before":{"a":1},"after":{"a":2}}}"#;
+        let bad_before = r#"{"address":"aws_s3_bucket.b","type":"aws_s3_bucket","change":{"actions":["update"],"before":{"a":1e999},"after":{"a":2}}}"#;
+        for text in [
+            format!(r#"{{"format_version":"1.2","resource_drift":[{entry},{{"address": }}]}}"#),
+            format!(r#"{{"format_version":"1.2","resource_drift":[{entry},{{"address":"x",}}]}}"#),
+            format!(r#"{{"format_version":"1.2","resource_drift":[{entry},7]}}"#),
+            format!(r#"{{"format_version":"1.2","resource_drift":[{bad_before},{{"a":[}}]}}"#),
+            format!(r#"{{"format_version":"1.2","resource_drift":[{entry},{{"a":"\q"}}]}}"#),
+            format!(r#"{{"format_version":"9.0","resource_drift":[{entry}]}}"#),
+        ] {
+            let quick = crate::ingest::parse_format("p", text.as_bytes(), &secrets);
+            let full = Envelope::parse("p", text.as_bytes()).and_then(|env| {
+                let format = env.format("p")?;
+                crate::ingest::load_envelope("p", &env, format, &secrets)
+            });
+            let (Err(quick), Err(full)) = (quick, full) else {
+                panic!("both reads fail: {text}");
+            };
+            let (quick, full) = (quick.to_string(), full.to_string());
+            assert_eq!(quick, full, "{text}");
+        }
+        // And one that loads is the full read's load.
+        let text = format!(r#"{{"format_version":"1.2","resource_drift":[{entry}]}}"#);
+        assert!(Envelope::scan(text.as_bytes()).is_some());
+        let Ok((format, loaded)) = crate::ingest::parse_format("p", text.as_bytes(), &secrets) else {
+            panic!("loads: {text}");
+        };
+        assert_eq!(format, Format::TerraformPlan);
+        assert_eq!(loaded.items.len(), 1);
+        assert_eq!(loaded.items[0].changes.len(), 1);
     }
 
     /// A list member that is not an array is kept whole, as every member is; null is absent;

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::detect::{Envelope, typed, typed_with};
+use super::detect::{Element, Envelope, typed, typed_str, typed_with};
 use super::{
     IngestError, Loaded, arn_parts, identity_of, identity_str, identity_text, is_identity_key, item_id,
     masked_change, masked_change_owned,
@@ -329,9 +329,9 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
         );
     }
 
-    // The drift entries were cut apart by the envelope's pass (which checked the JSON); each is
-    // read on the core that works it.
-    let drift: &[&RawValue] = match env.elements("resource_drift") {
+    // The drift entries were cut apart by the envelope; each is read (and so its JSON checked)
+    // on the core that works it.
+    let drift: &[Element<'_>] = match env.elements("resource_drift") {
         Some(elements) => elements,
         None if env.get("resource_drift").is_none() => &[],
         // Not an array: the typed read says what it is instead.
@@ -503,7 +503,7 @@ struct Context<'a> {
 fn entry<'e>(
     cx: &Context<'_>,
     n: usize,
-    text: &'e RawValue,
+    text: &'e str,
     rc: &RawChange<'e>,
     masks: &mut Masks<'e>,
 ) -> Result<Entry, IngestError> {
@@ -555,7 +555,7 @@ fn entry<'e>(
         None => {
             // The whole sides are read as values, from their text. A malformed entry's sides
             // are read only where they are objects (for its identity).
-            let text = typed_with::<SidesText<'e>>(cx.path, F, || ctx("change"), text)?.change;
+            let text = typed_str::<SidesText<'e>>(cx.path, F, || ctx("change"), text)?.change;
             let side = |raw: Option<&'e RawValue>, read: Option<&Side<'_>>| {
                 raw.filter(|_| malformed.is_none() || read.is_some_and(|s| s.kind() == "an object"))
             };
@@ -766,13 +766,17 @@ pub(super) fn unreadable_entry<'a, T: Deserialize<'a>>(
     fix: &str,
 ) -> Option<IngestError> {
     // A list the envelope cut apart is not read again.
-    let entries: Vec<&'a RawValue> = match env.elements(key) {
-        Some(elements) => elements.to_vec(),
-        None => serde_json::from_str(env.get(key)?.get()).ok()?,
+    let entries: Vec<&'a str> = match env.elements(key) {
+        Some(elements) => elements.iter().map(Element::get).collect(),
+        None => serde_json::from_str::<Vec<&'a RawValue>>(env.get(key)?.get())
+            .ok()?
+            .into_iter()
+            .map(RawValue::get)
+            .collect(),
     };
     entries.iter().enumerate().find_map(|(n, raw)| {
-        let e = serde_json::from_str::<T>(raw.get()).err()?;
-        let entry = serde_json::from_str::<Value>(raw.get()).ok();
+        let e = serde_json::from_str::<T>(raw).err()?;
+        let entry = serde_json::from_str::<Value>(raw).ok();
         let found = name
             .iter()
             .try_fold(entry.as_ref(), |v, k| Some(v?.get(*k)))
@@ -1015,7 +1019,7 @@ impl<'a> Masks<'a> {
 }
 
 /// Reads one core's share of the entries (`offset` is the index of the first in the list).
-fn entries<'a>(cx: &Context<'_>, drift: &[&'a RawValue], offset: usize) -> Part {
+fn entries<'a>(cx: &Context<'_>, drift: &[Element<'a>], offset: usize) -> Part {
     let mut part = Part {
         items: Vec::with_capacity(drift.len()),
         ..Part::default()
@@ -1027,7 +1031,7 @@ fn entries<'a>(cx: &Context<'_>, drift: &[&'a RawValue], offset: usize) -> Part 
             part.unreadable = true;
             break;
         };
-        match entry(cx, n, text, &rc, &mut masks) {
+        match entry(cx, n, text.get(), &rc, &mut masks) {
             Ok(Entry::Skip) => {}
             Ok(Entry::InSync(address)) => part.in_sync.push(address),
             Ok(Entry::Item(item)) => {
