@@ -145,6 +145,50 @@ impl<'de> Visitor<'de> for EnvelopeVisitor<'de> {
 /// gains nothing from the quick read, and would be walked twice.
 const SCAN_OTHER_MAX: usize = 1 << 20;
 
+/// Whether the last top-level member holding a container, within the document's last
+/// [`SCAN_TAIL_MAX`] bytes, holds an array: a drift-only plan ends with its `resource_drift`
+/// and a few scalars, a full plan with `prior_state`/`configuration` objects, whose bulk the
+/// quick read would walk for nothing after cutting the drift. Read backwards (a quote is a
+/// string's end or start when an even number of backslashes precede it); only a hint, since the
+/// quick read checks everything it relies on.
+fn ends_with_a_list(bytes: &[u8]) -> bool {
+    let tail = &bytes[bytes.len().saturating_sub(SCAN_TAIL_MAX)..];
+    let unescaped = |at: usize| tail[..at].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0;
+    let mut at = tail.len();
+    // Past the closing brace of the top level.
+    while let Some(b) = at.checked_sub(1).map(|i| tail[i]) {
+        at -= 1;
+        if b == b'}' {
+            break;
+        }
+        if !b.is_ascii_whitespace() {
+            return false;
+        }
+    }
+    while let Some(i) = at.checked_sub(1) {
+        at = i;
+        match tail[i] {
+            b']' => return true,
+            b'}' | b'{' | b'[' => return false,
+            b'"' if unescaped(i) => {
+                // Back to the string's opening quote.
+                loop {
+                    let Some(j) = at.checked_sub(1) else { return false };
+                    at = j;
+                    if tail[j] == b'"' && unescaped(j) {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// How far from its end [`ends_with_a_list`] looks into a document.
+const SCAN_TAIL_MAX: usize = 64 << 10;
+
 /// Nesting [`Envelope::scan`] accepts inside a value; deeper reports are left to serde (whose
 /// limit, 128 levels from the top, a value read on its own would see from further down).
 const SCAN_DEPTH_MAX: usize = 100;
@@ -295,14 +339,18 @@ impl<'a> Envelope<'a> {
     /// reads every element in full, which checks it), every other member is checked by serde
     /// as [`Envelope::parse`] checks it. `None` whenever anything is unusual (not UTF-8, an
     /// escaped top-level key, a list member repeated or not an array, nesting deeper than
-    /// [`SCAN_DEPTH_MAX`], more than [`SCAN_OTHER_MAX`] bytes of other members, broken
-    /// structure): [`Envelope::parse`] reads the report then. The one pass serde made over the
+    /// [`SCAN_DEPTH_MAX`], more than [`SCAN_OTHER_MAX`] bytes of other members, a document
+    /// that does not end with a list ([`ends_with_a_list`]), broken structure):
+    /// [`Envelope::parse`] reads the report then. The one pass serde made over the
     /// elements was the largest serial part of a drift-dense load, and the loader's own read of
     /// each element checked the same bytes again.
     ///
     /// A load from this envelope that fails must be done again from [`Envelope::parse`]'s, so
     /// that what a broken report says is always what the full read says.
     pub(crate) fn scan(bytes: &'a [u8]) -> Option<Self> {
+        if !ends_with_a_list(bytes) {
+            return None;
+        }
         let text = std::str::from_utf8(bytes).ok()?;
         let mut sc = Scanner { text, at: 0 };
         let mut env = Envelope {
@@ -663,6 +711,29 @@ mod tests {
         assert_eq!(format, Format::TerraformPlan);
         assert_eq!(loaded.items.len(), 1);
         assert_eq!(loaded.items[0].changes.len(), 1);
+    }
+
+    /// The hint that a document ends with a list: strings (escaped quotes, brackets inside) are
+    /// stepped over backwards, an object last or a long tail says no.
+    #[test]
+    fn the_tail_says_whether_a_document_ends_with_a_list() {
+        for (text, yes) in [
+            (r#"{"resource_drift":[{"a":1}],"complete":true,"errored":false}"#, true),
+            (r#"{"resource_drift":[1]}  "#, true),
+            (r#"{"resource_drift":[1],"x":"]\"}"}"#, true),
+            (r#"{"resource_drift":[1],"x":"\\"}"#, true),
+            (r#"{"resource_drift":[1],"configuration":{"a":[1]}}"#, false),
+            (r#"{"resource_drift":[1],"x":"[\"{"}"#, true),
+            (r#"{"a":1}"#, false),
+            ("{}", false),
+            ("[1]", false),
+            (r#"{"resource_drift":[1]} x"#, false),
+        ] {
+            assert_eq!(ends_with_a_list(text.as_bytes()), yes, "{text}");
+        }
+        let long = format!(r#"{{"resource_drift":[1],"x":"{}"}}"#, "a".repeat(SCAN_TAIL_MAX));
+        assert!(!ends_with_a_list(long.as_bytes()), "the list is further back than the hint looks");
+        assert!(Envelope::scan(long.as_bytes()).is_none());
     }
 
     /// A list member that is not an array is kept whole, as every member is; null is absent;
