@@ -54,12 +54,33 @@ pub fn ingest_as(data: &[u8], format: Format) {
 }
 
 /// Detection plus the loader it picks, as `list` runs it: a report that loads was detected.
+/// And the quick read of a drift-only plan (`Envelope::scan`, taken by `load_inputs`) ends as
+/// the full read does (`load_as` always reads in full): the same error, or the same items.
 pub fn ingest_detect(data: &[u8]) {
     let Some(taxonomy) = taxonomy() else { return };
     let detected = detect_format("fuzz.json", data);
-    if let Ok(report) = load_inputs(&[input(data)], taxonomy) {
+    let loaded = load_inputs(&[input(data)], taxonomy);
+    if let Ok(report) = &loaded {
         assert!(detected.is_ok());
-        assert_masked(&report);
+        assert_masked(report);
+    }
+    if let Ok(format) = detected {
+        let full = load_as(&input(data), format, taxonomy);
+        let items = |r: &DriftReport| -> Vec<(String, String, usize)> {
+            r.items
+                .iter()
+                .map(|i| (i.address.clone(), format!("{:?}", i.severity), i.changes.len()))
+                .collect()
+        };
+        match (&loaded, &full) {
+            (Ok(quick), Ok(full)) => assert_eq!(items(quick), items(full), "the quick and full reads differ"),
+            (Err(quick), Err(full)) => assert_eq!(quick.to_string(), full.to_string()),
+            (quick, full) => panic!(
+                "the quick and full reads disagree: {:?} / {:?}",
+                quick.as_ref().map(|r| r.items.len()).map_err(ToString::to_string),
+                full.as_ref().map(|r| r.items.len()).map_err(ToString::to_string)
+            ),
+        }
     }
 }
 
