@@ -109,7 +109,7 @@ fn escaped(c: char) -> bool {
 
 /// Printable ASCII, line breaks and tabs: the bytes of pretty JSON that need no look.
 fn plain(b: u8) -> bool {
-    (b' '..=b'~').contains(&b) | (b == b'\n') | (b == b'\t') | (b == b'\r')
+    matches!(b, b' '..=b'~' | b'\n' | b'\t' | b'\r')
 }
 
 /// Whether any character of `s` is [`escaped`]. Blocks of 32 plain bytes are passed over
@@ -340,7 +340,18 @@ mod tests {
         for len in 0..base.len() {
             assert!(!any_escaped(&base[..len]));
             for at in 0..=len {
-                for odd in ["\u{1b}", "\u{7f}", "\u{9b}", "\n", "\t", "é", "→", "\u{202e}", "😀", "\u{200b}x"] {
+                for odd in [
+                    "\u{1b}",
+                    "\u{7f}",
+                    "\u{9b}",
+                    "\n",
+                    "\t",
+                    "é",
+                    "→",
+                    "\u{202e}",
+                    "😀",
+                    "\u{200b}x",
+                ] {
                     let text = format!("{}{odd}{}", &base[..at], &base[at..len]);
                     assert_eq!(any_escaped(&text), charwise(&text), "{text:?}");
                     let twice = format!("{}→{odd}{}", &base[..at], &base[at..len]);

@@ -130,20 +130,19 @@ impl NoiseMatcher {
         {
             key.clear();
             c.path.write_match_key(&mut key);
-            let first = match plan.answers.get(key.as_str()) {
-                Some(known) => *known,
-                None => {
-                    if plan.answers.len() >= PLAN_ANSWERS_MAX {
-                        plan.answers.clear();
-                    }
-                    let first = plan
-                        .rules
-                        .iter()
-                        .copied()
-                        .find(|&i| self.rules.get(i).is_some_and(|r| r.attributes.is_match(&key)));
-                    plan.answers.insert(key.as_str().into(), first);
-                    first
+            let first = if let Some(known) = plan.answers.get(key.as_str()) {
+                *known
+            } else {
+                if plan.answers.len() >= PLAN_ANSWERS_MAX {
+                    plan.answers.clear();
                 }
+                let first = plan
+                    .rules
+                    .iter()
+                    .copied()
+                    .find(|&i| self.rules.get(i).is_some_and(|r| r.attributes.is_match(&key)));
+                plan.answers.insert(key.as_str().into(), first);
+                first
             };
             if let Some(r) = first.and_then(|i| self.rules.get(i)) {
                 c.noise = Some(r.note.clone());

@@ -31,7 +31,7 @@ pub(crate) struct Element<'a>(&'a str);
 
 impl<'a> Element<'a> {
     /// The element's text.
-    pub(crate) fn get(&self) -> &'a str {
+    pub(crate) fn get(self) -> &'a str {
         self.0
     }
 }
@@ -327,7 +327,8 @@ impl<'a> Envelope<'a> {
                 };
                 if let Ok(elements) = serde_json::from_str::<Vec<&'a RawValue>>(env.members[at].1.get()) {
                     env.members.remove(at);
-                    env.lists.push((list, elements.into_iter().map(|e| Element(e.get())).collect()));
+                    env.lists
+                        .push((list, elements.into_iter().map(|e| Element(e.get())).collect()));
                 }
             }
             Ok(env)
@@ -606,17 +607,31 @@ mod tests {
             "something_else",
             "x",
         ]);
-        let member = (name, prop_oneof![
-            3 => prop::collection::vec(json(), 0..4).prop_map(Value::Array),
-            1 => json(),
+        let member = (
+            name,
+            prop_oneof![
+                3 => prop::collection::vec(json(), 0..4).prop_map(Value::Array),
+                1 => json(),
+            ],
+        );
+        let piece = prop::sample::select(vec![
+            "", "{", "}", "[", "]", "\"", "\\", ",", ":", " ", "x", "1", "é",
         ]);
-        let piece = prop::sample::select(vec!["", "{", "}", "[", "]", "\"", "\\", ",", ":", " ", "x", "1", "é"]);
-        (prop::collection::vec(member, 0..5), any::<bool>(), any::<prop::sample::Index>(), piece).prop_map(
-            |(members, pretty, at, piece)| {
+        (
+            prop::collection::vec(member, 0..5),
+            any::<bool>(),
+            any::<prop::sample::Index>(),
+            piece,
+        )
+            .prop_map(|(members, pretty, at, piece)| {
                 let body: Vec<String> = members
                     .iter()
                     .map(|(k, v)| {
-                        let v = if pretty { serde_json::to_string_pretty(v) } else { serde_json::to_string(v) };
+                        let v = if pretty {
+                            serde_json::to_string_pretty(v)
+                        } else {
+                            serde_json::to_string(v)
+                        };
                         format!("{k:?}: {}", v.expect("serialises"))
                     })
                     .collect();
@@ -624,14 +639,24 @@ mod tests {
                 let bounds: Vec<usize> = text.char_indices().map(|(i, _)| i).chain([text.len()]).collect();
                 let at = bounds[at.index(bounds.len())];
                 format!("{}{piece}{}", &text[..at], &text[at..])
-            },
-        )
+            })
     }
 
+    /// An envelope's members, lists, other names and their count, as texts.
+    type Held = (
+        Vec<(String, String)>,
+        Vec<(String, Vec<String>)>,
+        Vec<String>,
+        usize,
+    );
+
     /// What an envelope holds, as texts.
-    fn held(env: &Envelope<'_>) -> (Vec<(String, String)>, Vec<(String, Vec<String>)>, Vec<String>, usize) {
+    fn held(env: &Envelope<'_>) -> Held {
         (
-            env.members.iter().map(|(k, v)| ((*k).to_string(), v.get().to_string())).collect(),
+            env.members
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), v.get().to_string()))
+                .collect(),
             env.lists
                 .iter()
                 .map(|(k, e)| ((*k).to_string(), e.iter().map(|e| e.get().to_string()).collect()))
@@ -718,7 +743,10 @@ mod tests {
     #[test]
     fn the_tail_says_whether_a_document_ends_with_a_list() {
         for (text, yes) in [
-            (r#"{"resource_drift":[{"a":1}],"complete":true,"errored":false}"#, true),
+            (
+                r#"{"resource_drift":[{"a":1}],"complete":true,"errored":false}"#,
+                true,
+            ),
             (r#"{"resource_drift":[1]}  "#, true),
             (r#"{"resource_drift":[1],"x":"]\"}"}"#, true),
             (r#"{"resource_drift":[1],"x":"\\"}"#, true),
@@ -732,7 +760,10 @@ mod tests {
             assert_eq!(ends_with_a_list(text.as_bytes()), yes, "{text}");
         }
         let long = format!(r#"{{"resource_drift":[1],"x":"{}"}}"#, "a".repeat(SCAN_TAIL_MAX));
-        assert!(!ends_with_a_list(long.as_bytes()), "the list is further back than the hint looks");
+        assert!(
+            !ends_with_a_list(long.as_bytes()),
+            "the list is further back than the hint looks"
+        );
         assert!(Envelope::scan(long.as_bytes()).is_none());
     }
 

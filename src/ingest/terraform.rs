@@ -550,30 +550,29 @@ fn entry<'e>(
         _ => None,
     };
     // The compact sides become the values themselves (moved, not copied).
-    let (differing, before, after, identity) = match compact {
-        Some(c) => (Some(c.differing), Value::Null, Value::Null, Some(c.identity)),
-        None => {
-            // The whole sides are read as values, from their text. A malformed entry's sides
-            // are read only where they are objects (for its identity).
-            let text = typed_str::<SidesText<'e>>(cx.path, F, || ctx("change"), text)?.change;
-            let side = |raw: Option<&'e RawValue>, read: Option<&Side<'_>>| {
-                raw.filter(|_| malformed.is_none() || read.is_some_and(|s| s.kind() == "an object"))
-            };
-            (
-                None,
-                parse_raw(
-                    cx.path,
-                    || ctx("change.before"),
-                    side(text.before, rc.change.before.as_ref()),
-                )?,
-                parse_raw(
-                    cx.path,
-                    || ctx("change.after"),
-                    side(text.after, rc.change.after.as_ref()),
-                )?,
-                None,
-            )
-        }
+    let (differing, before, after, identity) = if let Some(c) = compact {
+        (Some(c.differing), Value::Null, Value::Null, Some(c.identity))
+    } else {
+        // The whole sides are read as values, from their text. A malformed entry's sides
+        // are read only where they are objects (for its identity).
+        let text = typed_str::<SidesText<'e>>(cx.path, F, || ctx("change"), text)?.change;
+        let side = |raw: Option<&'e RawValue>, read: Option<&Side<'_>>| {
+            raw.filter(|_| malformed.is_none() || read.is_some_and(|s| s.kind() == "an object"))
+        };
+        (
+            None,
+            parse_raw(
+                cx.path,
+                || ctx("change.before"),
+                side(text.before, rc.change.before.as_ref()),
+            )?,
+            parse_raw(
+                cx.path,
+                || ctx("change.after"),
+                side(text.after, rc.change.after.as_ref()),
+            )?,
+            None,
+        )
     };
     // Masks are parsed strictly: a duplicate key makes them hide everything (fail closed).
     let mask = masks.union(rc.change.before_sensitive, rc.change.after_sensitive);
@@ -767,7 +766,7 @@ pub(super) fn unreadable_entry<'a, T: Deserialize<'a>>(
 ) -> Option<IngestError> {
     // A list the envelope cut apart is not read again.
     let entries: Vec<&'a str> = match env.elements(key) {
-        Some(elements) => elements.iter().map(Element::get).collect(),
+        Some(elements) => elements.iter().copied().map(Element::get).collect(),
         None => serde_json::from_str::<Vec<&'a RawValue>>(env.get(key)?.get())
             .ok()?
             .into_iter()
