@@ -499,19 +499,25 @@ impl Pass {
     }
 }
 
-/// Yes/no answers about names (attribute names, map keys), remembered per distinct name: a
-/// report repeats a few hundred names on every item, and the glob sets asked are expensive.
-/// Bounded: past [`NAME_ANSWERS_MAX`] names it starts over, so a hostile report with millions
-/// of distinct names costs only the matching it would have cost anyway.
-#[derive(Debug, Default)]
-pub(crate) struct NameAnswers(foldhash::HashMap<Box<str>, bool>);
+/// Answers about names (attribute names, map keys; yes/no unless said otherwise), remembered per
+/// distinct name: a report repeats a few hundred names on every item, and the glob sets asked
+/// are expensive. Bounded: past [`NAME_ANSWERS_MAX`] names it starts over, so a hostile report
+/// with millions of distinct names costs only the matching it would have cost anyway.
+#[derive(Debug)]
+pub(crate) struct NameAnswers<T = bool>(foldhash::HashMap<Box<str>, T>);
+
+impl<T> Default for NameAnswers<T> {
+    fn default() -> Self {
+        NameAnswers(foldhash::HashMap::default())
+    }
+}
 
 /// Names [`NameAnswers`] holds before it starts over.
 const NAME_ANSWERS_MAX: usize = 4096;
 
-impl NameAnswers {
+impl<T: Copy> NameAnswers<T> {
     /// The answer for `name`, asking `ask` the first time.
-    pub(crate) fn answer(&mut self, name: &str, ask: impl FnOnce(&str) -> bool) -> bool {
+    pub(crate) fn answer(&mut self, name: &str, ask: impl FnOnce(&str) -> T) -> T {
         if let Some(known) = self.0.get(name) {
             return *known;
         }
@@ -526,6 +532,12 @@ impl NameAnswers {
     /// Forgets every answer.
     pub(crate) fn clear(&mut self) {
         self.0.clear();
+    }
+
+    /// Names answered.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
     }
 }
 

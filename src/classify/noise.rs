@@ -7,6 +7,7 @@
 use globset::GlobSet;
 use serde::Deserialize;
 
+use super::NameAnswers;
 use super::secret::glob_set;
 use crate::model::DriftItem;
 
@@ -48,16 +49,13 @@ struct NoiseRule {
 
 /// The noise rules for one resource type ([`NoiseMatcher::plan_for`]), with the answer for
 /// each attribute key remembered: every item of a type repeats the same few keys, and the glob
-/// sets asked were most of the marking. Bounded like [`crate::classify::NameAnswers`].
+/// sets asked were most of the marking.
 #[derive(Debug, Default)]
 pub struct TypePlan {
     rules: Vec<usize>,
     /// Per key seen: the first of `rules` that names it, if any.
-    answers: foldhash::HashMap<Box<str>, Option<usize>>,
+    answers: NameAnswers<Option<usize>>,
 }
-
-/// Keys a [`TypePlan`] remembers before it starts over.
-const PLAN_ANSWERS_MAX: usize = 4096;
 
 /// Compiled noise rules.
 #[derive(Debug, Clone, Default)]
@@ -113,7 +111,7 @@ impl NoiseMatcher {
     pub fn plan_for(&self, resource_type: &str) -> TypePlan {
         TypePlan {
             rules: self.rules_for(resource_type),
-            answers: foldhash::HashMap::default(),
+            answers: NameAnswers::default(),
         }
     }
 
@@ -130,20 +128,13 @@ impl NoiseMatcher {
         {
             key.clear();
             c.path.write_match_key(&mut key);
-            let first = if let Some(known) = plan.answers.get(key.as_str()) {
-                *known
-            } else {
-                if plan.answers.len() >= PLAN_ANSWERS_MAX {
-                    plan.answers.clear();
-                }
-                let first = plan
-                    .rules
+            let rules = &plan.rules;
+            let first = plan.answers.answer(&key, |key| {
+                rules
                     .iter()
                     .copied()
-                    .find(|&i| self.rules.get(i).is_some_and(|r| r.attributes.is_match(&key)));
-                plan.answers.insert(key.as_str().into(), first);
-                first
-            };
+                    .find(|&i| self.rules.get(i).is_some_and(|r| r.attributes.is_match(key)))
+            });
             if let Some(r) = first.and_then(|i| self.rules.get(i)) {
                 c.noise = Some(r.note.clone());
             }
@@ -176,6 +167,7 @@ pub(crate) fn merge(base: &mut NoiseSpec, user: NoiseSpec) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::classify::NAME_ANSWERS_MAX;
     use crate::model::{AttrPath, Change, Format, Kind};
     use serde_json::json;
 
@@ -266,13 +258,13 @@ mod tests {
         m.mark_with(&mut other, &mut m.plan_for("aws_instance"));
         assert_eq!(other.changes[0].noise.as_deref(), Some("two (noise rule second)"));
         // Past the bound, answers are worked out again.
-        for n in 0..PLAN_ANSWERS_MAX + 10 {
+        for n in 0..NAME_ANSWERS_MAX + 10 {
             let mut it = item("aws_db_instance", &[&["tags", &format!("k{n}")], &["etag"]]);
             m.mark_with(&mut it, &mut plan);
             assert_eq!(it.changes[1].noise.as_deref(), Some("one (noise rule first)"));
             assert_eq!(it.changes[0].noise.as_deref(), Some("two (noise rule second)"));
         }
-        assert!(plan.answers.len() <= PLAN_ANSWERS_MAX);
+        assert!(plan.answers.len() <= NAME_ANSWERS_MAX);
     }
 
     #[test]
