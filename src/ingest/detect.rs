@@ -4,6 +4,7 @@
 //! apart in that same pass.
 
 use std::fmt;
+use std::ops::Range;
 
 use serde::Deserializer;
 use serde::de::{IgnoredAny, MapAccess, Visitor};
@@ -197,25 +198,24 @@ const SCAN_DEPTH_MAX: usize = 100;
 /// closing quote (escapes stepped over), containers by their brackets. It checks only the
 /// structure it walks; what it skips is checked by whoever reads it.
 struct Scanner<'a> {
-    text: &'a str,
+    bytes: &'a [u8],
     at: usize,
 }
 
-impl<'a> Scanner<'a> {
+impl Scanner<'_> {
     fn ws(&mut self) {
-        let bytes = self.text.as_bytes();
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = bytes.get(self.at) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.at) {
             self.at += 1;
         }
     }
 
     fn eat(&mut self, byte: u8) -> Option<()> {
-        (self.text.as_bytes().get(self.at) == Some(&byte)).then(|| self.at += 1)
+        (self.bytes.get(self.at) == Some(&byte)).then(|| self.at += 1)
     }
 
     /// Past the string whose opening quote is at `self.at`.
     fn string(&mut self) -> Option<()> {
-        let bytes = self.text.as_bytes();
+        let bytes = self.bytes;
         let mut at = self.at + 1;
         loop {
             at += memchr::memchr2(b'"', b'\\', bytes.get(at..)?)?;
@@ -227,21 +227,25 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// A top-level key: plain text (no escape, no control character), else `None`.
-    fn key(&mut self) -> Option<&'a str> {
-        if self.text.as_bytes().get(self.at) != Some(&b'"') {
+    /// Where a top-level key's text lies: plain text (no escape, no control character), else
+    /// `None`.
+    fn key(&mut self) -> Option<Range<usize>> {
+        if self.bytes.get(self.at) != Some(&b'"') {
             return None;
         }
         let start = self.at + 1;
         self.string()?;
-        let key = self.text.get(start..self.at - 1)?;
-        key.bytes().all(|b| b != b'\\' && b >= 0x20).then_some(key)
+        let key = start..self.at - 1;
+        self.bytes[key.clone()]
+            .iter()
+            .all(|b| *b != b'\\' && *b >= 0x20)
+            .then_some(key)
     }
 
     /// Past one value: a string, a container (to its matching bracket), or a scalar's text
     /// (to the next delimiter).
     fn value(&mut self) -> Option<()> {
-        let bytes = self.text.as_bytes();
+        let bytes = self.bytes;
         match *bytes.get(self.at)? {
             b'"' => self.string(),
             b'{' | b'[' => {
@@ -279,8 +283,8 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// An array's elements, as their texts.
-    fn elements(&mut self) -> Option<Vec<Element<'a>>> {
+    /// Where an array's elements lie.
+    fn elements(&mut self) -> Option<Vec<Range<usize>>> {
         self.eat(b'[')?;
         let mut out = Vec::new();
         self.ws();
@@ -291,7 +295,7 @@ impl<'a> Scanner<'a> {
             self.ws();
             let start = self.at;
             self.value()?;
-            out.push(Element(&self.text[start..self.at]));
+            out.push(start..self.at);
             self.ws();
             if self.eat(b',').is_some() {
                 continue;
@@ -338,11 +342,11 @@ impl<'a> Envelope<'a> {
     /// A quick structural read of the top level, for drift-dense reports: the members of
     /// [`LISTS`] are cut into their elements **without checking the elements' JSON** (a loader
     /// reads every element in full, which checks it), every other member is checked by serde
-    /// as [`Envelope::parse`] checks it. `None` whenever anything is unusual (not UTF-8, an
-    /// escaped top-level key, a list member repeated or not an array, nesting deeper than
-    /// [`SCAN_DEPTH_MAX`], more than [`SCAN_OTHER_MAX`] bytes of other members, a document
-    /// that does not end with a list ([`ends_with_a_list`]), broken structure):
-    /// [`Envelope::parse`] reads the report then. The one pass serde made over the
+    /// as [`Envelope::parse`] checks it. `None` without a list member, and whenever anything is
+    /// unusual (not UTF-8, an escaped top-level key, a list member repeated or not an array,
+    /// nesting deeper than [`SCAN_DEPTH_MAX`], more than [`SCAN_OTHER_MAX`] bytes of other
+    /// members, a document that does not end with a list ([`ends_with_a_list`]), broken
+    /// structure): [`Envelope::parse`] reads the report then. The one pass serde made over the
     /// elements was the largest serial part of a drift-dense load, and the loader's own read of
     /// each element checked the same bytes again.
     ///
@@ -352,12 +356,11 @@ impl<'a> Envelope<'a> {
         if !ends_with_a_list(bytes) {
             return None;
         }
-        let text = std::str::from_utf8(bytes).ok()?;
-        let mut sc = Scanner { text, at: 0 };
-        let mut env = Envelope {
-            bytes,
-            ..Envelope::default()
-        };
+        // The structure first: where each member lies, the lists cut apart. Nothing is checked
+        // (not even UTF-8) until a list is found: a report without one is the full read's.
+        let mut sc = Scanner { bytes, at: 0 };
+        let mut lists: Vec<(&'static str, Vec<Range<usize>>)> = Vec::new();
+        let mut others: Vec<(Range<usize>, Range<usize>)> = Vec::new();
         let mut other_bytes = 0usize;
         sc.ws();
         sc.eat(b'{')?;
@@ -370,31 +373,19 @@ impl<'a> Envelope<'a> {
                 sc.eat(b':')?;
                 sc.ws();
                 let start = sc.at;
-                if let Some(list) = LISTS.iter().find(|k| **k == key) {
+                if let Some(list) = LISTS.iter().find(|k| k.as_bytes() == &bytes[key.clone()]) {
                     // A repeated list would drop the earlier one's elements unchecked.
-                    if env.lists.iter().any(|(k, _)| k == list) {
+                    if lists.iter().any(|(k, _)| k == list) {
                         return None;
                     }
-                    let elements = sc.elements()?;
-                    env.lists.push((list, elements));
+                    lists.push((list, sc.elements()?));
                 } else {
                     sc.value()?;
                     other_bytes += sc.at - start;
                     if other_bytes > SCAN_OTHER_MAX {
                         return None;
                     }
-                    let value = &text[start..sc.at];
-                    if let Some(known) = KNOWN.iter().find(|k| **k == key) {
-                        let raw: &'a RawValue = serde_json::from_str(value).ok()?;
-                        env.members.retain(|(k, _)| k != known);
-                        env.members.push((known, raw));
-                    } else {
-                        serde_json::from_str::<IgnoredAny>(value).ok()?;
-                        env.other_count += 1;
-                        if env.others.len() < 8 {
-                            env.others.push(key.to_string());
-                        }
-                    }
+                    others.push((key, start..sc.at));
                 }
                 sc.ws();
                 if sc.eat(b',').is_some() {
@@ -405,7 +396,34 @@ impl<'a> Envelope<'a> {
             }
         }
         sc.ws();
-        (sc.at == bytes.len()).then_some(env)
+        if sc.at != bytes.len() || lists.is_empty() {
+            return None;
+        }
+        // Then what the full read would check of the other members, in their order.
+        let text = std::str::from_utf8(bytes).ok()?;
+        let mut env = Envelope {
+            bytes,
+            ..Envelope::default()
+        };
+        for (key, value) in others {
+            let (key, value) = (&text[key], &text[value]);
+            if let Some(known) = KNOWN.iter().find(|k| **k == key) {
+                let raw: &'a RawValue = serde_json::from_str(value).ok()?;
+                env.members.retain(|(k, _)| k != known);
+                env.members.push((known, raw));
+            } else {
+                serde_json::from_str::<IgnoredAny>(value).ok()?;
+                env.other_count += 1;
+                if env.others.len() < 8 {
+                    env.others.push(key.to_string());
+                }
+            }
+        }
+        env.lists = lists
+            .into_iter()
+            .map(|(k, elements)| (k, elements.into_iter().map(|e| Element(&text[e])).collect()))
+            .collect();
+        Some(env)
     }
 
     /// Parses the top level of `bytes`, every member whole.

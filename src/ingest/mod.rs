@@ -416,7 +416,7 @@ fn parse_format(path: &str, bytes: &[u8], secrets: &SecretMatcher) -> Result<(Fo
     // A drift-dense plan is read from the quick envelope, whose drift entries the Terraform
     // loader checks as it reads every one of them. Anything else, and any failure there, is
     // read from the full envelope, so that errors are always the full read's.
-    if let Some(quick) = detect::Envelope::scan(bytes).filter(|e| e.elements("resource_drift").is_some()) {
+    if let Some(quick) = detect::Envelope::scan(bytes) {
         if let Ok(Format::TerraformPlan) = quick.format(path) {
             if let Ok(loaded) = load_envelope(path, &quick, Format::TerraformPlan, secrets) {
                 return Ok((Format::TerraformPlan, loaded));
