@@ -6,6 +6,10 @@ use clap::Parser;
 use driftdeck::cli::Cli;
 use driftdeck::commands;
 
+/// See `Cargo.toml`: the load is allocation-heavy and spread over the cores.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match commands::run(cli) {
