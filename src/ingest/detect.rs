@@ -215,16 +215,8 @@ impl Scanner<'_> {
 
     /// Past the string whose opening quote is at `self.at`.
     fn string(&mut self) -> Option<()> {
-        let bytes = self.bytes;
-        let mut at = self.at + 1;
-        loop {
-            at += memchr::memchr2(b'"', b'\\', bytes.get(at..)?)?;
-            if bytes[at] == b'"' {
-                self.at = at + 1;
-                return Some(());
-            }
-            at += 2;
-        }
+        self.at = string_end(self.bytes, self.at + 1)?;
+        Some(())
     }
 
     /// Where a top-level key's text lies: plain text (no escape, no control character), else
@@ -249,13 +241,12 @@ impl Scanner<'_> {
         match *bytes.get(self.at)? {
             b'"' => self.string(),
             b'{' | b'[' => {
-                let mut depth = 0usize;
+                let (mut depth, mut at) = (0usize, self.at);
                 loop {
-                    match *bytes.get(self.at)? {
-                        b'"' => {
-                            self.string()?;
-                            continue;
-                        }
+                    let b = *bytes.get(at)?;
+                    at += 1;
+                    match b {
+                        b'"' => at = string_end(bytes, at)?,
                         b'{' | b'[' => {
                             depth += 1;
                             if depth > SCAN_DEPTH_MAX {
@@ -265,13 +256,12 @@ impl Scanner<'_> {
                         b'}' | b']' => {
                             depth -= 1;
                             if depth == 0 {
-                                self.at += 1;
+                                self.at = at;
                                 return Some(());
                             }
                         }
                         _ => {}
                     }
-                    self.at += 1;
                 }
             }
             _ => {
@@ -303,6 +293,44 @@ impl Scanner<'_> {
             self.eat(b']')?;
             return Some(out);
         }
+    }
+}
+
+/// Where the string whose text starts at `at` (just past its opening quote) ends: just past its
+/// closing quote, escapes stepped over; `None` when it does not end. Most strings of a report are
+/// short (keys, ids, CIDRs), so the first bytes are looked at eight at a time in a word before
+/// `memchr2`, which pays a set-up cost per call that a short string never earns back (1.6 million
+/// calls were most of the quick read's instructions).
+fn string_end(bytes: &[u8], mut at: usize) -> Option<usize> {
+    /// Words looked at before handing a long string to `memchr2`.
+    const WORDS: usize = 4;
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // A byte of `w` is zero: its high bit in the result. Exact for the lowest such byte (a borrow
+    // only reaches bytes above a zero one), which is the only one read.
+    let zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS;
+    loop {
+        let mut words = 0;
+        let stop = loop {
+            let Some(word) = bytes.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) else {
+                break memchr::memchr2(b'"', b'\\', bytes.get(at..)?)?;
+            };
+            let w = u64::from_le_bytes(word);
+            let hits = zero(w ^ u64::from_ne_bytes([b'"'; 8])) | zero(w ^ u64::from_ne_bytes([b'\\'; 8]));
+            if hits != 0 {
+                break (hits.trailing_zeros() / 8) as usize;
+            }
+            at += 8;
+            words += 1;
+            if words == WORDS {
+                break memchr::memchr2(b'"', b'\\', bytes.get(at..)?)?;
+            }
+        };
+        at += stop;
+        if bytes[at] == b'"' {
+            return Some(at + 1);
+        }
+        at += 2;
     }
 }
 
@@ -585,6 +613,29 @@ mod tests {
                     .prop_map(|m| Value::Object(m.into_iter().collect())),
             ]
         })
+    }
+
+    /// [`string_end`] one byte at a time.
+    fn string_end_bytewise(bytes: &[u8], mut at: usize) -> Option<usize> {
+        loop {
+            match *bytes.get(at)? {
+                b'"' => return Some(at + 1),
+                b'\\' => at += 2,
+                _ => at += 1,
+            }
+        }
+    }
+
+    proptest! {
+        /// The word-wise look (and its hand-over to `memchr2` past 32 bytes) finds the same end
+        /// as a byte-wise one, wherever quotes and escapes fall against the word boundaries, with
+        /// or without an end.
+        #[test]
+        fn a_strings_end_is_found_as_bytewise(text in "[\"\\\\a\u{e9}]{0,6}[a\u{e9}]{0,90}[\"\\\\a]{0,6}", from in 0usize..8) {
+            let bytes = text.as_bytes();
+            let from = from.min(bytes.len());
+            prop_assert_eq!(string_end(bytes, from), string_end_bytewise(bytes, from));
+        }
     }
 
     proptest! {
