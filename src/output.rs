@@ -172,26 +172,16 @@ const ITEMS_HOLE: &str = "\n  \"items\": []";
 /// Items serialised per batch (a batch is held as text, shared out over the cores).
 const ITEMS_BATCH: usize = 4096;
 
-/// Items as they stand in the pretty document (two levels in), comma-separated, made safe.
+/// Items as they stand in the pretty document (two levels in), comma-separated, made safe as
+/// they are written ([`crate::text::SafePretty`]).
 fn pretty_items(items: &[&DriftItem]) -> std::io::Result<Vec<u8>> {
-    use serde_json::ser::{Formatter, PrettyFormatter};
     let mut text: Vec<u8> = Vec::with_capacity(items.len() * 1024);
     for (n, item) in items.iter().enumerate() {
         text.extend_from_slice(if n > 0 { b",\n    " } else { b"    " });
-        let start = text.len();
         // A formatter two levels in, as serde's own is when it reaches an item of `items`.
-        let mut formatter = PrettyFormatter::new();
-        formatter.begin_array(&mut std::io::sink())?;
-        formatter.begin_array(&mut std::io::sink())?;
+        let formatter = crate::text::SafePretty::at_level(2);
         item.serialize(&mut serde_json::Serializer::with_formatter(&mut text, formatter))
             .map_err(std::io::Error::other)?;
-        // Made safe item by item: one item's unusual character leaves the others on the
-        // fast path (all printable ASCII, nothing to escape).
-        let written = std::str::from_utf8(&text[start..]).map_err(std::io::Error::other)?;
-        if let std::borrow::Cow::Owned(safe) = crate::text::json_safe(written) {
-            text.truncate(start);
-            text.extend_from_slice(safe.as_bytes());
-        }
     }
     Ok(text)
 }
@@ -341,6 +331,103 @@ mod tests {
     use super::*;
     use crate::model::Format;
     use proptest::prelude::*;
+
+    /// The list document as one pretty serialisation streamed through the escaping writer: what
+    /// [`write_list_json`] must give byte for byte.
+    fn streamed(report: &DriftReport) -> String {
+        let mut streamed = Vec::new();
+        let mut w = crate::text::JsonSafeWriter::new(&mut streamed);
+        serde_json::to_writer_pretty(&mut w, &list_json(report)).expect("serialises");
+        w.finish().expect("flushes");
+        String::from_utf8(streamed).expect("UTF-8")
+    }
+
+    /// Any JSON value, strings drawn from what JSON escapes, what `json_safe` escapes (DEL, C1,
+    /// bidi, zero-width, U+2028) and what neither does.
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        use serde_json::Value;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            "[a\"\\\\\n\t\u{1}\u{7f}\u{85}\u{202e}\u{200b}\u{2028}\u{e9}\u{1f600} ]{0,12}"
+                .prop_map(Value::String),
+        ];
+        leaf.prop_recursive(5, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map("[a\u{202e}\"]{0,3}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Written item by item with the safe pretty formatter, any change values and any
+        /// reasons give the bytes of the streamed document.
+        #[test]
+        fn written_items_are_the_streamed_document(
+            values in prop::collection::vec((json_value(), json_value()), 1..4),
+            why in "[a\u{2192}\u{85}\u{200b}]{0,6}",
+        ) {
+            let mut item = DriftItem::new(
+                "id".to_string(),
+                "aws_s3_bucket.b".to_string(),
+                "aws_s3_bucket".to_string(),
+                "plan.json",
+                Format::TerraformPlan,
+                Kind::Modified,
+            );
+            item.why = std::sync::Arc::from(vec![why]);
+            item.changes = values
+                .into_iter()
+                .enumerate()
+                .map(|(n, (d, l))| {
+                    crate::model::Change::plain(crate::model::AttrPath(vec![crate::model::Step::Key(format!("k{n}\u{202e}"))]), Some(d), Some(l))
+                })
+                .collect();
+            let report = DriftReport { items: vec![item], ..DriftReport::default() };
+            let mut written = Vec::new();
+            write_list_json(&report, &mut written).expect("writes");
+            prop_assert_eq!(String::from_utf8(written).expect("UTF-8"), streamed(&report));
+        }
+    }
+
+    /// Nesting past the formatter's one-slice indentation (31 levels) is indented as serde does.
+    #[test]
+    fn deep_values_are_indented_as_serde_indents_them() {
+        let mut deep = serde_json::json!("leaf");
+        for n in 0..40 {
+            deep = if n % 2 == 0 {
+                serde_json::json!([deep, 1])
+            } else {
+                serde_json::json!({ "k": deep })
+            };
+        }
+        let mut item = DriftItem::new(
+            "id".to_string(),
+            "aws_s3_bucket.b".to_string(),
+            "aws_s3_bucket".to_string(),
+            "plan.json",
+            Format::TerraformPlan,
+            Kind::Modified,
+        );
+        item.changes = vec![crate::model::Change::plain(
+            crate::model::AttrPath::root(),
+            Some(deep),
+            None,
+        )];
+        let report = DriftReport {
+            items: vec![item],
+            ..DriftReport::default()
+        };
+        let mut written = Vec::new();
+        write_list_json(&report, &mut written).expect("writes");
+        assert_eq!(String::from_utf8(written).expect("UTF-8"), streamed(&report));
+    }
 
     /// The items serialised on the cores give exactly the bytes of one pretty serialisation
     /// streamed through the escaping writer: over several batches, with characters to escape in
