@@ -93,6 +93,9 @@ fn rating_alone(item: &DriftItem, change: &Change, taxonomy: &Taxonomy) -> Sever
 /// reports it concerns, and nothing is then ignored for its resources (the drift stays visible).
 pub fn apply_ignore_changes(report: &mut DriftReport, iac_dir: &Path, taxonomy: &Taxonomy) {
     let mut reader = LifecycleReader::new(iac_dir);
+    if !reader.has_sources() {
+        return;
+    }
     let mut warnings: BTreeSet<(usize, String)> = BTreeSet::new();
     for item in report.items.iter_mut().chain(report.noise.iter_mut()) {
         if item.format != Some(Format::TerraformPlan) || item.changes.iter().all(|c| c.noise.is_some()) {

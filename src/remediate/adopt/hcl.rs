@@ -129,17 +129,11 @@ fn parse(rel: &Path, text: &str) -> Result<Body, AdoptError> {
 
 fn load_dir(iac_dir: &Path, rel_dir: &Path, ext: &str) -> Result<Vec<SourceFile>, AdoptError> {
     let dir = iac_dir.join(rel_dir);
-    let rd = std::fs::read_dir(&dir).map_err(|source| AdoptError::Io {
+    let names = source_names(&dir, ext).map_err(|source| AdoptError::Io {
         path: dir.clone(),
         what: "cannot list",
         source,
     })?;
-    let mut names: Vec<PathBuf> = rd
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_file() && p.file_name().is_some_and(|n| n.to_string_lossy().ends_with(ext)))
-        .collect();
-    names.sort();
     let mut out = Vec::new();
     for p in names {
         let rel = rel_dir.join(p.file_name().unwrap_or_default());
@@ -153,6 +147,17 @@ fn load_dir(iac_dir: &Path, rel_dir: &Path, ext: &str) -> Result<Vec<SourceFile>
         out.push(SourceFile { rel, text, body });
     }
     Ok(out)
+}
+
+/// The files of `dir` whose names end with `ext`, in name order (what [`load_dir`] reads).
+fn source_names(dir: &Path, ext: &str) -> std::io::Result<Vec<PathBuf>> {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.file_name().is_some_and(|n| n.to_string_lossy().ends_with(ext)))
+        .collect();
+    names.sort();
+    Ok(names)
 }
 
 /// Lexical normalisation (`a/./b/../c` → `a/c`).
@@ -1388,6 +1393,8 @@ pub struct LifecycleReader<'a> {
     dirs: BTreeMap<String, Result<ModuleLifecycles, String>>,
     /// The key of the last lookup, kept to build the next one without allocating.
     key: String,
+    /// Whether the directory has sources to read at all, once asked ([`Self::has_sources`]).
+    has_sources: Option<bool>,
 }
 
 /// Per resource type, per resource name, what the first `resource` block of that name in a module
@@ -1436,7 +1443,24 @@ impl<'a> LifecycleReader<'a> {
             iac_dir,
             dirs: BTreeMap::new(),
             key: String::new(),
+            has_sources: None,
         }
+    }
+
+    /// Whether any lookup could find a `lifecycle` or fail: false when the directory lists with
+    /// no `.tf` file and has no module manifest (`terraform init`'s `modules.json`), since then
+    /// the root has no blocks and no module can be located, so every lookup is `Ok(None)`. Run
+    /// from outside a Terraform directory, `check` looked up every drifted resource for nothing
+    /// (serially, after the load).
+    pub fn has_sources(&mut self) -> bool {
+        let dir = self.iac_dir;
+        *self.has_sources.get_or_insert_with(|| {
+            dir.join(".terraform")
+                .join("modules")
+                .join("modules.json")
+                .exists()
+                || !source_names(dir, ".tf").is_ok_and(|names| names.is_empty())
+        })
     }
 
     /// The `ignore_changes` of the resource at `address` (module instance keys do not matter:
@@ -1445,6 +1469,9 @@ impl<'a> LifecycleReader<'a> {
     pub fn ignore_changes(&mut self, address: &str) -> Result<Option<IgnoreChanges>, String> {
         // Asked for every drifted resource: the address is taken apart without copies, and its
         // module directory looked up by a key built in a buffer kept between calls.
+        if !self.has_sources() {
+            return Ok(None);
+        }
         let Some(addr) = address_parts(address) else {
             return Ok(None);
         };
@@ -1602,6 +1629,48 @@ mod tests {
         }
         assert_eq!(reader.ignore_changes("aws_s3_bucket.plain"), Ok(None));
         assert_eq!(reader.ignore_changes("aws_s3_bucket.missing"), Ok(None));
+    }
+
+    /// A directory is passed over only when no lookup could find anything or fail: no `.tf`
+    /// file (a directory named `x.tf` is not one) and no module manifest. A manifest alone, a
+    /// `.tf` file, or a directory that cannot be listed (its error is then the lookups' warning)
+    /// are read as before.
+    #[test]
+    fn only_a_directory_without_sources_is_passed_over() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("old.tf")).expect("mkdir");
+        std::fs::write(dir.path().join("notes.md"), "resource").expect("write");
+        let mut reader = LifecycleReader::new(dir.path());
+        assert!(!reader.has_sources());
+        assert_eq!(reader.ignore_changes("module.app.aws_s3_bucket.b"), Ok(None));
+
+        let manifest = dir.path().join(".terraform").join("modules");
+        std::fs::create_dir_all(&manifest).expect("mkdir");
+        std::fs::write(manifest.join("modules.json"), "{\"Modules\":[]}").expect("write");
+        assert!(LifecycleReader::new(dir.path()).has_sources());
+        std::fs::remove_dir_all(dir.path().join(".terraform")).expect("rm");
+
+        std::fs::write(
+            dir.path().join("main.tf"),
+            "resource \"aws_s3_bucket\" \"b\" {\n  lifecycle {\n    ignore_changes = all\n  }\n}\n",
+        )
+        .expect("write");
+        let mut reader = LifecycleReader::new(dir.path());
+        assert!(reader.has_sources());
+        assert!(
+            reader
+                .ignore_changes("aws_s3_bucket.b")
+                .expect("readable")
+                .is_some_and(|i| i.all)
+        );
+
+        let missing = dir.path().join("missing");
+        let mut reader = LifecycleReader::new(&missing);
+        assert!(reader.has_sources());
+        assert!(
+            reader.ignore_changes("aws_s3_bucket.b").is_err(),
+            "the listing error is still told"
+        );
     }
 
     #[test]
