@@ -10,6 +10,7 @@
 //! - [`tui`]: the interactive triage screen (state, update, views, keymap, themes, event loop).
 //! - [`output`]: the CLI's table and JSON renderings (the JSON is a documented contract).
 //! - `par`: work shared out over the cores in contiguous chunks, results in order.
+//! - `pretty`: pretty JSON made safe for a terminal in one pass (`list --format json`'s items).
 //! - [`text`]: sanitising outside text for the terminal; display widths.
 //! - [`config`]: config, cache and demo directories.
 //! - [`attribution`]: CloudTrail attribution (live SDK, exported logs, Lake): who changed what.
@@ -33,6 +34,7 @@ pub mod ingest;
 pub mod model;
 pub mod output;
 pub(crate) mod par;
+pub(crate) mod pretty;
 pub mod remediate;
 pub mod text;
 pub mod tui;

@@ -173,14 +173,13 @@ const ITEMS_HOLE: &str = "\n  \"items\": []";
 const ITEMS_BATCH: usize = 4096;
 
 /// Items as they stand in the pretty document (two levels in), comma-separated, made safe as
-/// they are written ([`crate::text::SafePretty`]).
+/// they are written ([`crate::pretty::Pretty`]).
 fn pretty_items(items: &[&DriftItem]) -> std::io::Result<Vec<u8>> {
     let mut text: Vec<u8> = Vec::with_capacity(items.len() * 1024);
     for (n, item) in items.iter().enumerate() {
         text.extend_from_slice(if n > 0 { b",\n    " } else { b"    " });
-        // A formatter two levels in, as serde's own is when it reaches an item of `items`.
-        let formatter = crate::text::SafePretty::at_level(2);
-        item.serialize(&mut serde_json::Serializer::with_formatter(&mut text, formatter))
+        // Two levels in, as serde's own serializer is when it reaches an item of `items`.
+        item.serialize(&mut crate::pretty::Pretty::at_level(&mut text, 2))
             .map_err(std::io::Error::other)?;
     }
     Ok(text)

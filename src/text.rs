@@ -93,7 +93,7 @@ pub fn json_safe(s: &str) -> Cow<'_, str> {
     }
     let mut out = String::with_capacity(s.len() + 16);
     for c in s.chars() {
-        if escaped(c) {
+        if json_escaped(c) {
             let _ = write!(out, "\\u{:04x}", c as u32);
         } else {
             out.push(c);
@@ -103,7 +103,7 @@ pub fn json_safe(s: &str) -> Cow<'_, str> {
 }
 
 /// Whether [`json_safe`] escapes `c`.
-fn escaped(c: char) -> bool {
+pub(crate) fn json_escaped(c: char) -> bool {
     is_unsafe(c) && !matches!(c, '\n' | '\t' | '\r')
 }
 
@@ -130,7 +130,7 @@ fn any_escaped(s: &str) -> bool {
         }
         let mut next = bytes.len();
         for (i, c) in s[at..].char_indices() {
-            if escaped(c) {
+            if json_escaped(c) {
                 return true;
             }
             let after = at + i + c.len_utf8();
@@ -142,132 +142,6 @@ fn any_escaped(s: &str) -> bool {
         at = next;
     }
     false
-}
-
-/// serde_json's `PrettyFormatter` (two-space indent) writing [`json_safe`] text itself: the
-/// characters `json_safe` escapes are escaped as strings are written, so the text needs no second
-/// look, and a line's indentation is one write, not one per level. The same bytes as
-/// `to_writer_pretty` through `json_safe`: `list --format json` spent a third of its
-/// serialisation on the second look and on two-byte indentation writes.
-pub(crate) struct SafePretty {
-    level: usize,
-    has_value: bool,
-}
-
-/// A line break and the indentation of up to 31 levels, written as one slice.
-const NEWLINE_INDENT: &[u8; 63] = b"\n                                                              ";
-
-impl SafePretty {
-    /// A formatter `level` containers deep, as serde's is when it reaches a value there.
-    pub(crate) fn at_level(level: usize) -> Self {
-        SafePretty {
-            level,
-            has_value: false,
-        }
-    }
-
-    fn newline<W: ?Sized + std::io::Write>(&self, w: &mut W) -> std::io::Result<()> {
-        if let Some(line) = NEWLINE_INDENT.get(..1 + 2 * self.level) {
-            w.write_all(line)
-        } else {
-            w.write_all(b"\n")?;
-            (0..self.level).try_for_each(|_| w.write_all(b"  "))
-        }
-    }
-}
-
-impl serde_json::ser::Formatter for SafePretty {
-    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.level += 1;
-        self.has_value = false;
-        w.write_all(b"[")
-    }
-
-    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.level -= 1;
-        if self.has_value {
-            self.newline(w)?;
-        }
-        w.write_all(b"]")
-    }
-
-    fn begin_array_value<W: ?Sized + std::io::Write>(
-        &mut self,
-        w: &mut W,
-        first: bool,
-    ) -> std::io::Result<()> {
-        if !first {
-            w.write_all(b",")?;
-        }
-        self.newline(w)
-    }
-
-    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
-        self.has_value = true;
-        Ok(())
-    }
-
-    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.level += 1;
-        self.has_value = false;
-        w.write_all(b"{")
-    }
-
-    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.level -= 1;
-        if self.has_value {
-            self.newline(w)?;
-        }
-        w.write_all(b"}")
-    }
-
-    fn begin_object_key<W: ?Sized + std::io::Write>(
-        &mut self,
-        w: &mut W,
-        first: bool,
-    ) -> std::io::Result<()> {
-        if !first {
-            w.write_all(b",")?;
-        }
-        self.newline(w)
-    }
-
-    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        w.write_all(b": ")
-    }
-
-    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
-        self.has_value = true;
-        Ok(())
-    }
-
-    /// A run of a string with nothing JSON escapes; what [`json_safe`] escapes is escaped here.
-    fn write_string_fragment<W: ?Sized + std::io::Write>(
-        &mut self,
-        w: &mut W,
-        fragment: &str,
-    ) -> std::io::Result<()> {
-        if fragment.bytes().all(|b| matches!(b, b' '..=b'~')) {
-            return w.write_all(fragment.as_bytes());
-        }
-        let mut run = 0;
-        for (at, c) in fragment.char_indices() {
-            if escaped(c) {
-                w.write_all(&fragment.as_bytes()[run..at])?;
-                write!(w, "\\u{:04x}", c as u32)?;
-                run = at + c.len_utf8();
-            }
-        }
-        w.write_all(&fragment.as_bytes()[run..])
-    }
-
-    fn write_raw_fragment<W: ?Sized + std::io::Write>(
-        &mut self,
-        w: &mut W,
-        fragment: &str,
-    ) -> std::io::Result<()> {
-        w.write_all(json_safe(fragment).as_bytes())
-    }
 }
 
 /// A writer applying [`json_safe`] to JSON text as it streams through, so a large document
@@ -461,7 +335,7 @@ mod tests {
     /// position, with characters of every width across block edges.
     #[test]
     fn any_escaped_is_the_characterwise_look() {
-        let charwise = |s: &str| s.chars().any(escaped);
+        let charwise = |s: &str| s.chars().any(json_escaped);
         let base: String = (0..100u8).map(|i| char::from(b' ' + i % 95)).collect();
         for len in 0..base.len() {
             assert!(!any_escaped(&base[..len]));
