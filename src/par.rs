@@ -7,7 +7,7 @@
 pub(crate) const PARALLEL_MIN: usize = 512;
 
 /// The threads to share work over: one per core, at most eight.
-fn threads() -> usize {
+pub(crate) fn threads() -> usize {
     std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(8)

@@ -273,16 +273,68 @@ impl Scanner<'_> {
         }
     }
 
-    /// Where an array's elements lie.
-    fn elements(&mut self) -> Option<Vec<Range<usize>>> {
+    /// Where an array's elements lie. From `min` bytes on, the array is walked in up to `parts`
+    /// parts at once ([`Scanner::split_guesses`]): the walk was the serial part of a
+    /// drift-dense load. The elements are exactly the one walk's, or `None` where it fails.
+    fn elements(&mut self, min: usize, parts: usize) -> Option<Vec<Range<usize>>> {
         self.eat(b'[')?;
         let mut out = Vec::new();
         self.ws();
         if self.eat(b']').is_some() {
             return Some(out);
         }
+        let starts = self.split_guesses(min, parts);
+        if starts.is_empty() {
+            self.elements_from(&mut out, None)?;
+            return Some(out);
+        }
+        // Each guess is walked from on a thread of its own, up to the next guess; this thread
+        // walks from the first element up to the first guess.
+        let bytes = self.bytes;
+        let (mine, theirs) = std::thread::scope(|scope| {
+            let handles: Vec<_> = starts
+                .iter()
+                .enumerate()
+                .map(|(i, &start)| {
+                    let limit = starts.get(i + 1).copied();
+                    scope.spawn(move || {
+                        let mut sc = Scanner { bytes, at: start };
+                        let mut part = Vec::new();
+                        let cut = sc.elements_from(&mut part, limit);
+                        (part, cut, sc.at)
+                    })
+                })
+                .collect();
+            let mine = self.elements_from(&mut out, starts.first().copied());
+            let theirs: Vec<_> = handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect();
+            (mine, theirs)
+        });
+        // A part counts only when the walk before it stopped exactly at its start, which makes
+        // its start an element of this array; after a walk that went past it (a guess inside an
+        // element), that walk went on to the array's end itself.
+        let mut cut = mine?;
+        for (part, their_cut, at) in theirs {
+            if cut == Cut::End {
+                break;
+            }
+            out.extend(part);
+            cut = their_cut?;
+            self.at = at;
+        }
+        Some(out)
+    }
+
+    /// The elements from `self.at` (just past the array's `[` or a `,`) to the array's `]`, or
+    /// up to `limit` when the walk stops exactly there, at an element's start.
+    fn elements_from(&mut self, out: &mut Vec<Range<usize>>, limit: Option<usize>) -> Option<Cut> {
         loop {
             self.ws();
+            if limit == Some(self.at) {
+                return Some(Cut::Reached);
+            }
             let start = self.at;
             self.value()?;
             out.push(start..self.at);
@@ -291,10 +343,65 @@ impl Scanner<'_> {
                 continue;
             }
             self.eat(b']')?;
-            return Some(out);
+            return Some(Cut::End);
         }
     }
+
+    /// Where to start walking the array (its first element at `self.at`) on `parts - 1` other
+    /// threads, in order: after each share of the rest of the document, the first place that
+    /// opens like the first element (its bracket, first key and colon, as written) and follows a
+    /// comma. In valid JSON such a place cannot be inside a string (its quote would end the
+    /// string, and a key cannot follow a closing quote), but it can open a nested object: a
+    /// guess is only a guess, checked by the walk before it.
+    fn split_guesses(&self, min: usize, parts: usize) -> Vec<usize> {
+        let bytes = self.bytes;
+        let rest = bytes.len() - self.at;
+        if parts < 2 || rest < min {
+            return Vec::new();
+        }
+        let mut first = Scanner { bytes, at: self.at };
+        let opening = (|| {
+            first.eat(b'{')?;
+            first.ws();
+            first.key()?;
+            first.ws();
+            first.eat(b':')
+        })();
+        if opening.is_none() {
+            return Vec::new();
+        }
+        let finder = memchr::memmem::Finder::new(&bytes[self.at..first.at]);
+        let mut out: Vec<usize> = Vec::new();
+        for k in 1..parts {
+            let mut at = (self.at + rest / parts * k).max(out.last().map_or(0, |l| l + 1));
+            let guess = loop {
+                let Some(found) = bytes.get(at..).and_then(|b| finder.find(b)) else {
+                    // None here, so none further on either.
+                    return out;
+                };
+                let guess = at + found;
+                if bytes[..guess].iter().rev().find(|b| !b.is_ascii_whitespace()) == Some(&b',') {
+                    break guess;
+                }
+                at = guess + 1;
+            };
+            out.push(guess);
+        }
+        out
+    }
 }
+
+/// How a walk of an array's elements ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cut {
+    /// At the array's `]`.
+    End,
+    /// At the limit it was given, an element's start.
+    Reached,
+}
+
+/// Arrays from this size on (bytes of the document from the first element) are walked in parts.
+const SCAN_SPLIT_MIN: usize = 1 << 20;
 
 /// Where the string whose text starts at `at` (just past its opening quote) ends: just past its
 /// closing quote, escapes stepped over; `None` when it does not end. Most strings of a report are
@@ -406,7 +513,7 @@ impl<'a> Envelope<'a> {
                     if lists.iter().any(|(k, _)| k == list) {
                         return None;
                     }
-                    lists.push((list, sc.elements()?));
+                    lists.push((list, sc.elements(SCAN_SPLIT_MIN, crate::par::threads())?));
                 } else {
                     sc.value()?;
                     other_bytes += sc.at - start;
@@ -635,6 +742,67 @@ mod tests {
             let bytes = text.as_bytes();
             let from = from.min(bytes.len());
             prop_assert_eq!(string_end(bytes, from), string_end_bytewise(bytes, from));
+        }
+    }
+
+    /// An element for the split walk: objects whose first key is usually `address` (the pattern
+    /// the guesses look for), with nested objects opening the same way (guesses that are wrong),
+    /// strings holding the pattern escaped, and other first keys.
+    fn split_element() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<i64>().prop_map(Value::from),
+            "[a,{}\\[\\]\"\\\\:]{0,12}".prop_map(Value::String),
+            Just(Value::String("x\",{\"address\":1}".to_string())),
+        ];
+        let nested = leaf.prop_recursive(3, 16, 3, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+                (inner.clone(), inner).prop_map(|(a, b)| serde_json::json!({"address": a, "z": b})),
+            ]
+        });
+        prop_oneof![
+            4 => (nested.clone(), nested.clone()).prop_map(|(a, b)| serde_json::json!({"address": a, "change": b})),
+            1 => nested.clone().prop_map(|a| serde_json::json!({"other": a})),
+            1 => nested,
+        ]
+    }
+
+    proptest! {
+        /// Walked in parts (any number, from any size on), an array gives exactly the one walk's
+        /// elements and end, or fails where it fails: compact and pretty, with wrong guesses
+        /// (nested objects opening like an element), and broken by a cut or a stray bracket.
+        #[test]
+        fn an_array_walked_in_parts_is_walked_as_in_one(
+            items in prop::collection::vec(split_element(), 0..24),
+            pretty: bool,
+            parts in 2usize..6,
+            damage in prop::option::of((any::<prop::sample::Index>(), prop::sample::select(vec!["", "]", "}", "{", "\""]))),
+        ) {
+            let value = Value::Array(items);
+            let mut text = if pretty { serde_json::to_string_pretty(&value) } else { serde_json::to_string(&value) }
+                .expect("serialises");
+            text.push_str(" ,\"tail\": 1}");
+            if let Some((at, with)) = damage {
+                let at = at.index(text.len() + 1);
+                if text.is_char_boundary(at) {
+                    text.replace_range(at..at.min(text.len()).max(at), with);
+                    if with.is_empty() {
+                        text.truncate(at);
+                    }
+                }
+            }
+            let walk = |min: usize, parts: usize| {
+                let mut sc = Scanner { bytes: text.as_bytes(), at: 0 };
+                let elements = sc.elements(min, parts);
+                (elements, sc.at)
+            };
+            let one = walk(usize::MAX, 1);
+            let split = walk(0, parts);
+            prop_assert_eq!(split.0.clone(), one.0.clone());
+            if one.0.is_some() {
+                prop_assert_eq!(split.1, one.1);
+            }
         }
     }
 
