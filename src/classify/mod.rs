@@ -420,16 +420,9 @@ impl Taxonomy {
         }
         // Filled in turn, as before; a placeholder the text lacks costs no copy.
         let fill = |attr: &str, value: &str| {
-            let put = |text: String, at: &str, with: &str| {
-                if text.contains(at) {
-                    text.replace(at, with)
-                } else {
-                    text
-                }
-            };
-            let text = put(spec.why.clone(), "{attr}", attr);
-            let text = put(text, "{value}", value);
-            put(text, "{type}", &item.resource_type)
+            let text = fill_placeholder(spec.why.clone(), "{attr}", attr);
+            let text = fill_placeholder(text, "{value}", value);
+            fill_placeholder(text, "{type}", &item.resource_type)
         };
         // Whole-resource rules (deleted / unmanaged, or no attribute globs and no changes).
         if spec.attributes.is_empty() && (item.kind != Kind::Modified || item.changes.is_empty()) {
@@ -451,6 +444,38 @@ impl Taxonomy {
             }
             _ => None,
         }
+    }
+}
+
+/// `text.replace(placeholder, with)` (every occurrence, left to right, none overlapping) for a
+/// placeholder that opens with `{`: found by its brace, without a substring searcher set up per
+/// call, and `text` itself when it holds none. Reasons are filled for every rule that fires on
+/// every change; the searchers `str::replace` and `str::contains` build were most of the filling.
+fn fill_placeholder(text: String, placeholder: &str, with: &str) -> String {
+    let (bytes, pattern) = (text.as_bytes(), placeholder.as_bytes());
+    let Some(&open) = pattern.first() else {
+        return text.replace(placeholder, with);
+    };
+    let mut out: Option<String> = None;
+    let (mut copied, mut at) = (0, 0);
+    while let Some(found) = memchr::memchr(open, &bytes[at..]) {
+        let start = at + found;
+        if bytes[start..].starts_with(pattern) {
+            let filled = out.get_or_insert_with(|| String::with_capacity(text.len() + with.len()));
+            filled.push_str(&text[copied..start]);
+            filled.push_str(with);
+            at = start + pattern.len();
+            copied = at;
+        } else {
+            at = start + 1;
+        }
+    }
+    match out {
+        Some(mut filled) => {
+            filled.push_str(&text[copied..]);
+            filled
+        }
+        None => text,
     }
 }
 

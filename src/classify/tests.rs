@@ -397,3 +397,21 @@ fn noise_changes_do_not_count_and_noise_only_items_are_low() {
     assert_eq!(only.severity, Severity::Low);
     assert!(only.why[0].contains("status read back"));
 }
+
+proptest::proptest! {
+    /// Filling a placeholder is `str::replace`: every occurrence, left to right, none
+    /// overlapping, whatever the text around it (repeated braces, a placeholder's own prefix, a
+    /// replacement that holds the placeholder, any characters).
+    #[test]
+    fn a_placeholder_is_filled_as_str_replace_fills_it(
+        text in "[{}a-z\u{e9}]{0,24}",
+        placeholder in proptest::sample::select(vec!["{attr}", "{a", "{{", "{", "{value}"]),
+        with in "[{}a-z\u{e9}]{0,6}",
+    ) {
+        let text = text.replace('q', "{attr}");
+        proptest::prop_assert_eq!(
+            fill_placeholder(text.clone(), placeholder, &with),
+            text.replace(placeholder, &with)
+        );
+    }
+}
