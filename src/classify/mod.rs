@@ -242,7 +242,7 @@ impl Taxonomy {
         crate::par::chunks_mut(items, |part, offset| {
             let mut pass = Pass::default();
             for (item, p) in part.iter_mut().zip(&of_item[offset..]) {
-                self.classify_with(item, &plans[*p], &mut pass);
+                self.classify_with(item, &plans[*p], *p, &mut pass);
             }
         });
     }
@@ -262,11 +262,12 @@ impl Taxonomy {
     /// entry is rated as if the whole resource changed, at the highest rule for its type.
     pub fn classify(&self, item: &mut DriftItem) {
         let rules = self.rules_for(&item.resource_type);
-        self.classify_with(item, &rules, &mut Pass::default());
+        self.classify_with(item, &rules, 0, &mut Pass::default());
     }
 
-    /// [`Self::classify`] with the rules for the item's type already chosen (`rules`).
-    fn classify_with(&self, item: &mut DriftItem, rules: &[usize], pass: &mut Pass) {
+    /// [`Self::classify`] with the rules for the item's type already chosen (`rules`, the plan
+    /// numbered `plan` in this pass).
+    fn classify_with(&self, item: &mut DriftItem, rules: &[usize], plan: usize, pass: &mut Pass) {
         if let Some(what) = item.malformed.clone() {
             self.classify_malformed(item, &what, pass);
             return;
@@ -294,7 +295,7 @@ impl Taxonomy {
             noise = Vec::new();
             false
         };
-        self.classify_changes(item, rules, pass);
+        self.classify_changes(item, rules, plan, pass);
         if saved {
             item.changes.extend(noise);
         }
@@ -343,7 +344,7 @@ impl Taxonomy {
         )]);
     }
 
-    fn classify_changes(&self, item: &mut DriftItem, rules: &[usize], pass: &mut Pass) {
+    fn classify_changes(&self, item: &mut DriftItem, rules: &[usize], plan: usize, pass: &mut Pass) {
         let mut severity: Option<Severity> = None;
         // The controls follow from which rules fired: the list is built once per distinct set.
         let mut fired: Vec<usize> = Vec::new();
@@ -358,9 +359,33 @@ impl Taxonomy {
             c.path.write_match_key(key);
         }
         let keys_used = &keys[..item.changes.len()];
-        for (index, rule) in rules.iter().filter_map(|i| Some((*i, self.rules.get(*i)?))) {
-            let Some(reasons) = Self::fire(rule, item, keys_used, &mut |key| {
-                pass.attribute_matches(index, rule, key)
+        // Which of the plan's rules each change's key matches, one lookup per change (asking each
+        // rule about each key was a lookup per rule and change), when the plan has at most 64.
+        let mut bits = std::mem::take(&mut pass.bits);
+        bits.clear();
+        let by_bits = rules.len() <= 64;
+        if by_bits {
+            if pass.plans.len() <= plan {
+                pass.plans.resize_with(plan + 1, NameAnswers::default);
+            }
+            let answers = &mut pass.plans[plan];
+            bits.extend(
+                keys_used
+                    .iter()
+                    .map(|key| answers.answer(key, |k| self.attribute_bits(rules, k))),
+            );
+        }
+        for (at, (index, rule)) in rules
+            .iter()
+            .enumerate()
+            .filter_map(|(at, i)| Some((at, (*i, self.rules.get(*i)?))))
+        {
+            let Some(reasons) = Self::fire(rule, item, keys_used, &mut |n, key| {
+                if by_bits {
+                    bits.get(n).is_some_and(|b| b >> at & 1 == 1)
+                } else {
+                    pass.attribute_matches(index, rule, key)
+                }
             }) else {
                 continue;
             };
@@ -398,16 +423,26 @@ impl Taxonomy {
         });
         item.why = pass.share(why);
         pass.keys = keys;
+        pass.bits = bits;
+    }
+
+    /// Bit `j` set when the attribute globs of rule `rules[j]` match the glob key `key`.
+    fn attribute_bits(&self, rules: &[usize], key: &str) -> u64 {
+        rules.iter().enumerate().fold(0, |bits, (j, i)| {
+            let hit = self.rules.get(*i).is_some_and(|r| r.attributes.is_match(key));
+            bits | (u64::from(hit) << j)
+        })
     }
 
     /// The rule's reasons when it fires on the item (whose type the rule already matches);
     /// `keys` are the changes' glob keys.
-    /// `attribute_matches` answers whether the rule's attribute globs match a glob key.
+    /// `attribute_matches` answers whether the rule's attribute globs match the glob key of the
+    /// change at an index.
     fn fire(
         rule: &Rule,
         item: &DriftItem,
         keys: &[String],
-        attribute_matches: &mut dyn FnMut(&str) -> bool,
+        attribute_matches: &mut dyn FnMut(usize, &str) -> bool,
     ) -> Option<Vec<String>> {
         let spec = &rule.spec;
         let kind_ok = if spec.kinds.is_empty() {
@@ -428,15 +463,21 @@ impl Taxonomy {
         if spec.attributes.is_empty() && (item.kind != Kind::Modified || item.changes.is_empty()) {
             return spec.when.whole_resource().then(|| vec![fill("", "")]);
         }
-        let matches = |(c, key): (&Change, &String)| -> Option<String> {
-            if !spec.attributes.is_empty() && !attribute_matches(key.as_str()) {
+        let matches = |(n, (c, key)): (usize, (&Change, &String))| -> Option<String> {
+            if !spec.attributes.is_empty() && !attribute_matches(n, key.as_str()) {
                 return None;
             }
             spec.when
                 .test_prepared(c, &spec.values, &rule.needles)
                 .map(|v| fill(&c.path.to_string(), &v))
         };
-        let hits: Vec<String> = item.changes.iter().zip(keys).filter_map(matches).collect();
+        let hits: Vec<String> = item
+            .changes
+            .iter()
+            .zip(keys)
+            .enumerate()
+            .filter_map(matches)
+            .collect();
         match spec.scope {
             Scope::Any if !hits.is_empty() => Some(hits),
             Scope::All if !item.changes.is_empty() && hits.len() == item.changes.len() => {
@@ -494,6 +535,11 @@ struct Pass {
     attributes: Vec<NameAnswers>,
     /// The glob keys of the item being classified (buffers reused from item to item).
     keys: Vec<String>,
+    /// Per plan (a type's rule list, numbered in the pass), which of its rules' attribute globs
+    /// each glob key matches, as bits by position in the plan.
+    plans: Vec<NameAnswers<u64>>,
+    /// The bits of the item being classified's changes (a buffer reused from item to item).
+    bits: Vec<u64>,
 }
 
 impl Pass {

@@ -93,7 +93,9 @@ impl std::fmt::Debug for FingerprintKey {
 pub struct SecretMatcher {
     keys: GlobSet,
     exclude: GlobSet,
-    value_markers: Vec<String>,
+    /// The configured value markers, found in one scan of a value (they were a substring search
+    /// each, six per string value of every change); `None` when there are none.
+    value_markers: Option<AhoCorasick>,
     key: FingerprintKey,
     /// Which compiled rule set this is, for the per-thread cache of key answers.
     generation: u64,
@@ -208,7 +210,14 @@ impl SecretMatcher {
         Ok(SecretMatcher {
             keys: glob_set(&spec.keys, "secret key")?,
             exclude: glob_set(&spec.exclude, "secret exclude")?,
-            value_markers: spec.value_markers.clone(),
+            value_markers: if spec.value_markers.is_empty() {
+                None
+            } else {
+                Some(
+                    AhoCorasick::new(&spec.value_markers)
+                        .map_err(|e| format!("secret value markers: {e}"))?,
+                )
+            },
             key: FingerprintKey::random()?,
             generation: next_generation(),
         })
@@ -220,7 +229,7 @@ impl SecretMatcher {
         SecretMatcher {
             keys: GlobSet::empty(),
             exclude: GlobSet::empty(),
-            value_markers: Vec::new(),
+            value_markers: None,
             key: FingerprintKey::from_bytes([0; 32]),
             generation: next_generation(),
         }
@@ -283,7 +292,7 @@ impl SecretMatcher {
     /// key block of any kind, a URL with credentials, a signature or a webhook secret in it, or a
     /// well-known token format.
     pub fn is_secret_value(&self, s: &str) -> bool {
-        self.value_markers.iter().any(|m| s.contains(m.as_str())) || is_secret_shaped(s)
+        self.value_markers.as_ref().is_some_and(|m| m.is_match(s)) || is_secret_shaped(s)
     }
 
     /// True when `path` lies in a place secrets live (environment variables, settings,

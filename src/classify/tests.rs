@@ -415,3 +415,56 @@ proptest::proptest! {
         );
     }
 }
+
+/// A type's rules are matched against attribute keys as bits by their position in the type's
+/// rule list when there are at most 64, and rule by rule beyond: with the last rule at bit 62,
+/// 63, past the bits and further, it fires as it should through one pass over many items (the
+/// answers are remembered per list and key), and every item is rated as `classify` alone rates it.
+#[test]
+fn rules_fire_alike_by_bits_and_one_by_one() {
+    use std::fmt::Write as _;
+    let taxonomy = |fillers: usize| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("t.toml");
+        let mut text = String::new();
+        for n in 0..fillers {
+            let _ = write!(
+                text,
+                "[[rules]]\nid = \"filler-{n}\"\nseverity = \"low\"\ntypes = [\"aws_widget\"]\nattributes = [\"knob_{n}\"]\nwhy = \"filler\"\n\n"
+            );
+        }
+        text.push_str(
+            "[[rules]]\nid = \"the-one\"\nseverity = \"critical\"\ntypes = [\"aws_widget\"]\nattributes = [\"dial\"]\nwhy = \"dial {value}\"\n",
+        );
+        std::fs::write(&p, text).expect("write");
+        Taxonomy::with_overrides(&[p]).expect("loads")
+    };
+    // The default rules that apply to every type come first in the list.
+    let shared = taxonomy(0).rules_for("aws_widget").len() - 1;
+    for len in [shared + 2, 63, 64, 65, 66, 80] {
+        let t = taxonomy(len - shared - 1);
+        assert_eq!(t.rules_for("aws_widget").len(), len);
+        let make = |attr: &str| {
+            item(
+                "aws_widget",
+                Kind::Modified,
+                vec![ch(&[attr], json!("a"), json!("b"))],
+            )
+        };
+        let attr = |n: usize| if n % 2 == 0 { "dial" } else { "knob_0" };
+        let mut items: Vec<DriftItem> = (0..600).map(|n| make(attr(n))).collect();
+        t.classify_items(&mut items);
+        for (n, it) in items.iter().enumerate() {
+            let mut alone = make(attr(n));
+            t.classify(&mut alone);
+            assert_eq!(
+                (it.severity, &it.why),
+                (alone.severity, &alone.why),
+                "{len} rules, item {n}"
+            );
+        }
+        assert_eq!(items[0].severity, Severity::Critical, "{len} rules");
+        assert!(items[0].why.iter().any(|w| w.starts_with("dial")), "{len} rules");
+        assert!(items[1].why.iter().any(|w| w == "filler"), "{len} rules");
+    }
+}
