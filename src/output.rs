@@ -331,6 +331,18 @@ mod tests {
     use crate::model::Format;
     use proptest::prelude::*;
 
+    /// An item with nothing set but its address and type.
+    fn bucket() -> DriftItem {
+        DriftItem::new(
+            "id".to_string(),
+            "aws_s3_bucket.b".to_string(),
+            "aws_s3_bucket".to_string(),
+            "plan.json",
+            Format::TerraformPlan,
+            Kind::Modified,
+        )
+    }
+
     /// The list document as one pretty serialisation streamed through the escaping writer: what
     /// [`write_list_json`] must give byte for byte.
     fn streamed(report: &DriftReport) -> String {
@@ -365,21 +377,14 @@ mod tests {
     }
 
     proptest! {
-        /// Written item by item with the safe pretty formatter, any change values and any
-        /// reasons give the bytes of the streamed document.
+        /// Written item by item by [`crate::pretty::Pretty`], any change values and any reasons
+        /// give the bytes of the streamed document.
         #[test]
         fn written_items_are_the_streamed_document(
             values in prop::collection::vec((json_value(), json_value()), 1..4),
             why in "[a\u{2192}\u{85}\u{200b}]{0,6}",
         ) {
-            let mut item = DriftItem::new(
-                "id".to_string(),
-                "aws_s3_bucket.b".to_string(),
-                "aws_s3_bucket".to_string(),
-                "plan.json",
-                Format::TerraformPlan,
-                Kind::Modified,
-            );
+            let mut item = bucket();
             item.why = std::sync::Arc::from(vec![why]);
             item.changes = values
                 .into_iter()
@@ -395,7 +400,7 @@ mod tests {
         }
     }
 
-    /// Nesting past the formatter's one-slice indentation (31 levels) is indented as serde does.
+    /// Nesting past the serializer's one-slice indentation (31 levels) is indented as serde does.
     #[test]
     fn deep_values_are_indented_as_serde_indents_them() {
         let mut deep = serde_json::json!("leaf");
@@ -406,14 +411,7 @@ mod tests {
                 serde_json::json!({ "k": deep })
             };
         }
-        let mut item = DriftItem::new(
-            "id".to_string(),
-            "aws_s3_bucket.b".to_string(),
-            "aws_s3_bucket".to_string(),
-            "plan.json",
-            Format::TerraformPlan,
-            Kind::Modified,
-        );
+        let mut item = bucket();
         item.changes = vec![crate::model::Change::plain(
             crate::model::AttrPath::root(),
             Some(deep),

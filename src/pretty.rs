@@ -191,6 +191,64 @@ fn escape_into(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(&bytes[run..]);
 }
 
+/// The integer methods of a serializer, each writing through `$how` (a method of the
+/// serializer's own taking a closure that writes the integer with serde_json's formatter, or
+/// quoting its text).
+macro_rules! integers {
+    ($how:ident) => {
+        integers!(@each $how: serialize_i8 i8 write_i8, serialize_i16 i16 write_i16,
+            serialize_i32 i32 write_i32, serialize_i64 i64 write_i64, serialize_i128 i128 write_i128,
+            serialize_u8 u8 write_u8, serialize_u16 u16 write_u16, serialize_u32 u32 write_u32,
+            serialize_u64 u64 write_u64, serialize_u128 u128 write_u128);
+    };
+    (@each number: $($name:ident $t:ident $write:ident),*) => {
+        $(fn $name(self, v: $t) -> Result {
+            self.number(|f, w| f.$write(w, v))
+        })*
+    };
+    (@each quoted: $($name:ident $t:ident $write:ident),*) => {
+        $(fn $name(self, v: $t) -> Result {
+            self.quoted(&v.to_string());
+            Ok(())
+        })*
+    };
+}
+
+/// The sequence-like compound traits: each element (or tuple field) written as an element.
+macro_rules! elements {
+    ($($trait:ident::$method:ident),*) => {
+        $(impl ser::$trait for Compound<'_, '_> {
+            type Ok = ();
+            type Error = Error;
+            fn $method<T: ?Sized + Serialize>(&mut self, value: &T) -> Result {
+                self.element(value)
+            }
+            fn end(self) -> Result {
+                self.finish();
+                Ok(())
+            }
+        })*
+    };
+}
+
+/// The struct-like compound traits: each field written as a key and its value.
+macro_rules! fields {
+    ($($trait:ident),*) => {
+        $(impl ser::$trait for Compound<'_, '_> {
+            type Ok = ();
+            type Error = Error;
+            fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result {
+                self.key(key)?;
+                self.value(value)
+            }
+            fn end(self) -> Result {
+                self.finish();
+                Ok(())
+            }
+        })*
+    };
+}
+
 impl<'a, 'o> ser::Serializer for &'a mut Pretty<'o> {
     type Ok = ();
     type Error = Error;
@@ -206,36 +264,7 @@ impl<'a, 'o> ser::Serializer for &'a mut Pretty<'o> {
         self.out.extend_from_slice(if v { b"true" } else { b"false" });
         Ok(())
     }
-    fn serialize_i8(self, v: i8) -> Result {
-        self.number(|f, w| f.write_i8(w, v))
-    }
-    fn serialize_i16(self, v: i16) -> Result {
-        self.number(|f, w| f.write_i16(w, v))
-    }
-    fn serialize_i32(self, v: i32) -> Result {
-        self.number(|f, w| f.write_i32(w, v))
-    }
-    fn serialize_i64(self, v: i64) -> Result {
-        self.number(|f, w| f.write_i64(w, v))
-    }
-    fn serialize_i128(self, v: i128) -> Result {
-        self.number(|f, w| f.write_i128(w, v))
-    }
-    fn serialize_u8(self, v: u8) -> Result {
-        self.number(|f, w| f.write_u8(w, v))
-    }
-    fn serialize_u16(self, v: u16) -> Result {
-        self.number(|f, w| f.write_u16(w, v))
-    }
-    fn serialize_u32(self, v: u32) -> Result {
-        self.number(|f, w| f.write_u32(w, v))
-    }
-    fn serialize_u64(self, v: u64) -> Result {
-        self.number(|f, w| f.write_u64(w, v))
-    }
-    fn serialize_u128(self, v: u128) -> Result {
-        self.number(|f, w| f.write_u128(w, v))
-    }
+    integers!(number);
     fn serialize_f32(self, v: f32) -> Result {
         if v.is_finite() {
             self.number(|f, w| f.write_f32(w, v))
@@ -387,53 +416,11 @@ impl Compound<'_, '_> {
     }
 }
 
-impl ser::SerializeSeq for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result {
-        self.element(value)
-    }
-    fn end(self) -> Result {
-        self.finish();
-        Ok(())
-    }
-}
-
-impl ser::SerializeTuple for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, value: &T) -> Result {
-        self.element(value)
-    }
-    fn end(self) -> Result {
-        self.finish();
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleStruct for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result {
-        self.element(value)
-    }
-    fn end(self) -> Result {
-        self.finish();
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleVariant for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, value: &T) -> Result {
-        self.element(value)
-    }
-    fn end(self) -> Result {
-        self.finish();
-        Ok(())
-    }
-}
+elements!(SerializeSeq::serialize_element, SerializeTuple::serialize_element);
+elements!(
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 impl ser::SerializeMap for Compound<'_, '_> {
     type Ok = ();
@@ -450,31 +437,7 @@ impl ser::SerializeMap for Compound<'_, '_> {
     }
 }
 
-impl ser::SerializeStruct for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result {
-        self.key(key)?;
-        self.value(value)
-    }
-    fn end(self) -> Result {
-        self.finish();
-        Ok(())
-    }
-}
-
-impl ser::SerializeStructVariant for Compound<'_, '_> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, key: &'static str, value: &T) -> Result {
-        self.key(key)?;
-        self.value(value)
-    }
-    fn end(self) -> Result {
-        self.finish();
-        Ok(())
-    }
-}
+fields!(SerializeStruct, SerializeStructVariant);
 
 /// An object key: a string, or an integer written as one (as serde_json writes map keys);
 /// anything else is refused, as serde_json refuses it.
@@ -520,46 +483,7 @@ impl ser::Serializer for MapKey<'_, '_> {
         self.quoted(if v { "true" } else { "false" });
         Ok(())
     }
-    fn serialize_i8(self, v: i8) -> Result {
-        self.quoted(&v.to_string());
-        Ok(())
-    }
-    fn serialize_i16(self, v: i16) -> Result {
-        self.quoted(&v.to_string());
-        Ok(())
-    }
-    fn serialize_i32(self, v: i32) -> Result {
-        self.quoted(&v.to_string());
-        Ok(())
-    }
-    fn serialize_i64(self, v: i64) -> Result {
-        self.quoted(&v.to_string());
-        Ok(())
-    }
-    fn serialize_i128(self, v: i128) -> Result {
-        self.quoted(&v.to_string());
-        Ok(())
-    }
-    fn serialize_u8(self, v: u8) -> Result {
-        self.quoted(&v.to_string());
-        Ok(())
-    }
-    fn serialize_u16(self, v: u16) -> Result {
-        self.quoted(&v.to_string());
-        Ok(())
-    }
-    fn serialize_u32(self, v: u32) -> Result {
-        self.quoted(&v.to_string());
-        Ok(())
-    }
-    fn serialize_u64(self, v: u64) -> Result {
-        self.quoted(&v.to_string());
-        Ok(())
-    }
-    fn serialize_u128(self, v: u128) -> Result {
-        self.quoted(&v.to_string());
-        Ok(())
-    }
+    integers!(quoted);
     fn serialize_f32(self, _: f32) -> Result {
         Err(key_must_be_a_string())
     }
