@@ -142,39 +142,58 @@ impl Input {
     }
 }
 
-/// Reads a whole file. A large regular file is read in two halves at once, on two threads: on a
-/// 21 MB plan most of the read is the kernel filling fresh pages, which then happens on two
-/// cores. A file that changes size while it is read is read again, start to end. Anything else
-/// (a pipe, `<(terraform show -json plan)`) is read through the descriptor already open, not
-/// opened a second time.
+/// Reads a whole file, through the one descriptor opened for it ([`read_open`]).
 fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
     #[cfg(unix)]
     {
-        use std::os::unix::fs::FileExt;
-        let mut file = std::fs::File::open(path)?;
-        let meta = file.metadata()?;
-        if !meta.is_file() {
-            let mut bytes = Vec::new();
-            file.read_to_end(&mut bytes)?;
-            return Ok(bytes);
-        }
-        let len = usize::try_from(meta.len()).unwrap_or(usize::MAX);
-        if (PARALLEL_READ_MIN..isize::MAX as usize).contains(&len) {
-            // Zeroed by the allocator as fresh pages, which the reads below fill.
-            let mut bytes = vec![0u8; len];
-            let (head, tail) = bytes.split_at_mut(len / 2);
-            let read = std::thread::scope(|scope| {
-                let other = scope.spawn(|| file.read_exact_at(tail, (len / 2) as u64));
-                let mine = file.read_exact_at(head, 0);
-                mine.and(other.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            });
-            // Complete only if nothing lies past the size read (the file did not grow).
-            if read.is_ok() && file.read_at(&mut [0u8; 1], len as u64)? == 0 {
-                return Ok(bytes);
-            }
+        let mut bytes = Vec::new();
+        read_open(std::fs::File::open(path)?, &mut bytes)?;
+        Ok(bytes)
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::read(path)
+    }
+}
+
+/// Reads the rest of an open file into `bytes`, from its current position. A large regular file
+/// is read in two halves at once, on two threads: on a 21 MB plan most of the read is the kernel
+/// filling fresh pages, which then happens on two cores; one that changes size while it is read
+/// is read again, start to end. Anything else (a pipe, `<(terraform show -json plan)`) is read
+/// in order through the same descriptor, from a buffer that holds a typical plan.
+#[cfg(unix)]
+fn read_open(mut file: std::fs::File, bytes: &mut Vec<u8>) -> std::io::Result<()> {
+    use std::io::{Seek, SeekFrom};
+    use std::os::unix::fs::FileExt;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        bytes.reserve(STDIN_INITIAL);
+        file.read_to_end(bytes)?;
+        return Ok(());
+    }
+    let start = file.stream_position()?;
+    let len = usize::try_from(meta.len().saturating_sub(start)).unwrap_or(usize::MAX);
+    if (PARALLEL_READ_MIN..isize::MAX as usize).contains(&len) {
+        // Zeroed by the allocator as fresh pages, which the reads below fill.
+        let mut read = vec![0u8; len];
+        let (head, tail) = read.split_at_mut(len / 2);
+        let done = std::thread::scope(|scope| {
+            let other = scope.spawn(|| file.read_exact_at(tail, start + (len / 2) as u64));
+            let mine = file.read_exact_at(head, start);
+            mine.and(other.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+        });
+        // Complete only if nothing lies past the size read (the file did not grow); the
+        // descriptor is then left at the end, as a read in order would leave it.
+        let end = start + len as u64;
+        if done.is_ok() && file.read_at(&mut [0u8; 1], end)? == 0 {
+            file.seek(SeekFrom::Start(end))?;
+            *bytes = read;
+            return Ok(());
         }
     }
-    std::fs::read(path)
+    bytes.clear();
+    file.read_to_end(bytes)?;
+    Ok(())
 }
 
 /// Files from this size on are read on two threads.
@@ -183,19 +202,13 @@ const PARALLEL_READ_MIN: usize = 8 << 20;
 
 /// Reads all of standard input into `bytes`, in one buffer. On Unix the descriptor is read
 /// directly (not through the standard library's small buffered reader), and a redirected file
-/// (`driftdeck list - < plan.json`) is sized up front, like a path.
+/// (`driftdeck list - < plan.json`) is read like a path, in two halves when it is large.
 fn read_stdin(bytes: &mut Vec<u8>) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::fd::AsFd;
         let fd = std::io::stdin().as_fd().try_clone_to_owned()?;
-        let mut file = std::fs::File::from(fd);
-        // A pipe has no size: start from a buffer that holds a typical plan without regrowing.
-        if file.metadata().is_ok_and(|m| !m.is_file()) {
-            bytes.reserve(STDIN_INITIAL);
-        }
-        file.read_to_end(bytes)?;
-        Ok(())
+        read_open(std::fs::File::from(fd), bytes)
     }
     #[cfg(not(unix))]
     {
@@ -596,6 +609,38 @@ mod tests {
             std::fs::write(&path, &bytes).expect("write");
             let input = Input::read(path.to_str().expect("utf-8 path")).expect("read");
             assert!(input.bytes == bytes, "{len} bytes");
+        }
+    }
+
+    /// Standard input redirected from a file (`driftdeck list - < plan.json`) is read like a
+    /// path, in halves when large, from wherever the shell left the descriptor (a script may have
+    /// read a line first), and the descriptor is left at the end.
+    #[cfg(unix)]
+    #[test]
+    fn an_open_file_is_read_from_its_position_to_the_end() {
+        use std::io::{Seek, SeekFrom, Write};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("plan.json");
+        for (len, at) in [
+            (100, 0),
+            (100, 37),
+            (PARALLEL_READ_MIN + 9, 0),
+            (PARALLEL_READ_MIN * 2 + 3, 5),
+        ] {
+            let bytes: Vec<u8> = (0..len).map(|i| (i % 253) as u8).collect();
+            std::fs::File::create(&path)
+                .and_then(|mut f| f.write_all(&bytes))
+                .expect("write");
+            let mut file = std::fs::File::open(&path).expect("open");
+            file.seek(SeekFrom::Start(at as u64)).expect("seek");
+            let mut read = Vec::new();
+            read_open(file.try_clone().expect("dup"), &mut read).expect("read");
+            assert!(read == bytes[at..], "{len} bytes from {at}");
+            assert_eq!(
+                file.stream_position().expect("position"),
+                len as u64,
+                "{len} bytes from {at}"
+            );
         }
     }
 
