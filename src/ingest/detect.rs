@@ -285,27 +285,35 @@ impl Scanner<'_> {
         }
         let starts = self.split_guesses(min, parts);
         if starts.is_empty() {
-            self.elements_from(&mut out, None)?;
+            self.elements_from(&mut out, None, None)?;
             return Some(out);
         }
         // Each guess is walked from on a thread of its own, up to the next guess; this thread
-        // walks from the first element up to the first guess.
+        // walks from the first element up to the first guess. When this walk does not stop at
+        // the first guess, the other parts will not count: they are told to stop (a guess past
+        // the list's end, say in the `resource_changes` of a full plan whose elements open the
+        // same way, would otherwise be walked to its end while this thread waits).
         let bytes = self.bytes;
+        let abandoned = std::sync::atomic::AtomicBool::new(false);
         let (mine, theirs) = std::thread::scope(|scope| {
             let handles: Vec<_> = starts
                 .iter()
                 .enumerate()
                 .map(|(i, &start)| {
                     let limit = starts.get(i + 1).copied();
+                    let abandoned = &abandoned;
                     scope.spawn(move || {
                         let mut sc = Scanner { bytes, at: start };
                         let mut part = Vec::new();
-                        let cut = sc.elements_from(&mut part, limit);
+                        let cut = sc.elements_from(&mut part, limit, Some(abandoned));
                         (part, cut, sc.at)
                     })
                 })
                 .collect();
-            let mine = self.elements_from(&mut out, starts.first().copied());
+            let mine = self.elements_from(&mut out, starts.first().copied(), None);
+            if mine != Some(Cut::Reached) {
+                abandoned.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
             let theirs: Vec<_> = handles
                 .into_iter()
                 .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
@@ -328,12 +336,21 @@ impl Scanner<'_> {
     }
 
     /// The elements from `self.at` (just past the array's `[` or a `,`) to the array's `]`, or
-    /// up to `limit` when the walk stops exactly there, at an element's start.
-    fn elements_from(&mut self, out: &mut Vec<Range<usize>>, limit: Option<usize>) -> Option<Cut> {
+    /// up to `limit` when the walk stops exactly there, at an element's start. `None` where the
+    /// structure is broken, or once `abandoned` is set (the walk will not count).
+    fn elements_from(
+        &mut self,
+        out: &mut Vec<Range<usize>>,
+        limit: Option<usize>,
+        abandoned: Option<&std::sync::atomic::AtomicBool>,
+    ) -> Option<Cut> {
         loop {
             self.ws();
             if limit == Some(self.at) {
                 return Some(Cut::Reached);
+            }
+            if abandoned.is_some_and(|a| a.load(std::sync::atomic::Ordering::Relaxed)) {
+                return None;
             }
             let start = self.at;
             self.value()?;
