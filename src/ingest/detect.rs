@@ -74,6 +74,27 @@ const KNOWN: &[&str] = &[
     "NextToken",
 ];
 
+/// The name in [`KNOWN`] that `key` is, if any.
+fn known(key: &str) -> Option<&'static str> {
+    KNOWN.iter().copied().find(|k| *k == key)
+}
+
+impl<'a> Envelope<'a> {
+    /// A member a loader reads; of a repeated name the last is kept, as a map keeps it.
+    fn keep(&mut self, known: &'static str, raw: &'a RawValue) {
+        self.members.retain(|(k, _)| *k != known);
+        self.members.push((known, raw));
+    }
+
+    /// A member no loader reads: counted, the first few named for messages.
+    fn other(&mut self, key: &str) {
+        self.other_count += 1;
+        if self.others.len() < 8 {
+            self.others.push(key.to_string());
+        }
+    }
+}
+
 /// Reads the top level; with `lists`, the members of [`LISTS`] as their elements, and anything
 /// else there (not an array) fails the read, which is then done again without `lists`.
 struct EnvelopeVisitor<'a> {
@@ -125,16 +146,11 @@ impl<'de> Visitor<'de> for EnvelopeVisitor<'de> {
                 let elements = map.next_value_seed(Elements)?;
                 env.lists.retain(|(k, _)| k != list);
                 env.lists.push((list, elements));
-            } else if let Some(known) = KNOWN.iter().find(|k| **k == key.as_ref()) {
-                let raw: &'de RawValue = map.next_value()?;
-                env.members.retain(|(k, _)| k != known);
-                env.members.push((known, raw));
+            } else if let Some(known) = known(&key) {
+                env.keep(known, map.next_value()?);
             } else {
                 map.next_value::<IgnoredAny>()?;
-                env.other_count += 1;
-                if env.others.len() < 8 {
-                    env.others.push(key.into_owned());
-                }
+                env.other(&key);
             }
         }
         Ok(env)
@@ -559,16 +575,11 @@ impl<'a> Envelope<'a> {
         };
         for (key, value) in others {
             let (key, value) = (&text[key], &text[value]);
-            if let Some(known) = KNOWN.iter().find(|k| **k == key) {
-                let raw: &'a RawValue = serde_json::from_str(value).ok()?;
-                env.members.retain(|(k, _)| k != known);
-                env.members.push((known, raw));
+            if let Some(known) = known(key) {
+                env.keep(known, serde_json::from_str(value).ok()?);
             } else {
                 serde_json::from_str::<IgnoredAny>(value).ok()?;
-                env.other_count += 1;
-                if env.others.len() < 8 {
-                    env.others.push(key.to_string());
-                }
+                env.other(key);
             }
         }
         env.lists = lists
