@@ -119,31 +119,24 @@ impl<'o> Pretty<'o> {
 /// escapes them, and what [`crate::text::json_safe`] escapes (DEL, C1 controls, bidi and
 /// zero-width characters, U+2028/U+2029) as `\uXXXX`.
 fn escape_into(out: &mut Vec<u8>, s: &str) {
+    use crate::text::word;
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    let rep = |b: u8| u64::from_ne_bytes([b; 8]);
-    // The high bit of each byte of `w` that is zero; exact for the lowest such byte (a borrow
-    // only reaches the bytes above a zero one), which is the only one read.
-    let zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS;
     let bytes = s.as_bytes();
     let (mut run, mut at) = (0, 0);
     while at < bytes.len() {
         // Eight bytes at a time while they are printable ASCII other than `"` and `\`: a byte
-        // below U+0020, `"`, `\`, DEL or any byte of a multi-byte character stops the look
-        // (controls below U+0020 by the same borrow argument as `zero`).
-        if let Some(word) = bytes.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
-            let w = u64::from_le_bytes(word);
-            let stop = (w.wrapping_sub(rep(0x20)) & !w & HIGHS)
-                | (w & HIGHS)
-                | zero(w ^ rep(0x7f))
-                | zero(w ^ rep(b'"'))
-                | zero(w ^ rep(b'\\'));
+        // below U+0020, `"`, `\`, DEL or any byte of a multi-byte character stops the look.
+        if let Some(w) = word::at(bytes, at) {
+            let stop = word::below(w, 0x20)
+                | word::high(w)
+                | word::equal(w, 0x7f)
+                | word::equal(w, b'"')
+                | word::equal(w, b'\\');
             if stop == 0 {
                 at += 8;
                 continue;
             }
-            at += (stop.trailing_zeros() / 8) as usize;
+            at += word::first(stop);
         }
         let b = bytes[at];
         if matches!(b, b' '..=b'~') && b != b'"' && b != b'\\' {

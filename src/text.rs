@@ -112,7 +112,7 @@ fn plain(b: u8) -> bool {
     matches!(b, b' '..=b'~' | b'\n' | b'\t' | b'\r')
 }
 
-/// Whether any character of `s` is [`escaped`]. Blocks of 32 plain bytes are passed over
+/// Whether any character of `s` is [`json_escaped`]. Blocks of 32 plain bytes are passed over
 /// without a branch inside (the compiler makes it vector code); only a block holding something
 /// else is decoded, character by character. One character at a time over all of the text, and
 /// for every item with a `→` in its reasons, was a tenth of `list --format json`.
@@ -142,6 +142,46 @@ fn any_escaped(s: &str) -> bool {
         at = next;
     }
     false
+}
+
+/// Text looked at eight bytes at a time in a `u64` (the quick read's string skip, the list
+/// serializer's escaping). Each test sets the high bit of every byte it flags; the flag of the
+/// lowest such byte is exact (a borrow only reaches the bytes above a flagged one), and it is
+/// the only one read ([`word::first`]).
+pub(crate) mod word {
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+
+    /// The eight bytes of `bytes` from `at` as one little-endian word (the byte at `at` lowest);
+    /// `None` when fewer than eight remain.
+    #[inline]
+    pub(crate) fn at(bytes: &[u8], at: usize) -> Option<u64> {
+        let word = bytes.get(at..at.checked_add(8)?)?;
+        <[u8; 8]>::try_from(word).ok().map(u64::from_le_bytes)
+    }
+
+    /// Flags the bytes below `limit` (at most 0x80).
+    #[inline]
+    pub(crate) fn below(w: u64, limit: u8) -> u64 {
+        w.wrapping_sub(u64::from_ne_bytes([limit; 8])) & !w & HIGHS
+    }
+
+    /// Flags the bytes equal to `b`.
+    #[inline]
+    pub(crate) fn equal(w: u64, b: u8) -> u64 {
+        below(w ^ u64::from_ne_bytes([b; 8]), 1)
+    }
+
+    /// Flags the bytes from 0x80 on (any byte of a multi-byte UTF-8 character).
+    #[inline]
+    pub(crate) fn high(w: u64) -> u64 {
+        w & HIGHS
+    }
+
+    /// The index in the word of the lowest flagged byte (8 when none is).
+    #[inline]
+    pub(crate) fn first(flags: u64) -> usize {
+        (flags.trailing_zeros() / 8) as usize
+    }
 }
 
 /// A writer applying [`json_safe`] to JSON text as it streams through, so a large document

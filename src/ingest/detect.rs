@@ -442,23 +442,18 @@ const SCAN_SPLIT_MIN: usize = 1 << 20;
 /// `memchr2`, which pays a set-up cost per call that a short string never earns back (1.6 million
 /// calls were most of the quick read's instructions).
 fn string_end(bytes: &[u8], mut at: usize) -> Option<usize> {
+    use crate::text::word;
     /// Words looked at before handing a long string to `memchr2`.
     const WORDS: usize = 4;
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    // A byte of `w` is zero: its high bit in the result. Exact for the lowest such byte (a borrow
-    // only reaches bytes above a zero one), which is the only one read.
-    let zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS;
     loop {
         let mut words = 0;
         let stop = loop {
-            let Some(word) = bytes.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) else {
+            let Some(w) = word::at(bytes, at) else {
                 break memchr::memchr2(b'"', b'\\', bytes.get(at..)?)?;
             };
-            let w = u64::from_le_bytes(word);
-            let hits = zero(w ^ u64::from_ne_bytes([b'"'; 8])) | zero(w ^ u64::from_ne_bytes([b'\\'; 8]));
+            let hits = word::equal(w, b'"') | word::equal(w, b'\\');
             if hits != 0 {
-                break (hits.trailing_zeros() / 8) as usize;
+                break word::first(hits);
             }
             at += 8;
             words += 1;
