@@ -10,6 +10,7 @@ mod secret;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use globset::GlobSet;
@@ -360,32 +361,27 @@ impl Taxonomy {
         }
         let keys_used = &keys[..item.changes.len()];
         // Which of the plan's rules each change's key matches, one lookup per change (asking each
-        // rule about each key was a lookup per rule and change), when the plan has at most 64.
+        // rule about each key was a lookup per rule and change).
         let mut bits = std::mem::take(&mut pass.bits);
         bits.clear();
-        let by_bits = rules.len() <= 64;
-        if by_bits {
-            if pass.plans.len() <= plan {
-                pass.plans.resize_with(plan + 1, NameAnswers::default);
-            }
-            let answers = &mut pass.plans[plan];
-            bits.extend(
-                keys_used
-                    .iter()
-                    .map(|key| answers.answer(key, |k| self.attribute_bits(rules, k))),
-            );
+        if pass.plans.len() <= plan {
+            pass.plans.resize_with(plan + 1, NameAnswers::default);
         }
+        let answers = &mut pass.plans[plan];
+        bits.extend(
+            keys_used
+                .iter()
+                .map(|key| answers.answer(key, |k| self.attribute_bits(rules, k))),
+        );
         for (at, (index, rule)) in rules
             .iter()
             .enumerate()
             .filter_map(|(at, i)| Some((at, (*i, self.rules.get(*i)?))))
         {
-            let Some(reasons) = Self::fire(rule, item, keys_used, &mut |n, key| {
-                if by_bits {
-                    bits.get(n).is_some_and(|b| b >> at & 1 == 1)
-                } else {
-                    pass.attribute_matches(index, rule, key)
-                }
+            let Some(reasons) = Self::fire(rule, item, &mut |n| {
+                bits.get(n)
+                    .and_then(|b| b.get(at / 64))
+                    .is_some_and(|w| w >> (at % 64) & 1 == 1)
             }) else {
                 continue;
             };
@@ -426,23 +422,25 @@ impl Taxonomy {
         pass.bits = bits;
     }
 
-    /// Bit `j` set when the attribute globs of rule `rules[j]` match the glob key `key`.
-    fn attribute_bits(&self, rules: &[usize], key: &str) -> u64 {
-        rules.iter().enumerate().fold(0, |bits, (j, i)| {
-            let hit = self.rules.get(*i).is_some_and(|r| r.attributes.is_match(key));
-            bits | (u64::from(hit) << j)
-        })
+    /// Bit `j` (of word `j / 64`) set when the attribute globs of rule `rules[j]` match the glob
+    /// key `key`.
+    fn attribute_bits(&self, rules: &[usize], key: &str) -> Rc<[u64]> {
+        let mut bits = vec![0u64; rules.len().div_ceil(64)];
+        for (j, i) in rules.iter().enumerate() {
+            if self.rules.get(*i).is_some_and(|r| r.attributes.is_match(key)) {
+                bits[j / 64] |= 1 << (j % 64);
+            }
+        }
+        bits.into()
     }
 
-    /// The rule's reasons when it fires on the item (whose type the rule already matches);
-    /// `keys` are the changes' glob keys.
+    /// The rule's reasons when it fires on the item (whose type the rule already matches).
     /// `attribute_matches` answers whether the rule's attribute globs match the glob key of the
     /// change at an index.
     fn fire(
         rule: &Rule,
         item: &DriftItem,
-        keys: &[String],
-        attribute_matches: &mut dyn FnMut(usize, &str) -> bool,
+        attribute_matches: &mut dyn FnMut(usize) -> bool,
     ) -> Option<Vec<String>> {
         let spec = &rule.spec;
         let kind_ok = if spec.kinds.is_empty() {
@@ -463,21 +461,15 @@ impl Taxonomy {
         if spec.attributes.is_empty() && (item.kind != Kind::Modified || item.changes.is_empty()) {
             return spec.when.whole_resource().then(|| vec![fill("", "")]);
         }
-        let matches = |(n, (c, key)): (usize, (&Change, &String))| -> Option<String> {
-            if !spec.attributes.is_empty() && !attribute_matches(n, key.as_str()) {
+        let matches = |(n, c): (usize, &Change)| -> Option<String> {
+            if !spec.attributes.is_empty() && !attribute_matches(n) {
                 return None;
             }
             spec.when
                 .test_prepared(c, &spec.values, &rule.needles)
                 .map(|v| fill(&c.path.to_string(), &v))
         };
-        let hits: Vec<String> = item
-            .changes
-            .iter()
-            .zip(keys)
-            .enumerate()
-            .filter_map(matches)
-            .collect();
+        let hits: Vec<String> = item.changes.iter().enumerate().filter_map(matches).collect();
         match spec.scope {
             Scope::Any if !hits.is_empty() => Some(hits),
             Scope::All if !item.changes.is_empty() && hits.len() == item.changes.len() => {
@@ -529,17 +521,15 @@ struct Pass {
     labels: foldhash::HashSet<Arc<[String]>>,
     /// The controls list of each set of fired rules (by rule index, in firing order).
     controls: foldhash::HashMap<Vec<usize>, Arc<[String]>>,
-    /// Per rule index, whether its attribute globs match a glob key. The same few hundred
-    /// attribute names recur on every item, and glob matching each against every rule was most
-    /// of the classification time.
-    attributes: Vec<NameAnswers>,
     /// The glob keys of the item being classified (buffers reused from item to item).
     keys: Vec<String>,
     /// Per plan (a type's rule list, numbered in the pass), which of its rules' attribute globs
-    /// each glob key matches, as bits by position in the plan.
-    plans: Vec<NameAnswers<u64>>,
+    /// each glob key matches, as bits by position in the plan. The same few hundred attribute
+    /// names recur on every item, and glob matching each against every rule was most of the
+    /// classification time.
+    plans: Vec<NameAnswers<Rc<[u64]>>>,
     /// The bits of the item being classified's changes (a buffer reused from item to item).
-    bits: Vec<u64>,
+    bits: Vec<Rc<[u64]>>,
 }
 
 impl Pass {
@@ -561,13 +551,6 @@ impl Pass {
         self.controls.insert(fired, Arc::clone(&shared));
         shared
     }
-
-    fn attribute_matches(&mut self, index: usize, rule: &Rule, key: &str) -> bool {
-        if self.attributes.len() <= index {
-            self.attributes.resize_with(index + 1, NameAnswers::default);
-        }
-        self.attributes[index].answer(key, |k| rule.attributes.is_match(k))
-    }
 }
 
 /// Answers about names (attribute names, map keys; yes/no unless said otherwise), remembered per
@@ -586,17 +569,17 @@ impl<T> Default for NameAnswers<T> {
 /// Names [`NameAnswers`] holds before it starts over.
 const NAME_ANSWERS_MAX: usize = 4096;
 
-impl<T: Copy> NameAnswers<T> {
+impl<T: Clone> NameAnswers<T> {
     /// The answer for `name`, asking `ask` the first time.
     pub(crate) fn answer(&mut self, name: &str, ask: impl FnOnce(&str) -> T) -> T {
         if let Some(known) = self.0.get(name) {
-            return *known;
+            return known.clone();
         }
         if self.0.len() >= NAME_ANSWERS_MAX {
             self.0.clear();
         }
         let known = ask(name);
-        self.0.insert(name.into(), known);
+        self.0.insert(name.into(), known.clone());
         known
     }
 

@@ -417,9 +417,9 @@ proptest::proptest! {
 }
 
 /// A type's rules are matched against attribute keys as bits by their position in the type's
-/// rule list when there are at most 64, and rule by rule beyond: with the last rule at bit 62,
-/// 63, past the bits and further, it fires as it should through one pass over many items (the
-/// answers are remembered per list and key), and every item is rated as `classify` alone rates it.
+/// rule list, 64 to a word: with the last rule at bit 62, 63, in the next word and further, it
+/// fires as it should through one pass over many items (the answers are remembered per list and
+/// key), and every item is rated as `classify` alone rates it.
 #[test]
 fn rules_fire_alike_by_bits_and_one_by_one() {
     use std::fmt::Write as _;
