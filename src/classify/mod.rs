@@ -4,6 +4,7 @@
 //! (`--taxonomy FILE`, or `taxonomy.toml` in the config dir) adds rules, replaces rules with the
 //! same `id`, disables rules by id, changes the per-kind defaults and extends the secret names.
 
+mod glob;
 mod noise;
 mod predicate;
 mod secret;
@@ -13,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use globset::GlobSet;
+use glob::Globs;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -119,8 +120,8 @@ pub struct RuleSpec {
 #[derive(Debug, Clone)]
 struct Rule {
     spec: RuleSpec,
-    types: GlobSet,
-    attributes: GlobSet,
+    types: Globs,
+    attributes: Globs,
     /// The rule's `values` as its predicate compares them.
     needles: predicate::Prepared,
 }
@@ -174,9 +175,8 @@ impl Taxonomy {
             if disabled.contains(spec.id.as_str()) {
                 continue;
             }
-            let types =
-                secret::glob_set(&spec.types, "type").map_err(|m| err(format!("rule {}: {m}", spec.id)))?;
-            let attributes = secret::glob_set(&spec.attributes, "attribute")
+            let types = Globs::new(&spec.types, "type").map_err(|m| err(format!("rule {}: {m}", spec.id)))?;
+            let attributes = Globs::new(&spec.attributes, "attribute")
                 .map_err(|m| err(format!("rule {}: {m}", spec.id)))?;
             spec.when
                 .validate(&spec.values)

@@ -4,11 +4,10 @@
 //! globs and a one-line reason. Globs are compiled once, when the taxonomy is; matching a change
 //! is a glob-set lookup.
 
-use globset::GlobSet;
+use super::glob::Globs;
 use serde::Deserialize;
 
 use super::NameAnswers;
-use super::secret::glob_set;
 use crate::model::DriftItem;
 
 /// The `[noise]` table of a taxonomy file.
@@ -41,8 +40,8 @@ pub struct NoiseRuleSpec {
 #[derive(Debug, Clone)]
 struct NoiseRule {
     spec: NoiseRuleSpec,
-    types: GlobSet,
-    attributes: GlobSet,
+    types: Globs,
+    attributes: Globs,
     /// What a change the rule names is marked with.
     note: String,
 }
@@ -79,8 +78,8 @@ impl NoiseMatcher {
             }
             rules.push(NoiseRule {
                 note: format!("{} (noise rule {})", r.reason, r.id),
-                types: glob_set(&r.types, "type").map_err(|m| format!("noise rule {}: {m}", r.id))?,
-                attributes: glob_set(&r.attributes, "attribute")
+                types: Globs::new(&r.types, "type").map_err(|m| format!("noise rule {}: {m}", r.id))?,
+                attributes: Globs::new(&r.attributes, "attribute")
                     .map_err(|m| format!("noise rule {}: {m}", r.id))?,
                 spec: r.clone(),
             });

@@ -11,14 +11,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 
 use aho_corasick::AhoCorasick;
-
-use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use hmac::{Hmac, KeyInit, Mac};
 use serde::Deserialize;
 use serde_json::Value;
 use sha2::Sha256;
 
 use super::NameAnswers;
+use super::glob::Globs;
 
 use crate::model::{AttrPath, Step};
 
@@ -91,8 +90,8 @@ impl std::fmt::Debug for FingerprintKey {
 /// Compiled secret rules.
 #[derive(Debug, Clone)]
 pub struct SecretMatcher {
-    keys: GlobSet,
-    exclude: GlobSet,
+    keys: Globs,
+    exclude: Globs,
     /// The configured value markers, found in one scan of a value (they were a substring search
     /// each, six per string value of every change); `None` when there are none.
     value_markers: Option<AhoCorasick>,
@@ -111,19 +110,6 @@ thread_local! {
     /// Answers of [`SecretMatcher::is_secret_key`] on this thread, for the matcher of the
     /// generation held beside them.
     static KEY_CACHE: RefCell<(u64, NameAnswers)> = RefCell::new((0, NameAnswers::default()));
-}
-
-pub(crate) fn glob_set(patterns: &[String], what: &str) -> Result<GlobSet, String> {
-    let mut b = GlobSetBuilder::new();
-    for p in patterns {
-        let g = GlobBuilder::new(p)
-            .case_insensitive(true)
-            .literal_separator(false)
-            .build()
-            .map_err(|e| format!("invalid {what} glob {p:?}: {e}"))?;
-        b.add(g);
-    }
-    b.build().map_err(|e| format!("invalid {what} globs: {e}"))
 }
 
 /// Names of places where a random-looking value is taken for a secret: environment variables,
@@ -208,8 +194,8 @@ impl SecretMatcher {
     /// Compiles a spec (with a random fingerprint key until [`SecretMatcher::set_key`]).
     pub fn new(spec: &SecretSpec) -> Result<Self, String> {
         Ok(SecretMatcher {
-            keys: glob_set(&spec.keys, "secret key")?,
-            exclude: glob_set(&spec.exclude, "secret exclude")?,
+            keys: Globs::new(&spec.keys, "secret key")?,
+            exclude: Globs::new(&spec.exclude, "secret exclude")?,
             value_markers: if spec.value_markers.is_empty() {
                 None
             } else {
@@ -227,8 +213,8 @@ impl SecretMatcher {
     /// mechanism alone); the built-in value shapes still apply.
     pub fn none() -> Self {
         SecretMatcher {
-            keys: GlobSet::empty(),
-            exclude: GlobSet::empty(),
+            keys: Globs::empty(),
+            exclude: Globs::empty(),
             value_markers: None,
             key: FingerprintKey::from_bytes([0; 32]),
             generation: next_generation(),
