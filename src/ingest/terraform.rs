@@ -375,15 +375,12 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
         planned_by_address: &planned_by_address,
         relevant: &relevant,
     };
-    // The first part holds room for every item: the others are appended to it without moving
-    // it (growing it copied half the items into fresh pages, 7% of a 100,000-item load).
-    let parts = crate::par::chunks(drift, |part, offset| {
-        entries(
-            &cx,
-            part,
-            offset,
-            if offset == 0 { drift.len() } else { part.len() },
-        )
+    // Each entry's item is written into its own slot of one vector, on whichever core reads it:
+    // no core keeps a vector of its own to be copied into the first (at the peak that was a
+    // second copy of half the items), and the empty slots are dropped in place below.
+    let mut slots: Vec<Option<DriftItem>> = std::iter::repeat_with(|| None).take(drift.len()).collect();
+    let parts = crate::par::chunks_mut(&mut slots, |slots, offset| {
+        entries(&cx, &drift[offset..offset + slots.len()], offset, slots)
     });
     // An entry that is not a resource change at all makes the whole list unreadable (before any
     // entry's own error), as reading the list in one piece would.
@@ -392,20 +389,14 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
     }
     let mut not_drift = NotDrift::default();
     let mut in_sync: Vec<String> = Vec::new();
-    let mut items: Vec<DriftItem> = Vec::new();
     for mut part in parts {
         if let Some(e) = part.error {
             return Err(e);
         }
         warnings.append(&mut part.warnings);
         in_sync.append(&mut part.in_sync);
-        // The first part's items are kept and the others appended: no second copy of them all.
-        if items.is_empty() {
-            items = part.items;
-        } else {
-            items.append(&mut part.items);
-        }
     }
+    let items = filled(slots);
     not_drift.in_sync += in_sync.len();
     if !planned.is_empty() {
         let drifted: HashSet<&str> = items
@@ -488,7 +479,6 @@ enum Entry {
 /// What one core made of its share of the entries, in entry order.
 #[derive(Default)]
 struct Part {
-    items: Vec<DriftItem>,
     /// Addresses of entries found in sync.
     in_sync: Vec<String>,
     warnings: Vec<String>,
@@ -688,6 +678,8 @@ fn entry<'e>(
         kind,
     );
     item.changes = changes;
+    // Final here: its spare room (a pushed-to list keeps four) would stay until the load ends.
+    identity.shrink_to_fit();
     item.identity = identity;
     item.config = config.map(Box::new);
     item.planned_actions = planned.map(|p| p.change.actions.clone()).unwrap_or_default();
@@ -1026,15 +1018,29 @@ impl<'a> Masks<'a> {
     }
 }
 
-/// Reads one core's share of the entries (`offset` is the index of the first in the list).
-/// `capacity` is the room its item list starts with.
-fn entries<'a>(cx: &Context<'_>, drift: &[Element<'a>], offset: usize, capacity: usize) -> Part {
-    let mut part = Part {
-        items: Vec::with_capacity(capacity),
-        ..Part::default()
-    };
+/// The items of the filled slots, in order, in the slots' own memory: `filter_map` over a
+/// vector collects in place when the item is as large as its slot (`flatten` does not). When
+/// most slots were empty (entries in sync, or not drift) the spare room is given back.
+#[allow(clippy::filter_map_identity)]
+fn filled<T>(slots: Vec<Option<T>>) -> Vec<T> {
+    let mut items: Vec<T> = slots.into_iter().filter_map(std::convert::identity).collect();
+    if items.len() < items.capacity() / 2 {
+        items.shrink_to_fit();
+    }
+    items
+}
+
+/// Reads one core's share of the entries (`offset` is the index of the first in the list),
+/// each drifted entry's item into its slot in `slots` (one per entry).
+fn entries<'a>(
+    cx: &Context<'_>,
+    drift: &[Element<'a>],
+    offset: usize,
+    slots: &mut [Option<DriftItem>],
+) -> Part {
+    let mut part = Part::default();
     let mut masks = Masks::default();
-    for (j, text) in drift.iter().enumerate() {
+    for (j, (text, slot)) in drift.iter().zip(slots).enumerate() {
         let n = offset + j;
         let Ok(rc) = serde_json::from_str::<RawChange<'a>>(text.get()) else {
             part.unreadable = true;
@@ -1051,7 +1057,7 @@ fn entries<'a>(cx: &Context<'_>, drift: &[Element<'a>], offset: usize, capacity:
                         item.address, item.resource_type
                     ));
                 }
-                part.items.push(item);
+                *slot = Some(item);
             }
             Err(e) => {
                 part.error = Some(e);
@@ -1105,6 +1111,35 @@ pub(crate) fn json_path(steps: &[Value]) -> AttrPath {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn filled_slots_become_the_items_in_place() {
+        let slots: Vec<Option<DriftItem>> = (0..10)
+            .map(|i| {
+                (i % 4 != 0).then(|| {
+                    DriftItem::new(
+                        format!("id{i}"),
+                        format!("a.b[{i}]"),
+                        "a".into(),
+                        "p",
+                        F,
+                        Kind::Modified,
+                    )
+                })
+            })
+            .collect();
+        let at = slots.as_ptr() as usize;
+        let items = filled(slots);
+        assert_eq!(
+            items.as_ptr() as usize,
+            at,
+            "collected in the slots' memory, not copied"
+        );
+        let ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(ids, ["id1", "id2", "id3", "id5", "id6", "id7", "id9"]);
+        let mostly_empty = filled((0..100).map(|i| (i == 7).then_some(i)).collect());
+        assert_eq!((mostly_empty.as_slice(), mostly_empty.capacity()), (&[7][..], 1));
+    }
 
     #[test]
     fn compact_sides_pair_attributes_by_name_and_keep_the_last_of_a_repeated_one() {
