@@ -34,7 +34,7 @@ fn input(data: &[u8]) -> Input {
 fn assert_masked(report: &DriftReport) {
     for item in &report.items {
         for c in item.changes.iter().filter(|c| c.sensitive) {
-            for v in [&c.desired, &c.live].into_iter().flatten() {
+            for v in [&*c.desired, &*c.live].into_iter().flatten() {
                 let placeholder = v.as_str() == Some(UNKNOWN);
                 assert!(
                     placeholder || v.to_string().contains(MASK),

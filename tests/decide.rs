@@ -736,7 +736,7 @@ fn approval_expiry_and_redrift_resurface_the_item() {
     assert_eq!(later.items[0].status, Status::ApprovalExpired);
     // The live value drifted again.
     let mut again = sample_report();
-    again.items[0].changes[0].live = Some(json!("false"));
+    again.items[0].changes[0].live = Some(json!("false")).into();
     again.items[2].changes[0].live_fingerprint = Some("sha256:bbbb".into());
     all.apply(&mut again, now);
     assert_eq!(again.items[0].status, Status::ChangedSinceApproval);

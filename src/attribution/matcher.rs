@@ -255,7 +255,7 @@ pub fn item_keys(item: &DriftItem) -> ItemKeys {
     }
     if item.kind == Kind::Unmanaged {
         for c in &item.changes {
-            if let (Some(top), Some(Value::String(s))) = (c.path.top(), &c.live) {
+            if let (Some(top), Some(Some(Value::String(s)))) = (c.path.top(), c.live.scalar()) {
                 if !c.sensitive {
                     keys.push(top, s);
                 }

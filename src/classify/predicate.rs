@@ -237,9 +237,24 @@ impl Predicate {
     }
 
     /// [`Self::test`] with the needles `values` already prepared ([`Prepared::new`]).
-    pub fn test_prepared(self, c: &Change, values: &[Value], prepared: &Prepared) -> Option<String> {
-        let desired = c.desired.as_ref().unwrap_or(&Value::Null);
-        let live = c.live.as_ref().unwrap_or(&Value::Null);
+    pub fn test_prepared<'c>(self, c: &'c Change, values: &[Value], prepared: &Prepared) -> Option<String> {
+        // Arrays and objects are read from their held text only by the predicates that look
+        // into them, and the parse is not kept (classification passes over every item). The
+        // others look at scalars only, for which an array or object is as good as null.
+        let full = matches!(
+            self,
+            Predicate::AddedValue | Predicate::AddedSubstring | Predicate::PolicyWidened
+        );
+        let side = |h: &'c crate::model::Held| -> Cow<'c, Value> {
+            let v = if full {
+                h.value()
+            } else {
+                h.scalar().flatten().map(Cow::Borrowed)
+            };
+            v.unwrap_or(Cow::Owned(Value::Null))
+        };
+        let (desired, live) = (side(&c.desired), side(&c.live));
+        let (desired, live) = (desired.as_ref(), live.as_ref());
         match self {
             Predicate::Changed => Some(String::new()),
             Predicate::Sensitive => c.sensitive.then(String::new),

@@ -615,7 +615,7 @@ mod tests {
                             return Err(TestCaseError::fail(format!("unexpected change at {}", c.path)));
                         };
                         prop_assert_eq!(k, "SecurityGroupIngress");
-                        match (&c.desired, &c.live) {
+                        match (&*c.desired, &*c.live) {
                             (Some(d), None) => {
                                 prop_assert_eq!(Some(d), expected.get(*i), "removed index follows expected");
                                 removed.push(d.clone());

@@ -507,8 +507,8 @@ pub(crate) fn masked_change(
     };
     Change {
         path,
-        desired: side(d),
-        live: side(l),
+        desired: side(d).into(),
+        live: side(l).into(),
         sensitive,
         live_fingerprint,
         computed: false,

@@ -600,7 +600,7 @@ fn entry<'e>(
                 let mut c =
                     masked_change_owned(&rc.address, d.path, d.desired, d.live, Some(mask), cx.secrets);
                 if live_unknown && c.live.is_none() {
-                    c.live = Some(Value::String(UNKNOWN.to_string()));
+                    c.live = Some(Value::String(UNKNOWN.to_string())).into();
                 }
                 changes.push(c);
             }

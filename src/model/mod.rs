@@ -5,6 +5,7 @@
 //! with [`MASK`] and keeps only a keyed fingerprint (see [`Change::live_fingerprint`]).
 
 pub mod compare;
+mod held;
 mod identity;
 pub mod mask;
 mod path;
@@ -15,6 +16,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use held::Held;
 pub use identity::Identity;
 pub use path::{AttrPath, Step};
 
@@ -220,10 +222,13 @@ impl fmt::Display for Status {
 pub struct Change {
     /// Where in the resource: keys and list indices.
     pub path: AttrPath,
-    /// What the IaC says (`None` = absent or null). [`MASK`] when sensitive.
-    pub desired: Option<Value>,
+    /// What the IaC says (`None` = absent or null). [`MASK`] when sensitive. Reads as an
+    /// `Option<Value>`; arrays and objects are held compactly ([`Held`]).
+    #[serde(default)]
+    pub desired: Held,
     /// What the cloud has (`None` = absent or null). [`MASK`] when sensitive.
-    pub live: Option<Value>,
+    #[serde(default)]
+    pub live: Held,
     /// True when either side is secret; the values above are then masks.
     pub sensitive: bool,
     /// Keyed (HMAC-SHA-256) fingerprint of the live plaintext when sensitive, so an approval can tell
@@ -245,8 +250,8 @@ impl Change {
     pub fn plain(path: AttrPath, desired: Option<Value>, live: Option<Value>) -> Self {
         Change {
             path,
-            desired,
-            live,
+            desired: desired.into(),
+            live: live.into(),
             sensitive: false,
             live_fingerprint: None,
             computed: false,

@@ -198,11 +198,12 @@ pub fn haystack(item: &DriftItem) -> String {
         add(&a);
     }
     for c in &item.changes {
-        for v in [&c.desired, &c.live].into_iter().flatten() {
-            match v {
-                serde_json::Value::String(t) => add(t),
-                other => add(&other.to_string()),
-            }
+        // A string as itself, anything else as its JSON text (arrays and objects as held).
+        for t in [c.desired.search_text(), c.live.search_text()]
+            .into_iter()
+            .flatten()
+        {
+            add(&t);
         }
     }
     for w in &*item.why {

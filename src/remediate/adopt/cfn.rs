@@ -133,7 +133,7 @@ fn edit_json(
             match (s, cur) {
                 (Step::Key(k), Value::Object(o)) => {
                     if last {
-                        match &c.live {
+                        match &*c.live {
                             Some(v) => {
                                 if o.get(k).is_some_and(is_intrinsic) {
                                     note(
@@ -158,7 +158,7 @@ fn edit_json(
                 }
                 (Step::Index(idx), Value::Array(a)) => {
                     if last {
-                        match (&c.live, *idx < a.len()) {
+                        match (&*c.live, *idx < a.len()) {
                             (Some(v), true) => a[*idx] = v.clone(),
                             (Some(v), false) => a.push(v.clone()),
                             (None, true) => {
@@ -451,7 +451,7 @@ fn edit_yaml(text: &str, logical: &str, changes: &[Change], notes: &mut Vec<Adop
                 Step::Key(k) => match find_key(&lines, cur, k) {
                     Some(n) => cur = n,
                     None if last => {
-                        if let Some(v) = &c.live {
+                        if let Some(v) = &*c.live {
                             let kids = children(&lines, cur);
                             let ind = kids.first().map_or(cur.indent + 2, |k| k.indent);
                             let at = kids.last().map_or(cur.line + 1, |k| k.end);
@@ -491,9 +491,9 @@ fn edit_yaml(text: &str, logical: &str, changes: &[Change], notes: &mut Vec<Adop
                         });
                         let rest = &steps[i + 1..];
                         match rest {
-                            [] => entry.2.clone_from(&c.live),
+                            [] => entry.2.clone_from(&*c.live),
                             [Step::Key(k)] => {
-                                if let Some(v) = &c.live {
+                                if let Some(v) = &*c.live {
                                     entry.1.insert(k.clone(), v.clone());
                                 }
                             }
@@ -519,7 +519,7 @@ fn edit_yaml(text: &str, logical: &str, changes: &[Change], notes: &mut Vec<Adop
         }
         // `cur` is the node to set to live.
         let first = &lines[cur.line];
-        match &c.live {
+        match &*c.live {
             None => edits.push((cur.line, cur.end, Vec::new())),
             Some(v) => {
                 let pad = " ".repeat(first.indent);

@@ -648,7 +648,7 @@ impl Ctx<'_> {
             );
             return;
         }
-        match (&change.live, literal(e)) {
+        match (&*change.live, literal(e)) {
             (None, _) => self.edits.push((removal, String::new())),
             (Some(Value::Object(l)), Some(Value::Object(cur))) if !l.is_empty() && !cur.is_empty() => {
                 // A map: edit key by key so untouched entries keep their formatting.
@@ -692,7 +692,7 @@ impl Ctx<'_> {
             self.set_expr(attr, val.expr(), change, removal);
             return;
         }
-        let Some(live) = &change.live else { return };
+        let Some(live) = &*change.live else { return };
         if change.sensitive {
             self.notes.push(AdoptNote::sensitive(attr, "code"));
             return;
@@ -837,7 +837,7 @@ impl Ctx<'_> {
             );
             return;
         }
-        let Some(live) = &change.live else {
+        let Some(live) = &*change.live else {
             self.note(
                 attr,
                 NoteKind::Info,
@@ -906,7 +906,7 @@ impl Ctx<'_> {
             self.notes.push(AdoptNote::sensitive(attr, "code"));
             return;
         }
-        let live: Vec<serde_json::Map<String, Value>> = match &change.live {
+        let live: Vec<serde_json::Map<String, Value>> = match &*change.live {
             None => Vec::new(),
             Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_object().cloned()).collect(),
             Some(Value::Object(o)) => vec![o.clone()],
