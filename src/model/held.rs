@@ -4,7 +4,7 @@
 //! but an array or object is held as its compact JSON text until something asks for it as a
 //! value. On a drift-dense plan most of the kept values are rule lists (security-group ingress
 //! sets), and as `serde_json` values each small object is a 632-byte map node: held as text,
-//! the 20,000-item bench's peak RSS went from 92 to 70 MB. Classification reads the text
+//! the 20,000-item bench's peak RSS went from 92 to 71 MB. Classification reads the text
 //! without keeping the parse ([`Held::value`]); the first deref (detail view, decisions,
 //! adoption) parses it once and keeps it.
 
@@ -40,11 +40,15 @@ impl Held {
     /// Holds `value`: an array or object as its text, anything else as it is.
     pub fn new(value: Option<Value>) -> Self {
         match value {
-            Some(v @ (Value::Array(_) | Value::Object(_))) => match serde_json::to_string(&v) {
-                Ok(text) => Held(Repr::Text(Box::new((text.into_boxed_str(), OnceLock::new())))),
-                // Cannot happen for a `Value` (its keys are strings); kept as the value then.
-                Err(_) => Held(Repr::Ready(Some(v))),
-            },
+            // serde_json reads at most 128 levels back: a deeper value (never one read from a
+            // report, which had to be read the same way) is kept as it is.
+            Some(v @ (Value::Array(_) | Value::Object(_))) if !deeper_than(&v, 100) => {
+                match serde_json::to_string(&v) {
+                    Ok(text) => Held(Repr::Text(Box::new((text.into_boxed_str(), OnceLock::new())))),
+                    // Cannot happen for a `Value` (its keys are strings); kept as the value then.
+                    Err(_) => Held(Repr::Ready(Some(v))),
+                }
+            }
             other => Held(Repr::Ready(other)),
         }
     }
@@ -102,6 +106,15 @@ impl Held {
             Repr::Text(t) => Some(&t.0),
             Repr::Ready(_) => None,
         }
+    }
+}
+
+/// True when `v` nests more than `levels` arrays/objects deep.
+fn deeper_than(v: &Value, levels: usize) -> bool {
+    match v {
+        Value::Array(a) => levels == 0 || a.iter().any(|c| deeper_than(c, levels - 1)),
+        Value::Object(o) => levels == 0 || o.values().any(|c| deeper_than(c, levels - 1)),
+        _ => false,
     }
 }
 
@@ -205,6 +218,20 @@ mod tests {
             assert_eq!(h.scalar(), Some(v.as_ref()));
             assert_eq!(*h, v);
         }
+    }
+
+    #[test]
+    fn a_value_too_deep_to_read_back_is_kept_as_it_is() {
+        let mut deep = json!(1);
+        for _ in 0..200 {
+            deep = json!([deep]);
+        }
+        let h = Held::new(Some(deep.clone()));
+        assert!(!h.is_compound());
+        assert_eq!(h.as_ref(), Some(&deep));
+        let shallow = json!([[[1]]]);
+        assert!(Held::new(Some(shallow)).is_compound());
+        assert!(deeper_than(&json!([[1]]), 1) && !deeper_than(&json!([[1]]), 2));
     }
 
     #[test]
