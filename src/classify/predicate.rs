@@ -112,10 +112,10 @@ impl<'v> Needles<'v> {
             })
     }
 
-    /// Per needle, how many leaves of `v` match it (equal, or containing it with `substring`).
-    fn count_leaves(&self, v: &Value, substring: bool) -> Vec<usize> {
+    /// Per needle, how many leaves of `side` match it (equal, or containing it with `substring`).
+    fn count_leaves(&self, side: Leaves<'_>, substring: bool) -> Vec<usize> {
         let mut counts = vec![0; self.values.len()];
-        for_each_leaf(v, &mut |leaf| {
+        side.each(&mut |leaf| {
             if leaf.is_null() {
                 return;
             }
@@ -138,6 +138,100 @@ impl<'v> Needles<'v> {
             }
         });
         counts
+    }
+}
+
+/// Where [`Needles::count_leaves`] finds leaves: a value, or the text an array or object is held
+/// as ([`crate::model::Held`]), walked without building the value (its maps and lists were most
+/// of what reading it back cost).
+#[derive(Clone, Copy)]
+enum Leaves<'a> {
+    Value(&'a Value),
+    Text(&'a str),
+}
+
+impl<'a> Leaves<'a> {
+    /// A change side's leaves; absent is a null leaf.
+    fn of(side: &'a crate::model::Held) -> Self {
+        match side.text() {
+            Some(text) => Leaves::Text(text),
+            // Not held as text: the value is there as it is (dereferencing parses nothing).
+            None => Leaves::Value(side.as_ref().unwrap_or(&Value::Null)),
+        }
+    }
+
+    /// [`for_each_leaf`] over these leaves, in the same order with the same values.
+    fn each(self, f: &mut dyn FnMut(&Value)) {
+        match self {
+            Leaves::Value(v) => for_each_leaf(v, f),
+            Leaves::Text(text) => {
+                let mut de = serde_json::Deserializer::from_str(text);
+                // Held text was written by serde_json from a value: it always reads. Were it
+                // ever not to, its leaves are those of the value it reads back as.
+                if serde::de::DeserializeSeed::deserialize(TextLeaves(&mut *f), &mut de).is_err() {
+                    if let Ok(v) = serde_json::from_str::<Value>(text) {
+                        for_each_leaf(&v, f);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Visits the leaves of JSON text as [`for_each_leaf`] visits a value's: scalars as the values
+/// serde_json would read them as, strings holding a JSON document through that document.
+struct TextLeaves<'f>(&'f mut dyn FnMut(&Value));
+
+impl<'de> serde::de::DeserializeSeed<'de> for TextLeaves<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for TextLeaves<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<(), E> {
+        (self.0)(&Value::Bool(b));
+        Ok(())
+    }
+    fn visit_i64<E>(self, n: i64) -> Result<(), E> {
+        (self.0)(&Value::Number(n.into()));
+        Ok(())
+    }
+    fn visit_u64<E>(self, n: u64) -> Result<(), E> {
+        (self.0)(&Value::Number(n.into()));
+        Ok(())
+    }
+    fn visit_f64<E>(self, n: f64) -> Result<(), E> {
+        (self.0)(&serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number));
+        Ok(())
+    }
+    fn visit_str<E>(self, s: &str) -> Result<(), E> {
+        match embedded_json(s) {
+            Some(doc) => for_each_leaf(&doc, self.0),
+            None => (self.0)(&Value::String(s.to_string())),
+        }
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        (self.0)(&Value::Null);
+        Ok(())
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(TextLeaves(&mut *self.0))?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+            map.next_value_seed(TextLeaves(&mut *self.0))?;
+        }
+        Ok(())
     }
 }
 
@@ -238,13 +332,11 @@ impl Predicate {
 
     /// [`Self::test`] with the needles `values` already prepared ([`Prepared::new`]).
     pub fn test_prepared<'c>(self, c: &'c Change, values: &[Value], prepared: &Prepared) -> Option<String> {
-        // Arrays and objects are read from their held text only by the predicates that look
-        // into them, and the parse is not kept (classification passes over every item). The
-        // others look at scalars only, for which an array or object is as good as null.
-        let full = matches!(
-            self,
-            Predicate::AddedValue | Predicate::AddedSubstring | Predicate::PolicyWidened
-        );
+        // Held arrays and objects are read back as values only for policy_widened, and the parse
+        // is not kept (classification passes over every item); added_value/added_substring walk
+        // their text (below). The others look at scalars only, for which an array or object is
+        // as good as null.
+        let full = self == Predicate::PolicyWidened;
         let side = |h: &'c crate::model::Held| -> Cow<'c, Value> {
             let v = if full {
                 h.value()
@@ -285,9 +377,10 @@ impl Predicate {
             Predicate::AddedValue | Predicate::AddedSubstring => {
                 let substring = self == Predicate::AddedSubstring;
                 let needles = Needles::new(values, prepared);
+                // Leaves are counted from the held text itself (no value is built).
                 let (l, d) = (
-                    needles.count_leaves(live, substring),
-                    needles.count_leaves(desired, substring),
+                    needles.count_leaves(Leaves::of(&c.live), substring),
+                    needles.count_leaves(Leaves::of(&c.desired), substring),
                 );
                 needles
                     .lower
@@ -318,6 +411,79 @@ mod tests {
 
     fn change(d: Value, l: Value) -> Change {
         Change::plain(AttrPath::keys(["policy"]), Some(d), Some(l))
+    }
+
+    fn leaves(side: Leaves<'_>) -> Vec<Value> {
+        let mut out = Vec::new();
+        side.each(&mut |v| out.push(v.clone()));
+        out
+    }
+
+    #[test]
+    fn held_text_has_the_leaves_of_its_value() {
+        let v = json!([
+            {"cidr_blocks": ["0.0.0.0/0", null], "from_port": 22, "n": -3, "f": 25, "t": true},
+            "{\"Statement\":[{\"Action\":\"s3:*\"}]}",
+            " [1, \"x\"]",
+            "[not json",
+            "esc\u{e9}\"q",
+            {},
+            [],
+            u64::MAX
+        ]);
+        let held = crate::model::Held::new(Some(v.clone()));
+        assert!(matches!(Leaves::of(&held), Leaves::Text(_)));
+        assert_eq!(leaves(Leaves::of(&held)), leaves(Leaves::Value(&v)));
+        assert_eq!(
+            leaves(Leaves::of(&crate::model::Held::new(None))),
+            vec![Value::Null]
+        );
+        let mut deep = json!(["0.0.0.0/0"]);
+        for _ in 0..120 {
+            deep = json!([deep]);
+        }
+        let kept = crate::model::Held::new(Some(deep));
+        assert_eq!(
+            leaves(Leaves::of(&kept)),
+            vec![json!("0.0.0.0/0")],
+            "a value kept as it is"
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+        #[test]
+        fn any_held_value_has_the_leaves_of_its_value(v in any_json()) {
+            let held = crate::model::Held::new(Some(v.clone()));
+            proptest::prop_assert_eq!(leaves(Leaves::of(&held)), leaves(Leaves::Value(&v)));
+        }
+    }
+
+    /// Any JSON value, strings including embedded documents and escapes.
+    fn any_json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<u64>().prop_map(|n| json!(n)),
+            (-1e6f64..1e6).prop_map(|n| json!(n)),
+            "[a-z0-9./:* \"\\\\\u{e9}]{0,8}".prop_map(Value::String),
+            prop_oneof![
+                Just("{\"a\":[1,\"0.0.0.0/0\"]}"),
+                Just(" [true, null]"),
+                Just("[1"),
+                Just("{}")
+            ]
+            .prop_map(|s| Value::String(s.to_string())),
+        ];
+        leaf.prop_recursive(4, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map("[a-c]{1,2}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
     }
 
     #[test]

@@ -40,9 +40,7 @@ impl Held {
     /// Holds `value`: an array or object as its text, anything else as it is.
     pub fn new(value: Option<Value>) -> Self {
         match value {
-            // serde_json reads at most 128 levels back: a deeper value (never one read from a
-            // report, which had to be read the same way) is kept as it is.
-            Some(v @ (Value::Array(_) | Value::Object(_))) if !deeper_than(&v, 100) => {
+            Some(v @ (Value::Array(_) | Value::Object(_))) if reads_back(&v, 100) => {
                 match serde_json::to_string(&v) {
                     Ok(text) => Held(Repr::Text(Box::new((text.into_boxed_str(), OnceLock::new())))),
                     // Cannot happen for a `Value` (its keys are strings); kept as the value then.
@@ -100,8 +98,8 @@ impl Held {
         matches!(self.0, Repr::Text(_))
     }
 
-    /// The held text, when there is one.
-    fn text(&self) -> Option<&str> {
+    /// The compact JSON text an array or object is held as; `None` for a scalar or absent side.
+    pub fn text(&self) -> Option<&str> {
         match &self.0 {
             Repr::Text(t) => Some(&t.0),
             Repr::Ready(_) => None,
@@ -109,17 +107,21 @@ impl Held {
     }
 }
 
-/// True when `v` nests more than `levels` arrays/objects deep.
-fn deeper_than(v: &Value, levels: usize) -> bool {
+/// True when `v` reads back from its text as exactly itself: it nests at most `levels` deep
+/// (serde_json reads 128 levels back) and holds no fractional number (serde_json's default float
+/// parsing is not correctly rounded: `254128.16856311678` written and read back can come out one
+/// unit in the last place off, found by a proptest). Anything else is kept as the value.
+fn reads_back(v: &Value, levels: usize) -> bool {
     match v {
-        Value::Array(a) => levels == 0 || a.iter().any(|c| deeper_than(c, levels - 1)),
-        Value::Object(o) => levels == 0 || o.values().any(|c| deeper_than(c, levels - 1)),
-        _ => false,
+        Value::Array(a) => levels > 0 && a.iter().all(|c| reads_back(c, levels - 1)),
+        Value::Object(o) => levels > 0 && o.values().all(|c| reads_back(c, levels - 1)),
+        Value::Number(n) => !n.is_f64(),
+        _ => true,
     }
 }
 
-/// Reads held text back. It was written from a value by serde_json, so it reads back as that
-/// value; `null` if it ever did not.
+/// Reads held text back. Only a value that [`reads_back`] is held as text, so it reads back as
+/// that value; `null` if it ever did not.
 fn parse(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or(Value::Null)
 }
@@ -143,8 +145,8 @@ impl From<Option<Value>> for Held {
 
 impl PartialEq for Held {
     fn eq(&self, other: &Held) -> bool {
-        // Equal texts are equal values; different texts can still be equal values (`-0.0` and
-        // `0.0` are equal numbers), so those compare as values.
+        // Equal texts are equal values; anything else compares as values (a side may be held
+        // as a value, e.g. one with a fraction).
         (self.text().is_some() && self.text() == other.text()) || self.value() == other.value()
     }
 }
@@ -185,7 +187,7 @@ mod tests {
 
     #[test]
     fn arrays_and_objects_are_held_as_text_and_read_back_equal() {
-        let list = json!([{"cidr_blocks": ["0.0.0.0/0"], "from_port": 22, "to_port": 22.5}, {"e": {}}]);
+        let list = json!([{"cidr_blocks": ["0.0.0.0/0"], "from_port": 22, "to_port": -23}, {"e": {}}]);
         let h = Held::new(Some(list.clone()));
         assert!(h.is_compound());
         assert!(h.is_some() && !h.is_none());
@@ -231,7 +233,18 @@ mod tests {
         assert_eq!(h.as_ref(), Some(&deep));
         let shallow = json!([[[1]]]);
         assert!(Held::new(Some(shallow)).is_compound());
-        assert!(deeper_than(&json!([[1]]), 1) && !deeper_than(&json!([[1]]), 2));
+        assert!(!reads_back(&json!([[1]]), 1) && reads_back(&json!([[1]]), 2));
+    }
+
+    #[test]
+    fn a_value_with_a_fraction_is_kept_as_it_is() {
+        // Written as `254128.16856311678`, read back by serde_json's default parser one unit in
+        // the last place off.
+        let v = json!({"ports": [22, -1, u64::MAX], "w": [254_128.168_563_116_78]});
+        let h = Held::new(Some(v.clone()));
+        assert!(!h.is_compound());
+        assert_eq!(h.as_ref(), Some(&v));
+        assert!(Held::new(Some(json!({"ports": [22, -1, u64::MAX]}))).is_compound());
     }
 
     #[test]
@@ -242,7 +255,7 @@ mod tests {
         assert_ne!(a, Held::new(Some(json!({"a": "x"}))));
         assert_eq!(Held::new(Some(json!([-0.0]))), Held::new(Some(json!([0.0]))));
         assert_ne!(a, Held::new(None));
-        let v = json!({"a": "x\u{1b}\"", "b": [1, 2.5, null]});
+        let v = json!({"a": "x\u{1b}\"", "b": [1, 25, null]});
         let h = Held::new(Some(v.clone()));
         assert_eq!(serde_json::to_string(&h).ok(), serde_json::to_string(&v).ok());
         assert_eq!(
