@@ -165,14 +165,14 @@ impl<'a> Leaves<'a> {
         match self {
             Leaves::Value(v) => for_each_leaf(v, f),
             Leaves::Text(text) => {
-                let mut de = serde_json::Deserializer::from_str(text);
-                // Held text was written by serde_json from a value: it always reads. Were it
-                // ever not to, its leaves are those of the value it reads back as.
-                if serde::de::DeserializeSeed::deserialize(TextLeaves(&mut *f), &mut de).is_err() {
-                    if let Ok(v) = serde_json::from_str::<Value>(text) {
-                        for_each_leaf(&v, f);
-                    }
-                }
+                // Held text is serde_json's own writing of a value that reads back from it
+                // exactly (`Held` holds nothing else), so this walk cannot fail; and where it
+                // could, reading the text back as a value would fail the same way.
+                let walked = serde::de::DeserializeSeed::deserialize(
+                    TextLeaves(f),
+                    &mut serde_json::Deserializer::from_str(text),
+                );
+                debug_assert!(walked.is_ok(), "held text that does not read: {text}");
             }
         }
     }
