@@ -5,8 +5,8 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::model::Change;
 use crate::model::compare::{embedded_json, semantic_eq};
+use crate::model::{Change, Held};
 
 /// What a rule tests on a matching change.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -152,7 +152,7 @@ enum Leaves<'a> {
 
 impl<'a> Leaves<'a> {
     /// A change side's leaves; absent is a null leaf.
-    fn of(side: &'a crate::model::Held) -> Self {
+    fn of(side: &'a Held) -> Self {
         match side.text() {
             Some(text) => Leaves::Text(text),
             // Not held as text: the value is there as it is (dereferencing parses nothing).
@@ -213,9 +213,8 @@ impl<'de> serde::de::Visitor<'de> for TextLeaves<'_> {
         Ok(())
     }
     fn visit_str<E>(self, s: &str) -> Result<(), E> {
-        match embedded_json(s) {
-            Some(doc) => for_each_leaf(&doc, self.0),
-            None => (self.0)(&Value::String(s.to_string())),
+        if !document_leaves(s, self.0) {
+            (self.0)(&Value::String(s.to_string()));
         }
         Ok(())
     }
@@ -240,19 +239,32 @@ fn for_each_leaf(v: &Value, f: &mut dyn FnMut(&Value)) {
     match v {
         Value::Array(a) => a.iter().for_each(|x| for_each_leaf(x, f)),
         Value::Object(o) => o.values().for_each(|x| for_each_leaf(x, f)),
-        Value::String(s) => match embedded_json(s) {
-            Some(doc) => for_each_leaf(&doc, f),
-            None => f(v),
-        },
+        Value::String(s) if document_leaves(s, f) => {}
         other => f(other),
     }
 }
 
-fn document(v: &Value) -> Option<Value> {
-    match v {
-        Value::String(s) => embedded_json(s),
-        Value::Object(_) => Some(v.clone()),
-        _ => None,
+/// Calls `f` on the leaves of the JSON document `s` holds; false (nothing called) when it holds
+/// none and is a leaf itself.
+fn document_leaves(s: &str, f: &mut dyn FnMut(&Value)) -> bool {
+    embedded_json(s).map(|doc| for_each_leaf(&doc, f)).is_some()
+}
+
+/// A change side as a scalar predicate sees it: absent, an array or an object are null.
+fn scalar(side: &Held) -> &Value {
+    side.scalar().flatten().unwrap_or(&Value::Null)
+}
+
+/// The policy document a change side holds: the document in a JSON string, or an object as it
+/// is (one held as text is read from it once, not read and then copied).
+fn document(side: &Held) -> Option<Value> {
+    match side.text() {
+        Some(text) => serde_json::from_str::<Value>(text).ok().filter(Value::is_object),
+        None => match side.as_ref()? {
+            Value::String(s) => embedded_json(s),
+            v @ Value::Object(_) => Some(v.clone()),
+            _ => None,
+        },
     }
 }
 
@@ -331,22 +343,12 @@ impl Predicate {
     }
 
     /// [`Self::test`] with the needles `values` already prepared ([`Prepared::new`]).
-    pub fn test_prepared<'c>(self, c: &'c Change, values: &[Value], prepared: &Prepared) -> Option<String> {
-        // Held arrays and objects are read back as values only for policy_widened, and the parse
-        // is not kept (classification passes over every item); added_value/added_substring walk
-        // their text (below). The others look at scalars only, for which an array or object is
-        // as good as null.
-        let full = self == Predicate::PolicyWidened;
-        let side = |h: &'c crate::model::Held| -> Cow<'c, Value> {
-            let v = if full {
-                h.value()
-            } else {
-                h.scalar().flatten().map(Cow::Borrowed)
-            };
-            v.unwrap_or(Cow::Owned(Value::Null))
-        };
-        let (desired, live) = (side(&c.desired), side(&c.live));
-        let (desired, live) = (desired.as_ref(), live.as_ref());
+    pub fn test_prepared(self, c: &Change, values: &[Value], prepared: &Prepared) -> Option<String> {
+        // The sides as scalars: an array or object is as good as null to the predicates that
+        // look at scalars only. The others read held arrays and objects from their text without
+        // keeping a parse (classification passes over every item): added_value/added_substring
+        // walk its leaves, policy_widened reads the document.
+        let (desired, live) = (scalar(&c.desired), scalar(&c.live));
         match self {
             Predicate::Changed => Some(String::new()),
             Predicate::Sensitive => c.sensitive.then(String::new),
@@ -394,9 +396,9 @@ impl Predicate {
                 (l < d).then(|| format!("{d} → {l}"))
             }
             Predicate::PolicyWidened => {
-                let live_doc = document(live)?;
+                let live_doc = document(&c.live)?;
                 let live_grants = grants(&live_doc);
-                let desired_grants = document(desired).map(|d| grants(&d)).unwrap_or_default();
+                let desired_grants = document(&c.desired).map(|d| grants(&d)).unwrap_or_default();
                 live_grants.into_iter().find(|g| !desired_grants.contains(g))
             }
         }
@@ -484,6 +486,28 @@ mod tests {
                     .prop_map(|m| Value::Object(m.into_iter().collect())),
             ]
         })
+    }
+
+    #[test]
+    fn widened_policy_is_found_in_objects_held_as_text() {
+        let d = json!({"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]});
+        let l = json!({"Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]});
+        let c = change(d.clone(), l.clone());
+        assert!(c.live.text().is_some(), "held as text");
+        assert_eq!(
+            Predicate::PolicyWidened.test(&c, &[]),
+            Some("Action \"iam:*\"".into())
+        );
+        assert_eq!(Predicate::PolicyWidened.test(&change(l, d), &[]), None);
+        let list = change(
+            json!([]),
+            json!([{"Statement": [{"Effect": "Allow", "Action": "*"}]}]),
+        );
+        assert_eq!(
+            Predicate::PolicyWidened.test(&list, &[]),
+            None,
+            "a list is no document"
+        );
     }
 
     #[test]
