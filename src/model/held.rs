@@ -4,9 +4,9 @@
 //! but an array or object is held as its compact JSON text until something asks for it as a
 //! value. On a drift-dense plan most of the kept values are rule lists (security-group ingress
 //! sets), and as `serde_json` values each small object is a 632-byte map node: held as text,
-//! the 20,000-item bench's peak RSS went from 92 to 71 MB. Classification reads the text
-//! without keeping the parse ([`Held::value`]); the first deref (detail view, decisions,
-//! adoption) parses it once and keeps it.
+//! the 20,000-item bench's peak RSS went from 92 to 71 MB. Passes over every item read the text
+//! itself ([`Held::text`], [`Held::search_text`]) or a parse they do not keep ([`Held::value`]);
+//! the first deref (detail view, decisions, adoption) parses it once and keeps it.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -91,11 +91,6 @@ impl Held {
     /// True when the side is present (`Option::is_some`, without parsing held text).
     pub fn is_some(&self) -> bool {
         !self.is_none()
-    }
-
-    /// True when held as text (an array or object).
-    pub fn is_compound(&self) -> bool {
-        matches!(self.0, Repr::Text(_))
     }
 
     /// The compact JSON text an array or object is held as; `None` for a scalar or absent side.
@@ -189,7 +184,7 @@ mod tests {
     fn arrays_and_objects_are_held_as_text_and_read_back_equal() {
         let list = json!([{"cidr_blocks": ["0.0.0.0/0"], "from_port": 22, "to_port": -23}, {"e": {}}]);
         let h = Held::new(Some(list.clone()));
-        assert!(h.is_compound());
+        assert!(h.text().is_some());
         assert!(h.is_some() && !h.is_none());
         assert_eq!(h.scalar(), None, "not parsed for a scalar check");
         assert_eq!(h.value().as_deref(), Some(&list));
@@ -215,7 +210,7 @@ mod tests {
             Some(json!(true)),
         ] {
             let h = Held::new(v.clone());
-            assert!(!h.is_compound());
+            assert!(h.text().is_none());
             assert_eq!((h.is_none(), h.is_some()), (v.is_none(), v.is_some()));
             assert_eq!(h.scalar(), Some(v.as_ref()));
             assert_eq!(*h, v);
@@ -229,10 +224,10 @@ mod tests {
             deep = json!([deep]);
         }
         let h = Held::new(Some(deep.clone()));
-        assert!(!h.is_compound());
+        assert!(h.text().is_none());
         assert_eq!(h.as_ref(), Some(&deep));
         let shallow = json!([[[1]]]);
-        assert!(Held::new(Some(shallow)).is_compound());
+        assert!(Held::new(Some(shallow)).text().is_some());
         assert!(!reads_back(&json!([[1]]), 1) && reads_back(&json!([[1]]), 2));
     }
 
@@ -242,9 +237,13 @@ mod tests {
         // the last place off.
         let v = json!({"ports": [22, -1, u64::MAX], "w": [254_128.168_563_116_78]});
         let h = Held::new(Some(v.clone()));
-        assert!(!h.is_compound());
+        assert!(h.text().is_none());
         assert_eq!(h.as_ref(), Some(&v));
-        assert!(Held::new(Some(json!({"ports": [22, -1, u64::MAX]}))).is_compound());
+        assert!(
+            Held::new(Some(json!({"ports": [22, -1, u64::MAX]})))
+                .text()
+                .is_some()
+        );
     }
 
     #[test]
@@ -266,7 +265,7 @@ mod tests {
         let back: Held =
             serde_json::from_str(&serde_json::to_string(&h).unwrap_or_default()).unwrap_or_default();
         assert_eq!(back, h);
-        assert!(back.is_compound());
+        assert!(back.text().is_some());
         let none: Held = serde_json::from_str("null").unwrap_or_else(|_| Held::new(Some(json!(1))));
         assert_eq!(*none, None);
     }
