@@ -436,7 +436,9 @@ impl Approvals {
     pub fn apply(&self, report: &mut DriftReport, now: OffsetDateTime) {
         for item in &mut report.items {
             if self.latest_for(&item.address).is_some() {
-                (item.status, item.approval_expires) = self.status_of(item, now);
+                let (status, expires) = self.status_of(item, now);
+                item.status = status;
+                item.set_approval_expires(expires);
             }
         }
     }

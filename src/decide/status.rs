@@ -172,7 +172,7 @@ pub fn apply(report: &mut DriftReport, entries: &[JournalEntry], approvals: &App
     for item in &mut report.items {
         let d = derive(item, &ix, approvals, now);
         item.status = d.status;
-        item.approval_expires = d.approval_expires;
+        item.set_approval_expires(d.approval_expires);
     }
 }
 

@@ -105,7 +105,7 @@ pub fn prepare(item: &DriftItem, h: Option<&Highlighter>) -> Detail {
         let identity = || {
             let mut m = serde_json::Map::new();
             for (k, v) in &item.identity {
-                m.insert(k.clone(), Value::String(v.clone()));
+                m.insert(k.to_string(), Value::String(v.clone()));
             }
             Value::Object(m)
         };

@@ -382,13 +382,13 @@ without --max-items or --no-paginate (the CLI follows NextToken itself)"
 
         let mut identity = crate::model::Identity::new();
         if let Some(id) = &d.physical_resource_id {
-            identity.insert("id".to_string(), id.clone());
+            identity.set("id", id.clone());
         }
         for kv in d.physical_resource_id_context.iter().flatten() {
-            identity.insert(kv.key.clone(), kv.value.clone());
+            identity.set(&kv.key, kv.value.clone());
         }
-        identity.insert("stack_id".to_string(), d.stack_id.clone());
-        identity.insert("logical_id".to_string(), d.logical_resource_id.clone());
+        identity.set("stack_id", d.stack_id.clone());
+        identity.set("logical_id", d.logical_resource_id.clone());
         let (region, account) = arn_parts(&d.stack_id);
         let mut item = DriftItem::new(
             item_id(F, &address, ""),

@@ -296,7 +296,7 @@ fn base_item(path: &str, r: &Resource<'_>, kind: Kind) -> DriftItem {
     let mut identity = crate::model::Identity::new();
     // Identity is shown and journaled: a secret-shaped id never becomes one.
     if !crate::classify::is_secret_shaped(&r.id) {
-        identity.insert("id".to_string(), r.id.to_string());
+        identity.set("id", r.id.to_string());
     }
     let attrs = r
         .human_readable_attributes

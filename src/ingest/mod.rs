@@ -516,34 +516,7 @@ pub(crate) fn masked_change(
     }
 }
 
-/// Non-sensitive identifying attributes kept for attribution.
-pub(crate) const IDENTITY_KEYS: &[&str] = &[
-    "id",
-    "arn",
-    "name",
-    "bucket",
-    "role",
-    "user",
-    "group",
-    "identifier",
-    "function_name",
-    "security_group_id",
-    "key_id",
-    "zone_id",
-    "listener_arn",
-    "load_balancer_arn",
-    "policy_arn",
-    "cluster_identifier",
-    "cluster_name",
-    "instance_id",
-    "log_group_name",
-    "region",
-    "owner_id",
-    "account_id",
-    "type",
-    "fqdn",
-    "records",
-];
+pub(crate) use crate::model::IDENTITY_KEYS;
 
 /// True for a name in [`IDENTITY_KEYS`]: one pass over an object's members with this test costs
 /// less than looking every identity key up in it (a profile of a drift-dense load).
@@ -559,7 +532,7 @@ pub(crate) fn identity_of(obj: Option<&Value>, into: &mut crate::model::Identity
             continue;
         }
         if let Some(text) = identity_text(value) {
-            into.insert(key.clone(), text);
+            into.set(key, text);
         }
     }
 }

@@ -682,27 +682,32 @@ fn entry<'e>(
     identity.shrink_to_fit();
     item.identity = identity;
     item.config = config.map(Box::new);
-    item.planned_actions = planned.map(|p| p.change.actions.clone()).unwrap_or_default();
-    item.planned_replace_paths = planned
-        .and_then(|p| p.change.replace_paths.as_ref())
-        .map(|ps| ps.iter().map(|p| json_path(p)).collect())
-        .unwrap_or_default();
-    item.relevant = cx.relevant.as_ref().map(|r| {
+    // The rarely set fields are written only when set: writing one makes the item's box.
+    if let Some(p) = planned {
+        item.planned_actions.clone_from(&p.change.actions);
+        if let Some(ps) = &p.change.replace_paths {
+            item.planned_replace_paths = ps.iter().map(|p| json_path(p)).collect();
+        }
+    }
+    if let Some(r) = &cx.relevant {
         // An empty `resource` matches every resource.
-        [&*rc.address, ""]
-            .iter()
-            .filter_map(|a| r.get(*a))
-            .flatten()
-            .cloned()
-            .collect()
-    });
+        item.relevant = Some(
+            [&*rc.address, ""]
+                .iter()
+                .filter_map(|a| r.get(*a))
+                .flatten()
+                .cloned()
+                .collect(),
+        );
+    }
     item.region = region;
     item.account = account;
-    item.malformed = malformed;
+    if malformed.is_some() {
+        item.malformed = malformed;
+    }
     if let Some(prev) = &rc.previous_address {
         // A `moved` block renamed it; attribution and adoption may need the old name.
-        item.identity
-            .insert("previous_address".to_string(), prev.to_string());
+        item.identity.set("previous_address", prev.to_string());
     }
     Ok(Entry::Item(item))
 }
@@ -982,7 +987,7 @@ fn identity_members(members: &[(Cow<'_, str>, &RawValue)], into: &mut crate::mod
             identity_text(&serde_json::from_str::<Value>(raw.get()).ok()?)
         };
         if let Some(text) = text {
-            into.insert(k.to_string(), text);
+            into.set(k, text);
         }
     }
     Some(())

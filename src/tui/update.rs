@@ -1263,7 +1263,7 @@ fn on_journal_changed(state: &mut State, c: super::watch::JournalChanges) {
         for (i, s, e) in c.statuses {
             if let Some(item) = report.items.get_mut(i) {
                 item.status = s;
-                item.approval_expires = e;
+                item.set_approval_expires(e);
             }
         }
         state.recount();
@@ -1354,7 +1354,7 @@ fn on_decided(state: &mut State, verb: Verb, result: Result<Decided, String>) {
                 for (i, status, expires) in &d.statuses {
                     if let Some(item) = report.items.get_mut(*i) {
                         item.status = *status;
-                        item.approval_expires.clone_from(expires);
+                        item.set_approval_expires(expires.clone());
                     }
                 }
                 state.recount();
