@@ -155,12 +155,35 @@ pub fn write_list_json(report: &DriftReport, out: &mut impl std::io::Write) -> s
         }
     };
     out.write_all(crate::text::json_safe(head).as_bytes())?;
+    let mut text = Vec::new();
     for (n, batch) in items.chunks(ITEMS_BATCH).enumerate() {
-        let parts = crate::par::chunks(batch, |part, _| pretty_items(part));
-        for (k, part) in parts.into_iter().enumerate() {
-            out.write_all(if n == 0 && k == 0 { b"\n" } else { b",\n" })?;
-            out.write_all(&part?)?;
-        }
+        let threads = if batch.len() >= crate::par::PARALLEL_MIN {
+            crate::par::threads()
+        } else {
+            1
+        };
+        let mut parts = batch.chunks(batch.len().div_ceil(threads));
+        let mine = parts.next().unwrap_or_default();
+        std::thread::scope(|scope| {
+            let others: Vec<_> = parts
+                .map(|part| scope.spawn(move || pretty_items(part)))
+                .collect();
+            // This thread's part, the batch's first, is written as it is made: only the
+            // other parts are held as text.
+            for (k, item) in mine.iter().enumerate() {
+                text.clear();
+                text.extend_from_slice(if n == 0 && k == 0 { b"\n    " } else { b",\n    " });
+                pretty_item(item, &mut text)?;
+                out.write_all(&text)?;
+            }
+            for part in others {
+                let blocks = part.join().unwrap_or_else(|p| std::panic::resume_unwind(p))?;
+                for block in blocks {
+                    out.write_all(&block)?;
+                }
+            }
+            Ok::<_, std::io::Error>(())
+        })?;
     }
     out.write_all(b"\n  ")?;
     out.write_all(crate::text::json_safe(tail).as_bytes())
@@ -169,23 +192,41 @@ pub fn write_list_json(report: &DriftReport, out: &mut impl std::io::Write) -> s
 /// Where the items go in the pretty frame of a [`ListJson`] without them.
 const ITEMS_HOLE: &str = "\n  \"items\": []";
 
-/// Items serialised per batch (a batch is held as text, shared out over the cores). With 4,096
-/// the batch texts (each part's buffer doubling past its first guess) raised `list`'s peak RSS
-/// 9 MB above `check`'s on the 20k drift-dense plan; 1,024 keeps them to ~1 MB per core at the
-/// same speed (256 was slower: a fork and join per batch).
+/// Items serialised per batch (a batch is shared out over the cores; all but its first part are
+/// held as text until written). With 4,096 the batch texts raised `list`'s peak RSS 9 MB above
+/// `check`'s on the 20k drift-dense plan; 1,024 keeps them under 1 MB per core at the same speed
+/// (256 was slower: a fork and join per batch).
 const ITEMS_BATCH: usize = 1024;
 
-/// Items as they stand in the pretty document (two levels in), comma-separated, made safe as
-/// they are written ([`crate::pretty::Pretty`]).
-fn pretty_items(items: &[&DriftItem]) -> std::io::Result<Vec<u8>> {
-    let mut text: Vec<u8> = Vec::with_capacity(items.len() * 1024);
-    for (n, item) in items.iter().enumerate() {
-        text.extend_from_slice(if n > 0 { b",\n    " } else { b"    " });
-        // Two levels in, as serde's own serializer is when it reaches an item of `items`.
-        item.serialize(&mut crate::pretty::Pretty::at_level(&mut text, 2))
-            .map_err(std::io::Error::other)?;
+/// Bytes of text per block of [`pretty_items`].
+const TEXT_BLOCK: usize = 64 << 10;
+
+/// Items as they stand in the pretty document (two levels in), each after its `,` and line
+/// break, made safe as they are written ([`crate::pretty::Pretty`]). Held in blocks of about
+/// [`TEXT_BLOCK`] bytes, not one buffer: a buffer outgrowing its first guess is copied to one
+/// twice its size, and on the 20k plan the first batch's buffers (both sizes at once) were
+/// 2.3 MB of `list`'s peak above `check`'s.
+fn pretty_items(items: &[&DriftItem]) -> std::io::Result<Vec<Vec<u8>>> {
+    let mut blocks: Vec<Vec<u8>> = Vec::new();
+    for item in items {
+        let block = match blocks.last_mut() {
+            Some(b) if b.len() < TEXT_BLOCK * 7 / 8 => b,
+            _ => {
+                blocks.push(Vec::with_capacity(TEXT_BLOCK));
+                blocks.last_mut().expect("just pushed")
+            }
+        };
+        block.extend_from_slice(b",\n    ");
+        pretty_item(item, block)?;
     }
-    Ok(text)
+    Ok(blocks)
+}
+
+/// One item as it stands in the pretty document, two levels in (as serde's own serializer is
+/// when it reaches an item of `items`).
+fn pretty_item(item: &DriftItem, text: &mut Vec<u8>) -> std::io::Result<()> {
+    item.serialize(&mut crate::pretty::Pretty::at_level(text, 2))
+        .map_err(std::io::Error::other)
 }
 
 fn severity_label(s: Severity) -> &'static str {
@@ -434,7 +475,13 @@ mod tests {
     /// some items (a bidi override, a C1 control) and not others, and with no items at all.
     #[test]
     fn list_json_written_in_batches_is_the_streamed_document() {
-        for n in [0, 1, 3, ITEMS_BATCH + 5] {
+        for n in [
+            0,
+            1,
+            3,
+            ITEMS_BATCH + 5,
+            2 * ITEMS_BATCH + crate::par::PARALLEL_MIN,
+        ] {
             let items: Vec<DriftItem> = (0..n)
                 .map(|k| {
                     let odd = match k % 3 {

@@ -15,14 +15,6 @@ pub(crate) fn threads() -> usize {
 
 /// `f(chunk, offset)` for one contiguous chunk of `items` per core (`offset` is the index of the
 /// chunk's first item), the results in chunk order. A panic on a worker is resumed here.
-pub(crate) fn chunks<T: Sync, R: Send>(items: &[T], f: impl Fn(&[T], usize) -> R + Sync) -> Vec<R> {
-    match chunk_size(items.len()) {
-        None => vec![f(items, 0)],
-        Some(size) => run(items.chunks(size).map(|part| (part.len(), part)), f),
-    }
-}
-
-/// [`chunks`] over a mutable slice.
 pub(crate) fn chunks_mut<T: Send, R: Send>(
     items: &mut [T],
     f: impl Fn(&mut [T], usize) -> R + Sync,
@@ -76,23 +68,19 @@ mod tests {
     #[test]
     fn chunks_cover_every_item_once_in_order() {
         for n in [0, 1, PARALLEL_MIN - 1, PARALLEL_MIN, 10_007] {
-            let items: Vec<usize> = (0..n).collect();
-            let parts = chunks(&items, |part, offset| {
-                part.iter()
-                    .enumerate()
-                    .all(|(j, x)| *x == offset + j)
-                    .then(|| part.to_vec())
-            });
-            let seen: Vec<usize> = parts.into_iter().flat_map(Option::unwrap).collect();
-            assert_eq!(seen, items);
-            let mut items = items;
-            chunks_mut(&mut items, |part, offset| {
+            let mut items: Vec<usize> = (0..n).collect();
+            let offsets = chunks_mut(&mut items, |part, offset| {
                 for (j, x) in part.iter_mut().enumerate() {
                     assert_eq!(*x, offset + j);
                     *x += 1;
                 }
+                offset
             });
             assert!(items.iter().enumerate().all(|(i, x)| *x == i + 1));
+            assert!(
+                offsets.is_sorted() && offsets.first().is_none_or(|o| *o == 0),
+                "in chunk order"
+            );
         }
     }
 }
