@@ -203,6 +203,8 @@ fn parse_time(s: &str) -> Option<OffsetDateTime> {
 
 /// Loads CloudFormation drift.
 pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> Result<Loaded, IngestError> {
+    // Shared by every item.
+    let source: std::sync::Arc<str> = path.into();
     let mut drifts: Vec<ResourceDrift> = env
         .member(path, F, "StackResourceDrifts")
         .map_err(|e| {
@@ -394,7 +396,7 @@ without --max-items or --no-paginate (the CLI follows NextToken itself)"
             item_id(F, &address, ""),
             address,
             d.resource_type.clone(),
-            path,
+            std::sync::Arc::clone(&source),
             F,
             kind,
         );

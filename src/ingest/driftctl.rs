@@ -291,7 +291,7 @@ fn disambiguate<'a, 'b: 'a>(items: &mut [DriftItem], scanned: impl Iterator<Item
 /// `remediate::revert` strips it to target the whole block.
 const INSTANCE_ID_OPEN: &str = "[id=";
 
-fn base_item(path: &str, r: &Resource<'_>, kind: Kind) -> DriftItem {
+fn base_item(source: &std::sync::Arc<str>, r: &Resource<'_>, kind: Kind) -> DriftItem {
     let address = address(r);
     let mut identity = crate::model::Identity::new();
     // Identity is shown and journaled: a secret-shaped id never becomes one.
@@ -312,7 +312,7 @@ fn base_item(path: &str, r: &Resource<'_>, kind: Kind) -> DriftItem {
         item_id(F, &address, &r.id),
         address,
         r.ty.to_string(),
-        path,
+        std::sync::Arc::clone(source),
         F,
         kind,
     );
@@ -346,6 +346,8 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
     let timestamp: Option<String> = env.member(path, F, "date")?;
     let mut warnings = Vec::new();
     let mut incomplete: Vec<String> = Vec::new();
+    // Shared by every item.
+    let source: std::sync::Arc<str> = path.into();
     // Every alert means driftctl could not list or read something: fail closed, one reason per
     // kind of alert, naming the resource types affected.
     let mut by_kind: BTreeMap<AlertKind, std::collections::BTreeSet<String>> = BTreeMap::new();
@@ -376,7 +378,7 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
     let mut items = Vec::with_capacity(differences.len() + unmanaged.len() + missing.len());
     let mut changed: HashSet<(&str, &str)> = HashSet::new();
     for d in &differences {
-        let mut item = base_item(path, &d.res, Kind::Modified);
+        let mut item = base_item(&source, &d.res, Kind::Modified);
         for (n, c) in d.changelog.iter().flatten().enumerate() {
             let p = path_of(c.path.as_deref().unwrap_or_default());
             let p = if p.is_empty() {
@@ -401,7 +403,7 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
     }
     for (list, kind) in [(&unmanaged, Kind::Unmanaged), (&missing, Kind::Deleted)] {
         for r in list {
-            let mut item = base_item(path, r, kind);
+            let mut item = base_item(&source, r, kind);
             let attrs = r.human_readable_attributes.clone().unwrap_or_default();
             let mut live_obj = serde_json::Map::new();
             let id_path = AttrPath::keys(["id"]);

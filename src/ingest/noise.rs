@@ -77,7 +77,7 @@ fn rating_alone(item: &DriftItem, change: &Change, taxonomy: &Taxonomy) -> Sever
         item.id.clone(),
         item.address.clone(),
         item.resource_type.clone(),
-        &item.source,
+        std::sync::Arc::clone(&item.source),
         item.format.unwrap_or(Format::TerraformPlan),
         item.kind,
     );

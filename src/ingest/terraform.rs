@@ -370,6 +370,7 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
 
     let cx = Context {
         path,
+        source: path.into(),
         secrets,
         config_index: &config_index,
         planned_by_address: &planned_by_address,
@@ -491,6 +492,8 @@ struct Part {
 /// What every entry is read against.
 struct Context<'a> {
     path: &'a str,
+    /// `path`, shared by every item.
+    source: std::sync::Arc<str>,
     secrets: &'a SecretMatcher,
     config_index: &'a HashMap<(Vec<String>, String), ConfigInfo>,
     planned_by_address: &'a HashMap<(&'a str, Option<&'a str>), &'a PlannedChange>,
@@ -673,7 +676,7 @@ fn entry<'e>(
         item_id(F, &rc.address, ""),
         rc.address.to_string(),
         rc.ty.to_string(),
-        cx.path,
+        std::sync::Arc::clone(&cx.source),
         F,
         kind,
     );

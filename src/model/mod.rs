@@ -418,7 +418,7 @@ impl DriftItem {
         id: String,
         address: String,
         resource_type: String,
-        source: &str,
+        source: impl Into<std::sync::Arc<str>>,
         format: Format,
         kind: Kind,
     ) -> Self {
