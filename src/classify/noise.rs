@@ -135,7 +135,7 @@ impl NoiseMatcher {
                     .find(|&i| self.rules.get(i).is_some_and(|r| r.attributes.is_match(key)))
             });
             if let Some(r) = first.and_then(|i| self.rules.get(i)) {
-                c.noise = Some(r.note.clone());
+                c.noise = Some(r.note.as_str().into());
             }
         }
     }

@@ -451,7 +451,7 @@ fn live_text(c: &Change) -> String {
 fn change_matches(c: &Change, v: &ApprovedValue) -> bool {
     if c.sensitive {
         return match (&c.live_fingerprint, &v.fingerprint) {
-            (Some(now), Some(then)) => now == then,
+            (Some(now), Some(then)) => **now == **then,
             // No fingerprint on either side (e.g. a format without plaintext): cannot tell.
             (None, None) => true,
             _ => false,
@@ -528,7 +528,7 @@ pub fn approval_for(
             path: c.path.to_string(),
             live: (!c.sensitive).then(|| live_text(c)),
             fingerprint: if c.sensitive {
-                c.live_fingerprint.clone()
+                c.live_fingerprint.as_deref().map(str::to_string)
             } else {
                 None
             },

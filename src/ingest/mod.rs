@@ -477,7 +477,7 @@ pub(crate) fn masked_change(
     let l = live.map(|v| mask_value(v, mask, &path, secrets));
     let sensitive = d.as_ref().is_some_and(|m| m.any) || l.as_ref().is_some_and(|m| m.any);
     let live_fingerprint = if sensitive {
-        live.map(|v| secrets.fingerprint(address, &path, v))
+        live.map(|v| secrets.fingerprint(address, &path, v).into())
     } else {
         None
     };

@@ -64,7 +64,7 @@ fn mark_part(items: &mut [DriftItem], taxonomy: &Taxonomy) {
                 .collect();
             for i in outside {
                 if rating_alone(item, &item.changes[i], taxonomy) < Severity::High {
-                    item.changes[i].noise = Some(IRRELEVANT.to_string());
+                    item.changes[i].noise = Some(IRRELEVANT.into());
                 }
             }
         }
@@ -123,11 +123,14 @@ pub fn apply_ignore_changes(report: &mut DriftReport, iac_dir: &Path, taxonomy: 
             } else {
                 "ignore_changes".to_string()
             };
-            c.noise = Some(format!(
-                "expected divergence: lifecycle {what} at {}:{}",
-                ignore.file.display(),
-                ignore.line
-            ));
+            c.noise = Some(
+                format!(
+                    "expected divergence: lifecycle {what} at {}:{}",
+                    ignore.file.display(),
+                    ignore.line
+                )
+                .into(),
+            );
             touched = true;
         }
         if touched {

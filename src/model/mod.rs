@@ -235,7 +235,7 @@ pub struct Change {
     /// Keyed (HMAC-SHA-256) fingerprint of the live plaintext when sensitive, so an approval can tell
     /// whether a secret changed again without storing it. Never shown.
     #[serde(skip)]
-    pub live_fingerprint: Option<String>,
+    pub live_fingerprint: Option<Box<str>>,
     /// The attribute is computed by the provider (driftctl `computed`): often read-back noise.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub computed: bool,
@@ -243,7 +243,7 @@ pub struct Change {
     /// `relevant_attributes`), when it is. Noise changes are hidden unless asked for
     /// (`--show-noise`) and never count for severity or `check`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub noise: Option<String>,
+    pub noise: Option<Box<str>>,
 }
 
 impl Change {
@@ -648,6 +648,17 @@ mod tests {
             Format::TerraformPlan,
             Kind::Modified,
         )
+    }
+
+    #[test]
+    fn a_change_is_128_bytes() {
+        // 144 with the fingerprint and the noise reason as `Option<String>`: 0.7 MB of the 20k
+        // drift-dense plan's peak.
+        assert!(
+            std::mem::size_of::<Change>() <= 128,
+            "{}",
+            std::mem::size_of::<Change>()
+        );
     }
 
     #[test]
