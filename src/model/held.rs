@@ -159,8 +159,18 @@ impl fmt::Debug for Held {
 }
 
 impl Serialize for Held {
+    /// As the value. Text not yet read back is passed from its reader to `s` as it is read
+    /// (`list --format json` writes every item): the same calls a value read from it would make,
+    /// since the text is that value's own serialisation (keys in its map order), without
+    /// building the value's maps and strings.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.value().as_deref().serialize(s)
+        match &self.0 {
+            Repr::Text(t) if t.1.get().is_none() => {
+                let mut read = serde_json::Deserializer::from_str(&t.0);
+                serde_transcode::transcode(&mut read, s)
+            }
+            _ => self.value().as_deref().serialize(s),
+        }
     }
 }
 
@@ -268,5 +278,58 @@ mod tests {
         assert!(back.text().is_some());
         let none: Held = serde_json::from_str("null").unwrap_or_else(|_| Held::new(Some(json!(1))));
         assert_eq!(*none, None);
+    }
+
+    fn any_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            any::<String>().prop_map(Value::String),
+            "[a\"\\\\\u{0}\u{1f}\u{7f}\u{85}\u{202e}\u{e9}\u{1f600}]{0,8}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(5, 32, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map("[a-c\"\u{e9}]{0,3}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// Compact, serde_json pretty and the terminal-safe pretty writer.
+    fn serialised(v: &impl Serialize) -> (String, String, Vec<u8>) {
+        let mut pretty = Vec::new();
+        let written = v.serialize(&mut crate::pretty::Pretty::at_level(&mut pretty, 2));
+        (
+            serde_json::to_string(v).unwrap_or_else(|e| format!("error {e}")),
+            serde_json::to_string_pretty(v).unwrap_or_else(|e| format!("error {e}")),
+            written.map_or_else(|e| format!("error {e}").into_bytes(), |()| pretty),
+        )
+    }
+
+    proptest::proptest! {
+        /// Held text is serialised straight from its text, without reading it back, and gives
+        /// the value's bytes in every writer; so does it once read back.
+        #[test]
+        fn held_text_serialises_as_its_value(v in any_value()) {
+            let expected = serialised(&Some(&v));
+            let h = Held::new(Some(v));
+            proptest::prop_assert_eq!(&serialised(&h), &expected);
+            if let Repr::Text(t) = &h.0 {
+                proptest::prop_assert!(t.1.get().is_none(), "serialising does not keep a value");
+            }
+            let read: &Option<Value> = &h;
+            proptest::prop_assert!(read.is_some());
+            if let Repr::Text(t) = &h.0 {
+                proptest::prop_assert!(t.1.get().is_some(), "read back through deref");
+            }
+            proptest::prop_assert_eq!(&serialised(&h), &expected);
+        }
     }
 }
