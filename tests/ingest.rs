@@ -337,6 +337,20 @@ fn several_reports_merge_and_ids_are_stable() {
     }
 }
 
+#[test]
+fn a_report_loaded_twice_numbers_the_second_copy_of_each_id() {
+    let once = load(&["terraform-plan-v1.json"]);
+    let twice = load(&["terraform-plan-v1.json", "terraform-plan-v1.json"]);
+    let ids: Vec<&str> = once.items.iter().map(|i| i.id.as_str()).collect();
+    assert!(!ids.is_empty());
+    let (first, second) = twice.items.split_at(ids.len());
+    assert_eq!(first.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ids);
+    assert_eq!(
+        second.iter().map(|i| i.id.clone()).collect::<Vec<_>>(),
+        ids.iter().map(|id| format!("{id}-2")).collect::<Vec<_>>()
+    );
+}
+
 // ------------------------------------------------------------------ hostile input
 
 #[test]

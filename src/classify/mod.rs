@@ -240,10 +240,9 @@ impl Taxonomy {
             })
             .collect();
         let (plans, of_item) = (&plans, &of_item);
-        crate::par::chunks_mut(items, |part, offset| {
-            let mut pass = Pass::default();
+        crate::par::blocks_mut(items, Pass::default, |pass, part, offset| {
             for (item, p) in part.iter_mut().zip(&of_item[offset..]) {
-                self.classify_with(item, &plans[*p], *p, &mut pass);
+                self.classify_with(item, &plans[*p], *p, pass);
             }
         });
     }

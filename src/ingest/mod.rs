@@ -335,6 +335,26 @@ fn load_each<'a>(
 /// seen gets `-n` appended, in report and item order. The ids are counted where they lie, not
 /// copied (nothing before this reads an id).
 fn unique_ids(items: &mut [crate::model::DriftItem]) {
+    // Almost every report repeats no id: the ids' hashes, made on the cores, say so with a set of
+    // integers (a serial map of 20,000 ids, each a cache miss, was 1.8 ms of every load). Only
+    // a repeated hash goes on to compare the ids themselves.
+    use std::hash::BuildHasher;
+    let state = foldhash::fast::FixedState::default();
+    let hashes: Vec<Vec<u64>> = crate::par::blocks_mut(
+        items,
+        || (),
+        |(), block, _| {
+            block
+                .iter()
+                .map(|item| state.hash_one(item.id.as_str()))
+                .collect()
+        },
+    );
+    let mut seen: foldhash::HashSet<u64> =
+        foldhash::HashSet::with_capacity_and_hasher(items.len(), foldhash::fast::RandomState::default());
+    if hashes.iter().flatten().all(|h| seen.insert(*h)) {
+        return;
+    }
     let renames: Vec<(usize, usize)> = {
         let mut seen: foldhash::HashMap<&str, usize> =
             foldhash::HashMap::with_capacity_and_hasher(items.len(), foldhash::fast::RandomState::default());

@@ -29,14 +29,18 @@ pub(crate) fn mark_loaded(
 ) {
     // Shared out over the cores: every item of a drift-dense plan is marked. What else every
     // item needs after its load (`settle`) is done on the same pass.
-    crate::par::chunks_mut(items, |part, _| {
+    crate::par::blocks_mut(items, foldhash::HashMap::default, |by_type, part, _| {
         part.iter_mut().for_each(&settle);
-        mark_part(part, taxonomy);
+        mark_part(part, taxonomy, by_type);
     });
 }
 
-fn mark_part(items: &mut [DriftItem], taxonomy: &Taxonomy) {
-    let mut by_type: foldhash::HashMap<String, crate::classify::TypePlan> = foldhash::HashMap::default();
+/// Marks `items`; `by_type` keeps each type's noise plan from block to block of one thread.
+fn mark_part(
+    items: &mut [DriftItem],
+    taxonomy: &Taxonomy,
+    by_type: &mut foldhash::HashMap<String, crate::classify::TypePlan>,
+) {
     for item in items {
         if !by_type.contains_key(&item.resource_type) {
             let plan = taxonomy.noise().plan_for(&item.resource_type);

@@ -380,8 +380,8 @@ pub(crate) fn load(path: &str, env: &Envelope<'_>, secrets: &SecretMatcher) -> R
     // no core keeps a vector of its own to be copied into the first (at the peak that was a
     // second copy of half the items), and the empty slots are dropped in place below.
     let mut slots: Vec<Option<DriftItem>> = std::iter::repeat_with(|| None).take(drift.len()).collect();
-    let parts = crate::par::chunks_mut(&mut slots, |slots, offset| {
-        entries(&cx, &drift[offset..offset + slots.len()], offset, slots)
+    let parts = crate::par::blocks_mut(&mut slots, Masks::default, |masks, slots, offset| {
+        entries(&cx, &drift[offset..offset + slots.len()], offset, slots, masks)
     });
     // An entry that is not a resource change at all makes the whole list unreadable (before any
     // entry's own error), as reading the list in one piece would.
@@ -1045,16 +1045,16 @@ fn entries<'a>(
     drift: &[Element<'a>],
     offset: usize,
     slots: &mut [Option<DriftItem>],
+    masks: &mut Masks<'a>,
 ) -> Part {
     let mut part = Part::default();
-    let mut masks = Masks::default();
     for (j, (text, slot)) in drift.iter().zip(slots).enumerate() {
         let n = offset + j;
         let Ok(rc) = serde_json::from_str::<RawChange<'a>>(text.get()) else {
             part.unreadable = true;
             break;
         };
-        match entry(cx, n, text.get(), &rc, &mut masks) {
+        match entry(cx, n, text.get(), &rc, masks) {
             Ok(Entry::Skip) => {}
             Ok(Entry::InSync(address)) => part.in_sync.push(address),
             Ok(Entry::Item(item)) => {
