@@ -157,11 +157,7 @@ pub fn write_list_json(report: &DriftReport, out: &mut impl std::io::Write) -> s
     out.write_all(crate::text::json_safe(head).as_bytes())?;
     let mut text = Vec::new();
     for (n, batch) in items.chunks(ITEMS_BATCH).enumerate() {
-        let threads = if batch.len() >= crate::par::PARALLEL_MIN {
-            crate::par::threads()
-        } else {
-            1
-        };
+        let threads = crate::par::threads_for(batch.len());
         let mut parts = batch.chunks(batch.len().div_ceil(threads));
         let mine = parts.next().unwrap_or_default();
         std::thread::scope(|scope| {

@@ -27,6 +27,11 @@ pub(crate) fn threads() -> usize {
     })
 }
 
+/// The threads to share `len` items over: one below [`PARALLEL_MIN`], else [`threads`].
+pub(crate) fn threads_for(len: usize) -> usize {
+    if len < PARALLEL_MIN { 1 } else { threads() }
+}
+
 /// `f(state, block, offset)` for every block of `items` (`offset` is the index of the block's
 /// first item), the results in block order. Each core makes one `state` (a cache kept from block
 /// to block) and takes the next block as it finishes one, so a core that drew cheaper items or
@@ -37,8 +42,8 @@ pub(crate) fn blocks_mut<T: Send, S, R: Send>(
     state: impl Fn() -> S + Sync,
     f: impl Fn(&mut S, &mut [T], usize) -> R + Sync,
 ) -> Vec<R> {
-    let threads = threads();
-    if items.len() < PARALLEL_MIN || threads < 2 {
+    let threads = threads_for(items.len());
+    if threads < 2 {
         return vec![f(&mut state(), items, 0)];
     }
     let size = (items.len() / (threads * BLOCKS_PER_THREAD)).max(BLOCK_MIN);
@@ -57,7 +62,8 @@ pub(crate) fn blocks_mut<T: Send, S, R: Send>(
         let mut state = state();
         let mut done = Vec::new();
         loop {
-            // A worker that panicked held the lock only to take a block: the queue is whole.
+            // The lock is held only to take a block, never while one is worked: a panic in `f`
+            // cannot leave the queue half-changed.
             let next = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
             let Some((i, at, block)) = next else {
                 break done;

@@ -403,7 +403,7 @@ fn parse(input: &Input, secrets: &SecretMatcher, digest: ReportHash) -> Result<P
     };
     let (format, mut loaded) = parsed?;
     loaded.meta.sha256 = sha256;
-    // Set on every item by `load_each`, on the cores.
+    // The items' format is set by `load_each`, on the cores.
     Ok(Parsed { format, loaded })
 }
 
