@@ -67,6 +67,9 @@ pub struct Prepared {
     /// When no needle can be part of a number's text, a number leaf is compared only as a
     /// number, without writing out its text.
     numeric: bool,
+    /// Per needle, whether it is a string holding a JSON document: only such a needle can equal
+    /// a different string semantically, so a string leaf is compared with the others by text.
+    document: Vec<bool>,
 }
 
 impl Prepared {
@@ -77,7 +80,15 @@ impl Prepared {
             .iter()
             .flatten()
             .any(|n| n.bytes().all(|b| b.is_ascii_digit() || b"+-.e".contains(&b)));
-        Prepared { lower, numeric }
+        let document = values
+            .iter()
+            .map(|v| v.as_str().and_then(embedded_json).is_some())
+            .collect();
+        Prepared {
+            lower,
+            numeric,
+            document,
+        }
     }
 }
 
@@ -86,6 +97,7 @@ struct Needles<'v> {
     values: &'v [Value],
     lower: &'v [Option<String>],
     numeric: bool,
+    document: &'v [bool],
 }
 
 impl<'v> Needles<'v> {
@@ -94,6 +106,7 @@ impl<'v> Needles<'v> {
             values,
             lower: &prepared.lower,
             numeric: prepared.numeric,
+            document: &prepared.document,
         }
     }
 
@@ -123,7 +136,10 @@ impl<'v> Needles<'v> {
             let text = (!leaf.is_number() || self.numeric)
                 .then(|| scalar_raw(leaf))
                 .flatten();
-            for (i, (needle, lower)) in self.values.iter().zip(self.lower).enumerate() {
+            let string = leaf.is_string();
+            for (i, ((needle, lower), document)) in
+                self.values.iter().zip(self.lower).zip(self.document).enumerate()
+            {
                 let by_text = |l: &str| {
                     text.as_deref().is_some_and(|t| {
                         if substring {
@@ -133,7 +149,10 @@ impl<'v> Needles<'v> {
                         }
                     })
                 };
-                let hit = (!substring && semantic_eq(leaf, needle)) || lower.as_deref().is_some_and(by_text);
+                // A string is semantically equal to a needle only by equal text (which the
+                // case-insensitive comparison finds) or as equal documents.
+                let semantic = !substring && (!string || *document) && semantic_eq(leaf, needle);
+                let hit = semantic || lower.as_deref().is_some_and(by_text);
                 counts[i] += usize::from(hit);
             }
         });
@@ -169,7 +188,7 @@ impl<'a> Leaves<'a> {
                 // exactly (`Held` holds nothing else), so this walk cannot fail; and where it
                 // could, reading the text back as a value would fail the same way.
                 let walked = serde::de::DeserializeSeed::deserialize(
-                    TextLeaves(f),
+                    TextLeaves(f, &mut Value::String(String::new())),
                     &mut serde_json::Deserializer::from_str(text),
                 );
                 debug_assert!(walked.is_ok(), "held text that does not read: {text}");
@@ -179,8 +198,10 @@ impl<'a> Leaves<'a> {
 }
 
 /// Visits the leaves of JSON text as [`for_each_leaf`] visits a value's: scalars as the values
-/// serde_json would read them as, strings holding a JSON document through that document.
-struct TextLeaves<'f>(&'f mut dyn FnMut(&Value));
+/// serde_json would read them as, strings holding a JSON document through that document. A
+/// string leaf is given in one value whose buffer is kept from leaf to leaf (not one allocation
+/// per leaf).
+struct TextLeaves<'f>(&'f mut dyn FnMut(&Value), &'f mut Value);
 
 impl<'de> serde::de::DeserializeSeed<'de> for TextLeaves<'_> {
     type Value = ();
@@ -214,7 +235,14 @@ impl<'de> serde::de::Visitor<'de> for TextLeaves<'_> {
     }
     fn visit_str<E>(self, s: &str) -> Result<(), E> {
         if !document_leaves(s, self.0) {
-            (self.0)(&Value::String(s.to_string()));
+            match &mut *self.1 {
+                Value::String(buf) => {
+                    buf.clear();
+                    buf.push_str(s);
+                }
+                other => *other = Value::String(s.to_string()),
+            }
+            (self.0)(self.1);
         }
         Ok(())
     }
@@ -223,12 +251,15 @@ impl<'de> serde::de::Visitor<'de> for TextLeaves<'_> {
         Ok(())
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(TextLeaves(&mut *self.0))?.is_some() {}
+        while seq
+            .next_element_seed(TextLeaves(&mut *self.0, &mut *self.1))?
+            .is_some()
+        {}
         Ok(())
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
-            map.next_value_seed(TextLeaves(&mut *self.0))?;
+            map.next_value_seed(TextLeaves(&mut *self.0, &mut *self.1))?;
         }
         Ok(())
     }
@@ -459,6 +490,64 @@ mod tests {
             let held = crate::model::Held::new(Some(v.clone()));
             proptest::prop_assert_eq!(leaves(Leaves::of(&held)), leaves(Leaves::Value(&v)));
         }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+        /// Leaves are counted as comparing every leaf with every needle both semantically and by
+        /// text would count them (a string leaf skips the semantic comparison with a needle that
+        /// holds no document).
+        #[test]
+        fn leaves_are_counted_as_by_every_comparison(
+            side in few_sides(),
+            needles in proptest::collection::vec(few_leaves(), 0..4),
+            substring: bool,
+        ) {
+            let prepared = Prepared::new(&needles);
+            let held = crate::model::Held::new(Some(side.clone()));
+            let counts = Needles::new(&needles, &prepared).count_leaves(Leaves::of(&held), substring);
+            let mut expected = vec![0; needles.len()];
+            for_each_leaf(&side, &mut |leaf| {
+                if leaf.is_null() {
+                    return;
+                }
+                for (i, needle) in needles.iter().enumerate() {
+                    let by_text = scalar_raw(leaf).zip(scalar_text(needle)).is_some_and(|(t, l)| {
+                        if substring { contains_lower(&t, &l) } else { t.eq_ignore_ascii_case(&l) }
+                    });
+                    expected[i] += usize::from((!substring && semantic_eq(leaf, needle)) || by_text);
+                }
+            });
+            proptest::prop_assert_eq!(counts, expected);
+        }
+    }
+
+    /// Leaves that equal each other in the ways predicates compare: by value, semantically
+    /// (`1` and `1.0`, documents spaced differently), by text in any ASCII case, or inside a
+    /// document held in a string.
+    fn few_leaves() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        prop_oneof![
+            Just(json!(1)),
+            Just(json!(1.0)),
+            Just(json!("1")),
+            Just(json!(true)),
+            Just(json!("TRUE")),
+            Just(json!(null)),
+            Just(json!("0.0.0.0/0")),
+            Just(json!("0.0.0.0/0x")),
+            Just(json!("{\"a\":[1,\"0.0.0.0/0\"]}")),
+            Just(json!(" { \"a\": [1, \"0.0.0.0/0\"] }")),
+            Just(json!("[1")),
+            Just(json!("X")),
+            Just(json!("x")),
+        ]
+    }
+
+    /// A list of [`few_leaves`] (held as text, as a change side is).
+    fn few_sides() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        proptest::collection::vec(few_leaves(), 0..6).prop_map(Value::Array)
     }
 
     /// Any JSON value, strings including embedded documents and escapes.
