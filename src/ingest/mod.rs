@@ -119,30 +119,13 @@ pub struct Input {
 impl Input {
     /// Reads a report from a path, or from stdin when the path is `-`.
     pub fn read(path: &str) -> Result<Self, IngestError> {
-        let read = ReadReport::read(path)?;
-        Ok(Input {
-            path: read.path,
-            bytes: read.bytes.into_vec(),
-        })
-    }
-}
-
-/// One report as [`Reading`] and [`load_paths`] read it: its path and its bytes, kept as read
-/// (a large file in a map of its own, see [`Bytes`]) until it is parsed.
-pub(crate) struct ReadReport {
-    path: String,
-    bytes: Bytes,
-}
-
-impl ReadReport {
-    /// Reads a report from a path, or from stdin when the path is `-`.
-    fn read(path: &str) -> Result<Self, IngestError> {
+        let mut bytes = Vec::new();
         let io = |source| IngestError::Io {
             path: path.to_string(),
             source,
         };
-        let bytes = if path == "-" {
-            read_stdin().map_err(io)?
+        if path == "-" {
+            read_stdin(&mut bytes).map_err(io)?;
         } else {
             let p = Path::new(path);
             if p.is_dir() {
@@ -150,125 +133,50 @@ impl ReadReport {
                     "it is a directory; pass the report file itself",
                 )));
             }
-            read_file(p).map_err(io)?
-        };
-        Ok(ReadReport {
+            bytes = read_file(p).map_err(io)?;
+        }
+        Ok(Input {
             path: path.to_string(),
             bytes,
         })
     }
 }
 
-/// A report's bytes. A large file on Linux is read into an anonymous map advised for
-/// transparent huge pages: the kernel filling fresh 4 KiB pages, one fault each, was most of
-/// reading a 21 MB plan (5,400 faults; 330 with huge pages, and 14 → 5 ms of CPU). The advice
-/// is only advice: where the kernel declines, the map has ordinary pages.
-pub(crate) enum Bytes {
-    Heap(Vec<u8>),
-    #[cfg(target_os = "linux")]
-    Mapped(memmap2::MmapMut),
-}
-
-impl Bytes {
-    /// `len` zero bytes, to be read into.
-    #[cfg_attr(not(unix), allow(dead_code))]
-    fn zeroed(len: usize) -> Self {
-        #[cfg(target_os = "linux")]
-        if let Ok(map) = memmap2::MmapMut::map_anon(len) {
-            // Declined advice (a kernel without transparent huge pages) changes nothing read.
-            let _ = map.advise(memmap2::Advice::HugePage);
-            return Bytes::Mapped(map);
-        }
-        Bytes::Heap(vec![0u8; len])
-    }
-
-    fn as_mut_slice(&mut self) -> &mut [u8] {
-        match self {
-            Bytes::Heap(v) => v,
-            #[cfg(target_os = "linux")]
-            Bytes::Mapped(m) => m,
-        }
-    }
-
-    fn into_vec(self) -> Vec<u8> {
-        match self {
-            Bytes::Heap(v) => v,
-            #[cfg(target_os = "linux")]
-            Bytes::Mapped(m) => m.to_vec(),
-        }
-    }
-}
-
-impl std::ops::Deref for Bytes {
-    type Target = [u8];
-
-    fn deref(&self) -> &[u8] {
-        match self {
-            Bytes::Heap(v) => v,
-            #[cfg(target_os = "linux")]
-            Bytes::Mapped(m) => m,
-        }
-    }
-}
-
-/// A report to load: where it came from and its bytes.
-trait Report {
-    fn path(&self) -> &str;
-    fn bytes(&self) -> &[u8];
-}
-
-impl Report for &Input {
-    fn path(&self) -> &str {
-        &self.path
-    }
-    fn bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-}
-
-impl Report for ReadReport {
-    fn path(&self) -> &str {
-        &self.path
-    }
-    fn bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-}
-
 /// Reads a whole file, through the one descriptor opened for it ([`read_open`]).
-fn read_file(path: &Path) -> std::io::Result<Bytes> {
+fn read_file(path: &Path) -> std::io::Result<Vec<u8>> {
     #[cfg(unix)]
     {
-        read_open(std::fs::File::open(path)?)
+        let mut bytes = Vec::new();
+        read_open(std::fs::File::open(path)?, &mut bytes)?;
+        Ok(bytes)
     }
     #[cfg(not(unix))]
     {
-        std::fs::read(path).map(Bytes::Heap)
+        std::fs::read(path)
     }
 }
 
-/// Reads the rest of an open file, from its current position. A large regular file is read in
-/// two halves at once, on two threads: on a 21 MB plan most of the read is the kernel filling
-/// fresh pages, which then happens on two cores; one that changes size while it is read is read
-/// again, start to end. Anything else (a pipe, `<(terraform show -json plan)`) is read in order
-/// through the same descriptor, from a buffer that holds a typical plan.
+/// Reads the rest of an open file into `bytes`, from its current position. A large regular file
+/// is read in two halves at once, on two threads: on a 21 MB plan most of the read is the kernel
+/// filling fresh pages, which then happens on two cores; one that changes size while it is read
+/// is read again, start to end. Anything else (a pipe, `<(terraform show -json plan)`) is read
+/// in order through the same descriptor, from a buffer that holds a typical plan.
 #[cfg(unix)]
-fn read_open(mut file: std::fs::File) -> std::io::Result<Bytes> {
+fn read_open(mut file: std::fs::File, bytes: &mut Vec<u8>) -> std::io::Result<()> {
     use std::io::{Seek, SeekFrom};
     use std::os::unix::fs::FileExt;
     let meta = file.metadata()?;
-    let mut bytes = Vec::new();
     if !meta.is_file() {
         bytes.reserve(STDIN_INITIAL);
-        file.read_to_end(&mut bytes)?;
-        return Ok(Bytes::Heap(bytes));
+        file.read_to_end(bytes)?;
+        return Ok(());
     }
     let start = file.stream_position()?;
     let len = usize::try_from(meta.len().saturating_sub(start)).unwrap_or(usize::MAX);
     if (PARALLEL_READ_MIN..isize::MAX as usize).contains(&len) {
-        // Fresh zeroed pages, which the reads below fill.
-        let mut read = Bytes::zeroed(len);
-        let (head, tail) = read.as_mut_slice().split_at_mut(len / 2);
+        // Zeroed by the allocator as fresh pages, which the reads below fill.
+        let mut read = vec![0u8; len];
+        let (head, tail) = read.split_at_mut(len / 2);
         let done = std::thread::scope(|scope| {
             let other = scope.spawn(|| file.read_exact_at(tail, start + (len / 2) as u64));
             let mine = file.read_exact_at(head, start);
@@ -279,32 +187,32 @@ fn read_open(mut file: std::fs::File) -> std::io::Result<Bytes> {
         let end = start + len as u64;
         if done.is_ok() && file.read_at(&mut [0u8; 1], end)? == 0 {
             file.seek(SeekFrom::Start(end))?;
-            return Ok(read);
+            *bytes = read;
+            return Ok(());
         }
     }
-    file.read_to_end(&mut bytes)?;
-    Ok(Bytes::Heap(bytes))
+    bytes.clear();
+    file.read_to_end(bytes)?;
+    Ok(())
 }
 
 /// Files from this size on are read on two threads.
 #[cfg(unix)]
 const PARALLEL_READ_MIN: usize = 8 << 20;
 
-/// Reads all of standard input, in one buffer. On Unix the descriptor is read directly (not
-/// through the standard library's small buffered reader), and a redirected file
+/// Reads all of standard input into `bytes`, in one buffer. On Unix the descriptor is read
+/// directly (not through the standard library's small buffered reader), and a redirected file
 /// (`driftdeck list - < plan.json`) is read like a path, in two halves when it is large.
-fn read_stdin() -> std::io::Result<Bytes> {
+fn read_stdin(bytes: &mut Vec<u8>) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::fd::AsFd;
         let fd = std::io::stdin().as_fd().try_clone_to_owned()?;
-        read_open(std::fs::File::from(fd))
+        read_open(std::fs::File::from(fd), bytes)
     }
     #[cfg(not(unix))]
     {
-        let mut bytes = Vec::new();
-        std::io::stdin().lock().read_to_end(&mut bytes)?;
-        Ok(Bytes::Heap(bytes))
+        std::io::stdin().lock().read_to_end(bytes).map(|_| ())
     }
 }
 
@@ -328,16 +236,20 @@ pub fn load_one(input: &Input, taxonomy: &Taxonomy) -> Result<DriftReport, Inges
 pub fn load_paths<S: AsRef<str>>(paths: &[S], taxonomy: &Taxonomy) -> Result<DriftReport, IngestError> {
     let inputs = paths
         .iter()
-        .map(|p| ReadReport::read(p.as_ref()))
+        .map(|p| Input::read(p.as_ref()))
         .collect::<Result<Vec<_>, _>>()?;
     // Each report's bytes are freed as soon as it is parsed, before classification.
-    load_each(inputs.into_iter(), taxonomy, ReportHash::Compute)
+    load_each(
+        inputs.into_iter().map(std::borrow::Cow::Owned),
+        taxonomy,
+        ReportHash::Compute,
+    )
 }
 
 /// The reports of a command, read on a thread of their own from the moment the command line is
 /// known, while the taxonomy is compiled and the decision files are looked at.
 pub struct Reading {
-    reading: std::thread::JoinHandle<Result<Vec<ReadReport>, IngestError>>,
+    reading: std::thread::JoinHandle<Result<Vec<Input>, IngestError>>,
 }
 
 impl Reading {
@@ -345,12 +257,12 @@ impl Reading {
     pub fn start(paths: &[String]) -> Self {
         let paths = paths.to_vec();
         Reading {
-            reading: std::thread::spawn(move || paths.iter().map(|p| ReadReport::read(p)).collect()),
+            reading: std::thread::spawn(move || paths.iter().map(|p| Input::read(p)).collect()),
         }
     }
 
     /// The reports read, or the first read error.
-    fn finish(self) -> Result<Vec<ReadReport>, IngestError> {
+    pub fn finish(self) -> Result<Vec<Input>, IngestError> {
         self.reading
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p))
@@ -363,7 +275,11 @@ impl Reading {
 /// load's CPU.
 pub fn load_to_read(reading: Reading, taxonomy: &Taxonomy) -> Result<DriftReport, IngestError> {
     let inputs = reading.finish()?;
-    load_each(inputs.into_iter(), taxonomy, ReportHash::Skip)
+    load_each(
+        inputs.into_iter().map(std::borrow::Cow::Owned),
+        taxonomy,
+        ReportHash::Skip,
+    )
 }
 
 /// Whether a load computes each report's SHA-256.
@@ -375,11 +291,15 @@ enum ReportHash {
 
 /// Loads several reports, merged and classified. Item ids stay unique across reports.
 pub fn load_inputs(inputs: &[Input], taxonomy: &Taxonomy) -> Result<DriftReport, IngestError> {
-    load_each(inputs.iter(), taxonomy, ReportHash::Compute)
+    load_each(
+        inputs.iter().map(std::borrow::Cow::Borrowed),
+        taxonomy,
+        ReportHash::Compute,
+    )
 }
 
-fn load_each(
-    inputs: impl Iterator<Item = impl Report>,
+fn load_each<'a>(
+    inputs: impl Iterator<Item = std::borrow::Cow<'a, Input>>,
     taxonomy: &Taxonomy,
     digest: ReportHash,
 ) -> Result<DriftReport, IngestError> {
@@ -461,9 +381,9 @@ struct Parsed {
 }
 
 /// Parses one report without classifying it.
-fn parse(input: &impl Report, secrets: &SecretMatcher, digest: ReportHash) -> Result<Parsed, IngestError> {
-    let (path, bytes) = (input.path(), input.bytes());
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+fn parse(input: &Input, secrets: &SecretMatcher, digest: ReportHash) -> Result<Parsed, IngestError> {
+    let path = input.path.as_str();
+    if input.bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(IngestError::Empty {
             path: path.to_string(),
         });
@@ -471,13 +391,13 @@ fn parse(input: &impl Report, secrets: &SecretMatcher, digest: ReportHash) -> Re
     // The report's hash (for the journal's evidence) is computed beside the parse: on a
     // 100 MB plan it is a quarter of the load time.
     let (sha256, parsed) = match digest {
-        ReportHash::Skip => (String::new(), parse_format(path, bytes, secrets)),
+        ReportHash::Skip => (String::new(), parse_format(path, &input.bytes, secrets)),
         ReportHash::Compute => std::thread::scope(|scope| {
-            let hasher = scope.spawn(|| hex::encode(Sha256::digest(bytes)));
-            let parsed = parse_format(path, bytes, secrets);
+            let hasher = scope.spawn(|| hex::encode(Sha256::digest(&input.bytes)));
+            let parsed = parse_format(path, &input.bytes, secrets);
             let sha256 = hasher
                 .join()
-                .unwrap_or_else(|_| hex::encode(Sha256::digest(bytes)));
+                .unwrap_or_else(|_| hex::encode(Sha256::digest(&input.bytes)));
             (sha256, parsed)
         }),
     };
@@ -696,8 +616,9 @@ mod tests {
                 .expect("write");
             let mut file = std::fs::File::open(&path).expect("open");
             file.seek(SeekFrom::Start(at as u64)).expect("seek");
-            let read = read_open(file.try_clone().expect("dup")).expect("read");
-            assert!(*read == bytes[at..], "{len} bytes from {at}");
+            let mut read = Vec::new();
+            read_open(file.try_clone().expect("dup"), &mut read).expect("read");
+            assert!(read == bytes[at..], "{len} bytes from {at}");
             assert_eq!(
                 file.stream_position().expect("position"),
                 len as u64,
