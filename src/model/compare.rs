@@ -14,7 +14,7 @@ use super::{AttrPath, Step};
 /// Decodes a string that holds a JSON object or array (an IAM policy, container definitions).
 pub fn embedded_json(s: &str) -> Option<Value> {
     // By its first byte: `starts_with('{')` encodes the char and calls memcmp for one byte, and
-    // classification asks this of every string leaf it compares.
+    // every semantic comparison of two differing strings asks this of both.
     if !matches!(s.trim_start().as_bytes().first(), Some(b'{' | b'[')) {
         return None;
     }
